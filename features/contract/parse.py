@@ -1,0 +1,288 @@
+"""Column parsers: one raw text column in, typed values and per-cell errors out.
+
+Each parser works on a whole column and memoises on distinct values, because
+a county ledger repeats the same few hundred words (村 names, 是/否, 初中)
+across tens of thousands of rows. A parser returns two Series aligned with
+its input: the typed values (``None`` where empty or bad) and the errors
+(``None`` or an ``(english, chinese)`` reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from features.contract.columns import Column
+from features.contract.vocab import lookup_table, squash
+from features.text import normalize_text, split_list
+
+Reason = tuple[str, str]
+Parsed = tuple[pd.Series, pd.Series]
+
+#: Longest text the store keeps per column (PostgreSQL enforces VARCHAR sizes).
+MAX_LEN: dict[str, int] = {"description": 4000, "title": 128, "employer_name": 128, "source": 64}
+DEFAULT_MAX_LEN = 64
+MAX_LIST_ITEM = 64
+
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+_UNIT_TAIL = re.compile(r"(元/月|元/天|元/日|元每月|元|岁|周岁|人|名|个|/月|每月|左右|以上|以下)+$")
+_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|~|至|到|—|–|－|～)\s*(\d+(?:\.\d+)?)")
+_ONE = re.compile(r"(\d+(?:\.\d+)?)")
+_DATE_CN = re.compile(r"^(\d{4})\s*[年./-]\s*(\d{1,2})\s*(?:[月./-]\s*(\d{1,2})\s*日?)?\s*(.*)$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_TIME = re.compile(r"^[T ]?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+_OCC = re.compile(r"^(\d)-?(\d{2})-?(\d{2})-?(\d{2})$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^(0\d{9,11}|\d{7,8})$")
+_CHINA_LAT = (3.0, 54.0)
+_CHINA_LON = (73.0, 136.0)
+
+
+def omap(values: pd.Series, fn: Callable[[object], object]) -> pd.Series:
+    """Element-wise map that keeps ``None`` as ``None`` (``Series.map`` turns it into NaN)."""
+    return pd.Series([fn(v) for v in values], index=values.index, dtype=object)
+
+
+def _empty(v: object) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
+
+
+def _by_unique(values: pd.Series, fn: Callable[[object], tuple[object, Reason | None]]) -> Parsed:
+    """Apply ``fn`` once per distinct cell and broadcast the results back."""
+    obj = values.astype(object)
+    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+    vals = np.empty(len(uniques) + 1, dtype=object)
+    errs = np.empty(len(uniques) + 1, dtype=object)
+    vals[-1], errs[-1] = None, None  # code -1: missing
+    for i, u in enumerate(uniques):
+        if _empty(u):
+            vals[i], errs[i] = None, None
+        else:
+            vals[i], errs[i] = fn(u)
+    return (pd.Series(vals[codes], index=values.index, dtype=object),
+            pd.Series(errs[codes], index=values.index, dtype=object))
+
+
+def parse_text(col: Column, values: pd.Series) -> Parsed:
+    limit = MAX_LEN.get(col.name, DEFAULT_MAX_LEN)
+
+    def one(v: object) -> tuple[object, Reason | None]:
+        text = normalize_text(v)
+        if text is not None and len(text) > limit:
+            return None, (f"longer than {limit} characters", f"超过{limit}个字符")
+        return text, None
+
+    return _by_unique(values, one)
+
+
+def parse_id(col: Column, values: pd.Series) -> Parsed:
+    def one(v: object) -> tuple[object, Reason | None]:
+        text = normalize_text(v)
+        if text is None:
+            return None, None
+        if text.endswith(".0") and text[:-2].isdigit():  # Excel turned a numeric id into a float
+            text = text[:-2]
+        if any(ch.isspace() for ch in text):
+            return None, ("must not contain blanks", "不能包含空格")
+        if len(text) > DEFAULT_MAX_LEN:
+            return None, (f"longer than {DEFAULT_MAX_LEN} characters", f"超过{DEFAULT_MAX_LEN}个字符")
+        return text, None
+
+    return _by_unique(values, one)
+
+
+def _number(v: object) -> float | None:
+    text = normalize_text(v)
+    if text is None:
+        return None
+    text = text.replace(",", "").replace(" ", "")
+    text = _UNIT_TAIL.sub("", text)
+    if not _NUMBER.match(text):
+        raise ValueError(text)
+    return float(text)
+
+
+def parse_number(col: Column, values: pd.Series) -> Parsed:
+    integer = col.kind == "int"
+    lo = col.lo if col.lo is not None else -np.inf
+    hi = col.hi if col.hi is not None else np.inf
+    if col.kind == "lat":
+        lo, hi = _CHINA_LAT
+    elif col.kind == "lon":
+        lo, hi = _CHINA_LON
+
+    def one(v: object) -> tuple[object, Reason | None]:
+        try:
+            x = _number(v)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            return None, (f"is not {kind} (allowed: {col.allowed()})", f"不是有效数字（允许：{col.allowed()}）")
+        if x is None:
+            return None, None
+        if integer and not float(x).is_integer():
+            return None, ("must be a whole number", "应为整数")
+        if not lo <= x <= hi:
+            return None, (f"out of range (allowed: {col.allowed()})", f"超出范围（允许：{col.allowed()}）")
+        return (int(x) if integer else float(x)), None
+
+    return _by_unique(values, one)
+
+
+def parse_choice(col: Column, values: pd.Series, table: Mapping[str, tuple[str, ...]]) -> Parsed:
+    lookup = lookup_table(table)
+
+    def one(v: object) -> tuple[object, Reason | None]:
+        text = normalize_text(v)
+        if text is None:
+            return None, None
+        code = lookup.get(squash(text))
+        if code is None:
+            return None, (f"unknown value (allowed: {', '.join(table)})",
+                          f"无法识别的取值（允许：{'、'.join(w[1] for w in table.values() if len(w) > 1)}）")
+        return code, None
+
+    return _by_unique(values, one)
+
+
+def parse_bool(col: Column, values: pd.Series) -> Parsed:
+    from features.contract.vocab import BOOL
+
+    vals, errs = parse_choice(col, values, BOOL)
+    return omap(vals, lambda c: None if c is None else c == "true"), errs
+
+
+def parse_list(col: Column, values: pd.Series) -> Parsed:
+    def one(v: object) -> tuple[object, Reason | None]:
+        items = split_list(v)
+        too_long = [i for i in items if len(i) > MAX_LIST_ITEM]
+        if too_long:
+            return None, (f"an item is longer than {MAX_LIST_ITEM} characters", f"有一项超过{MAX_LIST_ITEM}个字符")
+        return items, None
+
+    vals, errs = _by_unique(omap(values, lambda v: "、".join(map(str, v)) if isinstance(v, list) else v), one)
+    # Empty list, not None, for a blank cell: list columns always hold a list.
+    return omap(vals, lambda v: [] if v is None else list(v)), errs
+
+
+def to_datetime(v: object) -> dt.datetime | None:
+    """Parse the date formats county offices produce; raises ValueError when none fits."""
+    if isinstance(v, dt.datetime):
+        return v.replace(tzinfo=None)
+    if isinstance(v, dt.date):
+        return dt.datetime(v.year, v.month, v.day)
+    text = normalize_text(v)
+    if text is None:
+        return None
+    m = _DATE_COMPACT.match(text)
+    if m:
+        return dt.datetime(int(m[1]), int(m[2]), int(m[3]))
+    m = _DATE_CN.match(text)
+    if not m:
+        raise ValueError(text)
+    year, month, day = int(m[1]), int(m[2]), int(m[3] or 1)
+    rest = m[4].strip()
+    hour = minute = second = 0
+    if rest:
+        t = _TIME.match(rest)
+        if not t:
+            raise ValueError(text)
+        hour, minute, second = int(t[1]), int(t[2]), int(t[3] or 0)
+    return dt.datetime(year, month, day, hour, minute, second)
+
+
+def parse_date(col: Column, values: pd.Series) -> Parsed:
+    want_date = col.kind == "date"
+
+    def one(v: object) -> tuple[object, Reason | None]:
+        try:
+            stamp = to_datetime(v)
+        except ValueError:
+            return None, (f"is not a date (allowed: {col.allowed()})", f"不是有效日期（允许：{col.allowed()}）")
+        if stamp is None:
+            return None, None
+        if not 1900 <= stamp.year <= 2100:
+            return None, ("year out of range 1900–2100", "年份超出1900–2100")
+        return (stamp.date() if want_date else stamp), None
+
+    return _by_unique(values, one)
+
+
+def parse_phone(col: Column, values: pd.Series) -> Parsed:
+    def one(v: object) -> tuple[object, Reason | None]:
+        text = normalize_text(v)
+        if text is None:
+            return None, None
+        digits = re.sub(r"[\s()\-+]", "", text)
+        if digits.startswith("86") and len(digits) == 13:
+            digits = digits[2:]
+        if _MOBILE.match(digits) or _LANDLINE.match(digits):
+            return digits, None
+        return None, ("not a phone number (11-digit mobile or landline)", "不是有效电话号码（11位手机号或固定电话）")
+
+    return _by_unique(values, one)
+
+
+def parse_occupation_code(col: Column, values: pd.Series) -> Parsed:
+    def one(v: object) -> tuple[object, Reason | None]:
+        text = normalize_text(v)
+        if text is None:
+            return None, None
+        m = _OCC.match(text.replace(" ", ""))
+        if not m:
+            return None, (f"not a classification code (allowed: {col.allowed()})",
+                          "不是职业分类代码（例：6-18-02-04）")
+        return f"{m[1]}-{m[2]}-{m[3]}-{m[4]}", None
+
+    return _by_unique(values, one)
+
+
+def parse_range(col: Column, values: pd.Series) -> Parsed:
+    """``3000-4500元/月`` → ``(3000.0, 4500.0, 'month')``; ``45岁以下`` → ``(None, 45.0, None)``."""
+    from features.contract.vocab import WAGE_UNIT
+
+    units = [(squash(w), code) for code, words in WAGE_UNIT.items() for w in words if not w.isascii()]
+    units.sort(key=lambda p: -len(p[0]))
+
+    def one(v: object) -> tuple[object, Reason | None]:
+        text = normalize_text(v)
+        if text is None or text in ("面议", "协商", "不限"):
+            return None, None
+        flat = text.replace(",", "")
+        unit = next((code for word, code in units if word in squash(flat)), None)
+        m = _RANGE.match(flat)
+        if m:
+            lo, hi = float(m[1]), float(m[2])
+        else:
+            one_num = _ONE.search(flat)
+            if not one_num:
+                return None, (f"not a range (allowed: {col.allowed()})", "不是有效范围（例：3000-4500、18-45岁）")
+            x = float(one_num[1])
+            lo, hi = (None, x) if "以下" in flat or "以内" in flat else (x, None) if "以上" in flat else (x, x)
+        return (lo, hi, unit), None
+
+    return _by_unique(values, one)
+
+
+def parser_for(col: Column) -> Callable[[pd.Series], Parsed]:
+    """The parser that reads one column of this kind."""
+    from features.contract.idcard import parse_id_numbers
+
+    if col.choices is not None:
+        return lambda s: parse_choice(col, s, col.choices)  # type: ignore[arg-type]
+    if col.kind == "id_number":
+        def idn(s: pd.Series) -> Parsed:
+            frame = parse_id_numbers(omap(s, normalize_text))
+            return frame["id_number"], frame["error"]
+        return idn
+    table: dict[str, Callable[[Column, pd.Series], Parsed]] = {
+        "text": parse_text, "id": parse_id, "int": parse_number, "float": parse_number,
+        "lat": parse_number, "lon": parse_number, "bool": parse_bool, "list": parse_list,
+        "date": parse_date, "datetime": parse_date, "phone": parse_phone,
+        "occupation_code": parse_occupation_code, "range": parse_range,
+    }
+    fn = table[col.kind]
+    return lambda s: fn(col, s)

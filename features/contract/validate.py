@@ -1,0 +1,303 @@
+"""Validate a raw ledger frame against the contract, losing nothing.
+
+``validate_frame`` never raises on bad data. Every row ends up either in the
+valid frame (typed, canonical column names) or in the rejects, with every
+problem of that row named: row number, column, the value received (masked
+for personal data) and the reason in Chinese and English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.contract.columns import ID_COLUMN, Column, schema
+from features.contract.idcard import mask_id_number, mask_name, mask_phone, parse_id_numbers
+from features.contract.parse import omap, parser_for
+from features.contract.vocab import squash
+from features.text import normalize_text
+
+__all__ = ["Reject", "Validated", "map_headers", "validate_frame", "content_hash"]
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One problem in one row."""
+
+    row: int
+    column: str
+    value: str
+    reason_en: str
+    reason_zh: str
+
+
+@dataclass
+class Validated:
+    """The outcome of validating one file."""
+
+    frame: pd.DataFrame
+    rejects: list[Reject]
+    rejected_positions: np.ndarray
+    header_map: dict[str, str]
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def _header_key(text: str) -> str:
+    norm = normalize_text(text) or ""
+    return squash(norm).replace("（", "(").replace("）", ")")
+
+
+def map_headers(kind: str, headers: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Map raw headers to contract columns; returns ``(raw → column, ignored raw headers)``.
+
+    A header matches a column by its English name or any alias, compared on
+    normalised text (Traditional, full-width and blanks tolerated). The first
+    header that maps to a column wins; later duplicates are ignored.
+    """
+    index: dict[str, str] = {}
+    for col in schema(kind):
+        for word in (col.name, *col.aliases):
+            index.setdefault(_header_key(word), col.name)
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    taken: set[str] = set()
+    for raw in headers:
+        key = _header_key(str(raw))
+        target = index.get(key)
+        if target is None:
+            # "技能（可多填）" style headers: try without a parenthesised remark.
+            stripped = key.split("(")[0]
+            target = index.get(stripped) if stripped else None
+        if target is None or target in taken:
+            ignored.append(str(raw))
+            continue
+        mapping[str(raw)] = target
+        taken.add(target)
+    return mapping, ignored
+
+
+def _mask(col: str, value: object) -> str:
+    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    if col == "id_number":
+        return mask_id_number(text) or ""
+    if col == "phone":
+        return mask_phone(text) or ""
+    if col == "name":
+        return mask_name(text) or ""
+    return text[:200]
+
+
+def content_hash(frame: pd.DataFrame, kind: str) -> pd.Series:
+    """A stable digest of the contract fields of each row (``updated_at`` excluded).
+
+    Re-sending an unchanged ledger gives the same digests, so the store can
+    tell "unchanged" from "updated" without comparing every column.
+    """
+    cols = [c.name for c in schema(kind) if c.hashed and c.name in frame.columns]
+    cols += [c for c in ("birth_date", "gender", "age") if c in frame.columns and c not in cols]
+
+    def default(o: object) -> str:
+        return o.isoformat() if isinstance(o, (dt.date, dt.datetime)) else str(o)
+
+    records = frame[cols].astype(object).where(frame[cols].notna(), None).itertuples(index=False, name=None)
+    return pd.Series(
+        [hashlib.md5(json.dumps(r, default=default, ensure_ascii=False).encode()).hexdigest() for r in records],
+        index=frame.index,
+        dtype=object,
+    )
+
+
+class _Errors:
+    """Collects per-cell errors as (position, column, reason) triples."""
+
+    def __init__(self, raw: pd.DataFrame, source_of: dict[str, str]) -> None:
+        self.raw = raw
+        self.source_of = source_of
+        self.items: list[tuple[int, str, tuple[str, str]]] = []
+
+    def add_series(self, column: str, errs: pd.Series) -> None:
+        mask = errs.notna().to_numpy()
+        for pos in np.flatnonzero(mask):
+            self.items.append((int(pos), column, errs.iat[pos]))
+
+    def add_mask(self, column: str, mask: np.ndarray, reason: tuple[str, str]) -> None:
+        for pos in np.flatnonzero(mask):
+            self.items.append((int(pos), column, reason))
+
+    def value(self, pos: int, column: str) -> str:
+        src = self.source_of.get(column)
+        return _mask(column, self.raw[src].iat[pos]) if src is not None else ""
+
+
+def validate_frame(kind: str, raw: pd.DataFrame, *, first_row_number: int = 2,
+                   today: dt.date | None = None) -> Validated:
+    """Validate every row of a raw ledger.
+
+    Parameters
+    ----------
+    kind : {'laborers', 'vacancies', 'placements'}
+    raw : pandas.DataFrame, shape (n, any)
+        Cells as read from the file (strings, or JSON scalars/lists).
+    first_row_number : int
+        Row number of the first data row as a person sees it (2 for a CSV or
+        sheet with one header line, 1 for JSON records).
+    today : datetime.date, optional
+        Reference date for ages (default: today).
+
+    Returns
+    -------
+    Validated
+        ``frame`` holds the valid rows with canonical columns, a ``row``
+        column (the person-facing row number) and ``content_hash``.
+    """
+    today = today or dt.date.today()
+    cols = schema(kind)
+    header_map, ignored = map_headers(kind, [str(c) for c in raw.columns])
+    raw = raw.reset_index(drop=True)
+    raw.columns = [str(c) for c in raw.columns]
+    source_of = {target: src for src, target in header_map.items()}
+    errors = _Errors(raw, source_of)
+    n = len(raw)
+    out: dict[str, pd.Series] = {}
+    for col in cols:
+        src = source_of.get(col.name)
+        if src is None:
+            # A column the file does not carry: lists are empty lists, the rest unknown.
+            out[col.name] = pd.Series([[] for _ in range(n)] if col.kind == "list" else [None] * n, dtype=object)
+            continue
+        values, errs = parser_for(col)(raw[src])
+        out[col.name] = values.reset_index(drop=True)
+        errors.add_series(col.name, errs.reset_index(drop=True))
+    frame = pd.DataFrame(out)
+    _CROSS[kind](frame, errors, today, {c.name: c for c in cols})
+    for col in cols:
+        if col.required and col.name not in ("age",):
+            missing = frame[col.name].isna().to_numpy().copy()
+            already = [p for p, c, _ in errors.items if c == col.name]
+            missing[already] = False  # a bad value is reported as bad, not also as missing
+            errors.add_mask(col.name, missing, ("required value is missing", "必填项为空"))
+
+    _duplicate_ids(kind, frame, errors)
+    bad = np.zeros(n, dtype=bool)
+    rejects: list[Reject] = []
+    for pos, column, (en, zh) in sorted(errors.items, key=lambda t: (t[0], t[1])):
+        bad[pos] = True
+        rejects.append(Reject(pos + first_row_number, column, errors.value(pos, column), en, zh))
+    frame["row"] = np.arange(n) + first_row_number
+    frame = frame.loc[~bad].drop(columns=[c.name for c in cols if c.kind == "range"])
+    frame["content_hash"] = content_hash(frame, kind)
+    return Validated(frame.reset_index(drop=True), rejects, np.flatnonzero(bad), header_map, ignored)
+
+
+def _duplicate_ids(kind: str, frame: pd.DataFrame, errors: _Errors) -> None:
+    """A file that lists the same id twice: the later row is the one kept, the earlier is rejected."""
+    key = ID_COLUMN[kind]
+    ids = frame[key]
+    dup = ids.notna() & ids.duplicated(keep="last")
+    errors.add_mask(key, dup.to_numpy(), ("the same id appears again later in the file; the later row is kept",
+                                          "同一编号在文件后面再次出现，保留后一行"))
+
+
+def _age_at(birth: object, today: dt.date) -> int | None:
+    if not isinstance(birth, dt.date):
+        return None
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _laborer_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: dict[str, Column]) -> None:
+    idn = parse_id_numbers(frame["id_number"])
+    id_age = omap(idn["birth_date"], lambda b: _age_at(b, today))
+    given_age = frame["age"]
+    # Gender and age must agree with the ID number when both are given.
+    g_conflict = (frame["gender"].notna() & idn["gender"].notna() & (frame["gender"] != idn["gender"])).to_numpy()
+    errors.add_mask("gender", g_conflict, ("does not match the gender encoded in id_number", "与身份证号中的性别不一致"))
+    a_conflict = np.array([
+        pd.notna(a) and pd.notna(b) and abs(int(a) - int(b)) > 1 for a, b in zip(given_age, id_age, strict=True)
+    ], dtype=bool)
+    errors.add_mask("age", a_conflict, ("does not match the birth date encoded in id_number",
+                                         "与身份证号中的出生日期不一致"))
+    birth = frame["birth_date"].where(frame["birth_date"].notna(), idn["birth_date"])
+    frame["birth_date"] = birth
+    frame["gender"] = frame["gender"].where(frame["gender"].notna(), idn["gender"])
+    derived = omap(birth, lambda b: _age_at(b, today))
+    age = omap(given_age.where(given_age.notna(), derived), lambda a: int(a) if pd.notna(a) else None)
+    frame["age"] = age.astype(object)
+    lo, hi = int(cols["age"].lo or 16), int(cols["age"].hi or 80)
+    out_of_range = np.array([a is not None and not lo <= a <= hi for a in age], dtype=bool) & given_age.isna().to_numpy()
+    errors.add_mask("age", out_of_range, (f"age from birth date is outside {lo}–{hi}", f"按出生日期计算的年龄不在{lo}–{hi}岁"))
+    age_bad = np.zeros(n := len(frame), dtype=bool)
+    age_bad[[p for p, c, _ in errors.items if c == "age"]] = True
+    missing_age = age.isna().to_numpy() & frame["birth_date"].isna().to_numpy() & ~age_bad
+    errors.add_mask("age", missing_age, ("missing: give age, birth_date or id_number", "年龄缺失：请填写年龄、出生日期或身份证号"))
+    missing_place = (frame["county"].isna() & frame["admin_code"].isna()).to_numpy()
+    errors.add_mask("county", missing_place, ("required: county name or admin_code", "必填：所在县或行政区划代码"))
+    _pair(frame, errors)
+    # Defaults for empty cells, stated in the README contract.
+    for name in ("wants_training", "wants_business", "care_duties", "registered_poor"):
+        frame[name] = omap(frame[name], lambda v: bool(v) if v is not None else False)
+    status = frame["employment_status"]
+    working_age = omap(age, lambda a: a is not None and a <= 65).astype(bool)
+    default_wants = (status.isna() | (status == "unemployed")) & working_age
+    frame["wants_job"] = frame["wants_job"].where(frame["wants_job"].notna(), default_wants).astype(bool).astype(object)
+    frame["mobility"] = frame["mobility"].where(frame["mobility"].notna(), "county")
+
+
+def _pair(frame: pd.DataFrame, errors: _Errors) -> None:
+    one_only = (frame["lat"].isna() != frame["lon"].isna()).to_numpy()
+    errors.add_mask("lat", one_only, ("give both lat and lon, or neither", "经纬度需同时填写或同时留空"))
+
+
+def _vacancy_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: dict[str, Column]) -> None:
+    for name, (lo_col, hi_col, unit_col) in {"wage": ("wage_min", "wage_max", "wage_unit"),
+                                             "age_range": ("age_min", "age_max", None)}.items():
+        parts = frame[name]
+        has = parts.notna()
+        if has.any():
+            lo = omap(parts, lambda p: p[0] if p else None)
+            hi = omap(parts, lambda p: p[1] if p else None)
+            if lo_col == "age_min":
+                lo = omap(lo, lambda x: None if x is None else int(x))
+                hi = omap(hi, lambda x: None if x is None else int(x))
+                limits = (cols["age_min"].lo or 16, cols["age_max"].hi or 80)
+                bad = np.array([any(x is not None and not limits[0] <= x <= limits[1] for x in (a, b))
+                                for a, b in zip(lo, hi, strict=True)], dtype=bool)
+                errors.add_mask("age_range", bad, ("age outside 16–80", "年龄超出16–80岁"))
+            frame[lo_col] = frame[lo_col].where(frame[lo_col].notna(), lo).astype(object)
+            frame[hi_col] = frame[hi_col].where(frame[hi_col].notna(), hi).astype(object)
+            if unit_col:
+                unit = omap(parts, lambda p: p[2] if p else None)
+                frame[unit_col] = frame[unit_col].where(frame[unit_col].notna(), unit).astype(object)
+    for lo_col, hi_col, en, zh in (("wage_min", "wage_max", "wage_min is above wage_max", "最低工资高于最高工资"),
+                                   ("age_min", "age_max", "age_min is above age_max", "最低年龄高于最高年龄"),
+                                   ("start_date", "end_date", "start_date is after end_date", "开始日期晚于截止日期")):
+        a, b = frame[lo_col], frame[hi_col]
+        both = (a.notna() & b.notna()).to_numpy()
+        worse = np.zeros(len(frame), dtype=bool)
+        worse[both] = [x > y for x, y in zip(a[both], b[both], strict=True)]
+        errors.add_mask(hi_col, worse, (en, zh))
+    no_place = (frame["county"].isna() & frame["admin_code"].isna() & (frame["kind"] != "online")).to_numpy()
+    errors.add_mask("county", no_place, ("required for every post that is not online: county name or admin_code",
+                                         "非线上岗位必须填写所在县或行政区划代码"))
+    _pair(frame, errors)
+    frame["status"] = frame["status"].where(frame["status"].notna(), "open")
+    for name in ("training_provided", "transport_provided", "lodging_provided"):
+        frame[name] = omap(frame[name], lambda v: bool(v) if v is not None else False)
+
+
+def _placement_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: dict[str, Column]) -> None:
+    future = omap(frame["date"], lambda d: isinstance(d, dt.date) and d > today + dt.timedelta(days=1)).to_numpy(dtype=bool)
+    errors.add_mask("date", future, ("is in the future", "日期晚于今天"))
+    missing = frame["placement_id"].isna()
+    if missing.any():
+        derived = frame.loc[missing].apply(
+            lambda r: "P" + hashlib.sha1(f"{r['laborer_id']}|{r['vacancy_id']}|{r['outcome']}|{r['date']}|{r['fair_id']}"
+                                         .encode()).hexdigest()[:20], axis=1)
+        frame.loc[missing, "placement_id"] = derived
+
+
+_CROSS = {"laborers": _laborer_rules, "vacancies": _vacancy_rules, "placements": _placement_rules}

@@ -1,0 +1,247 @@
+"""Ingestion that loses nothing: validate, resolve, upsert in one transaction, report.
+
+The ledger is re-sent every month, so ingestion is an upsert by id: the same
+file twice changes nothing, a newer ``updated_at`` wins, an older one is
+kept out (``stale``). Valid rows land in one transaction; an exception or
+Ctrl-C before the commit leaves the store exactly as it was. Every rejected
+row goes, with row number, column and reason in Chinese and English, to
+``<input>.rejects.csv`` next to the input, in a form that can be corrected
+and ingested again (extra columns are ignored by the reader).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from features.contract import Reject, schema, validate_frame
+from features.places import attach_places
+from features.readers import RawTable, UnusableFile, read_table
+from store import get_engine, load_known_ids, migrate, record_ingest_run, recompute_households, upsert
+
+__all__ = ["IngestSummary", "ingest_file", "ingest_table", "reject_path", "UnusableFile"]
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_UNUSABLE, EXIT_REJECTS = 0, 2, 3
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest did; ``line()`` is the summary line the CLI prints."""
+
+    kind: str
+    source: str
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    rejected: int = 0
+    dry_run: bool = False
+    reject_file: Path | None = None
+    encoding: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    unresolved_places: Counter[tuple[str, str]] = field(default_factory=Counter)
+    occupation_filled: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_REJECTS if self.rejected else EXIT_OK
+
+    def line(self) -> str:
+        prefix = "[dry run / 试运行，未写入] " if self.dry_run else ""
+        return (
+            f"{prefix}{self.kind} {self.source}: {self.rows} rows — inserted {self.inserted}, "
+            f"updated {self.updated}, unchanged {self.unchanged + self.stale}"
+            f"{f' (of which {self.stale} older than the stored row)' if self.stale else ''}, "
+            f"rejected {self.rejected} / 共{self.rows}行：新增{self.inserted}，更新{self.updated}，"
+            f"未变{self.unchanged + self.stale}，拒收{self.rejected}"
+        )
+
+    def details(self) -> list[str]:
+        lines = []
+        if self.reject_file is not None:
+            lines.append(f"rejected rows written to / 拒收行已写入: {self.reject_file}")
+        if self.ignored_columns:
+            lines.append("ignored columns (not in the contract) / 未识别的列: " + "、".join(self.ignored_columns))
+        if self.unresolved_places:
+            total = sum(self.unresolved_places.values())
+            top = "、".join(f"{f}={n}（{c}行）" for (f, n), c in self.unresolved_places.most_common(8))
+            lines.append(
+                f"{total} place names could not be resolved; rows kept and placed at the nearest known parent / "
+                f"{total}处地名无法识别，已保留并按上级区划定位: {top}"
+            )
+        if self.occupation_filled:
+            lines.append(f"occupation_code filled from the title for {self.occupation_filled} posts / "
+                         f"{self.occupation_filled}个岗位按名称补全了职业代码")
+        if self.encoding and self.encoding not in ("utf-8-sig", "utf-8"):
+            lines.append(f"file encoding detected as {self.encoding} / 文件编码识别为 {self.encoding}")
+        return lines
+
+
+def reject_path(path: Path) -> Path:
+    """Where the rejects of ``path`` go: ``laborers.csv`` → ``laborers.rejects.csv``."""
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def _check_header(kind: str, table: RawTable, header_map: dict[str, str], name: str) -> None:
+    required = {c.name for c in schema(kind) if c.required}
+    found = set(header_map.values())
+    if not found & required:
+        headers = [str(c) for c in table.frame.columns][:30]
+        need = "、".join(sorted(required))
+        raise UnusableFile(
+            f"{name}: no recognisable {kind} header; found: {', '.join(headers) or '(none)'}; "
+            f"expected at least one of: {need} (or their Chinese aliases, see README)",
+            f"{name}：无法识别表头；文件中的表头为：{'、'.join(headers) or '（无）'}；至少需要：{need}（或其中文别名，见 README）",
+        )
+
+
+def _write_rejects(path: Path, raw: pd.DataFrame, rejects: list[Reject], first_row_number: int) -> Path | None:
+    out = reject_path(path)
+    if not rejects:
+        out.unlink(missing_ok=True)
+        return None
+    by_row: dict[int, list[Reject]] = {}
+    for r in rejects:
+        by_row.setdefault(r.row, []).append(r)
+    raw_cols = [str(c) for c in raw.columns]
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["行号 row", "列 column", "原因", "reason", *raw_cols])
+        for row_number, items in sorted(by_row.items()):
+            values = raw.iloc[row_number - first_row_number].tolist()
+            writer.writerow([
+                row_number,
+                "; ".join(dict.fromkeys(r.column for r in items)),
+                "；".join(f"{r.column}「{r.value}」{r.reason_zh}" for r in items),
+                "; ".join(f"{r.column} {r.value!r}: {r.reason_en}" for r in items),
+                *["" if v is None else v for v in values],
+            ])
+    return out
+
+
+def _fill_occupations(frame: pd.DataFrame, rejects: list[Reject]) -> tuple[pd.DataFrame, int]:
+    """Check given occupation codes exist; fill missing ones from the title."""
+    from features.occupations import get_normalizer, get_taxonomy
+
+    if frame.empty:
+        frame["occupation_source"] = pd.Series(dtype=object)
+        return frame, 0
+    taxonomy = get_taxonomy()
+    codes = frame["occupation_code"]
+    unknown = codes.notna() & ~codes.map(lambda c: c is not None and taxonomy.get(c) is not None).astype(bool)
+    for pos in np.flatnonzero(unknown.to_numpy()):
+        rejects.append(Reject(int(frame["row"].iat[pos]), "occupation_code", str(codes.iat[pos]),
+                              "not a code of the 2022 classification", "不是2022版职业分类大典中的代码"))
+    frame = frame.loc[~unknown.to_numpy()].copy()
+    source = pd.Series(np.where(frame["occupation_code"].notna(), "input", None), index=frame.index, dtype=object)
+    missing = frame["occupation_code"].isna().to_numpy()
+    if missing.any():
+        titles = frame.loc[missing, "title"].tolist()
+        matches = get_normalizer().normalize(titles, k=1)
+        frame.loc[missing, "occupation_code"] = [m[0].code if m else None for m in matches]
+        source[missing] = ["normalised" if m else None for m in matches]
+    frame["occupation_source"] = source
+    return frame, int(missing.sum())
+
+
+def _check_references(engine: Engine, frame: pd.DataFrame, rejects: list[Reject]) -> pd.DataFrame:
+    known_l = load_known_ids(engine, "laborers", frame["laborer_id"].unique().tolist())
+    known_v = load_known_ids(engine, "vacancies", frame["vacancy_id"].unique().tolist())
+    bad_l = ~frame["laborer_id"].isin(known_l).to_numpy()
+    bad_v = ~frame["vacancy_id"].isin(known_v).to_numpy()
+    for col, bad, en, zh in (("laborer_id", bad_l, "no such laborer in the store; ingest the laborers first",
+                              "库中没有此劳动力，请先导入劳动力台账"),
+                             ("vacancy_id", bad_v, "no such post in the store; ingest the vacancies first",
+                              "库中没有此岗位，请先导入岗位清单")):
+        for pos in np.flatnonzero(bad):
+            rejects.append(Reject(int(frame["row"].iat[pos]), col, str(frame[col].iat[pos]), en, zh))
+    return frame.loc[~(bad_l | bad_v)]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    now = dt.datetime.now().replace(microsecond=0)
+    frame = frame.drop(columns=["row"])
+    frame = frame.astype(object).where(frame.notna(), None)
+    records = frame.to_dict(orient="records")
+    for r in records:
+        r["ingested_at"] = now
+    return records
+
+
+def ingest_table(kind: str, table: RawTable, path: Path, *, engine: Engine | None = None,
+                 dry_run: bool = False) -> IngestSummary:
+    """Ingest an already-read table; see :func:`ingest_file`."""
+    engine = engine or get_engine()
+    summary = IngestSummary(kind=kind, source=path.name, rows=len(table.frame), dry_run=dry_run,
+                            encoding=table.encoding)
+    validated = validate_frame(kind, table.frame, first_row_number=table.first_row_number)
+    _check_header(kind, table, validated.header_map, path.name)
+    summary.ignored_columns = validated.ignored_columns
+    rejects = list(validated.rejects)
+    frame = validated.frame
+    migrate(engine)
+    if kind in ("laborers", "vacancies"):
+        frame, summary.unresolved_places = attach_places(frame)
+    if kind == "vacancies":
+        frame, summary.occupation_filled = _fill_occupations(frame, rejects)
+    if kind == "placements":
+        frame = _check_references(engine, frame, rejects)
+    rejected_rows = {r.row for r in rejects}
+    frame = frame.loc[~frame["row"].isin(rejected_rows)]
+    summary.rejected = len(rejected_rows)
+    records = _records(frame)
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            counts = upsert(conn, kind, records)
+            if kind == "laborers" and records:
+                recompute_households(conn, sorted({str(r["household_id"]) for r in records}))
+            record_ingest_run(conn, kind=kind, source_name=path.name, inserted=counts.inserted,
+                              updated=counts.updated, unchanged=counts.unchanged, stale=counts.stale,
+                              rejected=summary.rejected, dry_run=dry_run)
+        except BaseException:
+            trans.rollback()
+            raise
+        if dry_run:
+            trans.rollback()
+        else:
+            trans.commit()
+    summary.inserted, summary.updated = counts.inserted, counts.updated
+    summary.unchanged, summary.stale = counts.unchanged, counts.stale
+    summary.reject_file = _write_rejects(path, table.frame, rejects, table.first_row_number)
+    log.info("ingest %s %s: %d rows, %d rejected", kind, path.name, summary.rows, summary.rejected)
+    return summary
+
+
+def ingest_file(kind: str, path: Path, *, engine: Engine | None = None, dry_run: bool = False) -> IngestSummary:
+    """Validate and upsert one ledger file.
+
+    Parameters
+    ----------
+    kind : {'laborers', 'vacancies', 'placements'}
+    path : Path
+        CSV (any of UTF-8, GBK/GB18030, UTF-16), ``.xlsx`` or JSON.
+    engine : sqlalchemy.engine.Engine, optional
+        Defaults to the configured store.
+    dry_run : bool
+        Validate and count inside a transaction that is rolled back.
+
+    Raises
+    ------
+    UnusableFile
+        The file cannot be read or has no recognisable header.
+    """
+    schema(kind)  # refuse an unknown kind before touching the file
+    return ingest_table(kind, read_table(path), path, engine=engine, dry_run=dry_run)
+

@@ -1,0 +1,97 @@
+"""The ``matcher`` command: parse arguments, hand over to the packages, print, set the exit code.
+
+No domain logic lives here. Errors the user can fix are printed in Chinese
+and English with a non-zero exit code; an unexpected error prints a short
+bilingual message and the log file that holds the details, never a
+traceback on the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.errors import report_errors, setup_logging
+
+app = typer.Typer(
+    name="matcher",
+    help="就业扶贫岗位匹配 / Job matching for employment-based poverty alleviation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+log = logging.getLogger("matcher.cli")
+
+
+class LedgerKind(str, Enum):
+    laborers = "laborers"
+    vacancies = "vacancies"
+    placements = "placements"
+
+
+@app.command()
+def ingest(
+    kind: Annotated[LedgerKind, typer.Argument(help="laborers | vacancies | placements")],
+    file: Annotated[Path, typer.Argument(help="CSV, .xlsx or JSON file / 台账文件")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="validate and count, write nothing / 只校验不写入")] = False,
+) -> None:
+    """Validate and upsert a ledger file; rejected rows go to FILE.rejects.csv.
+
+    Exit codes: 0 all rows taken, 3 some rows rejected, 2 unusable file.
+    """
+    from matcher.ingest import ingest_file
+
+    summary = ingest_file(kind.value, file, dry_run=dry_run)
+    for line in summary.details():
+        typer.echo(line)
+    typer.echo(summary.line())
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the store's schema (Alembic) / 创建或升级数据库结构."""
+    from store import get_engine
+    from store import migrate as run_migrate
+
+    engine = get_engine()
+    run_migrate(engine)
+    typer.echo(f"store is at the latest schema / 数据库结构已是最新: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def status() -> None:
+    """Row counts of the store / 数据库各表行数."""
+    from store import count_rows, get_engine
+
+    engine = get_engine()
+    for table, n in count_rows(engine).items():
+        typer.echo(f"{table:24s} {n:>10,d}")
+
+
+def _register_optional() -> None:
+    """Attach the commands that live in their own modules."""
+    from service import cli_occupation, cli_sample
+
+    app.command("sample")(cli_sample.sample)
+    app.command("occupation")(cli_occupation.occupation)
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Console entry point (``matcher``)."""
+    setup_logging()
+    with report_errors():
+        app(standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

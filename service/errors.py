@@ -1,0 +1,87 @@
+"""Turn domain errors into bilingual messages and exit codes; keep tracebacks in the log file.
+
+Exceptions that mean "the user can fix this" carry ``message_en`` and
+``message_zh`` (or a plain message) and map to an exit code here; anything
+else is an internal error: one short line on the terminal, the traceback in
+``$MATCHER_HOME/logs/matcher.log`` (which never receives personal data:
+messages are built from ids, counts and column names only).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+log = logging.getLogger("matcher")
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+
+
+def log_dir() -> Path:
+    return Path(os.environ.get("MATCHER_HOME", "var")) / "logs"
+
+
+def setup_logging() -> None:
+    """Log INFO and above to a file under the data directory (not to the terminal)."""
+    path = log_dir()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path / "matcher.log", encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    if not any(isinstance(h, type(handler)) for h in root.handlers):
+        root.addHandler(handler)
+
+
+def _bilingual(exc: BaseException) -> str:
+    zh = getattr(exc, "message_zh", None)
+    en = getattr(exc, "message_en", None)
+    if zh and en:
+        return f"错误：{zh}\nerror: {en}"
+    return f"错误 / error: {exc}"
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exception types whose message is meant for the user (imported lazily)."""
+    kinds: list[type[BaseException]] = []
+    for module, name in (("features.readers", "UnusableFile"), ("store.errors", "StoreError"),
+                         ("models.errors", "ArtifactError"), ("matcher.errors", "MatcherError")):
+        try:
+            mod = __import__(module, fromlist=[name])
+            kinds.append(getattr(mod, name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(kinds)
+
+
+@contextmanager
+def report_errors() -> Iterator[None]:
+    """Run a CLI body; print user errors plainly and internal errors without a traceback."""
+    try:
+        yield
+    except (typer.Exit, SystemExit):
+        raise
+    except KeyboardInterrupt:
+        typer.echo("\n已中断，未提交的更改已撤销 / interrupted; nothing uncommitted was kept", err=True)
+        sys.exit(130)
+    except _user_errors() as exc:
+        typer.echo(_bilingual(exc), err=True)
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+    except Exception as exc:  # noqa: BLE001 - the last line of defence before the terminal
+        log.exception("internal error")
+        typer.echo(
+            f"内部错误（{exc.__class__.__name__}），详情见 {log_dir() / 'matcher.log'}\n"
+            f"internal error ({exc.__class__.__name__}); details in {log_dir() / 'matcher.log'}",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,104 @@
+"""Engine factory: one cached engine per database URL.
+
+SQLite connections get WAL journaling (readers do not block the nightly
+writer), enforced foreign keys and a busy timeout. pysqlite's own
+transaction handling is switched off and replaced by an explicit ``BEGIN``
+so that DDL (migrations) and multi-statement batches are truly atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, create_engine
+
+from store.config import get_settings, parse_database_url
+
+__all__ = ["get_engine", "dispose_engines", "SQLITE_BUSY_TIMEOUT_MS"]
+
+#: How long a SQLite writer waits for a lock before failing.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def _json_dumps(value: Any) -> str:
+    # Keep Chinese readable in the database instead of \\uXXXX escapes.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves, see below
+        cur = dbapi_conn.cursor()
+        if not in_memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def get_engine(url: str | URL | None = None) -> Engine:
+    """Return the engine for a database URL, creating it on first use.
+
+    Parameters
+    ----------
+    url : str, sqlalchemy.engine.URL or None
+        Database URL; ``None`` uses the settings (``MATCHER_DATABASE_URL``
+        or the SQLite file in ``MATCHER_HOME``, whose directory is created).
+
+    Returns
+    -------
+    sqlalchemy.engine.Engine
+        The same object for the same URL within this process.
+
+    Raises
+    ------
+    StoreConfigError
+        If the URL is malformed or names an unsupported backend.
+    """
+    if url is None:
+        settings = get_settings()
+        parsed = settings.resolved_url()
+        if settings.database_url is None:
+            settings.home.mkdir(parents=True, exist_ok=True)
+    else:
+        parsed = parse_database_url(url)
+    key = parsed.render_as_string(hide_password=False)
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _create(parsed)
+            _engines[key] = engine
+    return engine
+
+
+def _create(url: URL) -> Engine:
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
+    if url.get_backend_name() == "sqlite":
+        in_memory = url.database in (None, "", ":memory:")
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine, in_memory=in_memory)
+        return engine
+    kwargs["pool_pre_ping"] = True
+    return create_engine(url, **kwargs)
+
+
+def dispose_engines() -> None:
+    """Close every cached engine's connections and forget the engines."""
+    with _lock:
+        engines = list(_engines.values())
+        _engines.clear()
+    for engine in engines:
+        engine.dispose()

@@ -1,0 +1,116 @@
+"""Derived household rows, rebuilt from the laborers table in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from store.schema import EMPLOYED_STATUSES, households, laborers
+
+__all__ = ["recompute_households"]
+
+#: Households per DELETE/INSERT … SELECT round when ids are given.
+_CHUNK = 5_000
+
+_PLACE = ("province", "city", "county", "town", "village", "county_code", "town_code")
+_PLACE_COLUMNS = (*_PLACE, "village_code")
+
+
+def _rebuild_select(household_ids: Sequence[str] | None) -> sa.Select:
+    lab = laborers.c
+    scope = lab.household_id.is_not(None)
+    if household_ids is not None:
+        scope = sa.and_(scope, lab.household_id.in_(household_ids))
+
+    # The ledger has no "relation to head" column; the member with the
+    # smallest laborer_id stands for the household's place.
+    first = (
+        sa.select(
+            lab.household_id,
+            *(lab[c] for c in _PLACE_COLUMNS),
+            sa.func.row_number()
+            .over(partition_by=lab.household_id, order_by=lab.laborer_id)
+            .label("rn"),
+        )
+        .where(scope)
+        .subquery("first_member")
+    )
+    employed = sa.func.sum(sa.case((lab.employment_status.in_(EMPLOYED_STATUSES), 1), else_=0))
+    poor = sa.func.max(sa.case((lab.registered_poor.is_(True), 1), else_=0))
+    agg = (
+        sa.select(
+            lab.household_id.label("household_id"),
+            sa.func.count().label("members"),
+            employed.label("employed"),
+            (poor == 1).label("registered_poor"),
+            (employed == 0).label("zero_employment"),
+            sa.func.max(lab.updated_at).label("updated_at"),
+        )
+        .where(scope)
+        .group_by(lab.household_id)
+        .subquery("agg")
+    )
+    return sa.select(
+        agg.c.household_id,
+        *(first.c[c] for c in _PLACE_COLUMNS),
+        agg.c.members,
+        agg.c.employed,
+        agg.c.registered_poor,
+        agg.c.zero_employment,
+        agg.c.updated_at,
+    ).join_from(
+        agg, first, sa.and_(first.c.household_id == agg.c.household_id, first.c.rn == 1)
+    )
+
+
+_TARGET = (
+    "household_id",
+    *_PLACE_COLUMNS,
+    "members",
+    "employed",
+    "registered_poor",
+    "zero_employment",
+    "updated_at",
+)
+
+
+def _insert(conn: Connection, household_ids: Sequence[str] | None) -> int:
+    stmt = sa.insert(households).from_select(_TARGET, _rebuild_select(household_ids))
+    # SQLAlchemy only keeps an INSERT's rowcount when asked to.
+    return conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+
+
+def recompute_households(conn: Connection, household_ids: Sequence[str] | None = None) -> int:
+    """Rebuild household rows from their members, set-based in SQL.
+
+    For each household: ``members`` = laborers with that ``household_id``;
+    ``employed`` = members whose ``employment_status`` is one of
+    `store.schema.EMPLOYED_STATUSES`; ``registered_poor`` = any member is;
+    ``zero_employment`` = ``employed == 0``; the place columns are those of the
+    member with the smallest ``laborer_id``; ``updated_at`` = the latest
+    member ``updated_at``. Households left without members are deleted.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.engine.Connection
+        Open connection; runs in the caller's transaction.
+    household_ids : sequence of str or None
+        Households to rebuild; ``None`` rebuilds the whole table.
+
+    Returns
+    -------
+    int
+        Number of household rows written.
+    """
+    if household_ids is None:
+        conn.execute(sa.delete(households))
+        return _insert(conn, None)
+    ids = list(dict.fromkeys(household_ids))
+    written = 0
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        conn.execute(sa.delete(households).where(households.c.household_id.in_(chunk)))
+        written += _insert(conn, chunk)
+    return written

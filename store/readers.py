@@ -1,0 +1,132 @@
+"""Readers that return pandas DataFrames, one row per record, ordered by id.
+
+Column dtypes are the same on SQLite and PostgreSQL: integers ``Int64``,
+booleans ``boolean`` (both nullable), floats ``float64``, dates and
+timestamps ``datetime64``, JSON list columns ``object`` holding Python lists
+(``None`` where nothing was stored), text as pandas infers it.
+
+A filter argument of ``None`` means "no filter"; an empty sequence selects
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from store.schema import households, laborers, placements, vacancies
+
+__all__ = ["load_laborers", "load_vacancies", "load_placements", "load_households"]
+
+#: Ids per SELECT when filtering by id (SQLite allows 32766 bound parameters).
+_ID_CHUNK = 10_000
+
+
+def _series(values: list[Any], column: sa.Column) -> pd.Series:
+    ctype = column.type
+    if isinstance(ctype, sa.JSON) or isinstance(getattr(ctype, "impl", None), sa.JSON):
+        return pd.Series(values, dtype=object, name=column.name)
+    if isinstance(ctype, sa.Boolean):
+        return pd.Series(values, dtype="boolean", name=column.name)
+    if isinstance(ctype, sa.Integer):
+        return pd.Series(values, dtype="Int64", name=column.name)
+    if isinstance(ctype, sa.Float):
+        return pd.Series(values, dtype="float64", name=column.name)
+    if isinstance(ctype, sa.Date | sa.DateTime):
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), name=column.name)
+    return pd.Series(values, name=column.name)
+
+
+def _frame(table: sa.Table, rows: list[Sequence[Any]]) -> pd.DataFrame:
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in table.c]
+    return pd.DataFrame(
+        {c.name: _series(list(vals), c) for c, vals in zip(table.c, columns, strict=True)}
+    )
+
+
+def _in(column: sa.Column, values: Iterable[str] | str | None) -> sa.ColumnElement[bool] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    return column.in_(list(values))
+
+
+def _load(
+    engine: Engine,
+    table: sa.Table,
+    filters: list[sa.ColumnElement[bool] | None],
+    ids: Iterable[str] | None = None,
+    id_column: sa.Column | None = None,
+) -> pd.DataFrame:
+    key = table.primary_key.columns.values()[0]
+    where = [f for f in filters if f is not None]
+    base = sa.select(table).where(*where).order_by(key)
+    rows: list[Sequence[Any]] = []
+    with engine.connect() as conn:
+        if ids is None:
+            rows = list(conn.execute(base))
+        else:
+            id_list = list(dict.fromkeys([ids] if isinstance(ids, str) else ids))
+            col = key if id_column is None else id_column
+            for start in range(0, len(id_list), _ID_CHUNK):
+                chunk = id_list[start : start + _ID_CHUNK]
+                rows.extend(conn.execute(base.where(col.in_(chunk))))
+            if len(id_list) > _ID_CHUNK:
+                rows.sort(key=lambda r: r[0])
+    return _frame(table, rows)
+
+
+def load_laborers(
+    engine: Engine,
+    county_codes: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Laborers, optionally only those of some counties and/or with given ids.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_laborers, n_columns)
+        Columns of the ``laborers`` table; JSON columns hold lists.
+    """
+    return _load(engine, laborers, [_in(laborers.c.county_code, county_codes)], ids)
+
+
+def load_vacancies(
+    engine: Engine,
+    county_codes: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
+    status: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Vacancies, optionally filtered by county, id and status (one or several).
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_vacancies, n_columns)
+    """
+    filters = [_in(vacancies.c.county_code, county_codes), _in(vacancies.c.status, status)]
+    return _load(engine, vacancies, filters, ids)
+
+
+def load_placements(engine: Engine, laborer_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Placements, optionally only those of the given laborers.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_placements, n_columns)
+    """
+    return _load(engine, placements, [], laborer_ids, id_column=placements.c.laborer_id)
+
+
+def load_households(engine: Engine, county_codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Derived households (see `store.recompute_households`), optionally by county.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_households, n_columns)
+    """
+    return _load(engine, households, [_in(households.c.county_code, county_codes)])

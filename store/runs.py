@@ -1,0 +1,59 @@
+"""Ingest-run bookkeeping and table counts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from store.errors import RecordError
+from store.schema import TABLES, ingest_runs
+from store.upsert import utcnow
+
+__all__ = ["record_ingest_run", "count_rows"]
+
+
+def record_ingest_run(conn: Connection, **fields: Any) -> int:
+    """Append one row to ``ingest_runs`` and return its id.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.engine.Connection
+        Open connection; runs in the caller's transaction.
+    **fields
+        Columns of ``ingest_runs`` except ``id``: ``kind``, ``source_name``,
+        ``started_at``, ``finished_at``, ``inserted``, ``updated``,
+        ``unchanged``, ``stale``, ``rejected``, ``dry_run``. ``source_name``
+        is cut to the file's base name (directories can name people);
+        ``finished_at`` defaults to now.
+
+    Returns
+    -------
+    int
+        The new run id.
+    """
+    allowed = [c.name for c in ingest_runs.c if c.name != "id"]
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise RecordError(
+            f"ingest_runs 没有这些字段 / ingest_runs has no field(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(allowed)}"
+        )
+    row = dict(fields)
+    if row.get("source_name") is not None:
+        row["source_name"] = re.split(r"[\\/]", str(row["source_name"]))[-1][:256]
+    row.setdefault("finished_at", utcnow())
+    result = conn.execute(sa.insert(ingest_runs).values(**row))
+    (run_id,) = result.inserted_primary_key or (None,)
+    return int(run_id)
+
+
+def count_rows(engine: Engine) -> dict[str, int]:
+    """Row count of every store table, by table name."""
+    with engine.connect() as conn:
+        return {
+            name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            for name, table in TABLES.items()
+        }

@@ -1,0 +1,104 @@
+"""Readers, ingest runs and row counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from store import (
+    RecordError,
+    count_rows,
+    load_laborers,
+    load_placements,
+    load_vacancies,
+    record_ingest_run,
+    upsert,
+)
+from store.schema import ingest_runs, laborers
+
+
+def test_load_laborers_filters_and_dtypes(migrated_engine: Engine, make_laborer) -> None:
+    with migrated_engine.begin() as conn:
+        upsert(conn, "laborers", [make_laborer(i) for i in range(12)])
+    everyone = load_laborers(migrated_engine)
+    assert list(everyone.columns) == [c.name for c in laborers.c]
+    assert everyone["laborer_id"].is_monotonic_increasing and len(everyone) == 12
+    assert everyone["age"].dtype == "Int64"
+    assert everyone["registered_poor"].dtype == "boolean"
+    assert pd.api.types.is_datetime64_any_dtype(everyone["birth_date"])
+    assert pd.api.types.is_datetime64_any_dtype(everyone["updated_at"])
+
+    county = load_laborers(migrated_engine, county_codes=["520527"])
+    assert set(county["county_code"]) == {"520527"} and len(county) == 3
+    picked = load_laborers(migrated_engine, ids=["L0000003", "L0000004", "nobody"])
+    assert picked["laborer_id"].tolist() == ["L0000003", "L0000004"]
+    both = load_laborers(migrated_engine, county_codes=["520527"], ids=["L0000003", "L0000004"])
+    assert both["laborer_id"].tolist() == ["L0000004"]
+    assert load_laborers(migrated_engine, ids=[]).empty
+
+
+def test_empty_tables_give_typed_empty_frames(migrated_engine: Engine) -> None:
+    df = load_vacancies(migrated_engine)
+    assert df.empty and "required_skills" in df.columns
+    assert df["openings"].dtype == "Int64"
+
+
+def test_load_vacancies_by_status(migrated_engine: Engine, make_vacancy) -> None:
+    with migrated_engine.begin() as conn:
+        upsert(conn, "vacancies", [make_vacancy(i) for i in range(9)])
+    open_ = load_vacancies(migrated_engine, status="open")
+    assert set(open_["status"]) == {"open"} and len(open_) == 6
+    assert len(load_vacancies(migrated_engine, status=["open", "closed"])) == 9
+    assert load_vacancies(migrated_engine, ids=["V000001"]).iloc[0]["required_skills"] == ["电焊"]
+
+
+def test_load_placements_by_laborer(migrated_engine: Engine) -> None:
+    records = [
+        {
+            "placement_id": f"P{i}",
+            "laborer_id": f"L{i % 3}",
+            "vacancy_id": "V1",
+            "outcome": "hired",
+            "fair_id": None,
+            "content_hash": f"h{i}",
+            "updated_at": datetime(2025, 1, 1),
+        }
+        for i in range(6)
+    ]
+    with migrated_engine.begin() as conn:
+        assert upsert(conn, "placements", records).inserted == 6
+    df = load_placements(migrated_engine, laborer_ids=["L1"])
+    assert df["placement_id"].tolist() == ["P1", "P4"]
+    assert len(load_placements(migrated_engine)) == 6
+
+
+def test_record_ingest_run_keeps_only_base_name(migrated_engine: Engine) -> None:
+    with migrated_engine.begin() as conn:
+        run_id = record_ingest_run(
+            conn,
+            kind="laborers",
+            source_name="/home/张三/台账/2025-01 威宁县.xlsx",
+            started_at=datetime(2025, 1, 1),
+            inserted=3,
+            updated=1,
+            unchanged=0,
+            stale=0,
+            rejected=2,
+            dry_run=False,
+        )
+        second = record_ingest_run(conn, kind="vacancies", source_name=r"C:\docs\岗位.csv")
+    assert second == run_id + 1
+    with migrated_engine.connect() as conn:
+        names = conn.execute(sa.select(ingest_runs.c.source_name).order_by(ingest_runs.c.id))
+        assert names.scalars().all() == ["2025-01 威宁县.xlsx", "岗位.csv"]
+    assert count_rows(migrated_engine)["ingest_runs"] == 2
+
+
+def test_record_ingest_run_rejects_unknown_field(migrated_engine: Engine) -> None:
+    with migrated_engine.begin() as conn:
+        with pytest.raises(RecordError, match="colour"):
+            record_ingest_run(conn, kind="laborers", colour="blue")
