@@ -56,8 +56,10 @@ class Gazetteer(DivisionTable):
     """All administrative divisions, with lookup and name resolution.
 
     Build it with :meth:`load` (or use the cached :func:`get_gazetteer`).
-    Instances are read-only apart from internal caches. Codes may be given
-    as 12-digit strings or as 2/4/6/9-digit prefixes (padded with zeros).
+    Instances are read-only apart from internal caches (per-parent name
+    indices, memoised resolutions), so one instance can be shared between
+    threads; at worst two threads fill the same cache entry twice. Codes may
+    be given as 12-digit strings or as 2/4/6/9-digit prefixes (padded).
     """
 
     def __init__(self, *args: np.ndarray, **kwargs: np.ndarray) -> None:

@@ -41,16 +41,35 @@ RESULT_COLUMNS = (
 _FLOAT_COLUMNS = frozenset({"lat", "lon"})
 
 
-def _group_rows(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
-    """Group ids per row and the first row of each group, for equal value tuples."""
+def _group_rows(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Group rows with equal value tuples.
+
+    Returns
+    -------
+    group : numpy.ndarray
+        int64, shape (n_rows,), group id of each row, ``0 .. n_groups - 1``.
+    first : numpy.ndarray
+        int64, shape (n_groups,), the first row of each group.
+    values : list of numpy.ndarray
+        Per column, object array of shape (n_groups,): the group's value
+        (``None`` for missing).
+    """
     group = np.zeros(len(columns[0]), dtype=np.int64)
+    per_column = []
     for column in columns:
         codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        per_column.append((codes, uniques))
         # Pairwise combination keeps the key below n_rows * (n_uniques + 1).
         combined = group * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
         group, _ = pd.factorize(combined)
     _, first = np.unique(group, return_index=True)
-    return group, first
+    values = []
+    for codes, uniques in per_column:
+        lookup = np.empty(len(uniques) + 1, dtype=object)
+        lookup[:-1] = np.asarray(uniques, dtype=object)
+        lookup[-1] = None  # code -1 (missing) indexes the last slot
+        values.append(lookup[codes[first]])
+    return group, first, values
 
 
 def resolve_frame(resolve: Callable[..., Resolution], frame: pd.DataFrame) -> pd.DataFrame:
@@ -90,8 +109,8 @@ def resolve_frame(resolve: Callable[..., Resolution], frame: pd.DataFrame) -> pd
     if n_rows == 0:
         return _empty(frame.index)
     columns = [frame[name] for name in present]
-    group, first = _group_rows(columns)
-    values = {name: frame[name].to_numpy(dtype=object)[first] for name in present}
+    group, first, unique_values = _group_rows(columns)
+    values = dict(zip(present, unique_values, strict=True))
     results = [
         resolve(
             *(values[name][i] if name in values else None for name in NAME_COLUMNS),

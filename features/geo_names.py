@@ -24,7 +24,7 @@ decides, never this module.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 import pandas as pd
@@ -53,6 +53,7 @@ _SUFFIXES: dict[int, tuple[tuple[str, str], ...]] = {
         ("地区办事处", "街道"),
         ("办事处", "街道"),
         ("街道", "街道"),
+        ("自治乡", "乡"),
         ("民族乡", "乡"),
         ("民族苏木", "乡"),
         ("苏木", "乡"),
@@ -78,12 +79,25 @@ _SUFFIXES: dict[int, tuple[tuple[str, str], ...]] = {
 # The 55 officially recognised minorities (plus 各族, "all nationalities"),
 # as they appear in the names of autonomous units: 峨边彝族自治县,
 # 积石山保安族东乡族撒拉族自治县, 海西蒙古族藏族自治州.
+# The same tables as dicts, probed longest suffix first.
+_SUFFIX_CLASS = {level: dict(table) for level, table in _SUFFIXES.items()}
+_SUFFIX_LENGTHS = {
+    level: sorted({len(suffix) for suffix, _ in table}, reverse=True)
+    for level, table in _SUFFIXES.items()
+}
+
 _ETHNIC = (
     "蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 "
     "拉祜 水 东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 "
     "塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各"
 ).split()
 _ETHNIC_TAIL = re.compile("(?:" + "|".join(sorted(_ETHNIC, key=len, reverse=True)) + ")族$")
+# Before 自治区/自治州 the 族 is sometimes left out (新疆维吾尔自治区,
+# 伊犁哈萨克自治州). Only multi-character names are stripped bare: a bare
+# 藏 or 水 is part of the place name (西藏, 融水).
+_ETHNIC_BARE = re.compile(
+    "(?:" + "|".join(sorted((e for e in _ETHNIC if len(e) > 1), key=len, reverse=True)) + ")$"
+)
 
 
 def clean_name(value: object) -> str | None:
@@ -110,16 +124,22 @@ def clean_name(value: object) -> str | None:
     return text or None
 
 
-def _strip_ethnic(stem: str) -> str:
+def _strip_ethnic(stem: str, autonomous: bool) -> str:
     # Strip trailing "<ethnic>族" tokens one at a time, never down to nothing.
+    original = stem
     while True:
         match = _ETHNIC_TAIL.search(stem)
         if match is None or match.start() == 0:
-            return stem
+            break
         stem = stem[: match.start()]
+    if autonomous and stem == original:
+        bare = _ETHNIC_BARE.search(stem)
+        if bare is not None and bare.start() >= 2:
+            stem = stem[: bare.start()]
+    return stem
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=100_000)
 def name_key(name: str, level: int) -> tuple[str, str | None]:
     """Reduce a division name to ``(stem, suffix_class)``.
 
@@ -145,9 +165,13 @@ def name_key(name: str, level: int) -> tuple[str, str | None]:
     >>> name_key("石门", 3)
     ('石门', None)
     """
-    for suffix, cls in _SUFFIXES[level]:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return _strip_ethnic(name[: -len(suffix)]), cls
+    suffixes = _SUFFIX_CLASS[level]
+    for length in _SUFFIX_LENGTHS[level]:
+        if len(name) > length:
+            cls = suffixes.get(name[-length:])
+            if cls is not None:
+                stem = name[:-length]
+                return _strip_ethnic(stem, autonomous="自治" in name[-length:]), cls
     return name, None
 
 
@@ -164,19 +188,33 @@ class NameIndex:
         Their level (0 province … 4 village).
     """
 
-    __slots__ = ("level", "_exact", "_stems")
+    __slots__ = ("level", "_rows", "_names", "_exact", "_namesakes", "_stems")
 
     def __init__(self, rows: Sequence[int], names: Sequence[str], level: int) -> None:
         self.level = level
-        self._exact: dict[str, list[int]] = {}
-        self._stems: dict[str, list[tuple[int, str | None]]] = {}
-        for row, name in zip(rows, names, strict=True):
-            self._exact.setdefault(name, []).append(int(row))
-            stem, cls = name_key(name, level)
-            self._stems.setdefault(stem, []).append((int(row), cls))
+        self._rows = rows
+        self._names = names
+        self._exact: dict[str, int] = dict(zip(names, rows, strict=True))
+        # Namesakes under one parent are rare; keep all their rows aside.
+        self._namesakes: dict[str, list[int]] = {}
+        if len(self._exact) != len(rows):
+            for row, name in zip(rows, names, strict=True):
+                self._namesakes.setdefault(name, []).append(row)
+            self._namesakes = {k: v for k, v in self._namesakes.items() if len(v) > 1}
+        # Stems are only needed when a name is not spelled exactly; most are.
+        self._stems: dict[str, list[tuple[int, str | None]]] | None = None
 
     def __len__(self) -> int:
-        return sum(len(rows) for rows in self._exact.values())
+        return len(self._rows)
+
+    def _stem_map(self) -> dict[str, list[tuple[int, str | None]]]:
+        if self._stems is None:
+            stems: dict[str, list[tuple[int, str | None]]] = {}
+            for row, name in zip(self._rows, self._names, strict=True):
+                stem, cls = name_key(name, self.level)
+                stems.setdefault(stem, []).append((row, cls))
+            self._stems = stems
+        return self._stems
 
     def match(self, name: str) -> list[int]:
         """Rows whose name matches ``name`` in the first stage that finds any.
@@ -193,23 +231,18 @@ class NameIndex:
             ambiguous; sorted.
         """
         exact = self._exact.get(name)
-        if exact:
-            return sorted(exact)
+        if exact is not None:
+            return sorted(self._namesakes.get(name, [exact]))
+        stems = self._stem_map()
         stem, cls = name_key(name, self.level)
         compatible: set[int] = set()
         other: set[int] = set()
         # The input may itself be a bare stem ("大村" for "大村村委会").
-        compatible.update(row for row, _ in self._stems.get(name, ()))
+        compatible.update(row for row, _ in stems.get(name, ()))
         if stem != name:
-            for row, row_cls in self._stems.get(stem, ()):
+            for row, row_cls in stems.get(stem, ()):
                 if cls is None or row_cls is None or row_cls == cls:
                     compatible.add(row)
                 else:
                     other.add(row)
-        if compatible:
-            return sorted(compatible)
-        return sorted(other)
-
-    def matches_any(self, names: Iterable[str]) -> bool:
-        """Whether any of ``names`` matches at least one place here."""
-        return any(self.match(name) for name in names)
+        return sorted(compatible or other)

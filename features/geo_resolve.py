@@ -20,7 +20,8 @@ A name that matches nothing gets three second chances, in order:
 3. a municipality given as a city without a province (北京市/朝阳区).
 
 Anything else is listed in ``Resolution.unresolved`` and lower names are
-still tried below the anchor.
+still tried below the anchor. Village names are only searched below a city
+or deeper (see ``DivisionTable.match``).
 """
 
 from __future__ import annotations

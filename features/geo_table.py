@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Self
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.geo_build import DEFAULT_PATH, FORMAT_VERSION, LEVELS
@@ -25,6 +26,8 @@ from features.geo_types import PREFIX_DIGITS, Place, Resolution, parse_code
 __all__ = ["DivisionTable"]
 
 _PREFIX = tuple(PREFIX_DIGITS[level] for level in LEVELS)
+_CITY = LEVELS.index("city")
+_VILLAGE = LEVELS.index("village")
 
 
 class DivisionTable:
@@ -99,15 +102,20 @@ class DivisionTable:
                 f"expected {FORMAT_VERSION!r}; rebuild it with python -m features.geo_build"
             )
         column = table.column
-        return cls(
-            codes=column("code").to_numpy(),
+        loaded = cls(
+            codes=column("code").to_numpy().copy(),
             parents=column("parent").to_numpy(),
             names=column("name").to_numpy(zero_copy_only=False),
-            levels=column("level").to_numpy(),
+            levels=column("level").to_numpy().copy(),
             lat=column("lat_e6").to_numpy(zero_copy_only=False) / 1e6,
             lon=column("lon_e6").to_numpy(zero_copy_only=False) / 1e6,
-            ur_code=column("ur_code").fill_null(0).to_numpy(),
+            ur_code=column("ur_code").fill_null(0).to_numpy().copy(),
         )
+        # Decompression scratch stays cached in arrow's allocator (~100 MB)
+        # unless handed back; nothing else of the table is referenced now.
+        del table, column
+        pa.default_memory_pool().release_unused()
+        return loaded
 
     def __len__(self) -> int:
         return int(self.codes.size)
@@ -169,8 +177,14 @@ class DivisionTable:
         return row
 
     def match(self, anchor: int, level: int, name: str) -> list[int]:
-        """Rows of ``level`` below ``anchor`` whose name matches (see ``NameIndex``)."""
-        if self.level(anchor) >= level:
+        """Rows of ``level`` below ``anchor`` whose name matches (see ``NameIndex``).
+
+        Villages are only searched below a city or deeper: a village name
+        alone (or with just a province) is ambiguous far too often to be
+        useful, and indexing 666,000 villages nationally would cost seconds
+        and hundreds of MB.
+        """
+        if self.level(anchor) >= level or (level == _VILLAGE and self.level(anchor) < _CITY):
             return []
         key = (anchor, level)
         index = self._indices.get(key)

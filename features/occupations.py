@@ -20,24 +20,18 @@ shared instance built from the shipped data.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import platform
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import joblib
 import numpy as np
-import scipy
 import scipy.sparse as sp
-import sklearn
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils.validation import check_is_fitted
 
+from features.occupation_io import ArtifactError, file_sha256, load_normalizer, save_normalizer
 from features.occupation_text import clean_title, contained_aliases
 from features.skills import SkillTable, UnknownSkillError, alias_key, get_skill_table
 from features.taxonomy import Taxonomy, get_taxonomy
@@ -53,8 +47,6 @@ __all__ = [
 ]
 
 SOURCES = ("skill_alias", "classification_alias", "tfidf")
-FORMAT = "occupation-normalizer"
-FORMAT_VERSION = 1
 _NOT_FITTED = (
     "%(name)s 尚未训练，请先调用 fit() 或 load() / %(name)s is not fitted yet; call fit() or load()"
 )
@@ -78,14 +70,22 @@ class SkillInfo(NamedTuple):
     physical_demand: str
 
 
-class ArtifactError(ValueError):
-    """A saved normaliser directory is missing, foreign or from another version."""
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the ``k`` largest scores per row, shape (n_rows, k).
 
-
-def _sha256(path: Path | None) -> str | None:
-    if path is None or not Path(path).is_file():
-        return None
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    ``k`` passes of a vectorised ``argmax`` beat ``argpartition`` several
+    times over for the small ``k`` used here; ``scores`` is left unchanged.
+    """
+    if k > 16:
+        return np.argpartition(scores, -k, axis=1)[:, -k:]
+    work = scores.copy()
+    rows = np.arange(work.shape[0])
+    out = np.empty((work.shape[0], k), dtype=np.int64)
+    for j in range(k):
+        best = work.argmax(axis=1)
+        out[:, j] = best
+        work[rows, best] = -np.inf
+    return out
 
 
 class OccupationNormalizer(BaseEstimator):
@@ -116,7 +116,7 @@ class OccupationNormalizer(BaseEstimator):
         tfidf_scale: float = 0.9,
         min_skill_alias_len: int = 2,
         min_classification_alias_len: int = 3,
-        batch_size: int = 512,
+        batch_size: int = 1024,
     ) -> None:
         self.ngram_range = ngram_range
         self.name_weight = name_weight
@@ -148,12 +148,19 @@ class OccupationNormalizer(BaseEstimator):
         self.names_ = np.array([taxonomy.name(c) for c in codes])
 
         class_alias: dict[str, dict[int, float]] = {}
+        # Names and name stems are searched inside longer titles; the noisy
+        # source aliases only ever match a whole title.
+        name_keys: set[str] = set()
 
         def add_class(word: str, idx: int, score: float) -> None:
             key = alias_key(word)
             if len(key) >= 2:
                 slot = class_alias.setdefault(key, {})
                 slot[idx] = max(slot.get(idx, 0.0), score)
+                if score >= 0.96 or word in stems:
+                    name_keys.add(key)
+
+        stems: set[str] = set()
 
         alias_rows: list[tuple[str, int]] = []
         for i, code in enumerate(codes):
@@ -162,6 +169,7 @@ class OccupationNormalizer(BaseEstimator):
             alias_rows.append((node.name, i))
             for suffix in _NAME_SUFFIXES:
                 if node.name.endswith(suffix) and len(node.name) - len(suffix) >= 3:
+                    stems.add(node.name[: -len(suffix)])
                     add_class(node.name[: -len(suffix)], i, 0.95)
                     break
             for alias in node.aliases:
@@ -169,11 +177,14 @@ class OccupationNormalizer(BaseEstimator):
                     add_class(part, i, 0.95)
                 alias_rows.append((alias, i))
         self.classification_alias_ = {k: sorted(v.items()) for k, v in class_alias.items()}
+        self.classification_names_ = frozenset(name_keys)
 
         self.skill_alias_: dict[str, str] = {}
+        self.generic_aliases_: frozenset[str] = frozenset()
         self.skills_: dict[str, dict[str, Any]] = {}
         if skills is not None:
             self.skill_alias_ = dict(skills.alias_index)
+            self.generic_aliases_ = skills.generic_keys
             for entry in skills.entries:
                 self.skills_[entry.skill] = {
                     "codes": list(entry.codes),
@@ -181,8 +192,11 @@ class OccupationNormalizer(BaseEstimator):
                     "physical_demand": entry.physical_demand,
                     "code_index": [index[c] for c in entry.codes],
                 }
+                # Generic words (工人, 操作工) say nothing about the trade; as TF-IDF
+                # rows they would pull every factory title towards 普工's codes.
                 for word in (entry.skill, *entry.aliases):
-                    alias_rows.extend((word, index[c]) for c in entry.codes)
+                    if word not in entry.generic_aliases:
+                        alias_rows.extend((word, index[c]) for c in entry.codes)
         self.max_alias_len_ = max(len(k) for k in [*self.skill_alias_, *class_alias])
 
         # TF-IDF: one vocabulary over every text field, three matrices.
@@ -193,7 +207,10 @@ class OccupationNormalizer(BaseEstimator):
         alias_rows.sort(key=lambda r: r[1])
         row_texts = [alias_key(t) for t, _ in alias_rows]
         self.vectorizer_ = TfidfVectorizer(
-            analyzer="char", ngram_range=tuple(self.ngram_range), sublinear_tf=True, dtype=np.float32
+            analyzer="char",
+            ngram_range=tuple(self.ngram_range),
+            sublinear_tf=True,
+            dtype=np.float32,
         )
         self.vectorizer_.fit([*row_texts, *definitions, *parents])
         self.alias_matrix_ = self.vectorizer_.transform(row_texts).tocsr()
@@ -201,9 +218,10 @@ class OccupationNormalizer(BaseEstimator):
         self.alias_row_starts_ = np.searchsorted(row_code, np.arange(len(codes))).astype(np.int64)
         self.definition_matrix_ = self.vectorizer_.transform(definitions).tocsr()
         self.parent_matrix_ = self.vectorizer_.transform(parents).tocsr()
+        self._transposed: tuple[sp.csr_matrix, ...] | None = None
         self.data_ = {
-            "taxonomy_sha256": _sha256(taxonomy.source),
-            "skills_sha256": _sha256(skills.source) if skills is not None else None,
+            "taxonomy_sha256": file_sha256(taxonomy.source),
+            "skills_sha256": file_sha256(skills.source) if skills is not None else None,
             "n_codes": len(codes),
             "n_skills": len(self.skills_),
             "n_alias_rows": len(alias_rows),
@@ -230,19 +248,23 @@ class OccupationNormalizer(BaseEstimator):
                 put(idx, score, "classification_alias")
         if out or not key:
             return out
-        # A title naming one skill twice (电焊工（二保焊）) covers more of it.
+        # A title naming one skill twice (电焊工（二保焊）) covers more of it;
+        # a generic word (工人, 包装) scores low enough to yield to the rest.
         total = len(key)
-        covered: dict[str, int] = {}
+        covered: dict[str, list[int]] = {}
         for start, end, alias in contained_aliases(
             cleaned, self.skill_alias_, self.min_skill_alias_len, self.max_alias_len_
         ):
-            skill = self.skill_alias_[alias]
-            covered[skill] = covered.get(skill, 0) + end - start
-        for skill, length in covered.items():
-            put_skill(skill, 0.5 + 0.45 * min(length, total) / total)
+            slot = covered.setdefault(self.skill_alias_[alias], [0, 0])
+            slot[alias in self.generic_aliases_] += end - start
+        for skill, (specific, generic) in covered.items():
+            if specific:
+                put_skill(skill, 0.5 + 0.45 * min(specific + generic, total) / total)
+            else:
+                put_skill(skill, 0.2 + 0.25 * min(generic, total) / total)
         for start, end, alias in contained_aliases(
             cleaned,
-            self.classification_alias_,
+            self.classification_names_,
             self.min_classification_alias_len,
             self.max_alias_len_,
         ):
@@ -252,12 +274,18 @@ class OccupationNormalizer(BaseEstimator):
 
     def _tfidf_scores(self, cleaned: list[str]) -> np.ndarray:
         """Return TF-IDF scores, shape (n_texts, n_codes), float32."""
+        transposed = getattr(self, "_transposed", None)
+        if transposed is None:
+            # Column-major copies make the products below plain CSR × CSR.
+            matrices = (self.alias_matrix_, self.definition_matrix_, self.parent_matrix_)
+            transposed = self._transposed = tuple(m.T.tocsr() for m in matrices)
+        alias_t, definition_t, parent_t = transposed
         query = self.vectorizer_.transform([c.replace(" ", "") for c in cleaned])
-        by_row = (query @ self.alias_matrix_.T).toarray()
+        by_row = (query @ alias_t).toarray()
         # Nearest alias per occupation: rows are grouped by code.
         name = np.maximum.reduceat(by_row, self.alias_row_starts_, axis=1)
-        definition = (query @ self.definition_matrix_.T).toarray()
-        parent = (query @ self.parent_matrix_.T).toarray()
+        definition = (query @ definition_t).toarray()
+        parent = (query @ parent_t).toarray()
         total = self.name_weight + self.definition_weight + self.parent_weight
         combined = (
             self.name_weight * name
@@ -296,8 +324,7 @@ class OccupationNormalizer(BaseEstimator):
             chunk = cleaned[start : start + self.batch_size]
             raw_chunk = texts[start : start + self.batch_size]
             scores = self._tfidf_scores(chunk)
-            width = min(k, scores.shape[1])
-            top = np.argpartition(-scores, width - 1, axis=1)[:, :width]
+            top = _top_k(scores, min(k, scores.shape[1]))
             for row, (clean, raw) in enumerate(zip(chunk, raw_chunk, strict=True)):
                 if not clean:
                     results.append([])
@@ -311,9 +338,7 @@ class OccupationNormalizer(BaseEstimator):
                 best = sorted(found.items(), key=lambda it: (-it[1][0], self.codes_[it[0]]))[:k]
                 results.append(
                     [
-                        OccupationMatch(
-                            str(self.codes_[i]), str(self.names_[i]), round(s, 4), src
-                        )
+                        OccupationMatch(str(self.codes_[i]), str(self.names_[i]), round(s, 4), src)
                         for i, (s, src) in best
                     ]
                 )
@@ -372,83 +397,14 @@ class OccupationNormalizer(BaseEstimator):
 
     # ---------------------------------------------------------- save / load
     def save(self, directory: str | Path) -> Path:
-        """Write the fitted normaliser to ``directory`` (created if needed)."""
+        """Write the fitted normaliser to ``directory`` (see :mod:`features.occupation_io`)."""
         check_is_fitted(self, "vectorizer_", msg=_NOT_FITTED)
-        path = Path(directory)
-        path.mkdir(parents=True, exist_ok=True)
-        np.save(path / "codes.npy", self.codes_, allow_pickle=False)
-        np.save(path / "names.npy", self.names_, allow_pickle=False)
-        np.save(path / "alias_row_starts.npy", self.alias_row_starts_, allow_pickle=False)
-        for name in ("alias", "definition", "parent"):
-            sp.save_npz(path / f"{name}_matrix.npz", getattr(self, f"{name}_matrix_"))
-        joblib.dump(self.vectorizer_, path / "vectorizer.joblib")
-        lookups = {
-            "classification_alias": self.classification_alias_,
-            "skill_alias": self.skill_alias_,
-            "skills": self.skills_,
-            "max_alias_len": self.max_alias_len_,
-        }
-        (path / "lookups.json").write_text(json.dumps(lookups, ensure_ascii=False), "utf-8")
-        params = self.get_params()
-        params["ngram_range"] = list(params["ngram_range"])
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "settings": params,
-            "versions": {
-                "python": platform.python_version(),
-                "numpy": np.__version__,
-                "scipy": scipy.__version__,
-                "scikit-learn": sklearn.__version__,
-                "joblib": joblib.__version__,
-            },
-            "data": self.data_,
-        }
-        (path / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
-        return path
+        return save_normalizer(self, directory)
 
     @classmethod
     def load(cls, directory: str | Path) -> OccupationNormalizer:
         """Read a normaliser written by :meth:`save`; refuse a foreign or stale one."""
-        path = Path(directory)
-        try:
-            manifest = json.loads((path / "manifest.json").read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ArtifactError(
-                f"{path} 不是职业标准化模型目录（manifest.json 缺失或损坏）/ {path} is not an "
-                f"occupation normaliser directory (manifest.json missing or unreadable): {exc}"
-            ) from exc
-        if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
-            raise ArtifactError(
-                f"{path}: 格式 {manifest.get('format')!r} v{manifest.get('format_version')!r} "
-                f"不受支持，需要 {FORMAT!r} v{FORMAT_VERSION} / unsupported format "
-                f"{manifest.get('format')!r} v{manifest.get('format_version')!r}; "
-                f"need {FORMAT!r} v{FORMAT_VERSION}"
-            )
-        saved = manifest.get("versions", {}).get("scikit-learn", "")
-        if saved.split(".")[:2] != sklearn.__version__.split(".")[:2]:
-            raise ArtifactError(
-                f"{path}: 模型由 scikit-learn {saved} 保存，当前为 {sklearn.__version__}，请重新训练 / "
-                f"saved with scikit-learn {saved}, running {sklearn.__version__}; refit it"
-            )
-        settings = dict(manifest["settings"])
-        settings["ngram_range"] = tuple(settings["ngram_range"])
-        self = cls(**settings)
-        self.codes_ = np.load(path / "codes.npy", allow_pickle=False)
-        self.names_ = np.load(path / "names.npy", allow_pickle=False)
-        self.alias_row_starts_ = np.load(path / "alias_row_starts.npy", allow_pickle=False)
-        for name in ("alias", "definition", "parent"):
-            setattr(self, f"{name}_matrix_", sp.load_npz(path / f"{name}_matrix.npz").tocsr())
-        self.vectorizer_ = joblib.load(path / "vectorizer.joblib")
-        lookups = json.loads((path / "lookups.json").read_text("utf-8"))
-        self.classification_alias_ = {
-            k: [(int(i), float(s)) for i, s in v] for k, v in lookups["classification_alias"].items()
-        }
-        self.skill_alias_ = lookups["skill_alias"]
-        self.skills_ = lookups["skills"]
-        self.max_alias_len_ = int(lookups["max_alias_len"])
-        self.data_ = manifest["data"]
-        return self
+        return load_normalizer(cls, directory)
 
 
 @lru_cache(maxsize=1)

@@ -7,8 +7,12 @@ classification it leads to (first = primary), the training course that
 teaches it (empty for public-welfare posts that need none) and its physical
 demand (``low`` / ``medium`` / ``high``).
 
-Columns: ``skill, aliases, codes, course, physical_demand, category``;
-lists inside a cell are separated by ``|``.
+Columns: ``skill, aliases, codes, course, physical_demand, category,
+generic_aliases``; lists inside a cell are separated by ``|``.
+``generic_aliases`` lists the words of the row that name a kind of work
+rather than a trade (``普工``, ``工人``, ``包装``, ``养殖``): they decide a
+title that is only that word, but inside a longer title they yield to any
+specific word (``冰箱生产线工人`` is about refrigerators, not about 工人).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
 DEFAULT_SKILLS_PATH = Path(__file__).parent / "data" / "skills.csv"
 PHYSICAL_DEMANDS = ("low", "medium", "high")
 _REQUIRED = ("skill", "aliases", "codes", "course", "physical_demand", "category")
+_OPTIONAL = ("generic_aliases",)
 
 
 class SkillTableError(ValueError):
@@ -70,6 +75,7 @@ class SkillEntry:
     course: str | None
     physical_demand: str
     category: str
+    generic_aliases: tuple[str, ...] = ()
 
 
 class SkillTable:
@@ -80,6 +86,9 @@ class SkillTable:
         self.source = source
         self._by_skill = {e.skill: e for e in entries}
         self.alias_index: dict[str, str] = {}
+        self.generic_keys: frozenset[str] = frozenset(
+            alias_key(a) for e in entries for a in e.generic_aliases
+        )
         for entry in entries:
             for word in (entry.skill, *entry.aliases):
                 key = alias_key(word)
@@ -104,6 +113,9 @@ class SkillTable:
         """
         path = Path(path) if path is not None else DEFAULT_SKILLS_PATH
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        for column in _OPTIONAL:
+            if column not in frame.columns:
+                frame[column] = ""
         missing = [c for c in _REQUIRED if c not in frame.columns]
         if missing:
             raise SkillTableError(
@@ -136,6 +148,13 @@ class SkillTable:
             aliases = tuple(
                 dict.fromkeys(a.strip() for a in row.aliases.split("|") if a.strip() != skill)
             )
+            generic = tuple(g.strip() for g in row.generic_aliases.split("|") if g.strip())
+            stray = [g for g in generic if g != skill and g not in aliases]
+            if stray:
+                raise SkillTableError(
+                    f"{where}: generic_aliases {stray} 不在本行别名中 / generic_aliases {stray} "
+                    "are not aliases of this row"
+                )
             entries.append(
                 SkillEntry(
                     skill=skill,
@@ -144,6 +163,7 @@ class SkillTable:
                     course=row.course.strip() or None,
                     physical_demand=demand,
                     category=row.category.strip(),
+                    generic_aliases=generic,
                 )
             )
         return cls(entries, source=path)

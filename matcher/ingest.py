@@ -170,7 +170,7 @@ def _check_references(engine: Engine, frame: pd.DataFrame, rejects: list[Reject]
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    now = dt.datetime.now().replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)  # the store keeps naive UTC
     frame = frame.drop(columns=["row"])
     frame = frame.astype(object).where(frame.notna(), None)
     records = frame.to_dict(orient="records")
@@ -206,7 +206,7 @@ def ingest_table(kind: str, table: RawTable, path: Path, *, engine: Engine | Non
         try:
             counts = upsert(conn, kind, records)
             if kind == "laborers" and records:
-                recompute_households(conn, sorted({str(r["household_id"]) for r in records}))
+                recompute_households(conn, sorted({str(r["household_id"]) for r in records if r["household_id"]}))
             record_ingest_run(conn, kind=kind, source_name=path.name, inserted=counts.inserted,
                               updated=counts.updated, unchanged=counts.unchanged, stale=counts.stale,
                               rejected=summary.rejected, dry_run=dry_run)

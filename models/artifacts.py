@@ -152,9 +152,7 @@ def read_manifest(
     path = Path(directory)
     target = path / MANIFEST_NAME
     if not path.is_dir():
-        raise ArtifactError(
-            f"no artifact directory at {path}: {_REBUILD} / 模型目录不存在：{path}"
-        )
+        raise ArtifactError(f"no artifact directory at {path}: {_REBUILD} / 模型目录不存在：{path}")
     if not target.is_file():
         raise ArtifactError(
             f"artifact at {path} has no {MANIFEST_NAME} (not an artifact, or its save was "

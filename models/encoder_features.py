@@ -1,4 +1,4 @@
-"""Frame → inputs of :class:`models.encoder.PersonPostEncoder`: text documents and structured blocks.
+"""Frame → inputs of :class:`models.encoder.PersonPostEncoder`: text documents, structured blocks.
 
 Pure functions, no learned state. The text side turns the list columns of a
 laborer and the text columns of a vacancy into one document each, with the
@@ -128,13 +128,16 @@ def _canonical_map(normalizer: OccupationNormalizerLike | None, items: Iterable[
     if normalizer is None or not unique:
         return {}
     canon = normalizer.canonical_skills(unique)
-    return {item: " ".join(c for c in names if c != item) for item, names in zip(unique, canon)}
+    return {
+        item: " ".join(c for c in names if c != item)
+        for item, names in zip(unique, canon, strict=True)
+    }
 
 
 def _best_codes(
     normalizer: OccupationNormalizerLike | None, texts: Iterable[str], k: int, min_score: float
 ) -> dict[str, list[tuple[str, str]]]:
-    """``{text: [(code, name), ...]}``: the normaliser's top-``k`` codes scoring ``min_score`` up."""
+    """``{text: [(code, name), ...]}``: top-``k`` codes scoring at least ``min_score``."""
     unique = [t for t in dict.fromkeys(texts) if t]
     if normalizer is None or not unique:
         return {}
@@ -155,8 +158,9 @@ def laborer_texts(
 
     Codes come from the optional ``occupation_codes`` column; a person
     without any gets the normaliser's top-``k`` codes (scoring at least
-    ``min_score``) of their job intentions, or failing those, of their skills. ``names`` (code → name)
-    is filled in place with the names the normaliser reports.
+    ``min_score``) of their job intentions, or failing those, of their
+    skills. ``names`` (code → name) is filled in place with the names the
+    normaliser reports.
 
     Returns
     -------
@@ -166,14 +170,16 @@ def laborer_texts(
     skills, certs = list_column(df, "skills"), list_column(df, "certificates")
     wants, train = list_column(df, "job_intention"), list_column(df, "training_interest")
     given = list_column(df, "occupation_codes")
-    canon = _canonical_map(normalizer, (s for col in (skills, wants, train) for r in col for s in r))
+    canon = _canonical_map(
+        normalizer, (s for col in (skills, wants, train) for r in col for s in r)
+    )
     need = [i for i, c in enumerate(given) if not c]
     items = (s for i in need for s in (*wants[i], *skills[i]))
     found = _best_codes(normalizer, items, k, min_score)
     for pairs in found.values():
         names.update(pairs)
     codes: list[list[str]] = []
-    for c, w, s in zip(given, wants, skills):
+    for c, w, s in zip(given, wants, skills, strict=True):
         if not c:
             picked = [code for t in (w or s) for code, _ in found.get(t, ())]
             c = list(dict.fromkeys(picked))[: max(k, 1) * 2]
@@ -184,7 +190,7 @@ def laborer_texts(
             + [canon.get(x, "") for x in t]
             + [names.get(code, "") for code in oc]
         )
-        for s, c, w, t, oc in zip(skills, certs, wants, train, codes)
+        for s, c, w, t, oc in zip(skills, certs, wants, train, codes, strict=True)
     ]
     return docs, codes
 
@@ -211,18 +217,21 @@ def vacancy_texts(
     skills, certs = list_column(df, "required_skills"), list_column(df, "required_certificates")
     given = [v if isinstance(v, str) and v else None for v in df["occupation_code"].tolist()]
     canon = _canonical_map(normalizer, [*titles, *(s for r in skills for s in r)])
-    found = _best_codes(normalizer, (t for t, g in zip(titles, given) if g is None), 1, min_score)
+    found = _best_codes(
+        normalizer, (t for t, g in zip(titles, given, strict=True) if g is None), 1, min_score
+    )
     for pairs in found.values():
         names.update(pairs)
     codes = [
-        [g] if g else [c for c, _ in found.get(t, ())[:1]] for g, t in zip(given, titles)
+        [g] if g else [c for c, _ in found.get(t, ())[:1]]
+        for g, t in zip(given, titles, strict=True)
     ]
     core = [
         " ".join(
             [t, canon.get(t, ""), *s, *(canon.get(x, "") for x in s), *c]
             + [names.get(code, "") for code in oc]
         )
-        for t, s, c, oc in zip(titles, skills, certs, codes)
+        for t, s, c, oc in zip(titles, skills, certs, codes, strict=True)
     ]
     return core, text_column(df, "description"), codes
 
@@ -262,7 +271,7 @@ def occupation_blocks(
         (np.ones(len(flat), dtype=np.float32), (rows, idx)), shape=(n, len(uniques))
     )
     offset = 0
-    for level, (width, weight) in enumerate(zip(widths, weights)):
+    for level, (width, weight) in enumerate(zip(widths, weights, strict=True)):
         hashed = np.zeros((len(uniques), width), dtype=np.float32)
         for u, code in enumerate(uniques):
             key = _prefixes(code, field)[level]
@@ -280,15 +289,15 @@ def _codes(df: pd.DataFrame, name: str, frame: str) -> np.ndarray:
     """Category codes of an enum column (-1 for missing); a value outside the vocabulary raises."""
     allowed = _ALLOWED[name]
     values = df[name]
-    cat = pd.Categorical(values, categories=list(allowed))
-    bad = (cat.codes < 0) & values.notna().to_numpy()
+    codes = pd.Index(allowed).get_indexer(values.astype(object))
+    bad = (codes < 0) & values.notna().to_numpy()
     if bad.any():
         first = values[bad].iloc[0]
         raise InputError(
             f"{frame}.{name}: got {first!r}; allowed: {', '.join(allowed)}"
             f" / {name} 的值 {first!r} 不在允许范围内"
         )
-    return np.asarray(cat.codes, dtype=np.int64)
+    return np.asarray(codes, dtype=np.int64)
 
 
 def _profile(codes: np.ndarray, table: np.ndarray) -> np.ndarray:

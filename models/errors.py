@@ -26,4 +26,4 @@ class InputError(ModelError, ValueError):
 
 
 class ArtifactError(ModelError):
-    """A saved artifact directory cannot be used by this program (missing, damaged, wrong format)."""
+    """A saved artifact directory is missing, damaged or of a format this program cannot read."""

@@ -75,6 +75,16 @@ def status() -> None:
         typer.echo(f"{table:24s} {n:>10,d}")
 
 
+@app.command()
+def contract(
+    kind: Annotated[LedgerKind, typer.Argument(help="laborers | vacancies | placements")],
+) -> None:
+    """Print the data contract of one ledger as a Markdown table / 打印台账字段说明."""
+    from features.contract import contract_markdown
+
+    typer.echo(contract_markdown(kind.value))
+
+
 def _register_optional() -> None:
     """Attach the commands that live in their own modules."""
     from service import cli_occupation, cli_sample

@@ -16,7 +16,13 @@ from store.engine import dispose_engines, get_engine
 from store.errors import RecordError, SchemaMismatchError, StoreConfigError, StoreError
 from store.households import recompute_households
 from store.migrate import check_schema, current_revision, head_revision, migrate
-from store.readers import load_households, load_laborers, load_placements, load_vacancies
+from store.readers import (
+    load_households,
+    load_known_ids,
+    load_laborers,
+    load_placements,
+    load_vacancies,
+)
 from store.runs import count_rows, record_ingest_run
 from store.upsert import UpsertCounts, upsert
 
@@ -38,6 +44,7 @@ __all__ = [
     "load_vacancies",
     "load_placements",
     "load_households",
+    "load_known_ids",
     "StoreError",
     "StoreConfigError",
     "SchemaMismatchError",

@@ -26,9 +26,9 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
-def _json_dumps(value: Any) -> str:
-    # Keep Chinese readable in the database instead of \\uXXXX escapes.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# Keep Chinese readable in the database instead of \uXXXX escapes. One shared
+# encoder: json.dumps with options would build a new one per value.
+_json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:

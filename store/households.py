@@ -20,7 +20,7 @@ _PLACE_COLUMNS = (*_PLACE, "village_code")
 
 def _rebuild_select(household_ids: Sequence[str] | None) -> sa.Select:
     lab = laborers.c
-    scope = lab.household_id.is_not(None)
+    scope: sa.ColumnElement[bool] = lab.household_id.is_not(None)
     if household_ids is not None:
         scope = sa.and_(scope, lab.household_id.in_(household_ids))
 
@@ -60,9 +60,7 @@ def _rebuild_select(household_ids: Sequence[str] | None) -> sa.Select:
         agg.c.registered_poor,
         agg.c.zero_employment,
         agg.c.updated_at,
-    ).join_from(
-        agg, first, sa.and_(first.c.household_id == agg.c.household_id, first.c.rn == 1)
-    )
+    ).join_from(agg, first, sa.and_(first.c.household_id == agg.c.household_id, first.c.rn == 1))
 
 
 _TARGET = (

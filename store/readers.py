@@ -18,9 +18,16 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from store.schema import households, laborers, placements, vacancies
+from store.errors import RecordError
+from store.schema import TABLES, households, laborers, placements, vacancies
 
-__all__ = ["load_laborers", "load_vacancies", "load_placements", "load_households"]
+__all__ = [
+    "load_laborers",
+    "load_vacancies",
+    "load_placements",
+    "load_households",
+    "load_known_ids",
+]
 
 #: Ids per SELECT when filtering by id (SQLite allows 32766 bound parameters).
 _ID_CHUNK = 10_000
@@ -42,7 +49,7 @@ def _series(values: list[Any], column: sa.Column) -> pd.Series:
 
 
 def _frame(table: sa.Table, rows: list[Sequence[Any]]) -> pd.DataFrame:
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in table.c]
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in table.c]
     return pd.DataFrame(
         {c.name: _series(list(vals), c) for c, vals in zip(table.c, columns, strict=True)}
     )
@@ -130,3 +137,38 @@ def load_households(engine: Engine, county_codes: Sequence[str] | None = None) -
     pandas.DataFrame, shape (n_households, n_columns)
     """
     return _load(engine, households, [_in(households.c.county_code, county_codes)])
+
+
+def load_known_ids(engine: Engine, table_name: str, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` exist in a table (by its single-column primary key).
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+    table_name : str
+        A table with a one-column key: laborers, vacancies, placements,
+        households or job_fairs.
+    ids : iterable of str
+
+    Returns
+    -------
+    set of str
+        The subset of ``ids`` present in the table.
+    """
+    table = TABLES.get(table_name)
+    keys = list(table.primary_key.columns) if table is not None else []
+    if table is None or len(keys) != 1:
+        allowed = [n for n, t in TABLES.items() if len(t.primary_key.columns) == 1]
+        allowed = [n for n in allowed if n != "ingest_runs"]
+        raise RecordError(
+            f"不能按编号查询表 {table_name!r} / cannot look up ids in table {table_name!r}; "
+            f"allowed: {', '.join(allowed)}"
+        )
+    key = keys[0]
+    wanted = list(dict.fromkeys(ids))
+    found: set[str] = set()
+    stmt = sa.select(key).where(key.in_(sa.bindparam("ids", expanding=True)))
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), _ID_CHUNK):
+            found.update(conn.execute(stmt, {"ids": wanted[start : start + _ID_CHUNK]}).scalars())
+    return found

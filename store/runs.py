@@ -47,6 +47,8 @@ def record_ingest_run(conn: Connection, **fields: Any) -> int:
     row.setdefault("finished_at", utcnow())
     result = conn.execute(sa.insert(ingest_runs).values(**row))
     (run_id,) = result.inserted_primary_key or (None,)
+    if run_id is None:  # pragma: no cover - both backends return the new id
+        raise RuntimeError("the database returned no id for the new ingest run")
     return int(run_id)
 
 

@@ -75,8 +75,10 @@ def _place(required_county: bool) -> tuple[Column, ...]:
         Column("city", "text", "prefecture name (市/州)", aliases=("市", "地市", "所在市", "市州", "市(州)")),
         Column(
             "county", "text", "county name (县/区)",
-            note=("required unless admin_code is given" if required_county
-                  else "required for posts that are not online, unless admin_code is given"),
+            note=("required unless admin_code is given (a city without counties, e.g. 东莞市: give city)"
+                  if required_county else
+                  "required for posts that are not online, unless admin_code is given "
+                  "(a city without counties, e.g. 东莞市: give city)"),
             aliases=("县", "县区", "区县", "所在县", "县(市、区)", "县(区)", "县市区"),
         ),
         Column("town", "text", "township name (乡/镇/街道)", aliases=("乡镇", "镇", "所在乡镇", "乡(镇)", "乡镇(街道)", "街道")),
@@ -117,7 +119,8 @@ LABORER: tuple[Column, ...] = (
     Column("job_intention", "list", "wished jobs (求职意向)",
            aliases=("求职意向", "就业意向", "意向工种", "意向岗位")),
     Column("wants_job", "bool", "wants a job (就业意愿)",
-           aliases=("就业意愿", "是否有就业意愿", "求职意愿", "有就业需求", "就业需求")),
+           aliases=("就业意愿", "是否有就业意愿", "求职意愿", "有就业需求", "就业需求"),
+           note="empty: true for an unemployed (or unknown-status) person aged 16–65"),
     Column("wants_training", "bool", "wants training (培训意愿)",
            aliases=("培训意愿", "是否愿意培训", "是否有培训意愿")),
     Column("training_interest", "list", "courses wished (培训需求)",
@@ -126,7 +129,7 @@ LABORER: tuple[Column, ...] = (
            aliases=("创业意愿", "是否有创业意愿", "创业需求")),
     Column("mobility", "enum", "how far the person will go for work (外出意愿)",
            aliases=("外出意愿", "转移就业意愿", "就业地域意向", "务工地域", "流动意愿", "就业地域"),
-           choices=vocab.MOBILITY, note="市内 maps to county (never widen reach)"),
+           choices=vocab.MOBILITY, note="市内 maps to county (never widen reach); empty: county"),
     Column("care_duties", "bool", "must care for family, cannot leave for long (需照顾家庭)",
            aliases=("需照顾家庭", "是否需照顾家庭", "照顾家庭", "留守")),
     Column("employment_status", "enum", "current employment (就业状态)",
@@ -174,7 +177,7 @@ VACANCY: tuple[Column, ...] = (
     Column("lodging_provided", "bool", "lodging offered", aliases=("是否提供住宿", "提供住宿", "包住", "食宿")),
     Column("start_date", "date", "first day the post is active", aliases=("开始日期", "发布日期", "招聘开始日期")),
     Column("end_date", "date", "last day the post is active", aliases=("截止日期", "结束日期", "有效期至", "招聘截止日期")),
-    Column("status", "enum", "post status (default open)", aliases=("状态", "岗位状态", "招聘状态"), choices=vocab.STATUS),
+    Column("status", "enum", "post status (empty: open)", aliases=("状态", "岗位状态", "招聘状态"), choices=vocab.STATUS),
     Column("updated_at", "datetime", "when the row was last changed; newer wins",
            aliases=("更新时间", "更新日期", "修改时间"), hashed=False),
 )

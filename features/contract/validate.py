@@ -211,7 +211,10 @@ def _age_at(birth: object, today: dt.date) -> int | None:
 
 def _laborer_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: dict[str, Column]) -> None:
     idn = parse_id_numbers(frame["id_number"])
-    id_age = omap(idn["birth_date"], lambda b: _age_at(b, today))
+    # A ledger states age as of when the row was filled in (updated_at), so the
+    # ID number is checked against that date, not against today.
+    as_of = omap(frame["updated_at"], lambda u: u.date() if isinstance(u, dt.datetime) else today)
+    id_age = pd.Series([_age_at(b, d) for b, d in zip(idn["birth_date"], as_of, strict=True)], dtype=object)
     given_age = frame["age"]
     # Gender and age must agree with the ID number when both are given.
     g_conflict = (frame["gender"].notna() & idn["gender"].notna() & (frame["gender"] != idn["gender"])).to_numpy()
@@ -224,18 +227,23 @@ def _laborer_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: d
     birth = frame["birth_date"].where(frame["birth_date"].notna(), idn["birth_date"])
     frame["birth_date"] = birth
     frame["gender"] = frame["gender"].where(frame["gender"].notna(), idn["gender"])
+    # With a birth date known, the stored age is today's age: a ledger filled
+    # in two years ago must not keep a 64-year-old at 62 for the age limits.
     derived = omap(birth, lambda b: _age_at(b, today))
-    age = omap(given_age.where(given_age.notna(), derived), lambda a: int(a) if pd.notna(a) else None)
+    age = omap(derived.where(derived.notna(), given_age), lambda a: int(a) if pd.notna(a) else None)
     frame["age"] = age.astype(object)
     lo, hi = int(cols["age"].lo or 16), int(cols["age"].hi or 80)
-    out_of_range = np.array([a is not None and not lo <= a <= hi for a in age], dtype=bool) & given_age.isna().to_numpy()
+    age_then = [_age_at(b, d) for b, d in zip(birth, as_of, strict=True)]
+    out_of_range = np.array([a is not None and not lo <= a <= hi for a in age_then], dtype=bool)
+    out_of_range &= given_age.isna().to_numpy()
     errors.add_mask("age", out_of_range, (f"age from birth date is outside {lo}–{hi}", f"按出生日期计算的年龄不在{lo}–{hi}岁"))
     age_bad = np.zeros(n := len(frame), dtype=bool)
     age_bad[[p for p, c, _ in errors.items if c == "age"]] = True
     missing_age = age.isna().to_numpy() & frame["birth_date"].isna().to_numpy() & ~age_bad
     errors.add_mask("age", missing_age, ("missing: give age, birth_date or id_number", "年龄缺失：请填写年龄、出生日期或身份证号"))
-    missing_place = (frame["county"].isna() & frame["admin_code"].isna()).to_numpy()
-    errors.add_mask("county", missing_place, ("required: county name or admin_code", "必填：所在县或行政区划代码"))
+    missing_place = (frame["county"].isna() & frame["city"].isna() & frame["admin_code"].isna()).to_numpy()
+    errors.add_mask("county", missing_place, ("required: county name (or city for a city without counties, or admin_code)",
+                                              "必填：所在县（不设县的市填市名，或填行政区划代码）"))
     _pair(frame, errors)
     # Defaults for empty cells, stated in the README contract.
     for name in ("wants_training", "wants_business", "care_duties", "registered_poor"):
@@ -280,9 +288,11 @@ def _vacancy_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: d
         worse = np.zeros(len(frame), dtype=bool)
         worse[both] = [x > y for x, y in zip(a[both], b[both], strict=True)]
         errors.add_mask(hi_col, worse, (en, zh))
-    no_place = (frame["county"].isna() & frame["admin_code"].isna() & (frame["kind"] != "online")).to_numpy()
-    errors.add_mask("county", no_place, ("required for every post that is not online: county name or admin_code",
-                                         "非线上岗位必须填写所在县或行政区划代码"))
+    no_place = (frame["county"].isna() & frame["city"].isna() & frame["admin_code"].isna()
+                & (frame["kind"] != "online")).to_numpy()
+    errors.add_mask("county", no_place, ("required for every post that is not online: county name "
+                                         "(or city for a city without counties, such as 东莞市), or admin_code",
+                                         "非线上岗位必须填写所在县（不设县的市如东莞市填市名）或行政区划代码"))
     _pair(frame, errors)
     frame["status"] = frame["status"].where(frame["status"].notna(), "open")
     for name in ("training_provided", "transport_provided", "lodging_provided"):

@@ -100,6 +100,14 @@ def main() -> None:
     print(f"resolve_many, warm memo:     {second:.2f} s ({len(frame) / second:,.0f} rows/s)")
     print(f"rows resolved to a village:  {resolved:.2%}")
     print(f"rows with anything unresolved: {(result['unresolved'].map(len) > 0).mean():.2%}")
+    print(f"peak resident memory:        {_peak_rss_mb():,.0f} MB")
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":

@@ -126,7 +126,7 @@ def test_headers_tolerate_traditional_fullwidth_and_blanks() -> None:
         ("laborers", {"birth_date": "1800-01-01"}, "birth_date", "1900–2100"),
         ("laborers", {"id_number": VALID_ID, "gender": "女"}, "gender", "does not match"),
         ("laborers", {"id_number": VALID_ID, "age": "30"}, "age", "does not match"),
-        ("laborers", {"county": None}, "county", "county name or admin_code"),
+        ("laborers", {"county": None}, "county", "required: county name"),
         ("laborers", {"lat": "27.8"}, "lat", "both lat and lon"),
         ("laborers", {"lat": "95", "lon": "113"}, "lat", "out of range"),
         ("laborers", {"education": "博士后在读中"}, "education", "unknown value"),

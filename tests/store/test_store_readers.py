@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from store import (
     RecordError,
     count_rows,
+    load_known_ids,
     load_laborers,
     load_placements,
     load_vacancies,
@@ -102,3 +103,13 @@ def test_record_ingest_run_rejects_unknown_field(migrated_engine: Engine) -> Non
     with migrated_engine.begin() as conn:
         with pytest.raises(RecordError, match="colour"):
             record_ingest_run(conn, kind="laborers", colour="blue")
+
+
+def test_load_known_ids(migrated_engine: Engine, make_laborer) -> None:
+    with migrated_engine.begin() as conn:
+        upsert(conn, "laborers", [make_laborer(i) for i in range(3)])
+    asked = ["L0000001", "L0000002", "L9999999", "L0000001"]
+    assert load_known_ids(migrated_engine, "laborers", asked) == {"L0000001", "L0000002"}
+    assert load_known_ids(migrated_engine, "vacancies", []) == set()
+    with pytest.raises(RecordError, match="job_fair_vacancies"):
+        load_known_ids(migrated_engine, "job_fair_vacancies", ["x"])

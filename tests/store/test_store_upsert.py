@@ -44,9 +44,7 @@ def test_insert_update_unchanged_stale_counts(migrated_engine: Engine, make_labo
     assert count_rows(migrated_engine)["laborers"] == 13
 
 
-def test_same_hash_is_unchanged_even_with_older_date(
-    migrated_engine: Engine, make_laborer
-) -> None:
+def test_same_hash_is_unchanged_even_with_older_date(migrated_engine: Engine, make_laborer) -> None:
     with migrated_engine.begin() as conn:
         upsert(conn, "laborers", [make_laborer(1)])
         rec = make_laborer(1)
