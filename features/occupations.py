@@ -261,7 +261,7 @@ class OccupationNormalizer(BaseEstimator):
             if specific:
                 put_skill(skill, 0.5 + 0.45 * min(specific + generic, total) / total)
             else:
-                put_skill(skill, 0.2 + 0.25 * min(generic, total) / total)
+                put_skill(skill, 0.1 + 0.3 * min(generic, total) / total)
         for start, end, alias in contained_aliases(
             cleaned,
             self.classification_names_,

@@ -236,7 +236,7 @@ class VacancyIndex:
             # Indexed vectors as queries, their own hit left out of truth and result:
             # a self-match sits in the query's own cell and would flatter the recall.
             pick = rng.choice(len(alive), size=min(1000, len(alive)), replace=False)
-            q, own = x[pick], alive[pick][:, None]
+            q, own = self._vectors[alive[pick]], alive[pick][:, None]
         else:
             q = _as_matrix(queries, self.dim, "calibration_queries")[:2000]
             own = np.full((len(q), 1), -2, dtype=np.int64)
@@ -387,14 +387,20 @@ class VacancyIndex:
         scores, ints = _empty(len(q), k)
         if len(pool) == 0:
             return scores, ints
-        sims = q @ self._vectors[pool].T
         kk = min(k, len(pool))
-        part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk] if kk < len(pool) else None
-        top = part if part is not None else np.broadcast_to(np.arange(len(pool)), sims.shape)
-        top_scores = np.take_along_axis(sims, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        scores[:, :kk] = np.take_along_axis(top_scores, order, axis=1)
-        ints[:, :kk] = pool[np.take_along_axis(top, order, axis=1)]
+        vectors = self._vectors[pool]
+        step = max(1, (1 << 24) // len(pool))  # bound the (rows, pool) score block to 64 MB
+        for start in range(0, len(q), step):
+            sims = q[start : start + step] @ vectors.T
+            if kk < len(pool):
+                top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+            else:
+                top = np.broadcast_to(np.arange(len(pool)), sims.shape)
+            top_scores = np.take_along_axis(sims, top, axis=1)
+            order = np.argsort(-top_scores, axis=1, kind="stable")
+            rows = slice(start, start + len(sims))
+            scores[rows, :kk] = np.take_along_axis(top_scores, order, axis=1)
+            ints[rows, :kk] = pool[np.take_along_axis(top, order, axis=1)]
         return scores, ints
 
     # -------------------------------------------------------------- artifacts

@@ -139,7 +139,7 @@ def _fill_occupations(frame: pd.DataFrame, rejects: list[Reject]) -> tuple[pd.Da
         return frame, 0
     taxonomy = get_taxonomy()
     codes = frame["occupation_code"]
-    unknown = codes.notna() & ~codes.map(lambda c: c is not None and taxonomy.get(c) is not None).astype(bool)
+    unknown = pd.Series([c is not None and c not in taxonomy for c in codes], index=frame.index)
     for pos in np.flatnonzero(unknown.to_numpy()):
         rejects.append(Reject(int(frame["row"].iat[pos]), "occupation_code", str(codes.iat[pos]),
                               "not a code of the 2022 classification", "不是2022版职业分类大典中的代码"))

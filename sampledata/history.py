@@ -182,26 +182,26 @@ def simulate_history(rng: np.random.Generator, people: pd.DataFrame, posts: pd.D
         ("retained_6m", retained, t_ret),
         ("quit", hired & ~retained, t_quit),
     ]
-    rows_li, rows_vi, rows_out, rows_date, rows_step = [], [], [], [], []
+    rows_li, rows_vi, rows_date, rows_step = [], [], [], []
     final = np.full(li.size, "recommended", dtype=object)
     for step, (name, mask, when) in enumerate(stages):
         m = mask & (when <= ref)
         final[m] = name
         rows_li.append(li[m])
         rows_vi.append(vi[m])
-        rows_out.append(np.full(m.sum(), name, dtype=object))
         rows_date.append(when[m])
-        rows_step.append(np.full(m.sum(), step))
+        rows_step.append(np.full(m.sum(), step, dtype=np.int8))
     pl = pd.DataFrame({
         "li": np.concatenate(rows_li), "vi": np.concatenate(rows_vi),
-        "outcome": np.concatenate(rows_out), "date": np.concatenate(rows_date),
-        "step": np.concatenate(rows_step),
+        "date": np.concatenate(rows_date), "step": np.concatenate(rows_step),
     }).sort_values(["date", "li", "vi", "step"], kind="stable", ignore_index=True)
+    names = np.array([name for name, _, _ in stages], dtype=object)
+    # take() keeps the id columns in pandas' compact string storage (no million Python strings).
     placements = pd.DataFrame({
         "placement_id": np.char.add("P", np.char.zfill(np.arange(1, len(pl) + 1).astype(str), 8)),
-        "laborer_id": people["laborer_id"].to_numpy()[pl["li"].to_numpy()],
-        "vacancy_id": posts["vacancy_id"].to_numpy()[pl["vi"].to_numpy()],
-        "outcome": pl["outcome"].to_numpy(),
+        "laborer_id": people["laborer_id"].take(pl["li"].to_numpy()).reset_index(drop=True),
+        "vacancy_id": posts["vacancy_id"].take(pl["vi"].to_numpy()).reset_index(drop=True),
+        "outcome": names[pl["step"].to_numpy()],
         "date": pl["date"].to_numpy().astype("datetime64[D]").astype(str),
         "source": "history",
     })

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from service.errors import report_errors, setup_logging
+from service.errors import guarded, report_errors, setup_logging
 
 app = typer.Typer(
     name="matcher",
@@ -29,13 +30,23 @@ app = typer.Typer(
 log = logging.getLogger("matcher.cli")
 
 
+def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a command whose errors are reported in Chinese and English, never as a traceback."""
+
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        app.command(name)(guarded(fn))
+        return fn
+
+    return register
+
+
 class LedgerKind(str, Enum):
     laborers = "laborers"
     vacancies = "vacancies"
     placements = "placements"
 
 
-@app.command()
+@command()
 def ingest(
     kind: Annotated[LedgerKind, typer.Argument(help="laborers | vacancies | placements")],
     file: Annotated[Path, typer.Argument(help="CSV, .xlsx or JSON file / 台账文件")],
@@ -54,7 +65,7 @@ def ingest(
     raise typer.Exit(summary.exit_code)
 
 
-@app.command()
+@command()
 def migrate() -> None:
     """Create or upgrade the store's schema (Alembic) / 创建或升级数据库结构."""
     from store import get_engine
@@ -65,7 +76,7 @@ def migrate() -> None:
     typer.echo(f"store is at the latest schema / 数据库结构已是最新: {engine.url.render_as_string(hide_password=True)}")
 
 
-@app.command()
+@command()
 def status() -> None:
     """Row counts of the store / 数据库各表行数."""
     from store import count_rows, get_engine
@@ -75,7 +86,7 @@ def status() -> None:
         typer.echo(f"{table:24s} {n:>10,d}")
 
 
-@app.command()
+@command()
 def contract(
     kind: Annotated[LedgerKind, typer.Argument(help="laborers | vacancies | placements")],
 ) -> None:
@@ -89,8 +100,8 @@ def _register_optional() -> None:
     """Attach the commands that live in their own modules."""
     from service import cli_occupation, cli_sample
 
-    app.command("sample")(cli_sample.sample)
-    app.command("occupation")(cli_occupation.occupation)
+    command("sample")(cli_sample.sample)
+    command("occupation")(cli_occupation.occupation)
 
 
 _register_optional()

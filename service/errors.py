@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import typer
 
@@ -85,3 +87,18 @@ def report_errors() -> Iterator[None]:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a command so that its errors go through :func:`report_errors`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with report_errors():
+            return fn(*args, **kwargs)
+
+    return wrapper
