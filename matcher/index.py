@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 import faiss
 import numpy as np
 
+from matcher.index_store import VectorStore, as_keys, as_matrix, empty_result, is_flat_keys
 from models.artifacts import read_manifest, write_manifest
 from models.errors import ArtifactError
 
@@ -49,6 +50,9 @@ __all__ = ["VacancyIndex", "SearchResult"]
 
 FORMAT_VERSION = 1
 KIND = "vacancy_index"
+# faiss's type stubs miss the keyword constructors of its Python wrapper
+# (SearchParametersIVF(sel=..., nprobe=...)) and its numpy overloads.
+_faiss: Any = faiss
 _NPROBE_STEPS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 
 
@@ -63,29 +67,6 @@ class SearchResult(NamedTuple):
 
     scores: np.ndarray
     ids: np.ndarray
-
-
-def _as_matrix(vectors: Any, dim: int, name: str) -> np.ndarray:
-    arr = np.asarray(vectors, dtype=np.float32)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != dim:
-        raise ValueError(
-            f"{name}: expected shape (n, {dim}), got {np.shape(vectors)} / 向量维度应为 {dim}"
-        )
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or infinity / 向量含有非数值")
-    return np.ascontiguousarray(arr)
-
-
-def _as_keys(ids: Any, name: str = "vacancy_id") -> list[str]:
-    keys = [ids] if isinstance(ids, str) else list(ids)
-    for key in keys:
-        if not isinstance(key, str) or not key:
-            raise ValueError(
-                f"{name}: got {key!r}; allowed: non-empty text / 岗位编号必须为非空文本"
-            )
-    return keys
 
 
 class VacancyIndex:
@@ -131,60 +112,25 @@ class VacancyIndex:
         self.nprobe = nprobe
         self.subset_threshold = int(subset_threshold)
         self.seed = int(seed)
-        self._keys: list[str] = []  # int id -> vacancy_id, append-only
-        self._ints: dict[str, int] = {}
-        self._key_table: np.ndarray | None = None  # cached object array of _keys + [None]
-        self._vectors = np.zeros((0, self.dim), dtype=np.float32)  # row = int id
-        self._alive = np.zeros(0, dtype=bool)
-        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        self._store = VectorStore(self.dim)
+        self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self.kind = "flat"
         self.nprobe_ = 1
         self.calibration_recall_: float | None = None
 
     # ------------------------------------------------------------------ ids
     def __len__(self) -> int:
-        return int(self._alive.sum())
+        return len(self._store)
 
     def __contains__(self, vacancy_id: object) -> bool:
-        i = self._ints.get(vacancy_id) if isinstance(vacancy_id, str) else None
-        return i is not None and bool(self._alive[i])
+        return vacancy_id in self._store
 
     @property
     def ids(self) -> np.ndarray:
         """Live vacancy ids, shape (len(self),), object array in int-id order."""
-        return np.asarray(self._keys, dtype=object)[self._alive]
-
-    def _assign(self, keys: list[str]) -> np.ndarray:
-        """Int ids for ``keys``, minting new ones (never reusing) for unseen keys."""
-        out = np.empty(len(keys), dtype=np.int64)
-        for n, key in enumerate(keys):
-            i = self._ints.get(key)
-            if i is None:
-                i = len(self._keys)
-                self._ints[key] = i
-                self._keys.append(key)
-            out[n] = i
-        grow = len(self._keys) - len(self._alive)
-        if grow > 0:
-            cap = max(len(self._keys), 2 * len(self._alive))
-            vectors = np.zeros((cap, self.dim), dtype=np.float32)
-            vectors[: len(self._vectors)] = self._vectors
-            alive = np.zeros(cap, dtype=bool)
-            alive[: len(self._alive)] = self._alive
-            self._vectors, self._alive = vectors, alive
-        return out
-
-    def _lookup(self, keys: Sequence[str]) -> np.ndarray:
-        """Int ids of the live vacancies among ``keys`` (unknown or removed ones dropped)."""
-        found = [self._ints.get(k, -1) for k in keys]
-        arr = np.asarray(found, dtype=np.int64)
-        arr = arr[arr >= 0]
-        return np.unique(arr[self._alive[arr]])
-
-    def _to_keys(self, ints: np.ndarray) -> np.ndarray:
-        if self._key_table is None or len(self._key_table) != len(self._keys) + 1:
-            self._key_table = np.asarray([*self._keys, None], dtype=object)
-        return self._key_table[np.where(ints >= 0, ints, len(self._keys))]
+        return np.asarray(self._store.keys, dtype=object)[
+            self._store.alive[: len(self._store.keys)]
+        ]
 
     # --------------------------------------------------------------- building
     def build(
@@ -196,16 +142,16 @@ class VacancyIndex:
         e.g. a sample of laborer vectors) tunes the IVF ``nprobe``; without
         them a sample of the indexed vectors is used. Returns ``self``.
         """
-        keys = _as_keys(ids)
-        x = _as_matrix(vectors, self.dim, "vectors")
+        keys = as_keys(ids)
+        x = as_matrix(vectors, self.dim, "vectors")
         if len(keys) != len(x):
             raise ValueError(f"ids: {len(keys)} ids for {len(x)} vectors / 编号与向量数量不一致")
         if len(set(keys)) != len(keys):
             raise ValueError("ids: duplicate vacancy_id in build / 岗位编号重复")
-        ints = self._assign(keys)
-        self._alive[:] = False
-        self._alive[ints] = True
-        self._vectors[ints] = x
+        ints = self._store.assign(keys)
+        self._store.alive[:] = False
+        self._store.alive[ints] = True
+        self._store.vectors[ints] = x
         n = len(keys)
         if n < self.exact_threshold:
             self.kind, self.nprobe_, self.calibration_recall_ = "flat", 1, 1.0
@@ -217,8 +163,10 @@ class VacancyIndex:
         index = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.cp.spherical = True
         index.cp.seed = self.seed
-        index.cp.niter = 12
-        index.cp.max_points_per_centroid = 64  # k-means on a sample: 64 points per cell is plenty
+        # k-means on a sample of 40 points per cell and 10 rounds: the cells only
+        # need to be good enough for nprobe calibration to reach the recall target.
+        index.cp.niter = 10
+        index.cp.max_points_per_centroid = 40
         index.train(x)
         index.add_with_ids(x, ints)
         self._index, self.kind = index, "ivf"
@@ -230,21 +178,21 @@ class VacancyIndex:
             self.nprobe_, self.calibration_recall_ = int(self.nprobe), None
             return
         rng = np.random.default_rng(self.seed)
-        alive = np.flatnonzero(self._alive)
+        alive = np.flatnonzero(self._store.alive)
         k = 10
         if queries is None:
             # Indexed vectors as queries, their own hit left out of truth and result:
             # a self-match sits in the query's own cell and would flatter the recall.
             pick = rng.choice(len(alive), size=min(1000, len(alive)), replace=False)
-            q, own = self._vectors[alive[pick]], alive[pick][:, None]
+            q, own = self._store.vectors[alive[pick]], alive[pick][:, None]
         else:
-            q = _as_matrix(queries, self.dim, "calibration_queries")[:2000]
+            q = as_matrix(queries, self.dim, "calibration_queries")[:2000]
             own = np.full((len(q), 1), -2, dtype=np.int64)
-        truth = _drop_own(self._exact(q, alive, k + 1)[1], own, k)
+        truth = _drop_own(self._store.exact(q, alive, k + 1)[1], own, k)
         nlist = self._index.nlist
         goal = min(1.0, self.target_recall + 0.02)
         for step in (*(s for s in _NPROBE_STEPS if s < nlist), nlist):
-            params = faiss.SearchParametersIVF(nprobe=step)
+            params = _faiss.SearchParametersIVF(nprobe=step)
             found = _drop_own(self._index.search(q, k + 1, params=params)[1], own, k)
             recall = _recall(found, truth)
             if recall >= goal:
@@ -253,8 +201,8 @@ class VacancyIndex:
 
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Add new vacancies; an id already in the index is refused (use ``update``)."""
-        keys = _as_keys(ids)
-        x = _as_matrix(vectors, self.dim, "vectors")
+        keys = as_keys(ids)
+        x = as_matrix(vectors, self.dim, "vectors")
         if len(keys) != len(x) or len(set(keys)) != len(keys):
             raise ValueError(
                 "ids: must be unique and one per vector / 岗位编号须唯一且与向量一一对应"
@@ -265,23 +213,23 @@ class VacancyIndex:
                 f"vacancy_id: {present[:3]} already indexed; use update"
                 " / 岗位已在索引中，请用 update"
             )
-        ints = self._assign(keys)
-        self._vectors[ints] = x
-        self._alive[ints] = True
+        ints = self._store.assign(keys)
+        self._store.vectors[ints] = x
+        self._store.alive[ints] = True
         self._index.add_with_ids(x, ints)
 
     def remove(self, ids: Sequence[str]) -> int:
         """Remove vacancies; unknown or already removed ids are ignored. Returns how many went."""
-        ints = self._lookup(_as_keys(ids))
+        ints = self._store.lookup(as_keys(ids))
         if len(ints):
-            self._index.remove_ids(faiss.IDSelectorBatch(ints))
-            self._alive[ints] = False
+            self._index.remove_ids(_faiss.IDSelectorBatch(ints))
+            self._store.alive[ints] = False
         return len(ints)
 
     def update(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Replace the vectors of ``ids`` (adding those not yet indexed), without a rebuild."""
-        keys = _as_keys(ids)
-        x = _as_matrix(vectors, self.dim, "vectors")
+        keys = as_keys(ids)
+        x = as_matrix(vectors, self.dim, "vectors")
         if len(keys) != len(x) or len(set(keys)) != len(keys):
             raise ValueError(
                 "ids: must be unique and one per vector / 岗位编号须唯一且与向量一一对应"
@@ -313,13 +261,15 @@ class VacancyIndex:
             a row is shorter than ``k`` (padded with ``-inf``/``None``) only
             when fewer than ``k`` allowed vacancies exist.
         """
-        q = _as_matrix(queries, self.dim, "queries")
+        q = as_matrix(queries, self.dim, "queries")
         if k <= 0:
             raise ValueError(f"k: got {k}; allowed: a positive integer / k 必须为正整数")
         if allowed is None:
             scores, ints = self._search_all(q, k)
-        elif _is_flat_keys(allowed):
-            scores, ints = self._search_allowed(q, k, self._lookup(_as_keys(allowed, "allowed")))
+        elif is_flat_keys(allowed):
+            scores, ints = self._search_allowed(
+                q, k, self._store.lookup(as_keys(allowed, "allowed"))
+            )
         else:
             rows = list(allowed)  # type: ignore[arg-type]
             if len(rows) != len(q):
@@ -329,47 +279,54 @@ class VacancyIndex:
             scores = np.full((len(q), k), -np.inf, dtype=np.float32)
             ints = np.full((len(q), k), -1, dtype=np.int64)
             for r, row in enumerate(rows):
-                sel = self._lookup(_as_keys(row, "allowed"))
+                sel = self._store.lookup(as_keys(row, "allowed"))
                 scores[r], ints[r] = (a[0] for a in self._search_allowed(q[r : r + 1], k, sel))
         scores[ints < 0] = -np.inf
-        return SearchResult(scores, self._to_keys(ints))
+        return SearchResult(scores, self._store.to_keys(ints))
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of ``ids`` (shape (len(ids), dim)); unknown ids raise ``KeyError``."""
+        ints = np.fromiter((self._store.ints[k] for k in as_keys(ids)), dtype=np.int64)
+        return self._store.vectors[ints]
 
     def search_subset(self, query: np.ndarray, vacancy_ids: Sequence[str], k: int) -> SearchResult:
         """Exact top-``k`` of ``query`` (shape (dim,) or (n, dim)) among ``vacancy_ids`` only."""
-        q = _as_matrix(query, self.dim, "query")
-        scores, ints = self._exact(q, self._lookup(_as_keys(vacancy_ids)), k)
-        return SearchResult(scores, self._to_keys(ints))
+        q = as_matrix(query, self.dim, "query")
+        scores, ints = self._store.exact(q, self._store.lookup(as_keys(vacancy_ids)), k)
+        return SearchResult(scores, self._store.to_keys(ints))
 
     def _search_all(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         n_alive = len(self)
         if n_alive == 0:
-            return _empty(len(q), k)
+            return empty_result(len(q), k)
         if self.kind == "flat":
             return self._index.search(q, k)
         scores, ints = self._index.search(
-            q, k, params=faiss.SearchParametersIVF(nprobe=self.nprobe_)
+            q, k, params=_faiss.SearchParametersIVF(nprobe=self.nprobe_)
         )
-        return self._fill_short(q, k, scores, ints, np.flatnonzero(self._alive))
+        return self._fill_short(q, k, scores, ints, np.flatnonzero(self._store.alive))
 
     def _search_allowed(
         self, q: np.ndarray, k: int, sel: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         if len(sel) == 0:
-            return _empty(len(q), k)
+            return empty_result(len(q), k)
         if len(sel) <= max(self.subset_threshold, k):
-            return self._exact(q, sel, k)
-        if 8 * len(sel) > len(self._alive):  # dense filter: a bitmap is cheaper than a hash set
-            bitmap = np.zeros((len(self._alive) + 7) // 8, dtype=np.uint8)
+            return self._store.exact(q, sel, k)
+        if 8 * len(sel) > len(
+            self._store.alive
+        ):  # dense filter: a bitmap is cheaper than a hash set
+            bitmap = np.zeros((len(self._store.alive) + 7) // 8, dtype=np.uint8)
             np.bitwise_or.at(bitmap, sel >> 3, (1 << (sel & 7)).astype(np.uint8))
-            selector = faiss.IDSelectorBitmap(bitmap)
+            selector = _faiss.IDSelectorBitmap(bitmap)
         else:
-            selector = faiss.IDSelectorBatch(sel)
+            selector = _faiss.IDSelectorBatch(sel)
         if self.kind == "flat":
-            params: faiss.SearchParameters = faiss.SearchParameters(sel=selector)
+            params = _faiss.SearchParameters(sel=selector)
         else:
             share = len(sel) / max(len(self), 1)
             nprobe = min(self._index.nlist, math.ceil(self.nprobe_ / share))
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+            params = _faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
         scores, ints = self._index.search(q, k, params=params)
         return self._fill_short(q, k, scores, ints, sel)
 
@@ -379,28 +336,7 @@ class VacancyIndex:
         """Re-score exactly on ``pool`` the rows that came back short."""
         short = np.flatnonzero((ints >= 0).sum(axis=1) < min(k, len(pool)))
         if len(short):
-            scores[short], ints[short] = self._exact(q[short], pool, k)
-        return scores, ints
-
-    def _exact(self, q: np.ndarray, pool: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Exact top-k by inner product over the int ids in ``pool``."""
-        scores, ints = _empty(len(q), k)
-        if len(pool) == 0:
-            return scores, ints
-        kk = min(k, len(pool))
-        vectors = self._vectors[pool]
-        step = max(1, (1 << 24) // len(pool))  # bound the (rows, pool) score block to 64 MB
-        for start in range(0, len(q), step):
-            sims = q[start : start + step] @ vectors.T
-            if kk < len(pool):
-                top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-            else:
-                top = np.broadcast_to(np.arange(len(pool)), sims.shape)
-            top_scores = np.take_along_axis(sims, top, axis=1)
-            order = np.argsort(-top_scores, axis=1, kind="stable")
-            rows = slice(start, start + len(sims))
-            scores[rows, :kk] = np.take_along_axis(top_scores, order, axis=1)
-            ints[rows, :kk] = pool[np.take_along_axis(top, order, axis=1)]
+            scores[short], ints[short] = self._store.exact(q[short], pool, k)
         return scores, ints
 
     # -------------------------------------------------------------- artifacts
@@ -408,11 +344,11 @@ class VacancyIndex:
         """Write the index, id map and vectors to ``directory``; the manifest goes last."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        n_ids = len(self._keys)
+        n_ids = len(self._store.keys)
         faiss.write_index(self._index, str(path / "index.faiss"))
-        np.save(path / "id_keys.npy", np.asarray(self._keys, dtype=str), allow_pickle=False)
-        np.save(path / "vectors.npy", self._vectors[:n_ids], allow_pickle=False)
-        np.save(path / "alive.npy", self._alive[:n_ids], allow_pickle=False)
+        np.save(path / "id_keys.npy", np.asarray(self._store.keys, dtype=str), allow_pickle=False)
+        np.save(path / "vectors.npy", self._store.vectors[:n_ids], allow_pickle=False)
+        np.save(path / "alive.npy", self._store.alive[:n_ids], allow_pickle=False)
         settings = {
             "dim": self.dim,
             "exact_threshold": self.exact_threshold,
@@ -456,30 +392,15 @@ class VacancyIndex:
                 f"artifact at {path}: index holds {index.ntotal} vectors, id map {int(alive.sum())}"
                 f" / 索引与编号表不一致"
             )
-        self._keys = [str(k) for k in keys]
-        self._ints = {k: i for i, k in enumerate(self._keys)}
-        self._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self._alive = alive.astype(bool)
+        self._store.keys = [str(k) for k in keys]
+        self._store.ints = {k: i for i, k in enumerate(self._store.keys)}
+        self._store.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._store.alive = alive.astype(bool)
         self._index = index
         self.kind = manifest["index"]["kind"]
         self.nprobe_ = int(manifest["index"]["nprobe"])
         self.calibration_recall_ = manifest["metrics"].get("calibration_recall_at_10")
         return self
-
-
-def _is_flat_keys(allowed: Any) -> bool:
-    """True when ``allowed`` is one collection of ids (not one collection per query)."""
-    if isinstance(allowed, np.ndarray):
-        return allowed.ndim == 1 and (
-            allowed.dtype.kind == "U" or all(isinstance(a, str) for a in allowed[:1])
-        )
-    return isinstance(allowed, (list, tuple, set, frozenset)) and all(
-        isinstance(a, str) for a in allowed
-    )
-
-
-def _empty(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.full((n, k), -np.inf, dtype=np.float32), np.full((n, k), -1, dtype=np.int64)
 
 
 def _drop_own(ints: np.ndarray, own: np.ndarray, k: int) -> np.ndarray:

@@ -25,7 +25,14 @@ from sqlalchemy.engine import Engine
 from features.contract import Reject, schema, validate_frame
 from features.places import attach_places
 from features.readers import RawTable, UnusableFile, read_table
-from store import get_engine, load_known_ids, migrate, record_ingest_run, recompute_households, upsert
+from store import (
+    get_engine,
+    load_known_ids,
+    migrate,
+    record_ingest_run,
+    recompute_households,
+    upsert,
+)
 
 __all__ = ["IngestSummary", "ingest_file", "ingest_table", "reject_path", "UnusableFile"]
 
@@ -72,19 +79,28 @@ class IngestSummary:
         if self.reject_file is not None:
             lines.append(f"rejected rows written to / 拒收行已写入: {self.reject_file}")
         if self.ignored_columns:
-            lines.append("ignored columns (not in the contract) / 未识别的列: " + "、".join(self.ignored_columns))
+            lines.append(
+                "ignored columns (not in the contract) / 未识别的列: "
+                + "、".join(self.ignored_columns)
+            )
         if self.unresolved_places:
             total = sum(self.unresolved_places.values())
-            top = "、".join(f"{f}={n}（{c}行）" for (f, n), c in self.unresolved_places.most_common(8))
+            top = "、".join(
+                f"{f}={n}（{c}行）" for (f, n), c in self.unresolved_places.most_common(8)
+            )
             lines.append(
                 f"{total} place names could not be resolved; rows kept and placed at the nearest known parent / "
                 f"{total}处地名无法识别，已保留并按上级区划定位: {top}"
             )
         if self.occupation_filled:
-            lines.append(f"occupation_code filled from the title for {self.occupation_filled} posts / "
-                         f"{self.occupation_filled}个岗位按名称补全了职业代码")
+            lines.append(
+                f"occupation_code filled from the title for {self.occupation_filled} posts / "
+                f"{self.occupation_filled}个岗位按名称补全了职业代码"
+            )
         if self.encoding and self.encoding not in ("utf-8-sig", "utf-8"):
-            lines.append(f"file encoding detected as {self.encoding} / 文件编码识别为 {self.encoding}")
+            lines.append(
+                f"file encoding detected as {self.encoding} / 文件编码识别为 {self.encoding}"
+            )
         return lines
 
 
@@ -106,7 +122,9 @@ def _check_header(kind: str, table: RawTable, header_map: dict[str, str], name: 
         )
 
 
-def _write_rejects(path: Path, raw: pd.DataFrame, rejects: list[Reject], first_row_number: int) -> Path | None:
+def _write_rejects(
+    path: Path, raw: pd.DataFrame, rejects: list[Reject], first_row_number: int
+) -> Path | None:
     out = reject_path(path)
     if not rejects:
         out.unlink(missing_ok=True)
@@ -120,13 +138,15 @@ def _write_rejects(path: Path, raw: pd.DataFrame, rejects: list[Reject], first_r
         writer.writerow(["行号 row", "列 column", "原因", "reason", *raw_cols])
         for row_number, items in sorted(by_row.items()):
             values = raw.iloc[row_number - first_row_number].tolist()
-            writer.writerow([
-                row_number,
-                "; ".join(dict.fromkeys(r.column for r in items)),
-                "；".join(f"{r.column}「{r.value}」{r.reason_zh}" for r in items),
-                "; ".join(f"{r.column} {r.value!r}: {r.reason_en}" for r in items),
-                *["" if v is None else v for v in values],
-            ])
+            writer.writerow(
+                [
+                    row_number,
+                    "; ".join(dict.fromkeys(r.column for r in items)),
+                    "；".join(f"{r.column}「{r.value}」{r.reason_zh}" for r in items),
+                    "; ".join(f"{r.column} {r.value!r}: {r.reason_en}" for r in items),
+                    *["" if v is None else v for v in values],
+                ]
+            )
     return out
 
 
@@ -141,10 +161,19 @@ def _fill_occupations(frame: pd.DataFrame, rejects: list[Reject]) -> tuple[pd.Da
     codes = frame["occupation_code"]
     unknown = pd.Series([c is not None and c not in taxonomy for c in codes], index=frame.index)
     for pos in np.flatnonzero(unknown.to_numpy()):
-        rejects.append(Reject(int(frame["row"].iat[pos]), "occupation_code", str(codes.iat[pos]),
-                              "not a code of the 2022 classification", "不是2022版职业分类大典中的代码"))
+        rejects.append(
+            Reject(
+                int(frame["row"].iat[pos]),
+                "occupation_code",
+                str(codes.iat[pos]),
+                "not a code of the 2022 classification",
+                "不是2022版职业分类大典中的代码",
+            )
+        )
     frame = frame.loc[~unknown.to_numpy()].copy()
-    source = pd.Series(np.where(frame["occupation_code"].notna(), "input", None), index=frame.index, dtype=object)
+    source = pd.Series(
+        np.where(frame["occupation_code"].notna(), "input", None), index=frame.index, dtype=object
+    )
     missing = frame["occupation_code"].isna().to_numpy()
     if missing.any():
         titles = frame.loc[missing, "title"].tolist()
@@ -160,12 +189,24 @@ def _check_references(engine: Engine, frame: pd.DataFrame, rejects: list[Reject]
     known_v = load_known_ids(engine, "vacancies", frame["vacancy_id"].unique().tolist())
     bad_l = ~frame["laborer_id"].isin(known_l).to_numpy()
     bad_v = ~frame["vacancy_id"].isin(known_v).to_numpy()
-    for col, bad, en, zh in (("laborer_id", bad_l, "no such laborer in the store; ingest the laborers first",
-                              "库中没有此劳动力，请先导入劳动力台账"),
-                             ("vacancy_id", bad_v, "no such post in the store; ingest the vacancies first",
-                              "库中没有此岗位，请先导入岗位清单")):
+    for col, bad, en, zh in (
+        (
+            "laborer_id",
+            bad_l,
+            "no such laborer in the store; ingest the laborers first",
+            "库中没有此劳动力，请先导入劳动力台账",
+        ),
+        (
+            "vacancy_id",
+            bad_v,
+            "no such post in the store; ingest the vacancies first",
+            "库中没有此岗位，请先导入岗位清单",
+        ),
+    ):
         for pos in np.flatnonzero(bad):
-            rejects.append(Reject(int(frame["row"].iat[pos]), col, str(frame[col].iat[pos]), en, zh))
+            rejects.append(
+                Reject(int(frame["row"].iat[pos]), col, str(frame[col].iat[pos]), en, zh)
+            )
     return frame.loc[~(bad_l | bad_v)]
 
 
@@ -179,12 +220,14 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     return records
 
 
-def ingest_table(kind: str, table: RawTable, path: Path, *, engine: Engine | None = None,
-                 dry_run: bool = False) -> IngestSummary:
+def ingest_table(
+    kind: str, table: RawTable, path: Path, *, engine: Engine | None = None, dry_run: bool = False
+) -> IngestSummary:
     """Ingest an already-read table; see :func:`ingest_file`."""
     engine = engine or get_engine()
-    summary = IngestSummary(kind=kind, source=path.name, rows=len(table.frame), dry_run=dry_run,
-                            encoding=table.encoding)
+    summary = IngestSummary(
+        kind=kind, source=path.name, rows=len(table.frame), dry_run=dry_run, encoding=table.encoding
+    )
     validated = validate_frame(kind, table.frame, first_row_number=table.first_row_number)
     _check_header(kind, table, validated.header_map, path.name)
     summary.ignored_columns = validated.ignored_columns
@@ -206,10 +249,20 @@ def ingest_table(kind: str, table: RawTable, path: Path, *, engine: Engine | Non
         try:
             counts = upsert(conn, kind, records)
             if kind == "laborers" and records:
-                recompute_households(conn, sorted({str(r["household_id"]) for r in records if r["household_id"]}))
-            record_ingest_run(conn, kind=kind, source_name=path.name, inserted=counts.inserted,
-                              updated=counts.updated, unchanged=counts.unchanged, stale=counts.stale,
-                              rejected=summary.rejected, dry_run=dry_run)
+                recompute_households(
+                    conn, sorted({str(r["household_id"]) for r in records if r["household_id"]})
+                )
+            record_ingest_run(
+                conn,
+                kind=kind,
+                source_name=path.name,
+                inserted=counts.inserted,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+                stale=counts.stale,
+                rejected=summary.rejected,
+                dry_run=dry_run,
+            )
         except BaseException:
             trans.rollback()
             raise
@@ -224,7 +277,9 @@ def ingest_table(kind: str, table: RawTable, path: Path, *, engine: Engine | Non
     return summary
 
 
-def ingest_file(kind: str, path: Path, *, engine: Engine | None = None, dry_run: bool = False) -> IngestSummary:
+def ingest_file(
+    kind: str, path: Path, *, engine: Engine | None = None, dry_run: bool = False
+) -> IngestSummary:
     """Validate and upsert one ledger file.
 
     Parameters
@@ -244,4 +299,3 @@ def ingest_file(kind: str, path: Path, *, engine: Engine | None = None, dry_run:
     """
     schema(kind)  # refuse an unknown kind before touching the file
     return ingest_table(kind, read_table(path), path, engine=engine, dry_run=dry_run)
-

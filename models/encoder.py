@@ -242,8 +242,8 @@ class PersonPostEncoder(BaseEstimator):
                 "n_vacancies": len(vacancies),
                 "n_laborers_sampled": n_lab,
                 "n_vacancies_sampled": n_vac,
-                "laborer_ids_hash": _ids_hash(laborers, "laborer_id"),
-                "vacancy_ids_hash": _ids_hash(vacancies, "vacancy_id"),
+                "laborer_ids_hash": ef.ids_fingerprint(laborers, "laborer_id"),
+                "vacancy_ids_hash": ef.ids_fingerprint(vacancies, "vacancy_id"),
                 "normalizer": _describe(self.occupation_normalizer),
             },
             "metrics": {
@@ -330,7 +330,7 @@ class PersonPostEncoder(BaseEstimator):
             core, desc, codes = ef.vacancy_texts(df, normalizer, names, self.min_occupation_score)
             zc, rc = self._text_rows(core)
             zd, rd = self._text_rows(desc)
-            text = _unit(zc)[rc] + np.float32(self.description_weight) * _unit(zd)[rd]
+            text = ef.unit_rows(zc)[rc] + np.float32(self.description_weight) * ef.unit_rows(zd)[rd]
             return self._assemble(text, codes, ef.physical_blocks(df, df), ef.hours_blocks(df, df))
 
         return self._chunked(vacancies, encode)
@@ -403,20 +403,7 @@ class PersonPostEncoder(BaseEstimator):
         return self
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
-
-
 def _describe(normalizer: Any) -> str | None:
     if normalizer is None or isinstance(normalizer, str):
         return normalizer
     return f"custom:{type(normalizer).__module__}.{type(normalizer).__qualname__}"
-
-
-def _ids_hash(df: pd.DataFrame, column: str) -> str | None:
-    """Order-independent fingerprint of an id column (the data snapshot), as hex."""
-    if column not in df.columns:
-        return None
-    hashed = pd.util.hash_pandas_object(df[column].astype(str), index=False).to_numpy()
-    return f"{int(np.bitwise_xor.reduce(hashed)):016x}"

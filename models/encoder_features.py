@@ -42,6 +42,8 @@ __all__ = [
     "hours_blocks",
     "DEMAND_LEVELS",
     "HOURS_LEVELS",
+    "unit_rows",
+    "ids_fingerprint",
 ]
 
 LABORER_COLUMNS = (
@@ -323,7 +325,7 @@ def physical_blocks(laborers: pd.DataFrame, vacancies: pd.DataFrame | None = Non
     age = pd.to_numeric(laborers["age"], errors="coerce").to_numpy(dtype=np.float64)
     older = np.nan_to_num(age, nan=0.0) > 55
     prof[older, 2] *= np.float32(0.5)
-    return _unit(prof)
+    return unit_rows(prof)
 
 
 def hours_blocks(laborers: pd.DataFrame, vacancies: pd.DataFrame | None = None) -> np.ndarray:
@@ -339,7 +341,7 @@ def hours_blocks(laborers: pd.DataFrame, vacancies: pd.DataFrame | None = None) 
     tied = care | (mobility == _ALLOWED["mobility"].index("home"))
     prof = np.ones((len(laborers), 3), dtype=np.float32)
     prof[tied, 0] = 0.25
-    return _unit(prof)
+    return unit_rows(prof)
 
 
 def _onehot(codes: np.ndarray, width: int) -> np.ndarray:
@@ -349,6 +351,15 @@ def _onehot(codes: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (all-zero rows stay zero), as a new array."""
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
+def ids_fingerprint(df: pd.DataFrame, column: str) -> str | None:
+    """Order-independent fingerprint of an id column (the data snapshot), as hex."""
+    if column not in df.columns:
+        return None
+    hashed = pd.util.hash_pandas_object(df[column].astype(str), index=False).to_numpy()
+    return f"{int(np.bitwise_xor.reduce(hashed)):016x}"

@@ -14,7 +14,15 @@ from functools import lru_cache
 import numpy as np
 import opencc
 
-__all__ = ["SEPARATORS", "to_traditional", "to_fullwidth", "dirty", "join_items", "render_pool", "pick"]
+__all__ = [
+    "SEPARATORS",
+    "to_traditional",
+    "to_fullwidth",
+    "dirty",
+    "join_items",
+    "render_pool",
+    "pick",
+]
 
 #: List separators found in real ledgers, with their weights.
 SEPARATORS: tuple[str, ...] = ("、", ",", "，", ";", "；")
@@ -40,7 +48,7 @@ def to_fullwidth(text: str) -> str:
 
 
 def dirty(rng: np.random.Generator, text: str) -> str:
-    """Apply, with small probabilities, Traditional conversion, full-width forms and stray blanks."""
+    """Now and then: Traditional characters, full-width forms, a stray blank."""
     u = rng.random(3)
     if u[0] < TRADITIONAL_SHARE:
         text = to_traditional(text)

@@ -32,28 +32,97 @@ __all__ = [
 ]
 
 #: The ledger's reference date: ages are completed years on this day, history ends here.
-AS_OF = dt.date(2020, 9, 30)
+#: The sample's "today": the ledger is current, its two years of history end today,
+#: and its posts are open now (a sample dated in the past would show every post expired).
+AS_OF = dt.date.today()
 #: The shipped occupational classification (features/data/occupations/csco2022.csv).
 OCCUPATIONS_CSV = DEFAULT_TAXONOMY_PATH
 
 LABORER_COLUMNS: tuple[str, ...] = (
-    "laborer_id", "name", "id_number", "phone", "gender", "age", "birth_date", "household_id",
-    "province", "city", "county", "town", "village", "lat", "lon", "education", "disability",
-    "health", "skills", "certificates", "job_intention", "wants_job", "wants_training",
-    "wants_business", "training_interest", "mobility", "care_duties", "employment_status",
-    "expected_wage", "registered_poor", "updated_at",
+    "laborer_id",
+    "name",
+    "id_number",
+    "phone",
+    "gender",
+    "age",
+    "birth_date",
+    "household_id",
+    "province",
+    "city",
+    "county",
+    "town",
+    "village",
+    "lat",
+    "lon",
+    "education",
+    "disability",
+    "health",
+    "skills",
+    "certificates",
+    "job_intention",
+    "wants_job",
+    "wants_training",
+    "wants_business",
+    "training_interest",
+    "mobility",
+    "care_duties",
+    "employment_status",
+    "expected_wage",
+    "registered_poor",
+    "updated_at",
 )
 VACANCY_COLUMNS: tuple[str, ...] = (
-    "vacancy_id", "employer_id", "employer_name", "kind", "title", "occupation_code",
-    "description", "required_skills", "required_certificates", "openings", "province", "city",
-    "county", "town", "village", "lat", "lon", "wage_min", "wage_max", "wage_unit", "hours",
-    "age_min", "age_max", "physical_demand", "training_provided", "transport_provided",
-    "lodging_provided", "start_date", "end_date", "status", "updated_at",
+    "vacancy_id",
+    "employer_id",
+    "employer_name",
+    "kind",
+    "title",
+    "occupation_code",
+    "description",
+    "required_skills",
+    "required_certificates",
+    "openings",
+    "province",
+    "city",
+    "county",
+    "town",
+    "village",
+    "lat",
+    "lon",
+    "wage_min",
+    "wage_max",
+    "wage_unit",
+    "hours",
+    "age_min",
+    "age_max",
+    "physical_demand",
+    "training_provided",
+    "transport_provided",
+    "lodging_provided",
+    "start_date",
+    "end_date",
+    "status",
+    "updated_at",
 )
-PLACEMENT_COLUMNS: tuple[str, ...] = ("placement_id", "laborer_id", "vacancy_id", "outcome", "date", "source")
+PLACEMENT_COLUMNS: tuple[str, ...] = (
+    "placement_id",
+    "laborer_id",
+    "vacancy_id",
+    "outcome",
+    "date",
+    "source",
+)
 HOUSEHOLD_COLUMNS: tuple[str, ...] = (
-    "household_id", "province", "city", "county", "town", "village", "members",
-    "registered_poor", "zero_employment", "head_laborer_id",
+    "household_id",
+    "province",
+    "city",
+    "county",
+    "town",
+    "village",
+    "members",
+    "registered_poor",
+    "zero_employment",
+    "head_laborer_id",
 )
 _STATUS_OF_SLOT = {"far": "employed_away", "pw": "public_welfare"}
 
@@ -80,9 +149,13 @@ class SampleCounty:
         return self.history.placements
 
     def public(self, name: str) -> pd.DataFrame:
-        """One table exactly as written to CSV (``laborers``, ``vacancies``, ``placements``, ``households``)."""
-        columns = {"laborers": LABORER_COLUMNS, "vacancies": VACANCY_COLUMNS,
-                   "placements": PLACEMENT_COLUMNS, "households": HOUSEHOLD_COLUMNS}
+        """One table as written to CSV: laborers, vacancies, placements or households."""
+        columns = {
+            "laborers": LABORER_COLUMNS,
+            "vacancies": VACANCY_COLUMNS,
+            "placements": PLACEMENT_COLUMNS,
+            "households": HOUSEHOLD_COLUMNS,
+        }
         if name not in columns:
             raise ValueError(f"table={name!r}: allowed {', '.join(columns)} / 未知表名")
         frame = self.placements if name == "placements" else getattr(self, name)
@@ -104,7 +177,9 @@ def check_occupation_codes(path: Path = OCCUPATIONS_CSV) -> None:
     known = set(table.loc[table["level"] == "4", "code"])
     missing = sorted({o.code for o in OCCUPATIONS} - known)
     if missing:
-        raise ValueError(f"occupation codes {missing} are not level-4 codes of {path} / 职业代码不存在")
+        raise ValueError(
+            f"occupation codes {missing} are not level-4 codes of {path} / 职业代码不存在"
+        )
 
 
 def _check_sizes(laborers: int, vacancies: int) -> None:
@@ -114,8 +189,9 @@ def _check_sizes(laborers: int, vacancies: int) -> None:
         raise ValueError(f"vacancies={vacancies}: must be at least 1 / 岗位数至少为1")
 
 
-def build_sample(laborers: int = 6000, vacancies: int = 600, seed: int = 7,
-                 county: str | None = None) -> SampleCounty:
+def build_sample(
+    laborers: int = 6000, vacancies: int = 600, seed: int = 7, county: str | None = None
+) -> SampleCounty:
     """Generate a sample county in memory.
 
     Parameters
@@ -140,7 +216,9 @@ def build_sample(laborers: int = 6000, vacancies: int = 600, seed: int = 7,
     history = simulate_history(rng, people, posts, AS_OF)
     _apply_history(people, posts, history)
     employed = np.isin(people["employment_status"].to_numpy(), EMPLOYED_STATUSES)
-    any_employed = np.bincount(people["_hh"].to_numpy(), weights=employed, minlength=len(households)) > 0
+    any_employed = (
+        np.bincount(people["_hh"].to_numpy(), weights=employed, minlength=len(households)) > 0
+    )
     households["zero_employment"] = ~any_employed
     return SampleCounty(geo, people, posts, households, history, seed)
 
@@ -173,7 +251,12 @@ def write_sample(sample: SampleCounty, out: Path) -> SampleSummary:
     return SampleSummary(files, rows, counties)
 
 
-def generate(laborers: int = 6000, vacancies: int = 600, seed: int = 7,
-             out: Path = Path("var/sample"), county: str | None = None) -> SampleSummary:
+def generate(
+    laborers: int = 6000,
+    vacancies: int = 600,
+    seed: int = 7,
+    out: Path = Path("var/sample"),
+    county: str | None = None,
+) -> SampleSummary:
     """Generate a sample county and write its CSV files into ``out``; see :func:`build_sample`."""
     return write_sample(build_sample(laborers, vacancies, seed, county), out)

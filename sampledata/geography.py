@@ -124,7 +124,9 @@ def _pick_counties(gaz: Gazetteer, primary: Place, n: int) -> list[Place]:
         for p in gaz.children(province.code, level="county")
         if p.code != primary.code and p.lat is not None and not p.name.endswith("区")
     ]
-    dist = haversine_km(lat0, lon0, [p.lat for p in candidates], [p.lon for p in candidates])
+    lats = np.array([p.lat for p in candidates], dtype=float)
+    lons = np.array([p.lon for p in candidates], dtype=float)
+    dist = haversine_km(np.float64(lat0), np.float64(lon0), lats, lons)
     chosen = [primary]
     for i in np.argsort(dist, kind="stable"):
         if len(chosen) == n:
@@ -148,9 +150,12 @@ def _destinations(gaz: Gazetteer) -> pd.DataFrame:
             rows.append((label, province.name, city.name, "", lat, lon, weight))
             continue
         for p in districts:
-            rows.append((label, province.name, city.name, p.name, p.lat, p.lon,
-                         weight / len(districts)))
-    return pd.DataFrame(rows, columns=["label", "province", "city", "county", "lat", "lon", "weight"])
+            rows.append(
+                (label, province.name, city.name, p.name, p.lat, p.lon, weight / len(districts))
+            )
+    return pd.DataFrame(
+        rows, columns=["label", "province", "city", "county", "lat", "lon", "weight"]
+    )
 
 
 def build_geography(
@@ -170,12 +175,23 @@ def build_geography(
     gaz = get_gazetteer()
     primary = resolve_county(county, gaz)
     chosen = _pick_counties(gaz, primary, counties_needed(laborers))
-    c_rows, t_rows, v_rows = [], [], []
+    c_rows: list[tuple[object, ...]] = []
+    t_rows: list[tuple[object, ...]] = []
+    v_rows: list[tuple[object, ...]] = []
     for ci, place in enumerate(chosen):
         chain = gaz.ancestors(place.code)
         lat, lon = gaz.coords(place.code)
-        c_rows.append((int(place.code), int(place.code[:6]), chain[0].name, chain[1].name,
-                       place.name, lat, lon))
+        c_rows.append(
+            (
+                int(place.code),
+                int(place.code[:6]),
+                chain[0].name,
+                chain[1].name,
+                place.name,
+                lat,
+                lon,
+            )
+        )
         for town in gaz.children(place.code):
             ti = len(t_rows)
             t_rows.append((int(town.code), ci, town.name, town.lat, town.lon))
@@ -189,21 +205,30 @@ def build_geography(
     missing = towns["lat"].isna().to_numpy()
     if missing.any():
         ci = towns.loc[missing, "county_idx"].to_numpy()
-        lat, lon = jitter(rng, counties["lat"].to_numpy()[ci], counties["lon"].to_numpy()[ci], 6.0)
-        towns.loc[missing, "lat"], towns.loc[missing, "lon"] = lat, lon
-    villages = pd.DataFrame(v_rows, columns=["code", "town_idx", "county_idx", "village", "lat", "lon"])
+        t_lat, t_lon = jitter(
+            rng, counties["lat"].to_numpy()[ci], counties["lon"].to_numpy()[ci], 6.0
+        )
+        towns.loc[missing, "lat"], towns.loc[missing, "lon"] = t_lat, t_lon
+    villages = pd.DataFrame(
+        v_rows, columns=["code", "town_idx", "county_idx", "village", "lat", "lon"]
+    )
     villages[["lat", "lon"]] = villages[["lat", "lon"]].astype(float)
     # Towns without villages in the table (some 街道) still host people: use the town itself.
     lonely = np.setdiff1d(np.arange(len(towns)), villages["town_idx"].to_numpy())
     if lonely.size:
-        extra = pd.DataFrame({
-            "code": towns["code"].to_numpy()[lonely], "town_idx": lonely,
-            "county_idx": towns["county_idx"].to_numpy()[lonely], "village": "",
-            "lat": np.nan, "lon": np.nan,
-        })
+        extra = pd.DataFrame(
+            {
+                "code": towns["code"].to_numpy()[lonely],
+                "town_idx": lonely,
+                "county_idx": towns["county_idx"].to_numpy()[lonely],
+                "village": "",
+                "lat": np.nan,
+                "lon": np.nan,
+            }
+        )
         villages = pd.concat([villages, extra], ignore_index=True)
     missing = villages["lat"].isna().to_numpy()
     ti = villages.loc[missing, "town_idx"].to_numpy()
-    lat, lon = jitter(rng, towns["lat"].to_numpy()[ti], towns["lon"].to_numpy()[ti], 2.5)
-    villages.loc[missing, "lat"], villages.loc[missing, "lon"] = lat, lon
+    v_lat, v_lon = jitter(rng, towns["lat"].to_numpy()[ti], towns["lon"].to_numpy()[ti], 2.5)
+    villages.loc[missing, "lat"], villages.loc[missing, "lon"] = v_lat, v_lon
     return Geography(counties, towns, villages, _destinations(gaz))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sampledata.identity import iso_dates, serial_ids
 from sampledata.preferences import HiddenPreferences, pair_features, stage_probabilities, utilities
 
 __all__ = ["History", "simulate_history", "HISTORY_DAYS"]
@@ -64,8 +65,9 @@ class _Pool:
         return np.where(cnt > 0, out, -1)
 
 
-def _candidates(rng: np.random.Generator, people: pd.DataFrame, posts: pd.DataFrame,
-                li: np.ndarray) -> np.ndarray:
+def _candidates(
+    rng: np.random.Generator, people: pd.DataFrame, posts: pd.DataFrame, li: np.ndarray
+) -> np.ndarray:
     """One caseworker-chosen post per slot in ``li``; shape (len(li),)."""
     n_towns = int(max(people["_town"].max(), posts["_town"].max())) + 1
     n_counties = int(max(people["_county"].max(), posts["_county"].max())) + 1
@@ -79,18 +81,30 @@ def _candidates(rng: np.random.Generator, people: pd.DataFrame, posts: pd.DataFr
         "county": (_Pool(county_key, local, n_counties), "_county"),
         "pw": (_Pool(town_key, np.flatnonzero(slot == "pw"), n_towns), "_town"),
         "far": (_Pool(np.zeros(len(posts), np.int64), np.flatnonzero(slot == "far"), 1), None),
-        "online": (_Pool(np.zeros(len(posts), np.int64), np.flatnonzero(slot == "online"), 1), None),
+        "online": (
+            _Pool(np.zeros(len(posts), np.int64), np.flatnonzero(slot == "online"), 1),
+            None,
+        ),
         "any": (_Pool(np.zeros(len(posts), np.int64), allrows, 1), None),
     }
     age = people["age"].to_numpy()[li]
-    hard = (age >= 50) | (people["_health"].to_numpy()[li] > 0) | people["care_duties"].to_numpy()[li]
+    hard = (
+        (age >= 50) | (people["_health"].to_numpy()[li] > 0) | people["care_duties"].to_numpy()[li]
+    )
     p_far = _P_FAR[people["_mobility"].to_numpy()[li]]
     p_online = 0.05 + 0.08 * (age < 35)
     p_pw = 0.03 + 0.25 * hard
     u = rng.random(li.size)
-    choice = np.select([u < p_far, u < p_far + p_online, u < p_far + p_online + p_pw,
-                        u < p_far + p_online + p_pw + (1 - p_far - p_online - p_pw) / 2],
-                       ["far", "online", "pw", "town"], "county")
+    choice = np.select(
+        [
+            u < p_far,
+            u < p_far + p_online,
+            u < p_far + p_online + p_pw,
+            u < p_far + p_online + p_pw + (1 - p_far - p_online - p_pw) / 2,
+        ],
+        ["far", "online", "pw", "town"],
+        "county",
+    )
     drawn = np.full((li.size, 3), -1)
     order = ("far", "online", "pw", "town", "county", "any")
     fallback = {"pw": "town", "town": "county", "county": "far", "far": "any", "online": "any"}
@@ -113,15 +127,23 @@ def _candidates(rng: np.random.Generator, people: pd.DataFrame, posts: pd.DataFr
     return drawn[np.arange(li.size), np.argmax(score, axis=1)]
 
 
-def simulate_history(rng: np.random.Generator, people: pd.DataFrame, posts: pd.DataFrame,
-                     as_of: dt.date, params: HiddenPreferences | None = None) -> History:
+def simulate_history(
+    rng: np.random.Generator,
+    people: pd.DataFrame,
+    posts: pd.DataFrame,
+    as_of: dt.date,
+    params: HiddenPreferences | None = None,
+) -> History:
     """Simulate the placement funnels of the last two years (see module docstring)."""
     n = len(people)
     status = people["employment_status"].to_numpy()
     u = rng.random(n)
-    looker = (people["wants_job"].to_numpy()
-              | (np.isin(status, ["employed_local", "employed_away", "public_welfare"]) & (u < 0.55))
-              | ((status == "unemployed") & (u < 0.6)) | ((status == "self_employed") & (u < 0.15)))
+    looker = (
+        people["wants_job"].to_numpy()
+        | (np.isin(status, ["employed_local", "employed_away", "public_welfare"]) & (u < 0.55))
+        | ((status == "unemployed") & (u < 0.6))
+        | ((status == "self_employed") & (u < 0.15))
+    )
     looker &= status != "unable"
     lookers = np.flatnonzero(looker)
     k = 1 + rng.binomial(3, 0.5, lookers.size)
@@ -155,7 +177,9 @@ def simulate_history(rng: np.random.Generator, people: pd.DataFrame, posts: pd.D
     first = np.r_[0, np.flatnonzero(np.diff(sorted_vi)) + 1]
     run_start = np.repeat(first, np.diff(np.r_[first, sorted_vi.size]))
     hired_sorted = hired[order].astype(np.int64)
-    rank[order] = np.cumsum(hired_sorted) - np.cumsum(hired_sorted)[run_start] + hired_sorted[run_start]
+    rank[order] = (
+        np.cumsum(hired_sorted) - np.cumsum(hired_sorted)[run_start] + hired_sorted[run_start]
+    )
     hired &= rank <= 2 * posts["openings"].to_numpy()[vi]
     # One current job per person: keep the hire the person likes best.
     h = np.flatnonzero(hired)
@@ -191,20 +215,27 @@ def simulate_history(rng: np.random.Generator, people: pd.DataFrame, posts: pd.D
         rows_vi.append(vi[m])
         rows_date.append(when[m])
         rows_step.append(np.full(m.sum(), step, dtype=np.int8))
-    pl = pd.DataFrame({
-        "li": np.concatenate(rows_li), "vi": np.concatenate(rows_vi),
-        "date": np.concatenate(rows_date), "step": np.concatenate(rows_step),
-    }).sort_values(["date", "li", "vi", "step"], kind="stable", ignore_index=True)
+    pl = pd.DataFrame(
+        {
+            "li": np.concatenate(rows_li),
+            "vi": np.concatenate(rows_vi),
+            "date": np.concatenate(rows_date),
+            "step": np.concatenate(rows_step),
+        }
+    ).sort_values(["date", "li", "vi", "step"], kind="stable", ignore_index=True)
     names = np.array([name for name, _, _ in stages], dtype=object)
     # take() keeps the id columns in pandas' compact string storage (no million Python strings).
-    placements = pd.DataFrame({
-        "placement_id": np.char.add("P", np.char.zfill(np.arange(1, len(pl) + 1).astype(str), 8)),
-        "laborer_id": people["laborer_id"].take(pl["li"].to_numpy()).reset_index(drop=True),
-        "vacancy_id": posts["vacancy_id"].take(pl["vi"].to_numpy()).reset_index(drop=True),
-        "outcome": names[pl["step"].to_numpy()],
-        "date": pl["date"].to_numpy().astype("datetime64[D]").astype(str),
-        "source": "history",
-    })
-    pairs = pd.DataFrame({"li": li, "vi": vi, **f, "u_lab": u_lab, "u_emp": u_emp, "u_ret": u_ret,
-                          "final": final})
+    placements = pd.DataFrame(
+        {
+            "placement_id": serial_ids("P", np.arange(1, len(pl) + 1), 8),
+            "laborer_id": people["laborer_id"].take(pl["li"].to_numpy()).reset_index(drop=True),
+            "vacancy_id": posts["vacancy_id"].take(pl["vi"].to_numpy()).reset_index(drop=True),
+            "outcome": names[pl["step"].to_numpy()],
+            "date": iso_dates(pl["date"].to_numpy()),
+            "source": "history",
+        }
+    )
+    pairs = pd.DataFrame(
+        {"li": li, "vi": vi, **f, "u_lab": u_lab, "u_emp": u_emp, "u_ret": u_ret, "final": final}
+    )
     return History(placements, pairs)

@@ -42,22 +42,34 @@ MOBILITY = ("home", "village", "town", "county", "province", "nationwide")
 _HOUSEHOLD_SIZES = np.array([2, 3, 4, 5])
 _HOUSEHOLD_P = np.array([0.12, 0.22, 0.42, 0.24])  # mean 3.78 laborers per household
 # Education by age band 16–29, 30–44, 45–54, 55–65.
-_EDU_P = np.array([
-    [0.01, 0.08, 0.45, 0.16, 0.20, 0.07, 0.03],
-    [0.04, 0.25, 0.50, 0.10, 0.08, 0.025, 0.005],
-    [0.10, 0.42, 0.38, 0.07, 0.03, 0.0, 0.0],
-    [0.25, 0.50, 0.20, 0.04, 0.01, 0.0, 0.0],
-])
+_EDU_P = np.array(
+    [
+        [0.01, 0.08, 0.45, 0.16, 0.20, 0.07, 0.03],
+        [0.04, 0.25, 0.50, 0.10, 0.08, 0.025, 0.005],
+        [0.10, 0.42, 0.38, 0.07, 0.03, 0.0, 0.0],
+        [0.25, 0.50, 0.20, 0.04, 0.01, 0.0, 0.0],
+    ]
+)
 _SKILL_EXTRA = ("种地", "农活", "开三轮车", "开拖拉机", "会用智能手机", "做饭")
 _INTENT_EXTRA = ("普工", "就近务工", "公益性岗位", "不限", "打零工", "进厂", "家门口就业", "手工活")
-_COURSE_EXTRA = ("电工", "焊工", "叉车", "家政服务", "育婴员", "中式烹调", "电子商务", "计算机",
-                 "果树管理", "棚膜蔬菜", "食用菌栽培", "畜禽养殖", "刺绣", "编织", "创业培训（SYB）")
+_COURSE_EXTRA = (
+    "电工",
+    "焊工",
+    "叉车",
+    "家政服务",
+    "育婴员",
+    "中式烹调",
+    "电子商务",
+    "计算机",
+    "果树管理",
+    "棚膜蔬菜",
+    "食用菌栽培",
+    "畜禽养殖",
+    "刺绣",
+    "编织",
+    "创业培训（SYB）",
+)
 _POOL = 96
-
-
-def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
-    """``prefix`` + zero-padded numbers, e.g. ``L0000001``."""
-    return np.char.add(prefix, np.char.zfill(numbers.astype(str), width))
 
 
 def top_k(rng: np.random.Generator, score: np.ndarray, k: int) -> np.ndarray:
@@ -107,9 +119,9 @@ def _ages_genders(rng: np.random.Generator, sizes: np.ndarray) -> tuple[np.ndarr
 
 def _draw_rows(rng: np.random.Generator, p: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Categorical draw per row with probabilities ``p[rows]``."""
-    cdf = np.cumsum(p, axis=1)
-    cdf /= cdf[:, -1:]
-    u = rng.random(rows.shape[0])
+    cdf = np.asarray(np.cumsum(np.asarray(p, dtype=np.float64), axis=1))
+    cdf = np.divide(cdf, cdf[:, -1:])
+    u = rng.random(size=(int(rows.shape[0]),))
     out = np.empty(rows.shape[0], dtype=np.int64)
     for g in np.unique(rows):  # a handful of groups: no (n, categories) matrix
         idx = np.flatnonzero(rows == g)
@@ -156,7 +168,9 @@ def make_ledger(
     )
     u = rng.random(n)
     disability = np.select([u < 0.025 + 0.08 * (health == 3), u < 0.06, u < 0.11], [3, 2, 1], 0)
-    capacity = -1.2 * health - 1.0 * disability - 0.05 * np.maximum(0, age - 45) + rng.normal(0, 0.7, n)
+    capacity = (
+        -1.2 * health - 1.0 * disability - 0.05 * np.maximum(0, age - 45) + rng.normal(0, 0.7, n)
+    )
     able = top_k(rng, 3.0 * capacity, round(n * SHARES["able"]))
     unable = ~able & ((health == 3) | (disability == 3) | (capacity < np.quantile(capacity, 0.2)))
     occ = _occupations(rng, band, female)
@@ -164,44 +178,78 @@ def make_ledger(
     care_p = np.where(female, np.where(age <= 45, 0.45, 0.33), 0.12)
     h_unable = np.bincount(hh, weights=unable, minlength=n_h) > 0
     care = (rng.random(n) < care_p + 0.2 * h_unable[hh]) & ~unable
-    mob_score = (2.8 - 0.06 * (age - 30) - 1.6 * care - 0.6 * (health > 0) - 0.3 * female
-                 - 2.0 * unable + rng.normal(0, 0.9, n))
+    mob_score = (
+        2.8
+        - 0.06 * (age - 30)
+        - 1.6 * care
+        - 0.6 * (health > 0)
+        - 0.3 * female
+        - 2.0 * unable
+        + rng.normal(0, 0.9, n)
+    )
     mobility = np.digitize(mob_score, [-0.5, 0.3, 1.0, 1.6, 2.4])
 
     status = np.full(n, "unemployed", dtype=object)
     u = rng.random(n)
     e = SHARES["employed_if_able"]
-    away, local, self_, pw = 0.42 * e / 0.793, 0.25 * e / 0.793, 0.07 * e / 0.793, 0.053 * e / 0.793
+    away, local, self_ = (share * e / 0.793 for share in (0.42, 0.25, 0.07))
     status[able & (u < away)] = "employed_away"
     status[able & (u >= away) & (u < away + local)] = "employed_local"
     status[able & (u >= away + local) & (u < away + local + self_)] = "self_employed"
     status[able & (u >= away + local + self_) & (u < e)] = "public_welfare"
     mid = ~able & ~unable
     cuts = np.cumsum([0.45, 0.15, 0.12, 0.10, 0.03])
-    for lo, hi, s in zip(np.r_[0, cuts[:-1]], cuts, ["farming", "employed_local", "employed_away",
-                                                      "public_welfare", "self_employed"], strict=True):
+    for lo, hi, s in zip(
+        np.r_[0, cuts[:-1]],
+        cuts,
+        ["farming", "employed_local", "employed_away", "public_welfare", "self_employed"],
+        strict=True,
+    ):
         status[mid & (u >= lo) & (u < hi)] = s
-    status[unable] = np.where(u[unable] < 0.85, "unable", np.where(u[unable] < 0.97, "farming",
-                                                                     "public_welfare"))
+    status[unable] = np.where(
+        u[unable] < 0.85, "unable", np.where(u[unable] < 0.97, "farming", "public_welfare")
+    )
     # Nobody works away without being willing to go at least beyond the county.
     status[(status == "employed_away") & (mobility < 3)] = "employed_local"
     mobility = np.where(status == "employed_away", np.maximum(mobility, 4), mobility)
 
     unemployed = status == "unemployed"
-    wants_job = top_k(rng, 2.0 * unemployed + 1.0 * able + 0.6 * np.isin(
-        status, ["employed_local", "public_welfare", "farming"]) - 4.0 * unable - 0.03 * (age - 40),
-        round(n * SHARES["wants_job"]))
-    wants_training = top_k(rng, 1.5 * wants_job - 0.05 * (age - 35) + 0.5 * able - 4.0 * unable,
-                           round(n * SHARES["wants_training"]))
-    wants_business = top_k(rng, 1.0 * able + 0.8 * ~female - 0.04 * np.abs(age - 40)
-                           + 0.5 * (edu >= 3) + 0.8 * (status == "self_employed") - 4.0 * unable,
-                           round(n * SHARES["wants_business"]))
+    wants_job = top_k(
+        rng,
+        2.0 * unemployed
+        + 1.0 * able
+        + 0.6 * np.isin(status, ["employed_local", "public_welfare", "farming"])
+        - 4.0 * unable
+        - 0.03 * (age - 40),
+        round(n * SHARES["wants_job"]),
+    )
+    wants_training = top_k(
+        rng,
+        1.5 * wants_job - 0.05 * (age - 35) + 0.5 * able - 4.0 * unable,
+        round(n * SHARES["wants_training"]),
+    )
+    wants_business = top_k(
+        rng,
+        1.0 * able
+        + 0.8 * ~female
+        - 0.04 * np.abs(age - 40)
+        + 0.5 * (edu >= 3)
+        + 0.8 * (status == "self_employed")
+        - 4.0 * unable,
+        round(n * SHARES["wants_business"]),
+    )
 
-    skill_pools = [dirty.render_pool(rng, o.skills, _POOL, 1, 3, _SKILL_EXTRA, 0.25) for o in OCCUPATIONS]
+    skill_pools = [
+        dirty.render_pool(rng, o.skills, _POOL, 1, 3, _SKILL_EXTRA, 0.25) for o in OCCUPATIONS
+    ]
     cert_pools = [dirty.render_pool(rng, o.certs, _POOL, 1, 2) for o in OCCUPATIONS]
-    intent_pools = [dirty.render_pool(rng, o.titles, _POOL, 1, 3, _INTENT_EXTRA, 0.4) for o in OCCUPATIONS]
-    course_pools = [dirty.render_pool(rng, o.courses or _COURSE_EXTRA[:3], _POOL, 1, 2, _COURSE_EXTRA, 0.5)
-                    for o in OCCUPATIONS]
+    intent_pools = [
+        dirty.render_pool(rng, o.titles, _POOL, 1, 3, _INTENT_EXTRA, 0.4) for o in OCCUPATIONS
+    ]
+    course_pools = [
+        dirty.render_pool(rng, o.courses or _COURSE_EXTRA[:3], _POOL, 1, 2, _COURSE_EXTRA, 0.5)
+        for o in OCCUPATIONS
+    ]
     has_cert_vocab = np.array([bool(o.certs) for o in OCCUPATIONS])[occ]
     has_skill = rng.random(n) < np.where(unable, 0.3, 0.75)
     has_cert = has_cert_vocab & (rng.random(n) < np.where(age < 45, 0.35, 0.18)) & ~unable
@@ -209,7 +257,9 @@ def make_ledger(
     certs = np.where(has_cert, dirty.pick(rng, cert_pools, occ), "")
     show_intent = wants_job | (unemployed & (rng.random(n) < 0.5)) | (rng.random(n) < 0.08)
     intention = np.where(show_intent & ~unable, dirty.pick(rng, intent_pools, occ), "")
-    courses = np.where(wants_training | (rng.random(n) < 0.03), dirty.pick(rng, course_pools, occ), "")
+    courses = np.where(
+        wants_training | (rng.random(n) < 0.03), dirty.pick(rng, course_pools, occ), ""
+    )
 
     base_wage = np.array([1200, 1500, 2000, 2600, 3800, 4800])[mobility]
     expected = np.round(base_wage * rng.lognormal(0, 0.2, n) * (1 + 0.1 * has_cert) / 100) * 100
@@ -221,24 +271,28 @@ def make_ledger(
     ci = vil["county_idx"].to_numpy()[village]
     ti = vil["town_idx"].to_numpy()[village]
     births = identity.birth_dates(rng, age, as_of)
-    updated = (np.datetime64(as_of, "s") - rng.integers(0, 60 * 86400, n).astype("timedelta64[s]"))
+    updated = np.datetime64(as_of, "s") - rng.integers(0, 60 * 86400, n).astype("timedelta64[s]")
 
     group = np.array([GROUPS.index(o.group) for o in OCCUPATIONS])[occ]
-    people = pd.DataFrame({"laborer_id": _ids("L", np.arange(1, n + 1), 7)})
+    people = pd.DataFrame({"laborer_id": identity.serial_ids("L", np.arange(1, n + 1), 7)})
     # Columns of fresh Python strings are built and stored one at a time so that only one
     # of them is alive as an object array at any moment (peak memory at a million rows).
     people["name"] = identity.make_names(rng, female)
-    people["id_number"] = identity.id_numbers(rng, counties["adcode"].to_numpy()[ci], births, female)
+    people["id_number"] = identity.id_numbers(
+        rng, counties["adcode"].to_numpy()[ci], births, female
+    )
     people["phone"] = identity.phones(rng, n)
     people["gender"] = np.where(female, "female", "male")
     people["age"] = age
-    people["birth_date"] = births.astype(str)
-    people["household_id"] = _ids("H", hh + 1, 7)
-    for column, values in (("province", counties["province"].to_numpy()[ci]),
-                           ("city", counties["city"].to_numpy()[ci]),
-                           ("county", counties["county"].to_numpy()[ci]),
-                           ("town", geo.towns["town"].to_numpy()[ti]),
-                           ("village", vil["village"].to_numpy()[village])):
+    people["birth_date"] = identity.iso_dates(births)
+    people["household_id"] = identity.serial_ids("H", hh + 1, 7)
+    for column, values in (
+        ("province", counties["province"].to_numpy()[ci]),
+        ("city", counties["city"].to_numpy()[ci]),
+        ("county", counties["county"].to_numpy()[ci]),
+        ("town", geo.towns["town"].to_numpy()[ti]),
+        ("village", vil["village"].to_numpy()[village]),
+    ):
         people[column] = values
     rest = {
         "lat": np.where(show_coords, lat, np.nan),
@@ -258,23 +312,37 @@ def make_ledger(
         "employment_status": status,
         "expected_wage": expected.astype(np.int64),
         "registered_poor": h_poor[hh],
-        "updated_at": np.datetime_as_string(updated, unit="s"),
-        "_hh": hh, "_role": role, "_occ": occ, "_group": group,
-        "_lat": lat, "_lon": lon, "_county": ci, "_town": ti, "_village": village,
-        "_able": able, "_unable": unable, "_health": health, "_disability": disability,
-        "_edu": edu, "_mobility": mobility, "_has_cert": has_cert,
+        "updated_at": identity.iso_dates(updated, "s"),
+        "_hh": hh,
+        "_role": role,
+        "_occ": occ,
+        "_group": group,
+        "_lat": lat,
+        "_lon": lon,
+        "_county": ci,
+        "_town": ti,
+        "_village": village,
+        "_able": able,
+        "_unable": unable,
+        "_health": health,
+        "_disability": disability,
+        "_edu": edu,
+        "_mobility": mobility,
+        "_has_cert": has_cert,
     }
     for column, values in rest.items():
         people[column] = values
-    households = pd.DataFrame({
-        "household_id": _ids("H", np.arange(1, n_h + 1), 7),
-        "province": counties["province"].to_numpy()[vil["county_idx"].to_numpy()[h_village]],
-        "city": counties["city"].to_numpy()[vil["county_idx"].to_numpy()[h_village]],
-        "county": counties["county"].to_numpy()[vil["county_idx"].to_numpy()[h_village]],
-        "town": geo.towns["town"].to_numpy()[vil["town_idx"].to_numpy()[h_village]],
-        "village": vil["village"].to_numpy()[h_village],
-        "members": sizes,
-        "registered_poor": h_poor,
-        "head_laborer_id": people["laborer_id"].iloc[np.cumsum(sizes) - sizes].to_numpy(),
-    })
+    households = pd.DataFrame(
+        {
+            "household_id": identity.serial_ids("H", np.arange(1, n_h + 1), 7),
+            "province": counties["province"].to_numpy()[vil["county_idx"].to_numpy()[h_village]],
+            "city": counties["city"].to_numpy()[vil["county_idx"].to_numpy()[h_village]],
+            "county": counties["county"].to_numpy()[vil["county_idx"].to_numpy()[h_village]],
+            "town": geo.towns["town"].to_numpy()[vil["town_idx"].to_numpy()[h_village]],
+            "village": vil["village"].to_numpy()[h_village],
+            "members": sizes,
+            "registered_poor": h_poor,
+            "head_laborer_id": people["laborer_id"].iloc[np.cumsum(sizes) - sizes].to_numpy(),
+        }
+    )
     return people, households

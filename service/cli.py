@@ -98,10 +98,12 @@ def contract(
 
 def _register_optional() -> None:
     """Attach the commands that live in their own modules."""
-    from service import cli_occupation, cli_sample
+    from service import cli_match, cli_occupation, cli_sample
 
     command("sample")(cli_sample.sample)
     command("occupation")(cli_occupation.occupation)
+    command("train")(cli_match.train)
+    command("recommend")(cli_match.recommend)
 
 
 _register_optional()

@@ -13,13 +13,16 @@ __all__ = ["sample"]
 def sample(
     laborers: Annotated[int, typer.Option(help="poor-laborer ledger size / 贫困劳动力人数")] = 6000,
     vacancies: Annotated[int, typer.Option(help="vacancy rows / 岗位条数")] = 600,
-    seed: Annotated[int, typer.Option(help="random seed; equal seeds give equal files / 随机种子")] = 7,
+    seed: Annotated[
+        int, typer.Option(help="random seed; equal seeds give equal files / 随机种子")
+    ] = 7,
     out: Annotated[Path, typer.Option(help="output directory / 输出目录")] = Path("var/sample"),
     county: Annotated[
-        str | None, typer.Option(help="primary county, name or 6-digit code (default 永寿县) / 主县")
+        str | None,
+        typer.Option(help="primary county, name or 6-digit code (default 永寿县) / 主县"),
     ] = None,
 ) -> None:
-    """Write laborers.csv, vacancies.csv, placements.csv and households.csv of a sample county / 生成样例县数据."""
+    """Write the four CSV files of a realistic sample county / 生成样例县数据."""
     import sampledata
 
     try:

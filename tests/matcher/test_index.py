@@ -100,13 +100,13 @@ def test_add_remove_update_visible_without_rebuild(kind: str) -> None:
 def test_ids_are_never_reused() -> None:
     x = checkerboard(10, seed=7)
     index = VacancyIndex(DIM).build(keys(10), x)
-    first = index._ints["V000003"]
+    first = index._store.ints["V000003"]
     index.remove(["V000003"])
     index.add(["V999999"], x[3:4])
-    assert len(set(index._ints.values())) == len(index._ints)
-    assert index._ints["V999999"] > first
+    assert len(set(index._store.ints.values())) == len(index._store.ints)
+    assert index._store.ints["V999999"] > first
     index.build(keys(10, start=5), checkerboard(10, seed=8))  # rebuild keeps known integers
-    assert index._ints["V000005"] == 5
+    assert index._store.ints["V000005"] == 5
     assert "V000000" not in index and "V000014" in index
 
 

@@ -67,8 +67,10 @@ def test_cli(tmp_path: Path) -> None:
     app.command("sample")(sample_command)
     app.command("other")(lambda: None)
     runner = CliRunner()
-    result = runner.invoke(app, ["sample", "--laborers", "400", "--vacancies", "90", "--seed", "3",
-                                 "--out", str(tmp_path)])
+    result = runner.invoke(
+        app,
+        ["sample", "--laborers", "400", "--vacancies", "90", "--seed", "3", "--out", str(tmp_path)],
+    )
     assert result.exit_code == 0, result.output
     assert "永寿县" in result.output and "laborers" in result.output
     assert (tmp_path / "placements.csv").exists()

@@ -79,7 +79,10 @@ def test_hidden_utility_drives_outcomes(sample: SampleCounty) -> None:
     hired = pairs["final"].isin(["hired", "retained_6m", "quit"])
     assert hired[pairs["occ_match"] == 1].mean() > 3 * hired[pairs["occ_match"] == 0].mean()
     score = pairs["u_lab"] + pairs["u_emp"]
-    top, bottom = hired[score >= score.quantile(0.8)].mean(), hired[score <= score.quantile(0.2)].mean()
+    top, bottom = (
+        hired[score >= score.quantile(0.8)].mean(),
+        hired[score <= score.quantile(0.2)].mean(),
+    )
     assert top > 5 * bottom
     kept = pairs[hired]
     retained = kept["final"] == "retained_6m"
@@ -87,7 +90,9 @@ def test_hidden_utility_drives_outcomes(sample: SampleCounty) -> None:
     assert kept.loc[retained, "u_ret"].mean() > kept.loc[quit_, "u_ret"].mean()
     # Carers rarely end up in far, full-time work.
     care = sample.laborers["care_duties"].to_numpy()[pairs["li"].to_numpy()]
-    assert hired[care & (pairs["dist_km"] > 30)].mean() < hired[~care & (pairs["dist_km"] > 30)].mean()
+    assert (
+        hired[care & (pairs["dist_km"] > 30)].mean() < hired[~care & (pairs["dist_km"] > 30)].mean()
+    )
 
 
 def test_current_jobs_show_in_employment_status(sample: SampleCounty) -> None:

@@ -17,10 +17,14 @@ def test_columns_follow_the_contract(sample: SampleCounty) -> None:
     contract = {c.name for c in SCHEMAS["laborers"]}
     assert set(LABORER_COLUMNS) <= contract
     assert tuple(sample.public("households").columns) == HOUSEHOLD_COLUMNS
-    for column, choices in (("gender", vocab.GENDER), ("education", vocab.EDUCATION),
-                            ("disability", vocab.DISABILITY), ("health", vocab.HEALTH),
-                            ("mobility", vocab.MOBILITY),
-                            ("employment_status", vocab.EMPLOYMENT_STATUS)):
+    for column, choices in (
+        ("gender", vocab.GENDER),
+        ("education", vocab.EDUCATION),
+        ("disability", vocab.DISABILITY),
+        ("health", vocab.HEALTH),
+        ("mobility", vocab.MOBILITY),
+        ("employment_status", vocab.EMPLOYMENT_STATUS),
+    ):
         assert set(people[column]) <= set(choices), column
 
 
@@ -62,8 +66,12 @@ def test_households(sample: SampleCounty) -> None:
     same = people.merge(households, on="household_id", suffixes=("", "_h"))
     for column in ("county", "town", "village", "registered_poor"):
         assert (same[column] == same[f"{column}_h"]).all()
-    working = people["employment_status"].isin(vocab.EMPLOYED_STATUSES).groupby(
-        people["household_id"]).any()
+    working = (
+        people["employment_status"]
+        .isin(vocab.EMPLOYED_STATUSES)
+        .groupby(people["household_id"])
+        .any()
+    )
     assert (households.set_index("household_id")["zero_employment"] == ~working).all()
     assert 0.05 < households["zero_employment"].mean() < 0.3
 
@@ -71,13 +79,22 @@ def test_households(sample: SampleCounty) -> None:
 def test_list_fields_are_dirty_like_clerks_write(sample: SampleCounty) -> None:
     people = sample.public("laborers")
     posts = sample.public("vacancies")
-    text = pd.concat([people["skills"], people["job_intention"], people["certificates"],
-                      posts["title"], posts["required_skills"]])
+    text = pd.concat(
+        [
+            people["skills"],
+            people["job_intention"],
+            people["certificates"],
+            posts["title"],
+            posts["required_skills"],
+        ]
+    )
     joined = "".join(text)
     for sep in ("、", ",", "，", ";", "；"):
         assert sep in joined
     assert any(ch in joined for ch in "銲電護遞織繡證飼"), "no Traditional characters"
-    assert any("\uff01" <= ch <= "\uff5e" and ch not in "（），；" for ch in joined), "no full-width forms"
+    assert any("\uff01" <= ch <= "\uff5e" and ch not in "（），；" for ch in joined), (
+        "no full-width forms"
+    )
     share_with_skills = (people["skills"] != "").mean()
     assert 0.4 < share_with_skills < 0.85
     assert people["job_intention"].str.contains("电焊|焊工|叉车|保姆|厨师|普工").any()

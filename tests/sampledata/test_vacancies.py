@@ -15,9 +15,13 @@ def test_columns_and_enums(sample: SampleCounty) -> None:
     posts = sample.public("vacancies")
     assert tuple(posts.columns) == VACANCY_COLUMNS
     assert set(VACANCY_COLUMNS) <= {c.name for c in SCHEMAS["vacancies"]}
-    for column, choices in (("kind", vocab.KIND), ("wage_unit", vocab.WAGE_UNIT),
-                            ("hours", vocab.HOURS), ("physical_demand", vocab.PHYSICAL_DEMAND),
-                            ("status", vocab.STATUS)):
+    for column, choices in (
+        ("kind", vocab.KIND),
+        ("wage_unit", vocab.WAGE_UNIT),
+        ("hours", vocab.HOURS),
+        ("physical_demand", vocab.PHYSICAL_DEMAND),
+        ("status", vocab.STATUS),
+    ):
         assert set(posts[column]) <= set(choices), column
     assert set(posts["kind"]) == set(vocab.KIND)
     assert posts["vacancy_id"].is_unique

@@ -1,0 +1,155 @@
+"""Train and load the matching artifact: encoder, ranker, index and employer statistics.
+
+``train`` writes one versioned directory under ``$MATCHER_HOME/artifacts``::
+
+    artifacts/20261121T081500Z/
+        manifest.json      kind "match", format, counts, prior or learned, metrics
+        encoder/           models.encoder.PersonPostEncoder
+        ranker/            models.ranker.HireRanker or PriorRanker
+        index/             matcher.index.VacancyIndex over all posts
+        employers.json     smoothed employer hire rates from the history
+    artifacts/LATEST       the version readers use
+
+The directory is written completely before ``LATEST`` moves to it (one
+rename), so readers never see a half-written version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher.errors import MatcherError
+from matcher.index import VacancyIndex
+from matcher.pairs import FEATURES, EmployerStats, PairSkills
+from matcher.prepare import People, Posts, prepare_people, prepare_posts
+from matcher.training import interactions, training_table
+from models.artifacts import read_manifest, write_manifest
+from models.encoder import PersonPostEncoder
+from models.errors import ArtifactError
+from models.ranker import HireRanker, PriorRanker, load_ranker
+
+__all__ = ["MatchModel", "train", "load_model", "artifacts_dir", "MIN_HISTORY"]
+
+FORMAT = 1
+#: Fewer hires than this in the history and the ranker falls back to the documented prior.
+MIN_HISTORY = 30
+
+
+def artifacts_dir() -> Path:
+    return Path(os.environ.get("MATCHER_HOME", "var")) / "artifacts"
+
+
+@dataclass
+class MatchModel:
+    """A loaded artifact version."""
+
+    path: Path
+    encoder: PersonPostEncoder
+    ranker: Any
+    index: VacancyIndex
+    employers: EmployerStats
+    manifest: dict[str, Any]
+
+    @property
+    def is_prior(self) -> bool:
+        return bool(getattr(self.ranker, "is_prior", False))
+
+
+def _encode(encoder: PersonPostEncoder, people: People, posts: Posts) -> None:
+    people.vectors = encoder.transform_laborers(people.frame)
+    posts.vectors = encoder.transform_vacancies(posts.frame)
+
+
+def fit_ranker(people: People, posts: Posts, placements: pd.DataFrame, *, seed: int = 0
+               ) -> tuple[Any, EmployerStats, dict[str, Any]]:
+    """Employer statistics and the ranker from a placement history (prior when too thin)."""
+    history = interactions(placements, people, posts)
+    hires = int(history["hired"].sum()) if len(history) else 0
+    employers = EmployerStats.fit(posts.employer[history["pj"].to_numpy(dtype=np.int64)],
+                                  people.education[history["pi"].to_numpy(dtype=np.int64)],
+                                  history["hired"].to_numpy(dtype=bool)) if len(history) else EmployerStats()
+    info: dict[str, Any] = {"history_pairs": int(len(history)), "history_hires": hires}
+    if hires < MIN_HISTORY or hires == len(history):
+        info["ranker"] = "prior"
+        info["why_prior"] = (f"only {hires} hires in the placement history (need {MIN_HISTORY}); "
+                             "using the documented prior weights")
+        return PriorRanker(FEATURES).fit(), employers, info
+    skills = PairSkills.build(people, posts)
+    table = training_table(people, posts, history, skills, employers, seed=seed)
+    ranker = HireRanker(FEATURES, random_state=seed).fit(table.X, table.y)
+    info.update(ranker="gbdt", training_rows=int(len(table.y)), training_positives=int(table.y.sum()))
+    return ranker, employers, info
+
+
+def train(engine: Engine, *, out: Path | None = None, seed: int = 0) -> Path:
+    """Fit encoder, ranker and index from the store; write a new artifact version and point LATEST at it."""
+    from store import load_households, load_laborers, load_placements, load_vacancies
+
+    laborers = load_laborers(engine)
+    vacancies = load_vacancies(engine)
+    if vacancies.empty:
+        raise MatcherError("the store has no posts; ingest a vacancy list first (`matcher ingest vacancies FILE`)",
+                           "库中没有岗位，请先导入岗位清单（matcher ingest vacancies 文件）")
+    if laborers.empty:
+        raise MatcherError("the store has no laborers; ingest a ledger first (`matcher ingest laborers FILE`)",
+                           "库中没有劳动力，请先导入劳动力台账（matcher ingest laborers 文件）")
+    people = prepare_people(laborers, load_households(engine))
+    posts = prepare_posts(vacancies)
+    encoder = PersonPostEncoder(random_state=seed).fit(people.frame, posts.frame)
+    _encode(encoder, people, posts)
+    index = VacancyIndex(encoder.dim_, seed=seed).build(
+        posts.ids.astype(str).tolist(), posts.vectors,
+        calibration_queries=people.vectors[np.random.default_rng(seed).permutation(len(people))[:2000]])
+    ranker, employers, info = fit_ranker(people, posts, load_placements(engine), seed=seed)
+    from matcher.live import save_post_hashes
+
+    version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    root = out or artifacts_dir()
+    path = root / version
+    path.mkdir(parents=True, exist_ok=False)
+    encoder.save(path / "encoder")
+    ranker.save(path / "ranker")
+    index.save(path / "index")
+    save_post_hashes(path, vacancies)
+    (path / "employers.json").write_text(json.dumps(employers.to_json(), ensure_ascii=False), encoding="utf-8")
+    write_manifest(path, "match", {"seed": seed, "features": list(FEATURES)}, format_version=FORMAT,
+                   version=version, data={"laborers": len(people), "vacancies": len(posts)}, training=info)
+    tmp = root / "LATEST.tmp"
+    tmp.write_text(version, encoding="utf-8")
+    tmp.replace(root / "LATEST")
+    return path
+
+
+def load_model(path: Path | None = None) -> MatchModel:
+    """Load an artifact version (default: the one ``LATEST`` names); refuse a foreign or stale one."""
+    root = artifacts_dir()
+    if path is None:
+        latest = root / "LATEST"
+        if not latest.exists():
+            raise MatcherError(f"no trained model under {root}; run `matcher train` first",
+                               f"{root} 下没有训练好的模型，请先运行 `matcher train`")
+        path = root / latest.read_text(encoding="utf-8").strip()
+    try:
+        manifest = read_manifest(path, "match", FORMAT)
+    except ArtifactError as exc:
+        raise MatcherError(str(exc), "模型文件不可用，请运行 `matcher train` 重新生成") from None
+    if list(manifest["settings"].get("features", [])) != list(FEATURES):
+        raise MatcherError(f"model at {path} was trained with other features; run `matcher train`",
+                           f"{path} 的模型与当前程序的特征不一致，请运行 `matcher train`")
+    try:
+        encoder = PersonPostEncoder.load(path / "encoder")
+        ranker = load_ranker(path / "ranker", FEATURES)
+        index = VacancyIndex.load(path / "index")
+    except ArtifactError as exc:
+        raise MatcherError(str(exc), "模型文件不可用，请运行 `matcher train` 重新生成") from None
+    employers = EmployerStats.from_json(json.loads((path / "employers.json").read_text(encoding="utf-8")))
+    return MatchModel(path, encoder, ranker, index, employers, manifest)

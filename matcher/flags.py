@@ -1,0 +1,507 @@
+"""Flags: who needs a public-welfare post, home-based work, training or start-up support.
+
+A flag is a caseworker's note, not a score: the kind of help, the reasons in
+Chinese (and English, same order) and what to offer. The rules and their
+thresholds come from :class:`~matcher.policy.Policy`, which a county edits
+without touching code; the defaults follow the documents (大龄和难以实现就业的
+扶贫专岗托底安置; 贫困妇女和不能离家的居家灵活就业; the "4050" and "三无" groups;
+零就业家庭至少一人就业; 因人因岗施培; 创业担保贷款).
+
+The work is vectorised. Each rule is a boolean mask over the frame; a fired
+rule ORs its *reason atoms* (age, schooling, no skills …) into a per-person
+bit set, so a person caught by three rules gets each reason once, in a fixed
+order. The Chinese text of a flag depends only on the bit set and a few
+small codes (age, schooling, disability, health, reach), which are packed
+into one integer key: flags are built once per distinct key and shared
+(they are immutable), so a million rows take a few seconds. Training flags
+depend on a per-person course table and are built row by row, only for the
+people who want training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from features.contract.vocab import DISABILITY, EMPLOYMENT_STATUS, HEALTH, MOBILITY_ORDER
+from features.skills import alias_key, get_skill_table
+from matcher.errors import InputError
+from matcher.policy import EDUCATION_ORDER, Policy
+
+__all__ = ["Flag", "FLAG_KINDS", "REQUIRED_COLUMNS", "compute_flags", "flags_summary"]
+
+#: Flag kinds in the order a person's flags are listed.
+FLAG_KINDS: tuple[str, ...] = ("public_welfare", "home_based", "training", "business")
+#: Columns ``compute_flags`` reads (plus ``zero_employment`` when ``market_in_reach`` is given;
+#: ``certificates`` and ``training_interest`` are used when present).
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "age", "gender", "education", "disability", "health", "skills", "mobility", "care_duties",
+    "registered_poor", "wants_job", "wants_training", "wants_business", "employment_status",
+)  # fmt: skip
+
+
+class Flag(NamedTuple):
+    """One kind of help a person needs, with the caseworker's reasons.
+
+    Attributes
+    ----------
+    kind : str
+        ``public_welfare``, ``home_based``, ``training`` or ``business``.
+    reasons : tuple of str
+        Short Chinese reasons (``年龄58岁``, ``小学文化``, ``无技能``); never empty.
+    reasons_en : tuple of str
+        The same reasons in English, same order.
+    suggest : tuple of str
+        Post kinds (``workshop_home``, ``public_welfare`` …) or course / programme names.
+    """
+
+    kind: str
+    reasons: tuple[str, ...]
+    reasons_en: tuple[str, ...]
+    suggest: tuple[str, ...]
+
+    def note(self) -> str:
+        """Return the reasons joined as a caseworker writes them: ``年龄58岁，小学文化，无技能``."""
+        return "，".join(self.reasons)
+
+    def note_en(self) -> str:
+        """Return the English reasons joined with semicolons."""
+        return "; ".join(self.reasons_en)
+
+
+# Reason atoms, in the order they are written (三无 reads 无法离乡、无业可扶、无力脱贫).
+_ATOMS = (
+    _L4050, _L3NOS, _AGE, _EDU, _MOB, _NOSKILL, _DIS, _HEALTH, _CARE, _POORWOMAN, _ZEROEMP,
+) = tuple(1 << i for i in range(11))  # fmt: skip
+# Key layout: atom bits, then (code + 1) of age, schooling, disability, health, reach.
+_SHIFT_AGE, _SHIFT_EDU, _SHIFT_DIS, _SHIFT_HEALTH, _SHIFT_MOB = 11, 19, 22, 25, 28
+
+_EDU_ZH = ("未上过学", "小学文化", "初中文化", "高中文化", "中专文化", "大专文化", "本科文化")
+_EDU_EN = (
+    "no schooling", "primary school", "junior middle school", "senior high school",
+    "vocational school", "junior college", "university",
+)  # fmt: skip
+# senior and vocational are one level: "low education up to senior" includes vocational school.
+_EDU_RANK = np.array([0, 1, 2, 3, 3, 4, 5], dtype=np.int8)
+_DISABILITY_CODES = tuple(DISABILITY)
+_DIS_ZH = ("无残疾", "轻度残疾", "中度残疾", "重度残疾")
+_DIS_EN = ("no disability", "mild disability", "moderate disability", "severe disability")
+_HEALTH_CODES = tuple(HEALTH)
+_HEALTH_ZH = ("身体健康", "体弱", "患慢性病", "患大病")
+_HEALTH_EN = ("healthy", "weak health", "chronic illness", "serious illness")
+_MOB_ZH = ("不能离家", "不出本村", "不出本乡镇", "不出本县", "不出本省", "可外出务工")
+_MOB_EN = (
+    "cannot leave home", "stays in the village", "stays in the township", "stays in the county",
+    "stays in the province", "will work away",
+)  # fmt: skip
+_STATUSES = tuple(EMPLOYMENT_STATUS)
+
+
+class _People:
+    """The columns the rules read, as numpy arrays (codes are -1 where unknown)."""
+
+    def __init__(self, people: pd.DataFrame) -> None:
+        self.n = len(people)
+        age = pd.to_numeric(people["age"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        self.age = age
+        self.age_code = np.where(np.isnan(age), -1, np.clip(np.nan_to_num(age), 0, 254)).astype(
+            np.int64
+        )
+        gender = _codes(people["gender"], ("male", "female"))
+        self.male, self.female = gender == 0, gender == 1
+        self.edu = _codes(people["education"], EDUCATION_ORDER)
+        self.edu_rank = np.where(self.edu >= 0, _EDU_RANK[self.edu], -1)
+        self.dis = _codes(people["disability"], _DISABILITY_CODES)
+        self.health = _codes(people["health"], _HEALTH_CODES)
+        self.mob = _codes(people["mobility"], MOBILITY_ORDER)
+        self.status = _codes(people["employment_status"], _STATUSES)
+        skilled = _has_items(people["skills"])
+        if "certificates" in people.columns:
+            skilled |= _has_items(people["certificates"])
+        self.no_skills = ~skilled
+        self.care_duties = _bool(people["care_duties"], "care_duties")
+        self.registered_poor = _bool(people["registered_poor"], "registered_poor")
+        self.wants_job = _bool(people["wants_job"], "wants_job")
+        self.wants_training = _bool(people["wants_training"], "wants_training")
+        self.wants_business = _bool(people["wants_business"], "wants_business")
+
+
+def compute_flags(
+    people: pd.DataFrame,
+    policy: Policy | None = None,
+    *,
+    market_in_reach: np.ndarray | Sequence[int] | None = None,
+    course_unlocks: Sequence[Mapping[str, int] | None] | None = None,
+) -> list[list[Flag]]:
+    """Flag the people who need a public-welfare post, home-based work, training or start-up help.
+
+    Parameters
+    ----------
+    people : DataFrame, n rows
+        One row per laborer with the contract columns (:data:`REQUIRED_COLUMNS`), plus
+        ``zero_employment`` (household has nobody in work) when ``market_in_reach`` is given.
+    policy : Policy, optional
+        Rules and thresholds; :meth:`Policy.default` when omitted.
+    market_in_reach : array of int, shape (n,), optional
+        Open market posts (not public-welfare) within each person's reach that pass the hard
+        constraints. Without it the zero-employment rule is not applied.
+    course_unlocks : sequence of length n of {course name: openings}, optional
+        Open openings within reach that each course would unlock. Without it no training
+        flag is raised (the rule needs the openings to name).
+
+    Returns
+    -------
+    list of n lists of Flag
+        Row ``i`` holds person ``i``'s flags (in frame order, whatever the index), ordered
+        public_welfare, home_based, training, business; empty when none applies.
+
+    Raises
+    ------
+    InputError
+        A required column is missing, or an array's length is not n.
+    """
+    policy = policy if policy is not None else Policy.default()
+    if not isinstance(people, pd.DataFrame):
+        raise InputError(
+            f"people must be a pandas DataFrame, got {type(people).__name__}",
+            f"people 应为 pandas DataFrame，收到 {type(people).__name__}",
+        )
+    n = len(people)
+    zero_rule = policy.public_welfare.zero_employment
+    needed = list(REQUIRED_COLUMNS)
+    if market_in_reach is not None and zero_rule.enabled:
+        needed.append("zero_employment")
+    missing = [c for c in needed if c not in people.columns]
+    if missing:
+        raise InputError(
+            f"people lacks columns {missing}; required: {needed}",
+            f"people 缺少列 {missing}；需要的列：{needed}",
+        )
+    reach = None
+    if market_in_reach is not None:
+        reach = np.asarray(market_in_reach)
+        _check_length("market_in_reach", reach.shape[0] if reach.ndim == 1 else -1, n)
+    if course_unlocks is not None:
+        _check_length("course_unlocks", len(course_unlocks), n)
+
+    p = _People(people)
+    elig = policy.eligibility
+    eligible = ~_isin(p.status, _STATUSES, elig.no_flag_statuses)
+    eligible &= np.isnan(p.age) | ((p.age >= elig.min_age) & (p.age <= elig.max_age))
+    placement = eligible & p.wants_job if elig.placement_requires_wants_job else eligible
+
+    out: list[list[Flag]] = [[] for _ in range(n)]
+    zero_emp = _bool(people["zero_employment"], "zero_employment") if reach is not None else None
+    pw_bits = _public_welfare_bits(p, policy, placement, zero_emp, reach)
+    _append(out, *_atom_flags("public_welfare", pw_bits, p, policy.public_welfare.suggest, policy))
+    hb_bits = _home_based_bits(p, policy, placement)
+    _append(out, *_atom_flags("home_based", hb_bits, p, policy.home_based.suggest, policy))
+    if policy.training.enabled and course_unlocks is not None:
+        interest = people["training_interest"] if "training_interest" in people.columns else None
+        _append(out, *_training_flags(p, policy, eligible, course_unlocks, interest))
+    if policy.business.enabled:
+        _append(out, *_business_flags(p, policy, eligible))
+    return out
+
+
+def flags_summary(flags: Sequence[Sequence[Flag]]) -> dict[str, int]:
+    """Count the people flagged for each kind (every kind present, zeros included)."""
+    counts = dict.fromkeys(FLAG_KINDS, 0)
+    for row in flags:
+        for flag in row:
+            counts[flag.kind] = counts.get(flag.kind, 0) + 1
+    return counts
+
+
+def _public_welfare_bits(
+    p: _People,
+    policy: Policy,
+    placement: np.ndarray,
+    zero_emp: np.ndarray | None,
+    reach: np.ndarray | None,
+) -> np.ndarray:
+    pw = policy.public_welfare
+    bits = np.zeros(p.n, dtype=np.int64)
+    if not pw.enabled:
+        return bits
+    gate = placement & ~_isin(p.status, _STATUSES, pw.skip_statuses)
+    low_edu = (p.edu_rank >= 0) & (p.edu_rank <= _EDU_RANK[EDUCATION_ORDER.index(pw.low_education)])
+    none = np.zeros(p.n, dtype=bool)
+    r4050 = pw.age_4050
+    if r4050.enabled:
+        aged = (p.female & (p.age >= r4050.female_min_age)) | (
+            p.male & (p.age >= r4050.male_min_age)
+        )
+        by_edu = low_edu if r4050.low_education else none
+        by_skill = p.no_skills if r4050.no_skills else none
+        hit = gate & aged & (by_edu | by_skill)
+        bits[hit] |= _L4050 | _AGE
+        bits[hit & by_edu] |= _EDU
+        bits[hit & by_skill] |= _NOSKILL
+    if pw.older.enabled:
+        bits[gate & (p.age >= pw.older.min_age)] |= _AGE
+    if pw.low_education_no_skills.enabled:
+        bits[gate & low_edu & p.no_skills] |= _EDU | _NOSKILL
+    if pw.disability.enabled:
+        bits[gate & _isin(p.dis, _DISABILITY_CODES, pw.disability.levels)] |= _DIS
+    three = pw.three_nos
+    if three.enabled:
+        weak = _isin(p.health, _HEALTH_CODES, three.health)
+        disabled = _isin(p.dis, _DISABILITY_CODES, three.disability)
+        stuck = _isin(p.mob, MOBILITY_ORDER, three.mobility)
+        hit = gate & stuck & p.no_skills & (weak | disabled)
+        bits[hit] |= _L3NOS | _MOB | _NOSKILL
+        bits[hit & weak] |= _HEALTH
+        bits[hit & disabled] |= _DIS
+    if pw.zero_employment.enabled and zero_emp is not None and reach is not None:
+        with np.errstate(invalid="ignore"):
+            few = reach <= pw.zero_employment.max_market_posts
+        bits[gate & zero_emp & few] |= _ZEROEMP
+    return bits
+
+
+def _home_based_bits(p: _People, policy: Policy, placement: np.ndarray) -> np.ndarray:
+    hb = policy.home_based
+    bits = np.zeros(p.n, dtype=np.int64)
+    if not hb.enabled:
+        return bits
+    bits[placement & _isin(p.mob, MOBILITY_ORDER, hb.mobility)] |= _MOB
+    if hb.care_duties:
+        bits[placement & p.care_duties] |= _CARE
+    if hb.poor_women_carers:
+        bits[placement & p.female & p.care_duties & p.registered_poor] |= _CARE | _POORWOMAN
+    near = (p.mob < 0) | (p.mob <= MOBILITY_ORDER.index(hb.disability_max_mobility))
+    bits[placement & _isin(p.dis, _DISABILITY_CODES, hb.disability) & near] |= _DIS
+    return bits
+
+
+def _atom_flags(
+    kind: str, bits: np.ndarray, p: _People, suggest: tuple[str, ...], policy: Policy
+) -> tuple[np.ndarray, list[Flag]]:
+    """Build the flags of the rows with any atom, once per distinct text key."""
+    rows = np.flatnonzero(bits)
+    b = bits[rows]
+
+    def part(atom: int, codes: np.ndarray, shift: int) -> np.ndarray:
+        return np.where(b & atom, codes[rows] + 1, 0).astype(np.int64) << shift
+
+    key = (
+        b
+        | part(_AGE, p.age_code, _SHIFT_AGE)
+        | part(_EDU, p.edu, _SHIFT_EDU)
+        | part(_DIS, p.dis, _SHIFT_DIS)
+        | part(_HEALTH, p.health, _SHIFT_HEALTH)
+        | part(_MOB, p.mob, _SHIFT_MOB)
+    )
+    uniq, inverse = np.unique(key, return_inverse=True)
+    zero_max = policy.public_welfare.zero_employment.max_market_posts
+    built = [_flag_from_key(kind, int(k), suggest, zero_max) for k in uniq]
+    return rows, [built[i] for i in inverse.ravel().tolist()]
+
+
+def _flag_from_key(kind: str, key: int, suggest: tuple[str, ...], zero_max: int) -> Flag:
+    def code(shift: int, width: int) -> int:
+        return ((key >> shift) & ((1 << width) - 1)) - 1
+
+    zh: list[str] = []
+    en: list[str] = []
+    for atom in _ATOMS:
+        if not key & atom:
+            continue
+        if atom == _L4050:
+            zh.append("“4050”人员")
+            en.append("'4050' group (older woman or man)")
+        elif atom == _L3NOS:
+            zh.append("“三无”人员")
+            en.append("'three-nos' (cannot leave, no trade, no strength)")
+        elif atom == _AGE:
+            zh.append(f"年龄{code(_SHIFT_AGE, 8)}岁")
+            en.append(f"aged {code(_SHIFT_AGE, 8)}")
+        elif atom == _EDU:
+            zh.append(_EDU_ZH[code(_SHIFT_EDU, 3)])
+            en.append(_EDU_EN[code(_SHIFT_EDU, 3)])
+        elif atom == _NOSKILL:
+            zh.append("无技能")
+            en.append("no skills or certificates")
+        elif atom == _DIS:
+            zh.append(_DIS_ZH[code(_SHIFT_DIS, 3)])
+            en.append(_DIS_EN[code(_SHIFT_DIS, 3)])
+        elif atom == _HEALTH:
+            zh.append(_HEALTH_ZH[code(_SHIFT_HEALTH, 3)])
+            en.append(_HEALTH_EN[code(_SHIFT_HEALTH, 3)])
+        elif atom == _MOB:
+            zh.append(_MOB_ZH[code(_SHIFT_MOB, 3)])
+            en.append(_MOB_EN[code(_SHIFT_MOB, 3)])
+        elif atom == _CARE:
+            zh.append("需照顾家庭")
+            en.append("care duties at home")
+        elif atom == _POORWOMAN:
+            zh.append("建档立卡贫困妇女")
+            en.append("registered-poor woman")
+        elif zero_max == 0:
+            zh.append("零就业家庭，可及范围内无市场岗位")
+            en.append("zero-employment household, no market post within reach")
+        else:
+            zh.append(f"零就业家庭，可及范围内市场岗位不超过{zero_max}个")
+            en.append(f"zero-employment household, at most {zero_max} market posts within reach")
+    return Flag(kind, tuple(zh), tuple(en), suggest)
+
+
+def _training_flags(
+    p: _People,
+    policy: Policy,
+    eligible: np.ndarray,
+    course_unlocks: Sequence[Mapping[str, int] | None],
+    interest: pd.Series | None,
+) -> tuple[np.ndarray, list[Flag]]:
+    tr = policy.training
+    rows: list[int] = []
+    flags: list[Flag] = []
+    interests = interest.to_numpy(dtype=object) if interest is not None else None
+    for i in np.flatnonzero(eligible & p.wants_training).tolist():
+        unlocks = course_unlocks[i]
+        if not isinstance(unlocks, Mapping):
+            continue
+        picks = [(str(c), k) for c, v in unlocks.items() if (k := _count(v)) >= tr.min_unlocked]
+        if not picks:
+            continue
+        liked = _liked_courses(interests[i]) if interests is not None else {}
+        picks.sort(key=lambda ck: (ck[0] not in liked, -ck[1], ck[0]))
+        picks = picks[: tr.max_courses]
+        top_word = liked.get(picks[0][0])
+        zh = [f"有培训意愿（{top_word}）" if top_word else "有培训意愿"]
+        en = [f"wants training ({top_word})" if top_word else "wants training"]
+        for course, count in picks:
+            zh.append(f"参加{course}可解锁附近{count}个岗位")
+            en.append(f"the {course} course would unlock {count} open posts nearby")
+        rows.append(i)
+        flags.append(Flag("training", tuple(zh), tuple(en), tuple(c for c, _ in picks)))
+    return np.asarray(rows, dtype=np.int64), flags
+
+
+def _business_flags(
+    p: _People, policy: Policy, eligible: np.ndarray
+) -> tuple[np.ndarray, list[Flag]]:
+    programmes = policy.business.programmes
+    poor_only = any(pr.registered_poor_only for pr in programmes)
+    variants = {}
+    for poor in (False, True):
+        zh, en = ["有创业意愿"], ["wants to start a business"]
+        if poor and poor_only:
+            zh.append("建档立卡贫困劳动力")
+            en.append("registered poor")
+        offer = tuple(_programme_label(pr) for pr in programmes if poor or not pr.registered_poor_only)
+        variants[poor] = Flag("business", tuple(zh), tuple(en), offer)
+    rows = np.flatnonzero(eligible & p.wants_business)
+    poor_rows = p.registered_poor[rows].tolist()
+    return rows, [variants[bool(x)] for x in poor_rows]
+
+
+def _programme_label(programme: Any) -> str:
+    amount = programme.amount_yuan
+    if amount <= 0:
+        return str(programme.name)
+    text = f"{amount // 10_000}万元" if amount % 10_000 == 0 else f"{amount}元"
+    return f"{programme.name}（{'最高' if programme.up_to else ''}{text}）"
+
+
+def _append(out: list[list[Flag]], rows: np.ndarray, flags: list[Flag]) -> None:
+    for i, flag in zip(rows.tolist(), flags, strict=True):
+        out[i].append(flag)
+
+
+def _liked_courses(words: Any) -> dict[str, str]:
+    """Map the courses a person's training interests point to onto the word they used."""
+    if words is None or isinstance(words, float):
+        return {}
+    if isinstance(words, str):
+        words = [words]
+    liked: dict[str, str] = {}
+    for word in words:
+        if isinstance(word, str):
+            course = _course_for_word(word)
+            if course is not None:
+                liked.setdefault(course, word.strip())
+    return liked
+
+
+@lru_cache(maxsize=8192)
+def _course_for_word(word: str) -> str | None:
+    """The course a training-interest word names: a course name, or a skill word's course."""
+    key = alias_key(word)
+    if not key:
+        return None
+    table = get_skill_table()
+    courses = _course_keys()
+    if key in courses:
+        return courses[key]
+    skill = table.alias_index.get(key) or table.alias_index.get(key.removesuffix("培训"))
+    return table.get(skill).course if skill else None
+
+
+@lru_cache(maxsize=1)
+def _course_keys() -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for entry in get_skill_table().entries:
+        if entry.course:
+            keys.setdefault(alias_key(entry.course), entry.course)
+            keys.setdefault(alias_key(entry.course).removesuffix("培训"), entry.course)
+    return keys
+
+
+def _count(value: Any) -> int:
+    """An openings count as int; -1 for anything that is not a finite number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return -1
+    return int(number) if np.isfinite(number) else -1
+
+
+def _check_length(name: str, got: int, n: int) -> None:
+    if got != n:
+        raise InputError(
+            f"{name} must have one entry per person ({n}), got {got}",
+            f"{name} 应每人一项（共 {n} 项），收到 {got} 项",
+        )
+
+
+def _codes(series: pd.Series, vocab: Sequence[str]) -> np.ndarray:
+    return np.asarray(pd.Categorical(series, categories=list(vocab)).codes, dtype=np.int64)
+
+
+def _isin(codes: np.ndarray, vocab: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
+    return np.isin(codes, [list(vocab).index(w) for w in wanted])
+
+
+def _bool(series: pd.Series, name: str) -> np.ndarray:
+    if series.dtype == bool:
+        return series.to_numpy()
+    try:
+        return series.astype("boolean").to_numpy(dtype=bool, na_value=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"column {name} must hold true/false (or empty), got dtype {series.dtype}",
+            f"列 {name} 应为 是/否（或空），收到类型 {series.dtype}",
+        ) from exc
+
+
+def _has_items(series: pd.Series) -> np.ndarray:
+    """True where a list cell (skills, certificates) holds at least one entry."""
+    values = series.to_numpy(dtype=object)
+    return np.fromiter((_nonempty(v) for v in values), dtype=bool, count=len(values))
+
+
+def _nonempty(value: Any) -> bool:
+    if value is None or isinstance(value, float):
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    try:
+        return any(_nonempty(item) for item in value)
+    except TypeError:  # a scalar that is not text: count it as an entry
+        return True

@@ -1,0 +1,253 @@
+"""Pair features: what the ranker knows about one person and one post together.
+
+Every feature is computed for arrays of pairs ``(people[pi], posts[pj])`` at
+once, so the same code scores one caseworker's lookup and a province's
+nightly batch. The names below are also the columns of the training table
+and the manifest's record of what the ranker saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from matcher.prepare import KINDS, People, Posts, SkillVocab
+from matcher.reach import PairGeo
+
+__all__ = [
+    "FEATURES",
+    "EmployerStats",
+    "PairSkills",
+    "pair_features",
+    "occupation_level",
+    "skill_match",
+]
+
+FEATURES: tuple[str, ...] = (
+    "cosine",
+    "occupation_level",
+    "skill_cover",
+    "has_required_skills",
+    "cert_missing",
+    "log_minutes",
+    "same_village",
+    "same_town",
+    "same_county",
+    "out_of_province",
+    "wage_ratio",
+    "log_wage",
+    "care_full_time",
+    "care_flexible",
+    "age",
+    "age_margin",
+    *[f"kind_{k}" for k in KINDS],
+    "home_kind_for_homebound",
+    "training_needed_offered",
+    "training_wanted",
+    "employer_hire_rate",
+    "employer_similar_rate",
+    "physical_gap",
+    "transport_far",
+    "mobility",
+)
+
+
+def occupation_level(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+    """Deepest shared level (0–4) of the 2022 classification between the person's codes and the post's."""
+    pc = people.codes[pi]  # (n, c)
+    code = posts.code[pj][:, None]
+    valid = (pc >= 0) & (code >= 0)
+    level = np.zeros(len(pi), dtype=np.int8)
+    for lvl, div in ((1, 1_000_000), (2, 10_000), (3, 100), (4, 1)):
+        hit = ((pc // div) == (code // div)) & valid
+        level = np.where(hit.any(axis=1), lvl, level)
+    return level
+
+
+@dataclass
+class PairSkills:
+    """Skill and certificate matrices of people and posts over one vocabulary."""
+
+    person_skills: object
+    post_skills: object
+    person_certs: object
+    post_certs: object
+    post_skill_count: np.ndarray
+    post_cert_count: np.ndarray
+
+    @classmethod
+    def build(cls, people: People, posts: Posts) -> PairSkills:
+        skills, certs = SkillVocab(), SkillVocab()
+        post_s = skills.matrix(posts.skills)
+        person_s = skills.matrix(people.skills, grow=False)
+        post_c = certs.matrix(posts.certificates)
+        person_c = certs.matrix(people.certificates, grow=False)
+        width_s, width_c = max(len(skills.index), 1), max(len(certs.index), 1)
+        person_s.resize((len(people), width_s))
+        post_s.resize((len(posts), width_s))
+        person_c.resize((len(people), width_c))
+        post_c.resize((len(posts), width_c))
+        return cls(
+            person_s.tocsr(),
+            post_s.tocsr(),
+            person_c.tocsr(),
+            post_c.tocsr(),
+            np.asarray(post_s.sum(axis=1)).ravel(),
+            np.asarray(post_c.sum(axis=1)).ravel(),
+        )
+
+
+def _rowwise_overlap(a: object, b: object, ai: np.ndarray, bj: np.ndarray) -> np.ndarray:
+    if len(ai) == 0:
+        return np.zeros(0)
+    return np.asarray(a[ai].multiply(b[bj]).sum(axis=1)).ravel()  # type: ignore[index]
+
+
+def skill_match(
+    ps: PairSkills, pi: np.ndarray, pj: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(skills shared, share of the post's skills covered, certificates missing)`` per pair."""
+    shared = _rowwise_overlap(ps.person_skills, ps.post_skills, pi, pj)
+    need = ps.post_skill_count[pj]
+    cover = np.where(need > 0, shared / np.maximum(need, 1), 0.0)
+    certs_held = _rowwise_overlap(ps.person_certs, ps.post_certs, pi, pj)
+    missing = ps.post_cert_count[pj] - certs_held
+    return shared, cover, missing
+
+
+@dataclass
+class EmployerStats:
+    """Smoothed hire rates of employers, overall and for people of the same education band.
+
+    Learned from the placement history used for training (never from held-out
+    rows), so "employer's past hires of similar people" is an honest feature.
+    """
+
+    prior: float = 0.1
+    strength: float = 5.0
+    overall: dict[str, float] = field(default_factory=dict)
+    by_band: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    @staticmethod
+    def band(education: np.ndarray) -> np.ndarray:
+        # 0: none/primary, 1: junior, 2: senior and above (unknown counts as junior).
+        return np.where(
+            education <= 1, np.where(education < 0, 1, 0), np.where(education == 2, 1, 2)
+        )
+
+    @classmethod
+    def fit(cls, employer: np.ndarray, education: np.ndarray, hired: np.ndarray) -> EmployerStats:
+        stats = cls()
+        if len(hired):
+            stats.prior = float(np.clip(hired.mean(), 0.01, 0.9))
+        frame = pd.DataFrame({"e": employer, "b": cls.band(education), "y": hired.astype(float)})
+        for key, grp in (
+            (("e",), frame.groupby("e")["y"]),
+            (("e", "b"), frame.groupby(["e", "b"])["y"]),
+        ):
+            agg = grp.agg(["sum", "count"])
+            rate = (agg["sum"] + stats.prior * stats.strength) / (agg["count"] + stats.strength)
+            if key == ("e",):
+                stats.overall = {str(k): float(v) for k, v in rate.items()}
+            else:
+                stats.by_band = {(str(k[0]), int(k[1])): float(v) for k, v in rate.items()}
+        return stats
+
+    def lookup(self, employer: np.ndarray, education: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        bands = self.band(education)
+        overall = np.fromiter(
+            (self.overall.get(str(e), self.prior) for e in employer),
+            dtype=np.float64,
+            count=len(employer),
+        )
+        similar = np.fromiter(
+            (
+                self.by_band.get((str(e), int(b)), o)
+                for e, b, o in zip(employer, bands, overall, strict=True)
+            ),
+            dtype=np.float64,
+            count=len(employer),
+        )
+        return overall, similar
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "prior": self.prior,
+            "strength": self.strength,
+            "overall": self.overall,
+            "by_band": [[e, b, r] for (e, b), r in self.by_band.items()],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> EmployerStats:
+        stats = cls(prior=float(data["prior"]), strength=float(data["strength"]))  # type: ignore[arg-type]
+        stats.overall = {str(k): float(v) for k, v in dict(data["overall"]).items()}  # type: ignore[call-overload]
+        stats.by_band = {(str(e), int(b)): float(r) for e, b, r in data["by_band"]}  # type: ignore[attr-defined]
+        return stats
+
+
+def pair_features(
+    people: People,
+    posts: Posts,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    geo: PairGeo,
+    skills: PairSkills,
+    employers: EmployerStats,
+) -> np.ndarray:
+    """Feature matrix of shape (n_pairs, len(FEATURES)), float32."""
+    n = len(pi)
+    out = np.zeros((n, len(FEATURES)), dtype=np.float32)
+    col = {name: i for i, name in enumerate(FEATURES)}
+    if people.vectors is not None and posts.vectors is not None and n:
+        out[:, col["cosine"]] = np.einsum("ij,ij->i", people.vectors[pi], posts.vectors[pj])
+    out[:, col["occupation_level"]] = occupation_level(people, posts, pi, pj) / 4.0
+    _, cover, missing = skill_match(skills, pi, pj)
+    out[:, col["skill_cover"]] = cover
+    out[:, col["has_required_skills"]] = skills.post_skill_count[pj] > 0
+    out[:, col["cert_missing"]] = missing > 0
+    out[:, col["log_minutes"]] = np.log1p(geo.minutes)
+    out[:, col["same_village"]] = geo.same_village
+    out[:, col["same_town"]] = geo.same_town
+    out[:, col["same_county"]] = geo.same_county
+    out[:, col["out_of_province"]] = ~geo.same_province & (posts.kind[pj] != KINDS.index("online"))
+    wage = posts.wage[pj]
+    expected = people.expected_wage[pi]
+    ratio = np.where(
+        np.isfinite(wage) & np.isfinite(expected) & (expected > 0),
+        wage / np.maximum(expected, 1),
+        1.0,
+    )
+    out[:, col["wage_ratio"]] = np.clip(ratio, 0, 3)
+    out[:, col["log_wage"]] = np.log1p(np.nan_to_num(wage, nan=0.0))
+    care = people.care[pi]
+    out[:, col["care_full_time"]] = care & (posts.hours[pj] == 0)
+    out[:, col["care_flexible"]] = care & (posts.hours[pj] >= 1)
+    age = people.age[pi]
+    out[:, col["age"]] = np.nan_to_num(age, nan=40.0) / 60.0
+    out[:, col["age_margin"]] = np.clip(
+        (posts.age_max[pj] - np.nan_to_num(age, nan=40.0)) / 10.0, -1, 3
+    )
+    for k, name in enumerate(KINDS):
+        out[:, col[f"kind_{name}"]] = posts.kind[pj] == k
+    homebound = care | (people.mobility[pi] <= 1)
+    home_kind = (posts.kind[pj] == KINDS.index("workshop_home")) | (
+        posts.kind[pj] == KINDS.index("online")
+    )
+    out[:, col["home_kind_for_homebound"]] = homebound & home_kind
+    lacking = (cover < 1.0) & (skills.post_skill_count[pj] > 0)
+    out[:, col["training_needed_offered"]] = lacking & posts.training_provided[pj]
+    out[:, col["training_wanted"]] = lacking & people.wants_training[pi]
+    overall, similar = employers.lookup(posts.employer[pj], people.education[pi])
+    out[:, col["employer_hire_rate"]] = overall
+    out[:, col["employer_similar_rate"]] = similar
+    capacity = 2 - np.maximum(
+        np.minimum(people.health[pi], 2), np.minimum(people.disability[pi], 2)
+    )
+    out[:, col["physical_gap"]] = posts.physical[pj] - capacity
+    far = geo.minutes > 120
+    out[:, col["transport_far"]] = far & (posts.transport[pj] | posts.lodging[pj])
+    out[:, col["mobility"]] = people.mobility[pi] / 5.0
+    return out

@@ -1,0 +1,348 @@
+"""Columnar views of people and posts that the matcher reasons over.
+
+The store hands over pandas frames; matching millions of pairs needs plain
+numpy arrays (integer administrative codes, ordinals for dates, small
+integer codes for enums) and sparse skill matrices. ``People`` and ``Posts``
+hold exactly that, built once per batch or per artifact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from features.contract.vocab import MOBILITY_ORDER
+
+__all__ = ["People", "Posts", "KINDS", "prepare_people", "prepare_posts", "occ_int", "SkillVocab"]
+
+KINDS: tuple[str, ...] = (
+    "enterprise",
+    "workshop_factory",
+    "workshop_home",
+    "workshop_base",
+    "public_welfare",
+    "online",
+)
+KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
+EDUCATION = ("none", "primary", "junior", "senior", "vocational", "college", "bachelor")
+HOURS = ("full_time", "part_time", "flexible")
+PHYSICAL = ("low", "medium", "high")
+#: Working days in a month, to compare day wages with monthly expectations.
+DAYS_PER_MONTH = 22
+MAX_PERSON_CODES = 6
+
+
+def occ_int(code: object) -> int:
+    """``'6-18-02-04'`` → ``6180204``; ``-1`` for no code."""
+    if not isinstance(code, str) or len(code) != 10:
+        return -1
+    return int(code.replace("-", ""))
+
+
+def _code_int(values: pd.Series, width: int) -> np.ndarray:
+    out = np.full(len(values), 0, dtype=np.int64)
+    for i, v in enumerate(values):
+        if isinstance(v, str) and v[:width].isdigit():
+            out[i] = int(v[:width])
+    return out
+
+
+def _enum(values: pd.Series, choices: tuple[str, ...], missing: int = -1) -> np.ndarray:
+    table = {c: i for i, c in enumerate(choices)}
+    return np.fromiter(
+        (table.get(v, missing) if isinstance(v, str) else missing for v in values),
+        dtype=np.int8,
+        count=len(values),
+    )
+
+
+def _float(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _ordinal(values: pd.Series, missing: int) -> np.ndarray:
+    return np.fromiter(
+        (v.toordinal() if isinstance(v, dt.date) else missing for v in values),
+        dtype=np.int64,
+        count=len(values),
+    )
+
+
+def _bool(values: pd.Series) -> np.ndarray:
+    return np.fromiter(
+        (bool(v) if isinstance(v, (bool, np.bool_)) else False for v in values),
+        dtype=bool,
+        count=len(values),
+    )
+
+
+class SkillVocab:
+    """Canonical skills and certificates as column indices of sparse matrices."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def matrix(self, rows: list[list[str]], grow: bool = True) -> sp.csr_matrix:
+        indptr = [0]
+        cols: list[int] = []
+        for items in rows:
+            for s in dict.fromkeys(items):
+                j = self.index.get(s)
+                if j is None and grow:
+                    j = self.index[s] = len(self.index)
+                if j is not None:
+                    cols.append(j)
+            indptr.append(len(cols))
+        data = np.ones(len(cols), dtype=np.float32)
+        return sp.csr_matrix(
+            (data, np.array(cols, dtype=np.int64), np.array(indptr, dtype=np.int64)),
+            shape=(len(rows), max(len(self.index), 1)),
+        )
+
+
+@lru_cache(maxsize=1)
+def _normalizer():  # type: ignore[no-untyped-def]
+    from features.occupations import get_normalizer
+
+    return get_normalizer()
+
+
+def canonical_skill_lists(cells: list[list[str]]) -> list[list[str]]:
+    """Canonical skill names for lists of colloquial items, memoised per distinct item."""
+    norm = _normalizer()
+    distinct = sorted({item for items in cells for item in items})
+    mapped = dict(zip(distinct, norm.canonical_skills(distinct), strict=True)) if distinct else {}
+    return [
+        list(dict.fromkeys(s for item in items for s in mapped.get(item, []))) for items in cells
+    ]
+
+
+def occupation_lists(cells: list[list[str]], min_score: float = 0.45) -> list[list[str]]:
+    """Level-4 codes for lists of free-text items (skills, wished jobs), top-1 per item."""
+    norm = _normalizer()
+    distinct = sorted({item for items in cells for item in items})
+    codes: dict[str, str | None] = {}
+    if distinct:
+        for item, matches in zip(distinct, norm.normalize(distinct, k=1), strict=True):
+            codes[item] = matches[0].code if matches and matches[0].score >= min_score else None
+    return [list(dict.fromkeys(c for item in items if (c := codes.get(item)))) for items in cells]
+
+
+def _lists(values: pd.Series) -> list[list[str]]:
+    return [list(v) if isinstance(v, (list, tuple, np.ndarray)) else [] for v in values]
+
+
+@dataclass
+class People:
+    """People as arrays; row ``i`` of every array is ``frame.iloc[i]``."""
+
+    frame: pd.DataFrame
+    ids: np.ndarray
+    age: np.ndarray
+    female: np.ndarray
+    mobility: np.ndarray
+    education: np.ndarray
+    disability: np.ndarray
+    health: np.ndarray
+    care: np.ndarray
+    wants_training: np.ndarray
+    expected_wage: np.ndarray
+    province: np.ndarray
+    city: np.ndarray
+    county: np.ndarray
+    town: np.ndarray
+    village: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    precise: np.ndarray
+    codes: np.ndarray
+    skills: list[list[str]]
+    certificates: list[list[str]]
+    training: list[list[str]]
+    zero_employment: np.ndarray
+    registered_poor: np.ndarray
+    vectors: np.ndarray | None = None
+    position: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class Posts:
+    """Posts as arrays plus the groupings retrieval walks (by county, village, province)."""
+
+    frame: pd.DataFrame
+    ids: np.ndarray
+    kind: np.ndarray
+    open: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    openings: np.ndarray
+    age_min: np.ndarray
+    age_max: np.ndarray
+    physical: np.ndarray
+    hours: np.ndarray
+    wage: np.ndarray
+    province: np.ndarray
+    city: np.ndarray
+    county: np.ndarray
+    town: np.ndarray
+    village: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    precise: np.ndarray
+    code: np.ndarray
+    skills: list[list[str]]
+    certificates: list[list[str]]
+    training_provided: np.ndarray
+    transport: np.ndarray
+    lodging: np.ndarray
+    employer: np.ndarray
+    vectors: np.ndarray | None = None
+    by_county: dict[int, np.ndarray] = field(default_factory=dict)
+    by_city: dict[int, np.ndarray] = field(default_factory=dict)
+    by_province: dict[int, np.ndarray] = field(default_factory=dict)
+    online: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    position: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _precise(coord_source: pd.Series) -> np.ndarray:
+    """Coordinates fine enough to measure a half-hour trip (the place itself or its town)."""
+    return np.fromiter(
+        (v in ("input", "village", "town") for v in coord_source),
+        dtype=bool,
+        count=len(coord_source),
+    )
+
+
+def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = None) -> People:
+    """Build :class:`People` from store frames (``load_laborers``/``load_households``)."""
+    frame = laborers.reset_index(drop=True)
+    n = len(frame)
+    skills_raw = _lists(frame["skills"])
+    intention = _lists(frame["job_intention"])
+    skills = canonical_skill_lists(skills_raw)
+    codes_lists = occupation_lists([s + j for s, j in zip(skills_raw, intention, strict=True)])
+    codes = np.full((n, MAX_PERSON_CODES), -1, dtype=np.int64)
+    for i, cl in enumerate(codes_lists):
+        for j, c in enumerate(cl[:MAX_PERSON_CODES]):
+            codes[i, j] = occ_int(c)
+    frame = frame.copy()
+    frame["occupation_codes"] = codes_lists
+    zero = np.zeros(n, dtype=bool)
+    if households is not None and len(households):
+        z = households.set_index("household_id")["zero_employment"]
+        zero = frame["household_id"].map(z).fillna(False).to_numpy(dtype=bool)
+    mobility = _enum(frame["mobility"], MOBILITY_ORDER, missing=3)
+    admin = frame["admin_code"].fillna("").astype(str)
+    return People(
+        frame=frame,
+        ids=frame["laborer_id"].to_numpy(dtype=object),
+        age=_float(frame["age"]),
+        female=(frame["gender"] == "female").to_numpy(dtype=bool),
+        mobility=mobility,
+        education=_enum(frame["education"], EDUCATION),
+        disability=_enum(frame["disability"], ("none", "mild", "moderate", "severe"), missing=0),
+        health=_enum(frame["health"], ("healthy", "weak", "chronic", "serious"), missing=0),
+        care=_bool(frame["care_duties"]),
+        wants_training=_bool(frame["wants_training"]),
+        expected_wage=_float(frame["expected_wage"]),
+        province=_code_int(admin, 2),
+        city=_code_int(admin, 4),
+        county=_code_int(frame["county_code"].fillna("").astype(str), 6),
+        town=_code_int(frame["town_code"].fillna("").astype(str), 12),
+        village=_code_int(frame["village_code"].fillna("").astype(str), 12),
+        lat=_float(frame["lat"]),
+        lon=_float(frame["lon"]),
+        precise=_precise(frame["coord_source"]),
+        codes=codes,
+        skills=skills,
+        certificates=_lists(frame["certificates"]),
+        training=canonical_skill_lists(_lists(frame["training_interest"])),
+        zero_employment=zero,
+        registered_poor=_bool(frame["registered_poor"]),
+        position={k: i for i, k in enumerate(frame["laborer_id"])},
+    )
+
+
+def monthly_wage(frame: pd.DataFrame) -> np.ndarray:
+    """Monthly-equivalent wage (mid-range): day wages × 22; piece rates are quoted monthly."""
+    lo = _float(frame["wage_min"])
+    hi = _float(frame["wage_max"])
+    mid = np.where(np.isnan(hi), lo, np.where(np.isnan(lo), hi, (lo + hi) / 2))
+    per_day = (frame["wage_unit"] == "day").to_numpy(dtype=bool)
+    return np.where(per_day, mid * DAYS_PER_MONTH, mid)
+
+
+def prepare_posts(vacancies: pd.DataFrame) -> Posts:
+    """Build :class:`Posts` from a store frame (``load_vacancies``)."""
+    frame = vacancies.reset_index(drop=True)
+    admin = frame["admin_code"].fillna("").astype(str)
+    kind = _enum(frame["kind"], KINDS, missing=0)
+    posts = Posts(
+        frame=frame,
+        ids=frame["vacancy_id"].to_numpy(dtype=object),
+        kind=kind,
+        open=(frame["status"] == "open").to_numpy(dtype=bool),
+        start=_ordinal(frame["start_date"], missing=0),
+        end=_ordinal(frame["end_date"], missing=dt.date.max.toordinal()),
+        openings=pd.to_numeric(frame["openings"], errors="coerce")
+        .fillna(0)
+        .to_numpy(dtype=np.int64),
+        age_min=pd.to_numeric(frame["age_min"], errors="coerce").fillna(0).to_numpy(dtype=np.int64),
+        age_max=pd.to_numeric(frame["age_max"], errors="coerce")
+        .fillna(200)
+        .to_numpy(dtype=np.int64),
+        physical=_enum(frame["physical_demand"], PHYSICAL, missing=0),
+        hours=_enum(frame["hours"], HOURS, missing=0),
+        wage=monthly_wage(frame),
+        province=_code_int(admin, 2),
+        city=_code_int(admin, 4),
+        county=_code_int(frame["county_code"].fillna("").astype(str), 6),
+        town=_code_int(frame["town_code"].fillna("").astype(str), 12),
+        village=_code_int(frame["village_code"].fillna("").astype(str), 12),
+        lat=_float(frame["lat"]),
+        lon=_float(frame["lon"]),
+        precise=_precise(frame["coord_source"]),
+        code=np.fromiter(
+            (occ_int(c) for c in frame["occupation_code"]), dtype=np.int64, count=len(frame)
+        ),
+        skills=canonical_skill_lists(
+            [
+                s + [t]
+                for s, t in zip(
+                    _lists(frame["required_skills"]), frame["title"].fillna(""), strict=True
+                )
+            ]
+        ),
+        certificates=_lists(frame["required_certificates"]),
+        training_provided=_bool(frame["training_provided"]),
+        transport=_bool(frame["transport_provided"]),
+        lodging=_bool(frame["lodging_provided"]),
+        employer=frame["employer_id"].to_numpy(dtype=object),
+        position={k: i for i, k in enumerate(frame["vacancy_id"])},
+    )
+    online = kind == KIND_INDEX["online"]
+    posts.online = np.flatnonzero(online)
+    for attr, target in (
+        ("county", posts.by_county),
+        ("city", posts.by_city),
+        ("province", posts.by_province),
+    ):
+        codes = getattr(posts, attr)
+        order = np.argsort(codes, kind="stable")
+        uniq, starts = np.unique(codes[order], return_index=True)
+        bounds = np.append(starts, len(order))
+        for u, a, b in zip(uniq, bounds[:-1], bounds[1:], strict=True):
+            if u:
+                target[int(u)] = order[a:b]
+    return posts

@@ -1,0 +1,239 @@
+"""The ranking policy: at least three posts per person, widened in a stated order, with flags.
+
+For each person the eligible candidates (hard constraints already applied,
+see :mod:`matcher.candidates`) are scored by the ranker and assembled in
+widening steps, never past the person's own ``mobility``:
+
+1. ``village``    posts of the own village, online posts, home-style workshop posts of the county
+2. ``half_hour``  the half-hour employment circle (same town or ≤ 30 min)
+3. ``county``     the own county
+4. ``province`` / ``nationwide``  as far as the person is willing to go
+5. ``training``   posts the person could do after a training they said they want
+6. ``safety_net`` home-based posts for ``home_based``-flagged people, public-welfare
+                  posts in the own village or town for ``public_welfare``-flagged people
+
+A step is opened only while fewer than ``k`` posts were found; the
+suggestions are the best-scored posts of the opened steps, each labelled
+with the step that produced it. People flagged ``public_welfare`` always
+see up to two public-welfare posts (the safety net the documents require);
+nobody else ever sees one. When everything together gives fewer than three,
+the list holds what exists and a ``shortfall`` names why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from features.contract.vocab import MOBILITY_ORDER
+from matcher.candidates import Candidates, candidate_pairs
+from matcher.explain import MOBILITY_ZH, explain
+from matcher.pairs import FEATURES, EmployerStats, PairSkills, pair_features
+from matcher.prepare import KIND_INDEX, KINDS, People, Posts
+from matcher.reach import RINGS
+
+__all__ = ["Recommendation", "Shortfall", "PersonResult", "Recommender", "MIN_POSTS", "STEPS"]
+
+MIN_POSTS = 3
+STEPS: tuple[str, ...] = (*RINGS[:3], "province", "nationwide", "training", "safety_net")
+SAFETY_SLOTS = 2
+_WELFARE = KIND_INDEX["public_welfare"]
+_HOME_KINDS = (KIND_INDEX["workshop_home"], KIND_INDEX["online"])
+_COL = {name: i for i, name in enumerate(FEATURES)}
+
+
+class Recommendation(NamedTuple):
+    vacancy_id: str
+    title: str
+    kind: str
+    score: float
+    step: str
+    reasons: tuple[str, ...]
+
+
+class Shortfall(NamedTuple):
+    reason: str
+    reason_en: str
+    available: int
+
+
+class PersonResult(NamedTuple):
+    laborer_id: str
+    flags: list[Any]
+    recommendations: list[Recommendation]
+    shortfall: Shortfall | None
+    prior: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "laborer_id": self.laborer_id,
+            "flags": [{"kind": f.kind, "reasons": list(f.reasons)} for f in self.flags],
+            "recommendations": [
+                {"vacancy_id": r.vacancy_id, "title": r.title, "kind": r.kind, "score": round(r.score, 4),
+                 "step": r.step, "reasons": list(r.reasons)} for r in self.recommendations
+            ],
+            "shortfall": None if self.shortfall is None else
+            {"reason": self.shortfall.reason, "reason_en": self.shortfall.reason_en,
+             "available": self.shortfall.available},
+            "prior": self.prior,
+        }
+
+
+class Recommender:
+    """Scores candidates and assembles suggestions; batch-first, single = batch of one.
+
+    Parameters
+    ----------
+    posts : Posts
+        Posts with ``vectors`` set.
+    ranker : object
+        ``predict_proba`` over :data:`matcher.pairs.FEATURES`; ``is_prior`` tells a prior.
+    employers : EmployerStats
+    index : VacancyIndex or None
+    policy : matcher.policy.Policy
+    today : datetime.date
+    """
+
+    def __init__(self, posts: Posts, ranker: Any, employers: EmployerStats, index: Any, policy: Any,
+                 today: dt.date) -> None:
+        self.posts = posts
+        self.ranker = ranker
+        self.employers = employers
+        self.index = index
+        self.policy = policy
+        self.today = today
+        t = today.toordinal()
+        self._open = posts.open & (posts.end >= t) & (posts.openings > 0)
+        self._open_ids = posts.ids[self._open].astype(str)
+
+    def score(self, people: People, cand: Candidates, skills: PairSkills) -> tuple[np.ndarray, np.ndarray]:
+        """Hire probabilities and features of candidate pairs."""
+        X = pair_features(people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers)
+        p = self.ranker.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
+        return p, X
+
+    def recommend(self, people: People, rows: np.ndarray | None = None, k: int = 10) -> list[PersonResult]:
+        """Suggestions, flags and shortfalls for ``people[rows]`` (all when ``rows`` is None)."""
+        from matcher.flags import compute_flags
+
+        rows = np.arange(len(people)) if rows is None else np.sort(np.asarray(rows, dtype=np.int64))
+        cand = candidate_pairs(people, self.posts, rows, today=self.today, index=self.index, open_ids=self._open_ids)
+        skills = PairSkills.build(people, self.posts)
+        scores, X = self.score(people, cand, skills)
+        bounds = np.searchsorted(cand.pi, np.append(rows, np.iinfo(np.int64).max))
+        market = self.posts.kind[cand.pj] != _WELFARE
+        cert_missing = X[:, _COL["cert_missing"]] > 0 if len(X) else np.zeros(0, dtype=bool)
+        market &= ~(cert_missing & ~self.posts.training_provided[cand.pj])
+        market_counts = np.array([int(market[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+        unlocks = [self._course_unlocks(people, int(i), cand, slice(a, b), X)
+                   for i, a, b in zip(rows, bounds[:-1], bounds[1:], strict=True)]
+        frame = people.frame.iloc[rows].copy()
+        frame["zero_employment"] = people.zero_employment[rows]
+        flags = compute_flags(frame, self.policy, market_in_reach=market_counts, course_unlocks=unlocks)
+        prior = bool(getattr(self.ranker, "is_prior", False))
+        out: list[PersonResult] = []
+        for n, i in enumerate(rows):
+            a, b = bounds[n], bounds[n + 1]
+            kinds = {f.kind for f in flags[n]}
+            picks = self._assemble(people, int(i), cand, a, b, scores, market, cert_missing, kinds, k)
+            recs = []
+            for idx, step in picks:
+                j = int(cand.pj[idx])
+                level = int(round(X[idx, _COL["occupation_level"]] * 4))
+                recs.append(Recommendation(
+                    str(self.posts.ids[j]), str(self.posts.frame.iloc[j]["title"]), KINDS[self.posts.kind[j]],
+                    float(scores[idx]), step,
+                    explain(people, self.posts, int(i), j, idx, cand.geo, skills, level, step, float(scores[idx]),
+                            prior)))
+            shortfall = None
+            if len(recs) < MIN_POSTS:
+                shortfall = self._shortfall(people, int(i), int(cand.in_reach[n]), int(cand.blocked_limits[n]),
+                                            len(recs))
+            out.append(PersonResult(str(people.ids[i]), flags[n], recs, shortfall, prior))
+        return out
+
+    def _assemble(self, people: People, i: int, cand: Candidates, a: int, b: int, scores: np.ndarray,
+                  market: np.ndarray, cert_missing: np.ndarray, flags: set[str], k: int) -> list[tuple[int, str]]:
+        idx = np.arange(a, b)
+        ring = cand.ring[a:b]
+        mk = market[a:b]
+        slots = k
+        safety: list[tuple[int, str]] = []
+        if "public_welfare" in flags:
+            welfare = idx[self.posts.kind[cand.pj[a:b]] == _WELFARE]
+            welfare = welfare[np.argsort(-scores[welfare], kind="stable")][:SAFETY_SLOTS]
+            safety = [(int(x), "safety_net") for x in welfare]
+            slots = max(k - len(safety), MIN_POSTS)
+        picked: list[tuple[int, str]] = []
+        for r in range(len(RINGS)):
+            pool = idx[mk & (ring <= r)]
+            if len(pool) >= slots or r == len(RINGS) - 1:
+                top = pool[np.argsort(-scores[pool], kind="stable")][:slots]
+                picked = [(int(x), RINGS[int(cand.ring[x])]) for x in top]
+                break
+        taken = {x for x, _ in picked}
+        if len(picked) < slots:
+            train = [x for x in self._training_pool(people, i, cand, idx, mk, cert_missing) if x not in taken]
+            train.sort(key=lambda x: -scores[x])
+            picked += [(x, "training") for x in train[: slots - len(picked)]]
+            taken |= {x for x, _ in picked}
+        if len(picked) < slots and "home_based" in flags:
+            home = [int(x) for x in idx if self.posts.kind[cand.pj[x]] in _HOME_KINDS and x not in taken]
+            home.sort(key=lambda x: -scores[x])
+            picked += [(x, "safety_net") for x in home[: slots - len(picked)]]
+        return (picked + safety)[:k]
+
+    def _training_pool(self, people: People, i: int, cand: Candidates, idx: np.ndarray, mk: np.ndarray,
+                       cert_missing: np.ndarray) -> list[int]:
+        wanted = set(people.training[i])
+        if not wanted or not people.wants_training[i]:
+            return []
+        out = []
+        for x in idx:
+            j = cand.pj[x]
+            if self.posts.kind[j] == _WELFARE:
+                continue
+            need = set(self.posts.skills[j]) - set(people.skills[i])
+            if need & wanted and (not mk[x - idx[0]] or cert_missing[x]):
+                out.append(int(x))
+        return out
+
+    def _course_unlocks(self, people: People, i: int, cand: Candidates, sl: slice, X: np.ndarray) -> dict[str, int]:
+        """Openings within the county that a course would open to this person, by course name."""
+        from features.skills import get_skill_table
+
+        if not people.wants_training[i]:
+            return {}
+        table = get_skill_table()
+        have = set(people.skills[i])
+        out: dict[str, int] = {}
+        pj = cand.pj[sl]
+        near = cand.ring[sl] <= 2
+        for j in pj[near]:
+            for s in self.posts.skills[j]:
+                if s in have or s not in table:
+                    continue
+                course = table.get(s).course
+                if course:
+                    out[course] = out.get(course, 0) + int(self.posts.openings[j])
+        return out
+
+    def _shortfall(self, people: People, i: int, in_reach: int, blocked: int, got: int) -> Shortfall:
+        mob = MOBILITY_ORDER[int(people.mobility[i])]
+        zh_mob, en_mob = MOBILITY_ZH[mob], {"home": "who cannot leave home", "village": "who stays in the village",
+                                            "town": "who stays in the township", "county": "who stays in the county",
+                                            "province": "who stays in the province",
+                                            "nationwide": "willing to go anywhere"}[mob]
+        if in_reach == 0:
+            return Shortfall(f"外出意愿为「{zh_mob}」，可及范围内没有在招岗位",
+                             f"within reach of a person {en_mob} there are no open posts", got)
+        if blocked:
+            return Shortfall(
+                f"外出意愿为「{zh_mob}」，可及范围内只有{in_reach}个在招岗位，其中{blocked}个因年龄或体力要求不符",
+                f"within reach of a person {en_mob} there are only {in_reach} open posts, "
+                f"{blocked} of them closed by age or physical limits", got)
+        return Shortfall(f"外出意愿为「{zh_mob}」，可及范围内只有{in_reach}个在招岗位（已全部列出）",
+                         f"within reach of a person {en_mob} there are only {in_reach} open posts (all listed)", got)
+

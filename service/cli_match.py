@@ -1,0 +1,78 @@
+"""``matcher train`` and ``matcher recommend``: thin wrappers over :mod:`matcher.artifact` and :mod:`matcher.lookup`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matcher.recommend import PersonResult
+
+STEP_LABEL = {"village": "本村/居家", "half_hour": "半小时圈", "county": "县内", "province": "省内",
+              "nationwide": "省外", "training": "培训后", "safety_net": "托底"}
+
+
+def train(seed: Annotated[int, typer.Option(help="random seed")] = 0) -> None:
+    """Fit encoder, ranker and index from the store; write a new artifact version / 训练模型."""
+    from matcher.artifact import load_model
+    from matcher.artifact import train as run_train
+    from store import get_engine
+
+    path = run_train(get_engine(), seed=seed)
+    model = load_model(path)
+    info = model.manifest["training"]
+    typer.echo(f"model version {path.name} written to {path}")
+    if model.is_prior:
+        typer.echo(f"ranker: documented prior (先验模型) — {info.get('why_prior', '')}")
+    else:
+        typer.echo(f"ranker: gradient-boosted, calibrated; trained on {info['training_rows']:,} pairs "
+                   f"({info['training_positives']:,} hires) from {info['history_pairs']:,} history pairs")
+
+
+def _print(result: PersonResult) -> None:
+    typer.echo(f"== {result.laborer_id}" + ("   [先验模型 prior ranker: no placement history yet]" if result.prior else ""))
+    for flag in result.flags:
+        typer.echo(f"  flag {flag.kind}: {'，'.join(flag.reasons)}")
+    for n, rec in enumerate(result.recommendations, 1):
+        typer.echo(f"  {n}. {rec.title} [{rec.vacancy_id}] {rec.kind} score {rec.score:.3f} "
+                   f"({STEP_LABEL.get(rec.step, rec.step)})")
+        for reason in rec.reasons:
+            typer.echo(f"       - {reason}")
+    if result.shortfall is not None:
+        typer.echo(f"  shortfall: {result.shortfall.reason} / {result.shortfall.reason_en}")
+
+
+def recommend(
+    laborer_id: Annotated[str | None, typer.Argument(help="ledger id / 劳动力编号")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="how many posts")] = 10,
+    json_: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    profile: Annotated[Path | None, typer.Option("--profile", help="JSON file of a person not in the ledger")] = None,
+) -> None:
+    """Suggest posts, flags and any shortfall for one person / 为一名劳动力推荐岗位."""
+    from matcher.lookup import Lookup
+    from store import get_engine
+
+    if (laborer_id is None) == (profile is None):
+        typer.echo("请给出劳动力编号或 --profile 文件（二选一） / give a LABORER_ID or --profile FILE (one of them)",
+                   err=True)
+        raise typer.Exit(2)
+    lookup = Lookup(get_engine())
+    if profile is not None:
+        try:
+            data = json.loads(profile.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            typer.echo(f"无法读取 {profile}：{exc.__class__.__name__} / cannot read {profile} as JSON", err=True)
+            raise typer.Exit(2) from None
+        if not isinstance(data, dict):
+            typer.echo("profile 应为一个 JSON 对象 / the profile must be one JSON object", err=True)
+            raise typer.Exit(2)
+        result = lookup.recommend_profile(data, k=k)
+    else:
+        assert laborer_id is not None
+        result = lookup.recommend([laborer_id], k=k)[0]
+    if json_:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print(result)
