@@ -34,9 +34,8 @@ PHYSICAL_ZH = ("轻体力", "中等体力", "重体力")
 
 
 def _wage(posts: Posts, j: int, expected: float) -> str:
-    row = posts.frame.iloc[j]
-    lo, hi, unit = row["wage_min"], row["wage_max"], row["wage_unit"]
-    if lo is None and hi is None or (isinstance(lo, float) and np.isnan(lo) and isinstance(hi, float) and np.isnan(hi)):
+    lo, hi, unit = posts.col("wage_min")[j], posts.col("wage_max")[j], posts.col("wage_unit")[j]
+    if lo is None and hi is None:
         return "工资面议"
     span = f"{lo:.0f}-{hi:.0f}" if lo is not None and hi is not None and lo != hi else f"{(hi if hi is not None else lo):.0f}"
     text = {"day": f"日薪{span}元", "piece": f"计件，约{span}元/月"}.get(unit, f"月薪{span}元")
@@ -54,8 +53,8 @@ def _distance(people: People, posts: Posts, i: int, j: int, geo: PairGeo, k: int
         return "线上岗位，在家即可工作"
     if kind == "workshop_home" and geo.same_county[k]:
         return "居家式车间，活计送到家（同县）"
-    place = "".join(str(posts.frame.iloc[j][c] or "") for c in ("county", "town", "village")
-                    if posts.frame.iloc[j][c] is not None) or str(posts.frame.iloc[j]["city"] or "")
+    place = "".join(str(posts.col(c)[j]) for c in ("county", "town", "village")
+                    if posts.col(c)[j] is not None) or str(posts.col("city")[j] or "")
     if geo.same_village[k]:
         return f"本村（{place}）"
     minutes = float(geo.minutes[k])
@@ -69,7 +68,7 @@ def _distance(people: People, posts: Posts, i: int, j: int, geo: PairGeo, k: int
 def _match(people: People, posts: Posts, i: int, j: int, level: int, shared: list[str]) -> str:
     if shared:
         return "技能对口：" + "、".join(shared[:3])
-    code = posts.frame.iloc[j]["occupation_code"]
+    code = posts.col("occupation_code")[j]
     name = _occupation_name(code)
     if level >= 4:
         return f"求职意向/技能与岗位职业一致（{name}）"

@@ -80,24 +80,39 @@ _ATOMS = (
 # Key layout: atom bits, then (code + 1) of age, schooling, disability, health, reach.
 _SHIFT_AGE, _SHIFT_EDU, _SHIFT_DIS, _SHIFT_HEALTH, _SHIFT_MOB = 11, 19, 22, 25, 28
 
-_EDU_ZH = ("未上过学", "小学文化", "初中文化", "高中文化", "中专文化", "大专文化", "本科文化")
-_EDU_EN = (
-    "no schooling", "primary school", "junior middle school", "senior high school",
-    "vocational school", "junior college", "university",
-)  # fmt: skip
 # senior and vocational are one level: "low education up to senior" includes vocational school.
 _EDU_RANK = np.array([0, 1, 2, 3, 3, 4, 5], dtype=np.int8)
 _DISABILITY_CODES = tuple(DISABILITY)
-_DIS_ZH = ("无残疾", "轻度残疾", "中度残疾", "重度残疾")
-_DIS_EN = ("no disability", "mild disability", "moderate disability", "severe disability")
 _HEALTH_CODES = tuple(HEALTH)
-_HEALTH_ZH = ("身体健康", "体弱", "患慢性病", "患大病")
-_HEALTH_EN = ("healthy", "weak health", "chronic illness", "serious illness")
-_MOB_ZH = ("不能离家", "不出本村", "不出本乡镇", "不出本县", "不出本省", "可外出务工")
-_MOB_EN = (
-    "cannot leave home", "stays in the village", "stays in the township", "stays in the county",
-    "stays in the province", "will work away",
-)  # fmt: skip
+# Texts of the atoms (Chinese, English): fixed ones, and ones chosen by a code in the key.
+_FIXED = {
+    _L4050: ("“4050”人员", "'4050' group (older woman or man)"),
+    _L3NOS: ("“三无”人员", "'three-nos' (cannot leave, no trade, no strength)"),
+    _NOSKILL: ("无技能", "no skills or certificates"),
+    _CARE: ("需照顾家庭", "care duties at home"),
+    _POORWOMAN: ("建档立卡贫困妇女", "registered-poor woman"),
+}
+_CODED = {
+    _EDU: (_SHIFT_EDU, (
+        ("未上过学", "no schooling"), ("小学文化", "primary school"),
+        ("初中文化", "junior middle school"), ("高中文化", "senior high school"),
+        ("中专文化", "vocational school"), ("大专文化", "junior college"),
+        ("本科文化", "university"),
+    )),
+    _DIS: (_SHIFT_DIS, (
+        ("无残疾", "no disability"), ("轻度残疾", "mild disability"),
+        ("中度残疾", "moderate disability"), ("重度残疾", "severe disability"),
+    )),
+    _HEALTH: (_SHIFT_HEALTH, (
+        ("身体健康", "healthy"), ("体弱", "weak health"), ("患慢性病", "chronic illness"),
+        ("患大病", "serious illness"),
+    )),
+    _MOB: (_SHIFT_MOB, (
+        ("不能离家", "cannot leave home"), ("不出本村", "stays in the village"),
+        ("不出本乡镇", "stays in the township"), ("不出本县", "stays in the county"),
+        ("不出本省", "stays in the province"), ("可外出务工", "will work away"),
+    )),
+}  # fmt: skip
 _STATUSES = tuple(EMPLOYMENT_STATUS)
 
 
@@ -145,7 +160,8 @@ def compute_flags(
         One row per laborer with the contract columns (:data:`REQUIRED_COLUMNS`), plus
         ``zero_employment`` (household has nobody in work) when ``market_in_reach`` is given.
     policy : Policy, optional
-        Rules and thresholds; :meth:`Policy.default` when omitted.
+        Rules and thresholds; :meth:`Policy.load` (``$MATCHER_POLICY`` or the defaults)
+        when omitted.
     market_in_reach : array of int, shape (n,), optional
         Open market posts (not public-welfare) within each person's reach that pass the hard
         constraints. Without it the zero-employment rule is not applied.
@@ -164,7 +180,7 @@ def compute_flags(
     InputError
         A required column is missing, or an array's length is not n.
     """
-    policy = policy if policy is not None else Policy.default()
+    policy = policy if policy is not None else Policy.load()
     if not isinstance(people, pd.DataFrame):
         raise InputError(
             f"people must be a pandas DataFrame, got {type(people).__name__}",
@@ -304,51 +320,31 @@ def _atom_flags(
 
 
 def _flag_from_key(kind: str, key: int, suggest: tuple[str, ...], zero_max: int) -> Flag:
-    def code(shift: int, width: int) -> int:
-        return ((key >> shift) & ((1 << width) - 1)) - 1
-
-    zh: list[str] = []
-    en: list[str] = []
+    texts: list[tuple[str, str]] = []
     for atom in _ATOMS:
         if not key & atom:
             continue
-        if atom == _L4050:
-            zh.append("“4050”人员")
-            en.append("'4050' group (older woman or man)")
-        elif atom == _L3NOS:
-            zh.append("“三无”人员")
-            en.append("'three-nos' (cannot leave, no trade, no strength)")
+        if atom in _FIXED:
+            texts.append(_FIXED[atom])
+        elif atom in _CODED:
+            shift, table = _CODED[atom]
+            texts.append(table[((key >> shift) & 0b111) - 1])
         elif atom == _AGE:
-            zh.append(f"年龄{code(_SHIFT_AGE, 8)}岁")
-            en.append(f"aged {code(_SHIFT_AGE, 8)}")
-        elif atom == _EDU:
-            zh.append(_EDU_ZH[code(_SHIFT_EDU, 3)])
-            en.append(_EDU_EN[code(_SHIFT_EDU, 3)])
-        elif atom == _NOSKILL:
-            zh.append("无技能")
-            en.append("no skills or certificates")
-        elif atom == _DIS:
-            zh.append(_DIS_ZH[code(_SHIFT_DIS, 3)])
-            en.append(_DIS_EN[code(_SHIFT_DIS, 3)])
-        elif atom == _HEALTH:
-            zh.append(_HEALTH_ZH[code(_SHIFT_HEALTH, 3)])
-            en.append(_HEALTH_EN[code(_SHIFT_HEALTH, 3)])
-        elif atom == _MOB:
-            zh.append(_MOB_ZH[code(_SHIFT_MOB, 3)])
-            en.append(_MOB_EN[code(_SHIFT_MOB, 3)])
-        elif atom == _CARE:
-            zh.append("需照顾家庭")
-            en.append("care duties at home")
-        elif atom == _POORWOMAN:
-            zh.append("建档立卡贫困妇女")
-            en.append("registered-poor woman")
+            age = ((key >> _SHIFT_AGE) & 0xFF) - 1
+            texts.append((f"年龄{age}岁", f"aged {age}"))
         elif zero_max == 0:
-            zh.append("零就业家庭，可及范围内无市场岗位")
-            en.append("zero-employment household, no market post within reach")
+            texts.append(
+                (
+                    "零就业家庭，可及范围内无市场岗位",
+                    "zero-employment household, no market post within reach",
+                )
+            )
         else:
-            zh.append(f"零就业家庭，可及范围内市场岗位不超过{zero_max}个")
-            en.append(f"zero-employment household, at most {zero_max} market posts within reach")
-    return Flag(kind, tuple(zh), tuple(en), suggest)
+            texts.append((
+                f"零就业家庭，可及范围内市场岗位不超过{zero_max}个",
+                f"zero-employment household, at most {zero_max} market posts within reach",
+            ))  # fmt: skip
+    return Flag(kind, tuple(zh for zh, _ in texts), tuple(en for _, en in texts), suggest)
 
 
 def _training_flags(
@@ -394,7 +390,9 @@ def _business_flags(
         if poor and poor_only:
             zh.append("建档立卡贫困劳动力")
             en.append("registered poor")
-        offer = tuple(_programme_label(pr) for pr in programmes if poor or not pr.registered_poor_only)
+        offer = tuple(
+            _programme_label(pr) for pr in programmes if poor or not pr.registered_poor_only
+        )
         variants[poor] = Flag("business", tuple(zh), tuple(en), offer)
     rows = np.flatnonzero(eligible & p.wants_business)
     poor_rows = p.registered_poor[rows].tolist()
@@ -416,41 +414,30 @@ def _append(out: list[list[Flag]], rows: np.ndarray, flags: list[Flag]) -> None:
 
 def _liked_courses(words: Any) -> dict[str, str]:
     """Map the courses a person's training interests point to onto the word they used."""
-    if words is None or isinstance(words, float):
-        return {}
     if isinstance(words, str):
         words = [words]
+    if not isinstance(words, list | tuple | np.ndarray):
+        return {}
     liked: dict[str, str] = {}
     for word in words:
-        if isinstance(word, str):
-            course = _course_for_word(word)
-            if course is not None:
-                liked.setdefault(course, word.strip())
+        course = _course_for_word(word) if isinstance(word, str) else None
+        if course is not None:
+            liked.setdefault(course, word.strip())
     return liked
 
 
 @lru_cache(maxsize=8192)
 def _course_for_word(word: str) -> str | None:
-    """The course a training-interest word names: a course name, or a skill word's course."""
-    key = alias_key(word)
+    """The course an interest word names: a course (with or without 培训) or a skill's course."""
+    key = alias_key(word).removesuffix("培训")
     if not key:
         return None
     table = get_skill_table()
-    courses = _course_keys()
-    if key in courses:
-        return courses[key]
-    skill = table.alias_index.get(key) or table.alias_index.get(key.removesuffix("培训"))
+    for entry in table.entries:
+        if entry.course and alias_key(entry.course).removesuffix("培训") == key:
+            return entry.course
+    skill = table.alias_index.get(key)
     return table.get(skill).course if skill else None
-
-
-@lru_cache(maxsize=1)
-def _course_keys() -> dict[str, str]:
-    keys: dict[str, str] = {}
-    for entry in get_skill_table().entries:
-        if entry.course:
-            keys.setdefault(alias_key(entry.course), entry.course)
-            keys.setdefault(alias_key(entry.course).removesuffix("培训"), entry.course)
-    return keys
 
 
 def _count(value: Any) -> int:
@@ -471,7 +458,11 @@ def _check_length(name: str, got: int, n: int) -> None:
 
 
 def _codes(series: pd.Series, vocab: Sequence[str]) -> np.ndarray:
-    return np.asarray(pd.Categorical(series, categories=list(vocab)).codes, dtype=np.int64)
+    # A plain dict lookup: pandas.Categorical costs milliseconds per call, which
+    # dominates a single caseworker lookup.
+    table = {v: i for i, v in enumerate(vocab)}
+    return np.fromiter((table.get(v, -1) if isinstance(v, str) else -1 for v in series.to_numpy(dtype=object)),
+                       dtype=np.int64, count=len(series))
 
 
 def _isin(codes: np.ndarray, vocab: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
@@ -481,6 +472,9 @@ def _isin(codes: np.ndarray, vocab: Sequence[str], wanted: Sequence[str]) -> np.
 def _bool(series: pd.Series, name: str) -> np.ndarray:
     if series.dtype == bool:
         return series.to_numpy()
+    values = series.to_numpy(dtype=object)
+    if all(isinstance(v, (bool, np.bool_)) or v is None for v in values):
+        return np.fromiter((bool(v) for v in values), dtype=bool, count=len(values))
     try:
         return series.astype("boolean").to_numpy(dtype=bool, na_value=False)
     except (TypeError, ValueError) as exc:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from matcher.prepare import KINDS, People, Posts, SkillVocab
 from matcher.reach import PairGeo
@@ -20,6 +21,7 @@ __all__ = [
     "FEATURES",
     "EmployerStats",
     "PairSkills",
+    "PostSkills",
     "pair_features",
     "occupation_level",
     "skill_match",
@@ -67,36 +69,48 @@ def occupation_level(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarra
 
 
 @dataclass
-class PairSkills:
-    """Skill and certificate matrices of people and posts over one vocabulary."""
+class PostSkills:
+    """The post side of the skill and certificate matrices, built once per set of posts."""
 
-    person_skills: object
-    post_skills: object
-    person_certs: object
-    post_certs: object
+    skills: SkillVocab
+    certs: SkillVocab
+    post_skills: sp.csr_matrix
+    post_certs: sp.csr_matrix
     post_skill_count: np.ndarray
     post_cert_count: np.ndarray
 
     @classmethod
-    def build(cls, people: People, posts: Posts) -> PairSkills:
+    def build(cls, posts: Posts) -> PostSkills:
         skills, certs = SkillVocab(), SkillVocab()
         post_s = skills.matrix(posts.skills)
-        person_s = skills.matrix(people.skills, grow=False)
         post_c = certs.matrix(posts.certificates)
-        person_c = certs.matrix(people.certificates, grow=False)
-        width_s, width_c = max(len(skills.index), 1), max(len(certs.index), 1)
-        person_s.resize((len(people), width_s))
-        post_s.resize((len(posts), width_s))
-        person_c.resize((len(people), width_c))
-        post_c.resize((len(posts), width_c))
-        return cls(
-            person_s.tocsr(),
-            post_s.tocsr(),
-            person_c.tocsr(),
-            post_c.tocsr(),
-            np.asarray(post_s.sum(axis=1)).ravel(),
-            np.asarray(post_c.sum(axis=1)).ravel(),
-        )
+        return cls(skills, certs, post_s, post_c, np.asarray(post_s.sum(axis=1)).ravel(),
+                   np.asarray(post_c.sum(axis=1)).ravel())
+
+
+@dataclass
+class PairSkills:
+    """Skill and certificate matrices of people and posts over one vocabulary."""
+
+    person_skills: sp.csr_matrix
+    post_skills: sp.csr_matrix
+    person_certs: sp.csr_matrix
+    post_certs: sp.csr_matrix
+    post_skill_count: np.ndarray
+    post_cert_count: np.ndarray
+
+    @classmethod
+    def for_people(cls, side: PostSkills, people: People) -> PairSkills:
+        person_s = side.skills.matrix(people.skills, grow=False)
+        person_c = side.certs.matrix(people.certificates, grow=False)
+        person_s.resize((len(people), side.post_skills.shape[1]))
+        person_c.resize((len(people), side.post_certs.shape[1]))
+        return cls(person_s.tocsr(), side.post_skills, person_c.tocsr(), side.post_certs,
+                   side.post_skill_count, side.post_cert_count)
+
+    @classmethod
+    def build(cls, people: People, posts: Posts) -> PairSkills:
+        return cls.for_people(PostSkills.build(posts), people)
 
 
 def _rowwise_overlap(a: object, b: object, ai: np.ndarray, bj: np.ndarray) -> np.ndarray:
@@ -129,6 +143,7 @@ class EmployerStats:
     strength: float = 5.0
     overall: dict[str, float] = field(default_factory=dict)
     by_band: dict[tuple[str, int], float] = field(default_factory=dict)
+    _cache: dict[int, tuple[Posts, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
 
     @staticmethod
     def band(education: np.ndarray) -> np.ndarray:
@@ -155,22 +170,20 @@ class EmployerStats:
                 stats.by_band = {(str(k[0]), int(k[1])): float(v) for k, v in rate.items()}
         return stats
 
-    def lookup(self, employer: np.ndarray, education: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        bands = self.band(education)
-        overall = np.fromiter(
-            (self.overall.get(str(e), self.prior) for e in employer),
-            dtype=np.float64,
-            count=len(employer),
-        )
-        similar = np.fromiter(
-            (
-                self.by_band.get((str(e), int(b)), o)
-                for e, b, o in zip(employer, bands, overall, strict=True)
-            ),
-            dtype=np.float64,
-            count=len(employer),
-        )
-        return overall, similar
+    def post_rates(self, posts: Posts) -> np.ndarray:
+        """Per post: the employer's overall rate and its rate for each education band, shape (m, 4)."""
+        key = id(posts)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] is posts:
+            return cached[1]
+        overall = np.fromiter((self.overall.get(str(e), self.prior) for e in posts.employer), dtype=np.float64,
+                              count=len(posts))
+        rates = np.empty((len(posts), 4), dtype=np.float64)
+        rates[:, 0] = overall
+        for b in range(3):
+            rates[:, b + 1] = [self.by_band.get((str(e), b), o) for e, o in zip(posts.employer, overall, strict=True)]
+        self._cache = {key: (posts, rates)}
+        return rates
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -240,7 +253,9 @@ def pair_features(
     lacking = (cover < 1.0) & (skills.post_skill_count[pj] > 0)
     out[:, col["training_needed_offered"]] = lacking & posts.training_provided[pj]
     out[:, col["training_wanted"]] = lacking & people.wants_training[pi]
-    overall, similar = employers.lookup(posts.employer[pj], people.education[pi])
+    rates = employers.post_rates(posts)
+    overall = rates[pj, 0]
+    similar = rates[pj, 1 + EmployerStats.band(people.education[pi])]
     out[:, col["employer_hire_rate"]] = overall
     out[:, col["employer_similar_rate"]] = similar
     capacity = 2 - np.maximum(

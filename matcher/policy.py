@@ -24,28 +24,21 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
-from features.contract.vocab import DISABILITY, EDUCATION, EMPLOYMENT_STATUS, HEALTH, KIND
-from features.contract.vocab import MOBILITY_ORDER
+from features.contract.vocab import (
+    DISABILITY,
+    EDUCATION,
+    EMPLOYMENT_STATUS,
+    HEALTH,
+    KIND,
+    MOBILITY_ORDER,
+)
 from matcher.errors import PolicyError
 
 __all__ = [
-    "POLICY_ENV",
-    "EDUCATION_ORDER",
-    "Policy",
-    "Eligibility",
-    "HomeBased",
-    "PublicWelfare",
-    "Age4050",
-    "Older",
-    "Toggle",
-    "DisabilityRule",
-    "ThreeNos",
-    "ZeroEmployment",
-    "Training",
-    "Business",
-    "Programme",
-    "deep_merge",
-]
+    "POLICY_ENV", "EDUCATION_ORDER", "Policy", "Eligibility", "HomeBased", "PublicWelfare",
+    "Age4050", "Older", "Toggle", "DisabilityRule", "ThreeNos", "ZeroEmployment", "Training",
+    "Business", "Programme", "deep_merge",
+]  # fmt: skip
 
 POLICY_ENV = "MATCHER_POLICY"
 DEFAULTS_SOURCE = "<defaults: matcher/data/policy.toml>"
@@ -57,26 +50,26 @@ _DISABILITY_LEVELS = tuple(d for d in DISABILITY if d != "none")
 _POOR_HEALTH = tuple(h for h in HEALTH if h != "healthy")
 
 
-def _age() -> Any:
-    return field(metadata={"min": 0, "max": 120})
+# Field constraints, read by _convert: integer bounds and code vocabularies.
+_AGE = {"min": 0, "max": 120}
 
 
-def _count(lo: int = 0, hi: int = 1_000_000) -> Any:
-    return field(metadata={"min": lo, "max": hi})
+def _count(lo: int = 0, hi: int = 1_000_000) -> dict[str, int]:
+    return {"min": lo, "max": hi}
 
 
-def _codes(vocab: tuple[str, ...]) -> Any:
-    return field(metadata={"choices": vocab})
+def _codes(vocab: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    return {"choices": vocab}
 
 
 @dataclass(frozen=True, slots=True)
 class Eligibility:
     """Who may be flagged at all."""
 
-    min_age: int = _age()
-    max_age: int = _age()
-    no_flag_statuses: tuple[str, ...] = _codes(_STATUSES)
-    placement_requires_wants_job: bool = field()
+    min_age: int = field(metadata=_AGE)
+    max_age: int = field(metadata=_AGE)
+    no_flag_statuses: tuple[str, ...] = field(metadata=_codes(_STATUSES))
+    placement_requires_wants_job: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +77,12 @@ class HomeBased:
     """Home-based work (居家就业): people who cannot leave home, carers, poor women carers."""
 
     enabled: bool
-    mobility: tuple[str, ...] = _codes(MOBILITY_ORDER)
-    care_duties: bool = field()
-    poor_women_carers: bool = field()
-    disability: tuple[str, ...] = _codes(_DISABILITY_LEVELS)
-    disability_max_mobility: str = _codes(MOBILITY_ORDER)
-    suggest: tuple[str, ...] = _codes(_KINDS)
+    mobility: tuple[str, ...] = field(metadata=_codes(MOBILITY_ORDER))
+    care_duties: bool
+    poor_women_carers: bool
+    disability: tuple[str, ...] = field(metadata=_codes(_DISABILITY_LEVELS))
+    disability_max_mobility: str = field(metadata=_codes(MOBILITY_ORDER))
+    suggest: tuple[str, ...] = field(metadata=_codes(_KINDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +90,10 @@ class Age4050:
     """The "4050" rule: women from ``female_min_age``, men from ``male_min_age``."""
 
     enabled: bool
-    female_min_age: int = _age()
-    male_min_age: int = _age()
-    low_education: bool = field()
-    no_skills: bool = field()
+    female_min_age: int = field(metadata=_AGE)
+    male_min_age: int = field(metadata=_AGE)
+    low_education: bool
+    no_skills: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +101,7 @@ class Older:
     """Everyone from ``min_age``."""
 
     enabled: bool
-    min_age: int = _age()
+    min_age: int = field(metadata=_AGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +116,7 @@ class DisabilityRule:
     """A disability of one of ``levels``."""
 
     enabled: bool
-    levels: tuple[str, ...] = _codes(_DISABILITY_LEVELS)
+    levels: tuple[str, ...] = field(metadata=_codes(_DISABILITY_LEVELS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,17 +124,17 @@ class ThreeNos:
     """三无: cannot leave the village, no trade, no strength."""
 
     enabled: bool
-    mobility: tuple[str, ...] = _codes(MOBILITY_ORDER)
-    health: tuple[str, ...] = _codes(_POOR_HEALTH)
-    disability: tuple[str, ...] = _codes(_DISABILITY_LEVELS)
+    mobility: tuple[str, ...] = field(metadata=_codes(MOBILITY_ORDER))
+    health: tuple[str, ...] = field(metadata=_codes(_POOR_HEALTH))
+    disability: tuple[str, ...] = field(metadata=_codes(_DISABILITY_LEVELS))
 
 
 @dataclass(frozen=True, slots=True)
 class ZeroEmployment:
-    """A zero-employment household member with at most ``max_market_posts`` market posts in reach."""
+    """A zero-employment household member with at most ``max_market_posts`` posts in reach."""
 
     enabled: bool
-    max_market_posts: int = _count()
+    max_market_posts: int = field(metadata=_count())
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,16 +142,16 @@ class PublicWelfare:
     """Public-welfare posts (公益性岗位) as the safety net."""
 
     enabled: bool
-    low_education: str = _codes(EDUCATION_ORDER)
-    skip_statuses: tuple[str, ...] = _codes(_STATUSES)
-    suggest: tuple[str, ...] = _codes(_KINDS)
-    within: str = _codes(MOBILITY_ORDER)
-    age_4050: Age4050 = field()
-    older: Older = field()
-    low_education_no_skills: Toggle = field()
-    disability: DisabilityRule = field()
-    three_nos: ThreeNos = field()
-    zero_employment: ZeroEmployment = field()
+    low_education: str = field(metadata=_codes(EDUCATION_ORDER))
+    skip_statuses: tuple[str, ...] = field(metadata=_codes(_STATUSES))
+    suggest: tuple[str, ...] = field(metadata=_codes(_KINDS))
+    within: str = field(metadata=_codes(MOBILITY_ORDER))
+    age_4050: Age4050
+    older: Older
+    low_education_no_skills: Toggle
+    disability: DisabilityRule
+    three_nos: ThreeNos
+    zero_employment: ZeroEmployment
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +159,8 @@ class Training:
     """Training that would unlock at least ``min_unlocked`` open posts nearby."""
 
     enabled: bool
-    min_unlocked: int = _count(1)
-    max_courses: int = _count(1, 20)
+    min_unlocked: int = field(metadata=_count(1))
+    max_courses: int = field(metadata=_count(1, 20))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +169,9 @@ class Programme:
 
     name: str = field(metadata={"nonempty": True})
     name_en: str = field(metadata={"nonempty": True})
-    amount_yuan: int = _count(0, 100_000_000)
-    up_to: bool = field()
-    registered_poor_only: bool = field()
+    amount_yuan: int = field(metadata=_count(0, 100_000_000))
+    up_to: bool
+    registered_poor_only: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +179,7 @@ class Business:
     """Start-up support for people who want to start a business."""
 
     enabled: bool
-    programmes: tuple[Programme, ...] = field()
+    programmes: tuple[Programme, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +224,7 @@ class Policy:
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, Any], *, source: str = "<overrides>") -> Policy:
-        """Return the defaults with ``overrides`` (a nested mapping, as in a county file) merged in."""
+        """Return the defaults with ``overrides`` (nested, as in a county file) merged in."""
         return cls.from_dict(deep_merge(_default_dict(), overrides), source=source)
 
     @classmethod
@@ -247,7 +240,7 @@ class Policy:
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into a copy of ``base``: tables merge key by key, anything else replaces."""
+    """Merge ``override`` into a copy of ``base``: tables merge by key, anything else replaces."""
     merged: dict[str, Any] = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
@@ -354,7 +347,7 @@ def _build(cls: type, data: Any, prefix: str, source: str) -> Any:
 
 
 def _convert(tp: Any, value: Any, meta: Mapping[str, Any], key: str, source: str) -> Any:
-    if is_dataclass(tp):
+    if isinstance(tp, type) and is_dataclass(tp):
         return _build(tp, value, key, source)
     if get_origin(tp) is tuple:
         (item,) = [a for a in get_args(tp) if a is not Ellipsis]
@@ -373,7 +366,9 @@ def _convert(tp: Any, value: Any, meta: Mapping[str, Any], key: str, source: str
     if tp is int:
         lo, hi = meta.get("min", 0), meta.get("max", 1_000_000)
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise _fail(source, key, value, f"an integer from {lo} to {hi}", f" {lo} 到 {hi} 的整数")
+            raise _fail(
+                source, key, value, f"an integer from {lo} to {hi}", f" {lo} 到 {hi} 的整数"
+            )
         return value
     if tp is str:
         choices = meta.get("choices")

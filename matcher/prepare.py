@@ -210,9 +210,19 @@ class Posts:
     by_province: dict[int, np.ndarray] = field(default_factory=dict)
     online: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     position: dict[str, int] = field(default_factory=dict)
+    _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def col(self, name: str) -> np.ndarray:
+        """One column of ``frame`` as an object array, cached (row access through pandas is slow)."""
+        out = self._columns.get(name)
+        if out is None:
+            values = self.frame[name].astype(object)
+            out = values.where(values.notna(), None).to_numpy(dtype=object)
+            self._columns[name] = out
+        return out
 
 
 def _precise(coord_source: pd.Series) -> np.ndarray:

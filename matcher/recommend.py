@@ -30,7 +30,7 @@ import numpy as np
 from features.contract.vocab import MOBILITY_ORDER
 from matcher.candidates import Candidates, candidate_pairs
 from matcher.explain import MOBILITY_ZH, explain
-from matcher.pairs import FEATURES, EmployerStats, PairSkills, pair_features
+from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_features
 from matcher.prepare import KIND_INDEX, KINDS, People, Posts
 from matcher.reach import RINGS
 
@@ -39,6 +39,9 @@ __all__ = ["Recommendation", "Shortfall", "PersonResult", "Recommender", "MIN_PO
 MIN_POSTS = 3
 STEPS: tuple[str, ...] = (*RINGS[:3], "province", "nationwide", "training", "safety_net")
 SAFETY_SLOTS = 2
+#: Candidates per person that reach the second-stage ranker, and per widening ring at least.
+SHORTLIST = 120
+PER_STEP = 15
 _WELFARE = KIND_INDEX["public_welfare"]
 _HOME_KINDS = (KIND_INDEX["workshop_home"], KIND_INDEX["online"])
 _COL = {name: i for i, name in enumerate(FEATURES)}
@@ -107,12 +110,38 @@ class Recommender:
         t = today.toordinal()
         self._open = posts.open & (posts.end >= t) & (posts.openings > 0)
         self._open_ids = posts.ids[self._open].astype(str)
+        self._post_skills = PostSkills.build(posts)
 
-    def score(self, people: People, cand: Candidates, skills: PairSkills) -> tuple[np.ndarray, np.ndarray]:
-        """Hire probabilities and features of candidate pairs."""
+    def score(self, people: People, cand: Candidates, skills: PairSkills,
+              bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Hire probabilities, features and the shortlist mask of candidate pairs.
+
+        Two stages: the ranker's linear first stage scores every candidate; each
+        person's best ``SHORTLIST`` (and the best ``PER_STEP`` of every widening
+        ring, and every public-welfare post, so that no step is starved) go
+        through the calibrated trees. Pairs left out get no score and are not
+        suggested.
+        """
         X = pair_features(people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers)
-        p = self.ranker.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
-        return p, X
+        keep = np.zeros(len(X), dtype=bool)
+        if len(X):
+            coarse = self.ranker.coarse_score(X)
+            welfare = self.posts.kind[cand.pj] == _WELFARE
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                if b - a <= SHORTLIST:
+                    keep[a:b] = True
+                    continue
+                seg = np.arange(a, b)
+                order = seg[np.argsort(-coarse[a:b], kind="stable")]
+                keep[order[:SHORTLIST]] = True
+                ring = cand.ring[order]
+                for r in np.unique(ring):
+                    keep[order[ring == r][:PER_STEP]] = True
+                keep[a:b] |= welfare[a:b]
+        p = np.full(len(X), -1.0)
+        if keep.any():
+            p[keep] = self.ranker.predict_proba(X[keep])[:, 1]
+        return p, X, keep
 
     def recommend(self, people: People, rows: np.ndarray | None = None, k: int = 10) -> list[PersonResult]:
         """Suggestions, flags and shortfalls for ``people[rows]`` (all when ``rows`` is None)."""
@@ -120,16 +149,18 @@ class Recommender:
 
         rows = np.arange(len(people)) if rows is None else np.sort(np.asarray(rows, dtype=np.int64))
         cand = candidate_pairs(people, self.posts, rows, today=self.today, index=self.index, open_ids=self._open_ids)
-        skills = PairSkills.build(people, self.posts)
-        scores, X = self.score(people, cand, skills)
+        skills = PairSkills.for_people(self._post_skills, people)
         bounds = np.searchsorted(cand.pi, np.append(rows, np.iinfo(np.int64).max))
-        market = self.posts.kind[cand.pj] != _WELFARE
+        scores, X, shortlisted = self.score(people, cand, skills, bounds)
         cert_missing = X[:, _COL["cert_missing"]] > 0 if len(X) else np.zeros(0, dtype=bool)
-        market &= ~(cert_missing & ~self.posts.training_provided[cand.pj])
-        market_counts = np.array([int(market[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+        market = (self.posts.kind[cand.pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[cand.pj])
+        running = np.concatenate([[0], np.cumsum(market)])
+        market_counts = running[bounds[1:]] - running[bounds[:-1]]
+        market &= shortlisted
         unlocks = [self._course_unlocks(people, int(i), cand, slice(a, b), X)
                    for i, a, b in zip(rows, bounds[:-1], bounds[1:], strict=True)]
-        frame = people.frame.iloc[rows].copy()
+        frame = people.frame if len(rows) == len(people) else people.frame.iloc[rows]
+        frame = frame.copy()
         frame["zero_employment"] = people.zero_employment[rows]
         flags = compute_flags(frame, self.policy, market_in_reach=market_counts, course_unlocks=unlocks)
         prior = bool(getattr(self.ranker, "is_prior", False))
@@ -138,12 +169,13 @@ class Recommender:
             a, b = bounds[n], bounds[n + 1]
             kinds = {f.kind for f in flags[n]}
             picks = self._assemble(people, int(i), cand, a, b, scores, market, cert_missing, kinds, k)
+            picks = [(x, step) for x, step in picks if scores[x] >= 0]
             recs = []
             for idx, step in picks:
                 j = int(cand.pj[idx])
                 level = int(round(X[idx, _COL["occupation_level"]] * 4))
                 recs.append(Recommendation(
-                    str(self.posts.ids[j]), str(self.posts.frame.iloc[j]["title"]), KINDS[self.posts.kind[j]],
+                    str(self.posts.ids[j]), str(self.posts.col("title")[j]), KINDS[self.posts.kind[j]],
                     float(scores[idx]), step,
                     explain(people, self.posts, int(i), j, idx, cand.geo, skills, level, step, float(scores[idx]),
                             prior)))

@@ -22,12 +22,18 @@ import os
 from pathlib import Path
 from typing import Any
 
+from functools import lru_cache
+
 import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
 
 from models.artifacts import read_manifest, write_manifest
 from models.errors import ArtifactError, InputError
@@ -57,6 +63,13 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "transport_far": 0.4,
 }
 PRIOR_BIAS = -4.0
+#: Below this many rows the trees are evaluated on one thread.
+SMALL_BATCH = 20_000
+
+
+@lru_cache(maxsize=1)
+def _threads() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 class PriorRanker(BaseEstimator, ClassifierMixin):
@@ -86,6 +99,10 @@ class PriorRanker(BaseEstimator, ClassifierMixin):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
         return np.column_stack([1 - p, p])
+
+    def coarse_score(self, X: np.ndarray) -> np.ndarray:
+        """The first-stage score used to shortlist candidates (the prior is linear already)."""
+        return self.decision_function(X)
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
         path = Path(directory)
@@ -141,6 +158,9 @@ class HireRanker(BaseEstimator, ClassifierMixin):
         if held.any():
             raw = self.model_.predict_proba(X[held])[:, 1]
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y[held])
+        # A linear first stage: scores every candidate in microseconds, so that
+        # only a shortlist per person goes through the trees (see coarse_score).
+        self.coarse_ = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, C=1.0)).fit(X[~held], y[~held])
         self.classes_ = np.array([0, 1])
         self.n_train_ = int((~held).sum())
         self.positive_rate_ = float(y.mean())
@@ -149,9 +169,23 @@ class HireRanker(BaseEstimator, ClassifierMixin):
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         return self.predict_proba(X)[:, 1]
 
+    def coarse_score(self, X: np.ndarray) -> np.ndarray:
+        """Linear first-stage score (log-odds) of the same features; cheap enough for every candidate."""
+        check_is_fitted(self, "coarse_")
+        scaler, logit = self.coarse_[0], self.coarse_[-1]
+        Z = (np.asarray(X, dtype=np.float64) - scaler.mean_) / scaler.scale_
+        return Z @ logit.coef_.ravel() + logit.intercept_[0]
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "model_")
-        raw = self.model_.predict_proba(np.asarray(X, dtype=np.float32))[:, 1]
+        X = np.asarray(X, dtype=np.float32)
+        if len(X) < SMALL_BATCH:
+            # OpenMP threads cost more than they give on a few hundred rows
+            # (and fight the other process on a shared 2-core machine).
+            with _threads().limit(limits=1, user_api="openmp"):
+                raw = self.model_.predict_proba(X)[:, 1]
+        else:
+            raw = self.model_.predict_proba(X)[:, 1]
         if self.calibrator_ is not None:
             # Isotonic steps tie many pairs; a hair of the raw score keeps the order inside a step.
             p = self.calibrator_.predict(raw) + 1e-6 * raw
@@ -163,7 +197,8 @@ class HireRanker(BaseEstimator, ClassifierMixin):
         check_is_fitted(self, "model_")
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"model": self.model_, "calibrator": self.calibrator_}, path / "ranker.joblib")
+        joblib.dump({"model": self.model_, "calibrator": self.calibrator_, "coarse": self.coarse_},
+                    path / "ranker.joblib")
         write_manifest(path, "ranker", {"type": "gbdt", **self.get_params(), "feature_names": list(self.feature_names)},
                        format_version=FORMAT, n_train=self.n_train_, positive_rate=self.positive_rate_)
         return path
@@ -182,7 +217,7 @@ def load_ranker(directory: str | os.PathLike[str], feature_names: tuple[str, ...
     params = {k: settings[k] for k in ("max_iter", "learning_rate", "max_leaf_nodes", "calibration_share",
                                        "random_state") if k in settings}
     ranker = HireRanker(feature_names, **params)
-    ranker.model_, ranker.calibrator_ = parts["model"], parts["calibrator"]
+    ranker.model_, ranker.calibrator_, ranker.coarse_ = parts["model"], parts["calibrator"], parts["coarse"]
     ranker.classes_ = np.array([0, 1])
     ranker.n_train_ = int(manifest.get("n_train", 0))
     ranker.positive_rate_ = float(manifest.get("positive_rate", 0.0))

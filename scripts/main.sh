@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default (SQLite under $MATCHER_HOME, default ./var):
-# set up the environment, make the sample county, ingest it, print the summary.
+# set up the environment, make the sample county, ingest it, print the summary,
+# train the matcher and print a few example recommendations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -18,3 +19,18 @@ for kind in laborers vacancies placements; do
 done
 echo "== store"
 $M status
+echo "== train (encoder, ranker, index)"
+$M train
+echo "== example recommendations"
+# Three people who want work: a home-bound one, a village one and a mobile one.
+IDS=$(.venv/bin/python - "$OUT/laborers.csv" <<'PY'
+import sys, pandas as pd
+l = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)
+w = l[l["wants_job"] == "true"]
+ids = [w.loc[w["mobility"] == m, "laborer_id"].iloc[0] for m in ("home", "village", "nationwide") if (w["mobility"] == m).any()]
+print(" ".join(ids))
+PY
+)
+for id in $IDS; do
+  $M recommend "$id" --k 5
+done

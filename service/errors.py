@@ -73,6 +73,10 @@ def report_errors() -> Iterator[None]:
         yield
     except (typer.Exit, SystemExit):
         raise
+    except BrokenPipeError:
+        # The reader went away (``matcher recommend … | head``): nothing left to say.
+        sys.stderr.close()
+        sys.exit(0)
     except KeyboardInterrupt:
         typer.echo("\n已中断，未提交的更改已撤销 / interrupted; nothing uncommitted was kept", err=True)
         sys.exit(130)

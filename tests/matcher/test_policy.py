@@ -1,4 +1,4 @@
-"""The flag policy: defaults, county overrides, and refusals that name key, value and what is allowed."""
+"""The flag policy: defaults, county overrides, refusals naming key, value and what is allowed."""
 
 from __future__ import annotations
 
@@ -129,7 +129,10 @@ def test_negative_age_is_refused(tmp_path: Path) -> None:
         ('[home_based]\nmobility = ["home", "home"]\n', "home_based.mobility"),
         ('[home_based]\nsuggest = ["factory"]\n', "home_based.suggest[0]"),
         ('[public_welfare]\nlow_education = "小学"\n', "public_welfare.low_education"),
-        ('[public_welfare.three_nos]\nhealth = ["healthy"]\n', "public_welfare.three_nos.health[0]"),
+        (
+            '[public_welfare.three_nos]\nhealth = ["healthy"]\n',
+            "public_welfare.three_nos.health[0]",
+        ),
         ("public_welfare = 3\n", "public_welfare"),
         ("[eligibility]\nmin_age = 70\n", "eligibility.min_age"),
     ],

@@ -1,0 +1,139 @@
+"""Baseline orderings for the offline evaluation: popularity and plain text similarity.
+
+Each baseline scores candidate pairs ``(people[pi], posts[pj])``: higher is
+better. None of them sees the ranker, the encoder or the pair features; the
+evaluation (:mod:`matcher.evaluate`) hands every method the same eligible
+candidates, so the methods differ only in how they order them.
+
+* popularity: hires per post in the training history;
+* same-town popularity: hires per post among training people of the
+  person's own town, ties broken by overall popularity;
+* BM25 (``bm25s``) and TF-IDF cosine (scikit-learn, character n-grams, no
+  SVD) between a person's text (skills, job intentions, certificates) and a
+  post's text (title, required skills, description).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import bm25s
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from matcher.prepare import People, Posts
+
+__all__ = [
+    "person_texts",
+    "post_texts",
+    "bigrams",
+    "popularity",
+    "town_popularity",
+    "bm25_scores",
+    "tfidf_cosine",
+]
+
+
+def _items(value: object) -> list[str]:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v).strip() for v in value if isinstance(v, str) and v.strip()]
+    if isinstance(value, str) and value.strip():
+        return [value.strip()]
+    return []
+
+
+def person_texts(frame: pd.DataFrame) -> list[list[str]]:
+    """Text items of each person: skills, job intentions, certificates (as written in the ledger)."""
+    cols = [c for c in ("skills", "job_intention", "certificates") if c in frame.columns]
+    rows = zip(*(frame[c].tolist() for c in cols), strict=True) if cols else iter(())
+    out = [[item for cell in row for item in _items(cell)] for row in rows]
+    return out if cols else [[] for _ in range(len(frame))]
+
+
+def post_texts(frame: pd.DataFrame) -> list[list[str]]:
+    """Text items of each post: title, required skills, description."""
+    cols = [c for c in ("title", "required_skills", "description") if c in frame.columns]
+    rows = zip(*(frame[c].tolist() for c in cols), strict=True)
+    return [[item for cell in row for item in _items(cell)] for row in rows]
+
+
+def bigrams(items: Iterable[str]) -> list[str]:
+    """Character bigrams inside each item (never across items); a one-character item stays whole."""
+    out: list[str] = []
+    for item in items:
+        chars = "".join(item.split())
+        if len(chars) == 1:
+            out.append(chars)
+        out.extend(chars[k : k + 2] for k in range(len(chars) - 1))
+    return out
+
+
+def popularity(n_posts: int, pj_hired: np.ndarray) -> np.ndarray:
+    """Hires per post, shape (n_posts,), from the post positions of the training hires."""
+    return np.bincount(np.asarray(pj_hired, dtype=np.int64), minlength=n_posts).astype(np.float64)
+
+
+def town_popularity(
+    people: People,
+    n_posts: int,
+    pi_hired: np.ndarray,
+    pj_hired: np.ndarray,
+    pi: np.ndarray,
+    pj: np.ndarray,
+) -> np.ndarray:
+    """Hires of post ``pj`` among training people of the town of ``pi``, ties broken by overall hires.
+
+    Returns an array of shape (n_pairs,): the same-town count plus the
+    overall count scaled below one, so overall popularity only orders posts
+    with equal same-town counts.
+    """
+    overall = popularity(n_posts, pj_hired)
+    tie = overall[pj] / (overall.max() + 1.0)
+    if len(pi_hired) == 0:
+        return tie
+    keys = people.town[pi_hired].astype(np.int64) * n_posts + pj_hired
+    uniq, counts = np.unique(keys, return_counts=True)
+    query = people.town[pi].astype(np.int64) * n_posts + pj
+    at = np.minimum(np.searchsorted(uniq, query), len(uniq) - 1)
+    # A person without a resolved town (code 0) has no same-town neighbours.
+    local = np.where((uniq[at] == query) & (people.town[pi] > 0), counts[at], 0)
+    return local + tie
+
+
+def bm25_scores(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+    """BM25 (``bm25s``, Lucene variant) of each post's text for the person's text as query; shape (n_pairs,)."""
+    corpus = [bigrams(d) for d in post_texts(posts.frame)]
+    retriever = bm25s.BM25()
+    retriever.index(corpus, show_progress=False)
+    vocab = retriever.vocab_dict
+    docs = person_texts(people.frame)
+    out = np.zeros(len(pi), dtype=np.float64)
+    order = np.argsort(pi, kind="stable")
+    bounds = np.flatnonzero(np.diff(pi[order])) + 1
+    cache: dict[tuple[str, ...], np.ndarray] = {}
+    for group in np.split(order, bounds):
+        if len(group) == 0:
+            continue
+        tokens = tuple(t for t in bigrams(docs[int(pi[group[0]])]) if t in vocab)
+        if not tokens:
+            continue  # nothing to match: every post scores 0
+        scores = cache.get(tokens)
+        if scores is None:
+            scores = cache[tokens] = np.asarray(retriever.get_scores(list(tokens)), dtype=np.float64)
+        out[group] = scores[pj[group]]
+    return out
+
+
+def tfidf_cosine(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+    """Cosine of character 1–3-gram TF-IDF vectors (fitted on both sides, no SVD); shape (n_pairs,)."""
+    person_docs = [" ".join(d) for d in person_texts(people.frame)]
+    post_docs = [" ".join(d) for d in post_texts(posts.frame)]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
+                                 dtype=np.float32)
+    vectorizer.fit(person_docs + post_docs)
+    a = vectorizer.transform(person_docs).tocsr()
+    b = vectorizer.transform(post_docs).tocsr()
+    if len(pi) == 0:
+        return np.zeros(0)
+    return np.asarray(a[pi].multiply(b[pj]).sum(axis=1), dtype=np.float64).ravel()

@@ -1,0 +1,394 @@
+"""Offline evaluation: do the suggestions find the posts people were actually hired into?
+
+Protocol (held-out placements, replayed under the hard constraints)
+-------------------------------------------------------------------
+1. Every person whose history holds a hire is an evaluation case; the
+   target is their last hired (person, post) pair by hire date.
+2. People with any history are split into ``folds`` groups (seeded). For
+   fold ``f`` the encoder-side models are kept, but the ranker and the
+   employer statistics (:func:`matcher.artifact.fit_ranker`) are fitted on
+   the history of the *other* folds only: the held-out pair, everything
+   dated after it and, since each fold's people leave whole, their earlier
+   rows too. Leaving only the last hire out for everyone at once would
+   leave no hires to learn from when, as in the sample county, a person has
+   one hire at most. The encoder learns from ledger and post text only (no
+   outcomes), so it is fitted once.
+3. Candidates are :func:`matcher.candidates.candidate_pairs` with
+   ``today=None`` (replay: posts closed today count) and the vector index
+   for far-travelling people, restricted to posts live on the day the
+   held-out funnel began (a post that did not exist yet was no candidate).
+   Every method orders this same eligible set, so methods differ only in
+   ordering. A held-out post outside it is a miss for every method, and
+   the report says how often that happens.
+4. Methods: full pipeline (calibrated ranker), retrieval cosine alone,
+   documented prior, random, popularity, same-town popularity, BM25 and
+   TF-IDF cosine (:mod:`matcher.baselines`). Metrics: recall@3,
+   recall@10 and nDCG@10 with one relevant post per person.
+
+Also reported: the ranker's calibration per decile on held-out
+training-style pairs (the held-out fold's funnels plus random eligible
+negatives, built like the training table), the analytic expectation of
+the random baseline, and a check, written independently of
+:mod:`matcher.reach`, that the full pipeline's top 10 break no hard
+constraint.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher import baselines
+from matcher.artifact import fit_ranker
+from matcher.candidates import candidate_pairs
+from matcher.errors import InputError, MatcherError
+from matcher.index import VacancyIndex
+from matcher.pairs import FEATURES, PairSkills, pair_features
+from matcher.prepare import KIND_INDEX, People, Posts, prepare_people, prepare_posts
+from matcher.reach import HALF_HOUR, PairGeo, pair_geo
+from matcher.training import HIRED, interactions, training_table
+from models.encoder import PersonPostEncoder
+from models.ranker import PriorRanker
+
+__all__ = ["EvaluationReport", "evaluate_store", "evaluate_history", "METHODS", "BASELINES", "METRICS"]
+
+METHODS: tuple[str, ...] = ("full pipeline", "retrieval cosine", "prior", "random", "popularity",
+                            "same-town popularity", "BM25", "TF-IDF cosine")
+#: The baselines the full pipeline must beat on recall@10 (cosine and prior are ablations).
+BASELINES: tuple[str, ...] = ("random", "popularity", "same-town popularity", "BM25", "TF-IDF cosine")
+METRICS: tuple[str, ...] = ("recall@3", "recall@10", "ndcg@10")
+DEFAULT_FOLDS = 5
+TOP = 10
+
+
+@dataclass
+class EvaluationReport:
+    """Result of one evaluation run.
+
+    Attributes
+    ----------
+    table : DataFrame, index METHODS, columns METRICS + ``people``
+    people : int
+        Evaluated people (one held-out hire each).
+    misses : int
+        Of those, how many held-out posts were not among the eligible candidates.
+    candidates_mean : float
+        Mean eligible candidates per evaluated person.
+    random_expected : dict
+        Expected value of each metric for random ordering.
+    calibration : DataFrame
+        Per decile of predicted hire probability: ``pairs``, ``mean_predicted``, ``observed_rate``.
+    violations : int
+        Hard-constraint violations among the full pipeline's top 10 (should be 0).
+    folds : int
+    rankers : list of str
+        What each fold's ranker was (``gbdt`` or ``prior``).
+    seed : int
+    seconds : float
+    """
+
+    table: pd.DataFrame
+    people: int
+    misses: int
+    candidates_mean: float
+    random_expected: dict[str, float]
+    calibration: pd.DataFrame
+    violations: int
+    folds: int
+    rankers: list[str]
+    seed: int
+    seconds: float
+
+    @property
+    def beats_baselines(self) -> bool:
+        """Whether the full pipeline's recall@10 is above every baseline's."""
+        r = self.table["recall@10"]
+        return bool(all(r["full pipeline"] > r[b] for b in BASELINES))
+
+    @property
+    def calibration_error(self) -> float:
+        """Expected calibration error: pair-weighted mean |predicted − observed| over the deciles."""
+        c = self.calibration
+        if c.empty:
+            return float("nan")
+        gap = (c["mean_predicted"] - c["observed_rate"]).abs()
+        return float((gap * c["pairs"]).sum() / c["pairs"].sum())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": {m: {k: (int(v) if k == "people" else round(float(v), 4)) for k, v in row.items()}
+                      for m, row in self.table.to_dict(orient="index").items()},
+            "people": self.people, "misses": self.misses,
+            "candidates_mean": round(self.candidates_mean, 1),
+            "random_expected": {k: round(v, 4) for k, v in self.random_expected.items()},
+            "calibration": self.calibration.round(4).to_dict(orient="records"),
+            "calibration_error": round(self.calibration_error, 4),
+            "violations": self.violations, "folds": self.folds, "rankers": self.rankers,
+            "beats_baselines": self.beats_baselines, "seed": self.seed, "seconds": round(self.seconds, 1),
+        }
+
+    def format(self) -> str:
+        """The table and the extra figures as plain text (methods side by side)."""
+        shown = self.table.copy()
+        shown["people"] = shown["people"].astype(int)
+        share = self.misses / self.people if self.people else 0.0
+        expected = ", ".join(f"{k} {v:.3f}" for k, v in self.random_expected.items())
+        calib = self.calibration.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        verdict = "yes / 是" if self.beats_baselines else "NO / 否"
+        return "\n".join([
+            "离线评估：留出每人最后一次录用，按硬约束回放全部候选岗位",
+            "offline evaluation: last hire per person held out, all eligible posts replayed",
+            "",
+            shown.to_string(float_format=lambda v: f"{v:.3f}"),
+            "",
+            f"people evaluated / 评估人数: {self.people}   folds: {self.folds} "
+            f"(rankers: {', '.join(sorted(set(self.rankers)))})   seed: {self.seed}",
+            f"held-out post not among eligible candidates (miss for every method) / 留出岗位不在候选内: "
+            f"{self.misses} ({share:.1%})",
+            f"eligible candidates per person (mean) / 人均候选岗位: {self.candidates_mean:.1f}",
+            f"random, expected / 随机期望: {expected}",
+            f"hard-constraint violations in the full pipeline's top {TOP} / 前{TOP}名违反硬约束: "
+            f"{self.violations}",
+            f"full pipeline beats every baseline on recall@10 / 全流程 recall@10 优于全部基线: {verdict}",
+            "",
+            f"ranker calibration on held-out training-style pairs (ECE {self.calibration_error:.4f}) / "
+            "排序模型校准（留出样本）:",
+            calib,
+            f"time / 用时: {self.seconds:.1f} s",
+        ])
+
+
+def _history_pairs(placements: pd.DataFrame, people: People, posts: Posts) -> pd.DataFrame:
+    """One row per (person, post) of the history: ``pi``, ``pj``, ``start``, ``hired``, ``hire_date``."""
+    frame = placements[["laborer_id", "vacancy_id", "outcome", "date"]].copy()
+    frame["pi"] = frame["laborer_id"].map(people.position)
+    frame["pj"] = frame["vacancy_id"].map(posts.position)
+    frame = frame.dropna(subset=["pi", "pj"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["hire_date"] = frame["date"].where(frame["outcome"].isin(HIRED))
+    out = frame.groupby(["pi", "pj"], sort=True).agg(
+        start=("date", "min"), hire_date=("hire_date", "min")).reset_index()
+    out["pi"] = out["pi"].astype(np.int64)
+    out["pj"] = out["pj"].astype(np.int64)
+    out["hired"] = out["hire_date"].notna()
+    return out
+
+
+def _check_inputs(laborers: pd.DataFrame, vacancies: pd.DataFrame, placements: pd.DataFrame) -> None:
+    if laborers.empty:
+        raise MatcherError("the store has no laborers; ingest a ledger first (`matcher ingest laborers FILE`)",
+                           "库中没有劳动力，请先导入劳动力台账（matcher ingest laborers 文件）")
+    if vacancies.empty:
+        raise MatcherError("the store has no posts; ingest a vacancy list first (`matcher ingest vacancies FILE`)",
+                           "库中没有岗位，请先导入岗位清单（matcher ingest vacancies 文件）")
+    if placements.empty:
+        raise MatcherError(
+            "the store has no placement history; the evaluation holds out past hires, so ingest "
+            "placements first (`matcher ingest placements FILE`)",
+            "库中没有对接记录；评估需要留出历史录用记录，请先导入对接记录（matcher ingest placements 文件）")
+    if not placements["outcome"].isin(HIRED).any():
+        raise MatcherError(
+            f"the placement history ({len(placements)} rows) holds no hire (outcome one of "
+            f"{', '.join(HIRED)}); there is nothing to hold out",
+            f"对接记录（{len(placements)}行）中没有录用结果（录用、稳定就业6个月或离职），无法评估")
+
+
+def evaluate_store(engine: Engine, *, seed: int = 0, max_people: int | None = None,
+                   folds: int = DEFAULT_FOLDS) -> EvaluationReport:
+    """Evaluate the matching pipeline and the baselines on the store's placement history.
+
+    Parameters
+    ----------
+    engine : sqlalchemy Engine
+    seed : int
+        Seeds the folds, the sample of people, the models and the random baseline.
+    max_people : int, optional
+        Evaluate at most this many people (a seeded sample of those with a hire).
+    folds : int
+        Person folds; each fold's ranker is fitted without that fold's history.
+    """
+    from store import load_households, load_laborers, load_placements, load_vacancies
+
+    laborers, vacancies, placements = load_laborers(engine), load_vacancies(engine), load_placements(engine)
+    _check_inputs(laborers, vacancies, placements)
+    people = prepare_people(laborers, load_households(engine))
+    return evaluate_history(people, prepare_posts(vacancies), placements, seed=seed, max_people=max_people,
+                            folds=folds)
+
+
+def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, seed: int = 0,
+                     max_people: int | None = None, folds: int = DEFAULT_FOLDS) -> EvaluationReport:
+    """:func:`evaluate_store` on prepared people, posts and a placements frame (store columns)."""
+    started = time.perf_counter()
+    if max_people is not None and max_people < 1:
+        raise InputError(f"max_people={max_people}: must be at least 1", f"max_people={max_people}：至少为1")
+    if folds < 2:
+        raise InputError(f"folds={folds}: must be at least 2", f"folds={folds}：至少为2")
+    rng = np.random.default_rng(seed)
+    pairs = _history_pairs(placements, people, posts)
+    if not pairs["hired"].any():
+        raise MatcherError(
+            f"none of the {len(placements)} placement rows is a hire of a laborer and a post that are "
+            "both in the store; ingest the matching ledger and vacancy list",
+            f"{len(placements)}条对接记录中没有库内劳动力与岗位之间的录用记录，请导入对应的台账和岗位清单")
+    # Targets: each person's last hire by hire date.
+    hires = pairs[pairs["hired"]].sort_values(["pi", "hire_date", "pj"])
+    targets = hires.groupby("pi", sort=True).tail(1)
+    if max_people is not None and len(targets) > max_people:
+        targets = targets.iloc[np.sort(rng.choice(len(targets), max_people, replace=False))]
+    rows = targets["pi"].to_numpy(dtype=np.int64)
+    target_pj = np.full(len(people), -1, dtype=np.int64)
+    target_pj[rows] = targets["pj"].to_numpy(dtype=np.int64)
+    day = np.zeros(len(people), dtype=np.int64)
+    day[rows] = [d.toordinal() for d in targets["start"].dt.date]
+    fold_of = np.full(len(people), -1, dtype=np.int64)
+    with_history = np.unique(pairs["pi"].to_numpy())
+    fold_of[with_history] = rng.permutation(len(with_history)) % folds
+
+    # Encoder (text and structure only, no outcomes) and the index for far-travelling people.
+    encoder = PersonPostEncoder(random_state=seed).fit(people.frame, posts.frame)
+    people.vectors = encoder.transform_laborers(people.frame)
+    posts.vectors = encoder.transform_vacancies(posts.frame)
+    index = VacancyIndex(encoder.dim_, seed=seed).build(
+        posts.ids.astype(str).tolist(), posts.vectors,
+        calibration_queries=people.vectors[rng.permutation(len(people))[:2000]])
+    cand = candidate_pairs(people, posts, rows, today=None, index=index)
+    live = (posts.start[cand.pj] <= day[cand.pi]) & (posts.end[cand.pj] >= day[cand.pi])
+    pi, pj = cand.pi[live], cand.pj[live]
+    geo = PairGeo(*(a[live] for a in cand.geo))
+    group = np.searchsorted(rows, pi)
+    is_target = target_pj[pi] == pj
+
+    scores = {m: np.zeros(len(pi)) for m in METHODS}
+    scores["random"] = rng.random(len(pi))
+    scores["BM25"] = baselines.bm25_scores(people, posts, pi, pj)
+    scores["TF-IDF cosine"] = baselines.tfidf_cosine(people, posts, pi, pj)
+    skills = PairSkills.build(people, posts)
+    prior = PriorRanker(FEATURES).fit()
+    cos_col = FEATURES.index("cosine")
+    rankers: list[str] = []
+    calib_p: list[np.ndarray] = []
+    calib_y: list[np.ndarray] = []
+    for f in range(folds):
+        sel = fold_of[pi] == f
+        if not np.any(fold_of[rows] == f):
+            continue
+        held_people = people.ids[fold_of == f]
+        train = placements[~placements["laborer_id"].isin(held_people)]
+        ranker, employers, info = fit_ranker(people, posts, train, seed=seed)
+        rankers.append(str(info["ranker"]))
+        X = pair_features(people, posts, pi[sel], pj[sel], PairGeo(*(a[sel] for a in geo)), skills, employers)
+        if len(X):
+            scores["full pipeline"][sel] = ranker.predict_proba(X)[:, 1]
+            scores["prior"][sel] = prior.predict_proba(X)[:, 1]
+            scores["retrieval cosine"][sel] = X[:, cos_col]
+        hired = pairs[pairs["hired"] & (fold_of[pairs["pi"].to_numpy()] != f)]
+        hpi, hpj = hired["pi"].to_numpy(dtype=np.int64), hired["pj"].to_numpy(dtype=np.int64)
+        scores["popularity"][sel] = baselines.popularity(len(posts), hpj)[pj[sel]]
+        scores["same-town popularity"][sel] = baselines.town_popularity(people, len(posts), hpi, hpj,
+                                                                        pi[sel], pj[sel])
+        held = interactions(placements[placements["laborer_id"].isin(held_people)], people, posts)
+        if len(held):
+            table = training_table(people, posts, held, skills, employers, seed=seed + 1 + f)
+            calib_p.append(ranker.predict_proba(table.X)[:, 1])
+            calib_y.append(table.y)
+
+    n = len(rows)
+    tiebreak = rng.random(len(pi))
+    table = pd.DataFrame(
+        [_metrics(_ranks(scores[m], group, is_target, tiebreak, n)) for m in METHODS], index=METHODS)
+    table["people"] = n
+    counts = np.bincount(group, minlength=n)
+    present = np.bincount(group[is_target], minlength=n) > 0
+    top = _top(scores["full pipeline"], group, tiebreak, TOP)
+    return EvaluationReport(
+        table=table, people=n, misses=int((~present).sum()), candidates_mean=float(counts.mean()) if n else 0.0,
+        random_expected=_random_expected(counts, present),
+        calibration=_calibration(np.concatenate(calib_p) if calib_p else np.zeros(0),
+                                 np.concatenate(calib_y) if calib_y else np.zeros(0, dtype=bool)),
+        violations=int(violations(people, posts, pi[top], pj[top]).sum()), folds=folds, rankers=rankers,
+        seed=seed, seconds=time.perf_counter() - started)
+
+
+def _ranks(score: np.ndarray, group: np.ndarray, is_target: np.ndarray, tiebreak: np.ndarray,
+           n: int) -> np.ndarray:
+    """1-based rank of each person's target among their candidates (ties by ``tiebreak``); inf when absent."""
+    at = np.full(n, -1, dtype=np.int64)
+    at[group[is_target]] = np.flatnonzero(is_target)
+    rank = np.full(n, np.inf)
+    if len(score) == 0:
+        return rank
+    ref = at[group]
+    ok = ref >= 0
+    st, tt = score[np.maximum(ref, 0)], tiebreak[np.maximum(ref, 0)]
+    ahead = ok & ((score > st) | ((score == st) & (tiebreak > tt)))
+    counted = 1.0 + np.bincount(group, weights=ahead.astype(np.float64), minlength=n)
+    return np.where(at >= 0, counted, np.inf)
+
+
+def _metrics(rank: np.ndarray) -> dict[str, float]:
+    if len(rank) == 0:
+        return {m: 0.0 for m in METRICS}
+    gain = np.where(rank <= TOP, 1.0 / np.log2(np.minimum(rank, TOP) + 1.0), 0.0)
+    return {"recall@3": float(np.mean(rank <= 3)), "recall@10": float(np.mean(rank <= 10)),
+            "ndcg@10": float(gain.mean())}
+
+
+def _random_expected(counts: np.ndarray, present: np.ndarray) -> dict[str, float]:
+    """Expected metrics of a uniformly random order (a miss scores 0)."""
+    if len(counts) == 0:
+        return {m: 0.0 for m in METRICS}
+    c = np.maximum(counts, 1)
+    disc = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, TOP + 2)))])
+    return {"recall@3": float(np.mean(present * np.minimum(3, c) / c)),
+            "recall@10": float(np.mean(present * np.minimum(10, c) / c)),
+            "ndcg@10": float(np.mean(present * disc[np.minimum(TOP, c)] / c))}
+
+
+def _top(score: np.ndarray, group: np.ndarray, tiebreak: np.ndarray, k: int) -> np.ndarray:
+    """Indices of each group's ``k`` best pairs."""
+    order = np.lexsort((-tiebreak, -score, group))
+    g = group[order]
+    first = np.searchsorted(g, g)
+    return order[np.arange(len(order)) - first < k]
+
+
+def _calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Mean prediction and observed hire rate in equal-count deciles of the prediction."""
+    rows = []
+    for d, part in enumerate(np.array_split(np.argsort(p, kind="stable"), bins), 1):
+        if len(part):
+            rows.append({"decile": d, "pairs": len(part), "mean_predicted": float(p[part].mean()),
+                         "observed_rate": float(y[part].mean())})
+    return pd.DataFrame(rows, columns=["decile", "pairs", "mean_predicted", "observed_rate"])
+
+
+def violations(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+    """Pairs that break a hard constraint, restated from the rules (not from :mod:`matcher.reach`).
+
+    Age outside the post's limits; a ``high`` demand post for chronic or
+    serious illness or a moderate or severe disability, a ``medium`` one for
+    serious illness or severe disability; a post beyond the person's
+    mobility (home/village: own village, online work, home-style workshops
+    of the county; town: + same town or the half-hour circle; county: + own
+    county; province: + own province); a public-welfare post outside the
+    person's own village (or own town for those who go that far).
+    """
+    g = pair_geo(people, posts, pi, pj)
+    age = people.age[pi]
+    bad = (age < posts.age_min[pj]) | (age > posts.age_max[pj])
+    health, dis, demand = people.health[pi], people.disability[pi], posts.physical[pj]
+    bad |= (demand == 2) & ((health >= 2) | (dis >= 2))
+    bad |= (demand == 1) & ((health >= 3) | (dis >= 3))
+    mob, kind = people.mobility[pi], posts.kind[pj]
+    market = g.same_village | ((mob >= 2) & (g.same_town | (g.minutes <= HALF_HOUR)))
+    market |= ((mob >= 3) & g.same_county) | ((mob >= 4) & g.same_province) | (mob >= 5)
+    comes_home = (kind == KIND_INDEX["online"]) | ((kind == KIND_INDEX["workshop_home"]) & g.same_county)
+    welfare_ok = g.same_village | (g.same_town & (mob >= 2))
+    reach = np.where(kind == KIND_INDEX["public_welfare"], welfare_ok, market | comes_home)
+    return bad | ~reach
