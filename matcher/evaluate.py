@@ -35,6 +35,7 @@ constraint.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -42,15 +43,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
+from threadpoolctl import threadpool_limits
 
 from matcher import baselines
 from matcher.artifact import fit_ranker
-from matcher.candidates import candidate_pairs
+from matcher.candidates import Candidates, candidate_pairs
 from matcher.errors import InputError, MatcherError
 from matcher.index import VacancyIndex
-from matcher.pairs import FEATURES, PairSkills, pair_features
+from matcher.pairs import FEATURES, PairSkills, PostSkills
 from matcher.prepare import KIND_INDEX, People, Posts, prepare_people, prepare_posts
-from matcher.reach import HALF_HOUR, PairGeo, pair_geo
+from matcher.reach import HALF_HOUR, PairGeo, eligible, pair_geo, ring_of
+from matcher.recommend import Recommender
 from matcher.training import HIRED, interactions, training_table
 from models.encoder import PersonPostEncoder
 from models.ranker import PriorRanker
@@ -77,6 +80,10 @@ class EvaluationReport:
         Evaluated people (one held-out hire each).
     misses : int
         Of those, how many held-out posts were not among the eligible candidates.
+    miss_reasons : dict
+        The misses by reason: beyond the person's mobility, age or physical
+        limits, post not live that day, or eligible but not retrieved (far posts
+        the vector index did not fetch).
     candidates_mean : float
         Mean eligible candidates per evaluated person.
     random_expected : dict
@@ -95,6 +102,7 @@ class EvaluationReport:
     table: pd.DataFrame
     people: int
     misses: int
+    miss_reasons: dict[str, int]
     candidates_mean: float
     random_expected: dict[str, float]
     calibration: pd.DataFrame
@@ -123,7 +131,7 @@ class EvaluationReport:
         return {
             "table": {m: {k: (int(v) if k == "people" else round(float(v), 4)) for k, v in row.items()}
                       for m, row in self.table.to_dict(orient="index").items()},
-            "people": self.people, "misses": self.misses,
+            "people": self.people, "misses": self.misses, "miss_reasons": self.miss_reasons,
             "candidates_mean": round(self.candidates_mean, 1),
             "random_expected": {k: round(v, 4) for k, v in self.random_expected.items()},
             "calibration": self.calibration.round(4).to_dict(orient="records"),
@@ -149,7 +157,7 @@ class EvaluationReport:
             f"people evaluated / 评估人数: {self.people}   folds: {self.folds} "
             f"(rankers: {', '.join(sorted(set(self.rankers)))})   seed: {self.seed}",
             f"held-out post not among eligible candidates (miss for every method) / 留出岗位不在候选内: "
-            f"{self.misses} ({share:.1%})",
+            f"{self.misses} ({share:.1%}: " + ", ".join(f"{k} {v}" for k, v in self.miss_reasons.items()) + ")",
             f"eligible candidates per person (mean) / 人均候选岗位: {self.candidates_mean:.1f}",
             f"random, expected / 随机期望: {expected}",
             f"hard-constraint violations in the full pipeline's top {TOP} / 前{TOP}名违反硬约束: "
@@ -257,49 +265,53 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
     index = VacancyIndex(encoder.dim_, seed=seed).build(
         posts.ids.astype(str).tolist(), posts.vectors,
         calibration_queries=people.vectors[rng.permutation(len(people))[:2000]])
-    cand = candidate_pairs(people, posts, rows, today=None, index=index)
-    live = (posts.start[cand.pj] <= day[cand.pi]) & (posts.end[cand.pj] >= day[cand.pi])
-    pi, pj = cand.pi[live], cand.pj[live]
-    geo = PairGeo(*(a[live] for a in cand.geo))
-    group = np.searchsorted(rows, pi)
-    is_target = target_pj[pi] == pj
+    found = candidate_pairs(people, posts, rows, today=None, index=index)
+    live = (posts.start[found.pj] <= day[found.pi]) & (posts.end[found.pj] >= day[found.pi])
+    cand = _subset(found, live)
+    group = np.searchsorted(rows, cand.pi)
+    is_target = target_pj[cand.pi] == cand.pj
 
-    scores = {m: np.zeros(len(pi)) for m in METHODS}
-    scores["random"] = rng.random(len(pi))
-    scores["BM25"] = baselines.bm25_scores(people, posts, pi, pj)
-    scores["TF-IDF cosine"] = baselines.tfidf_cosine(people, posts, pi, pj)
-    skills = PairSkills.build(people, posts)
+    scores = {m: np.zeros(len(cand.pi)) for m in METHODS}
+    scores["random"] = rng.random(len(cand.pi))
+    scores["BM25"] = baselines.bm25_scores(people, posts, cand.pi, cand.pj)
+    scores["TF-IDF cosine"] = baselines.tfidf_cosine(people, posts, cand.pi, cand.pj)
+    skills = PairSkills.for_people(PostSkills.build(posts), people)
     prior = PriorRanker(FEATURES).fit()
-    cos_col = FEATURES.index("cosine")
     rankers: list[str] = []
-    calib_p: list[np.ndarray] = []
-    calib_y: list[np.ndarray] = []
+    calib: list[tuple[np.ndarray, np.ndarray]] = []
     for f in range(folds):
-        sel = fold_of[pi] == f
-        if not np.any(fold_of[rows] == f):
+        fold_rows = rows[fold_of[rows] == f]
+        if len(fold_rows) == 0:
             continue
+        sel = fold_of[cand.pi] == f
         held_people = people.ids[fold_of == f]
         train = placements[~placements["laborer_id"].isin(held_people)]
-        ranker, employers, info = fit_ranker(people, posts, train, seed=seed)
+        # One OpenMP thread: on a busy machine the boosted trees' thread pool spin-waits
+        # (measured 20–30 s per fit with two threads against 4 s with one).
+        with threadpool_limits(1, user_api="openmp"):
+            ranker, employers, info = fit_ranker(people, posts, train, seed=seed)
         rankers.append(str(info["ranker"]))
-        X = pair_features(people, posts, pi[sel], pj[sel], PairGeo(*(a[sel] for a in geo)), skills, employers)
-        if len(X):
-            scores["full pipeline"][sel] = ranker.predict_proba(X)[:, 1]
+        sub = _subset(cand, sel)
+        if len(sub.pi):
+            # The serving path itself: linear shortlist, then the calibrated trees.
+            recommender = Recommender(posts, ranker, employers, None, None, dt.date.today())
+            bounds = np.searchsorted(sub.pi, np.append(fold_rows, np.iinfo(np.int64).max))
+            p, X, _ = recommender.score(people, sub, skills, bounds)
+            scores["full pipeline"][sel] = p
             scores["prior"][sel] = prior.predict_proba(X)[:, 1]
-            scores["retrieval cosine"][sel] = X[:, cos_col]
+            scores["retrieval cosine"][sel] = X[:, FEATURES.index("cosine")]
         hired = pairs[pairs["hired"] & (fold_of[pairs["pi"].to_numpy()] != f)]
         hpi, hpj = hired["pi"].to_numpy(dtype=np.int64), hired["pj"].to_numpy(dtype=np.int64)
-        scores["popularity"][sel] = baselines.popularity(len(posts), hpj)[pj[sel]]
+        scores["popularity"][sel] = baselines.popularity(len(posts), hpj)[sub.pj]
         scores["same-town popularity"][sel] = baselines.town_popularity(people, len(posts), hpi, hpj,
-                                                                        pi[sel], pj[sel])
+                                                                        sub.pi, sub.pj)
         held = interactions(placements[placements["laborer_id"].isin(held_people)], people, posts)
         if len(held):
             table = training_table(people, posts, held, skills, employers, seed=seed + 1 + f)
-            calib_p.append(ranker.predict_proba(table.X)[:, 1])
-            calib_y.append(table.y)
+            calib.append((ranker.predict_proba(table.X)[:, 1], table.y))
 
     n = len(rows)
-    tiebreak = rng.random(len(pi))
+    tiebreak = rng.random(len(cand.pi))
     table = pd.DataFrame(
         [_metrics(_ranks(scores[m], group, is_target, tiebreak, n)) for m in METHODS], index=METHODS)
     table["people"] = n
@@ -307,12 +319,34 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
     present = np.bincount(group[is_target], minlength=n) > 0
     top = _top(scores["full pipeline"], group, tiebreak, TOP)
     return EvaluationReport(
-        table=table, people=n, misses=int((~present).sum()), candidates_mean=float(counts.mean()) if n else 0.0,
+        table=table, people=n, misses=int((~present).sum()),
+        miss_reasons=_miss_reasons(people, posts, rows[~present], target_pj[rows[~present]], day),
+        candidates_mean=float(counts.mean()) if n else 0.0,
         random_expected=_random_expected(counts, present),
-        calibration=_calibration(np.concatenate(calib_p) if calib_p else np.zeros(0),
-                                 np.concatenate(calib_y) if calib_y else np.zeros(0, dtype=bool)),
-        violations=int(violations(people, posts, pi[top], pj[top]).sum()), folds=folds, rankers=rankers,
-        seed=seed, seconds=time.perf_counter() - started)
+        calibration=_calibration(np.concatenate([c[0] for c in calib]) if calib else np.zeros(0),
+                                 np.concatenate([c[1] for c in calib]) if calib else np.zeros(0, dtype=bool)),
+        violations=int(violations(people, posts, cand.pi[top], cand.pj[top]).sum()), folds=folds,
+        rankers=rankers, seed=seed, seconds=time.perf_counter() - started)
+
+
+def _subset(cand: Candidates, keep: np.ndarray) -> Candidates:
+    """The pairs of ``cand`` where ``keep`` holds (per-person counters are not carried)."""
+    none = np.zeros(0, dtype=np.int64)
+    return Candidates(cand.pi[keep], cand.pj[keep], cand.ring[keep], PairGeo(*(a[keep] for a in cand.geo)),
+                      none, none)
+
+
+def _miss_reasons(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray,
+                  day: np.ndarray) -> dict[str, int]:
+    """Why held-out posts were not among the candidates, counted by the first reason that applies."""
+    geo = pair_geo(people, posts, pi, pj)
+    ring = ring_of(people, posts, pi, pj, geo)
+    ok = eligible(people, posts, pi, pj, ring, None)
+    live = (posts.start[pj] <= day[pi]) & (posts.end[pj] >= day[pi])
+    return {"beyond mobility": int((ring < 0).sum()),
+            "age or physical limits": int(((ring >= 0) & ~ok).sum()),
+            "not live that day": int((ok & ~live).sum()),
+            "not retrieved": int((ok & live).sum())}
 
 
 def _ranks(score: np.ndarray, group: np.ndarray, is_target: np.ndarray, tiebreak: np.ndarray,

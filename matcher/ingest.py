@@ -298,4 +298,7 @@ def ingest_file(
         The file cannot be read or has no recognisable header.
     """
     schema(kind)  # refuse an unknown kind before touching the file
-    return ingest_table(kind, read_table(path), path, engine=engine, dry_run=dry_run)
+    from matcher.fair.workbook import fair_workbook_table  # hook: a job fair's own workbook, filled in by hand
+
+    fair_table = fair_workbook_table(path) if kind == "placements" else None
+    return ingest_table(kind, fair_table or read_table(path), path, engine=engine, dry_run=dry_run)

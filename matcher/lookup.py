@@ -68,8 +68,7 @@ class Lookup:
             shown = ", ".join(missing[:5])
             raise MatcherError(f"no laborer with id {shown} in the store; check the id or ingest the ledger",
                                f"库中没有编号为 {shown} 的劳动力，请核对编号或先导入台账")
-        households = load_households(self.engine)
-        households = households[households["household_id"].isin(frame["household_id"])]
+        households = load_households(self.engine, ids=frame["household_id"].dropna().unique().tolist())
         return self._encode(prepare_people(frame, households))
 
     def _encode(self, people: People) -> People:

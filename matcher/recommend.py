@@ -143,6 +143,54 @@ class Recommender:
             p[keep] = self.ranker.predict_proba(X[keep])[:, 1]
         return p, X, keep
 
+    def score_posts(self, people: People, post_rows: np.ndarray, *, top_per_person: int | None = 20,
+                    pairs_per_block: int = 1_000_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Calibrated hire probabilities for eligible pairs between ``people`` and the posts at ``post_rows``.
+
+        For job fairs and other fixed sets of posts: every pair is checked
+        against the hard constraints (today's date, reach, age, physical);
+        the linear first stage keeps each person's best ``top_per_person``
+        eligible posts (all when None) and the calibrated trees score those.
+
+        Returns
+        -------
+        pi, pj : ndarray of int64, shape (n_pairs,)
+            Positions in ``people`` and in ``self.posts``.
+        p : ndarray of float64, shape (n_pairs,)
+        """
+        from matcher.reach import eligible, pair_geo, ring_of
+
+        post_rows = np.asarray(post_rows, dtype=np.int64)
+        skills = PairSkills.for_people(self._post_skills, people)
+        out_i, out_j, out_p = [], [], []
+        step = max(1, pairs_per_block // max(len(post_rows), 1))
+        for start in range(0, len(people), step):
+            rows = np.arange(start, min(start + step, len(people)), dtype=np.int64)
+            pi = np.repeat(rows, len(post_rows))
+            pj = np.tile(post_rows, len(rows))
+            geo = pair_geo(people, self.posts, pi, pj)
+            ring = ring_of(people, self.posts, pi, pj, geo)
+            ok = eligible(people, self.posts, pi, pj, ring, self.today)
+            pi, pj = pi[ok], pj[ok]
+            geo = type(geo)(*(a[ok] for a in geo))
+            if not len(pi):
+                continue
+            X = pair_features(people, self.posts, pi, pj, geo, skills, self.employers)
+            keep = np.ones(len(pi), dtype=bool)
+            if top_per_person is not None:
+                coarse = self.ranker.coarse_score(X)
+                order = np.lexsort((-coarse, pi))
+                rank = np.arange(len(order)) - np.searchsorted(pi[order], pi[order])
+                keep = np.zeros(len(pi), dtype=bool)
+                keep[order[rank < top_per_person]] = True
+            out_i.append(pi[keep])
+            out_j.append(pj[keep])
+            out_p.append(self.ranker.predict_proba(X[keep])[:, 1])
+        if not out_i:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0)
+        return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_p)
+
     def recommend(self, people: People, rows: np.ndarray | None = None, k: int = 10) -> list[PersonResult]:
         """Suggestions, flags and shortfalls for ``people[rows]`` (all when ``rows`` is None)."""
         from matcher.flags import compute_flags

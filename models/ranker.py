@@ -40,7 +40,7 @@ from models.errors import ArtifactError, InputError
 
 __all__ = ["HireRanker", "PriorRanker", "PRIOR_WEIGHTS", "load_ranker"]
 
-FORMAT = 1
+FORMAT = 2  # 2: the linear first stage (coarse_) is saved with the trees
 
 #: Weights of the prior's logistic score, per feature name (absent → 0).
 PRIOR_WEIGHTS: dict[str, float] = {

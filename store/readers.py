@@ -92,6 +92,7 @@ def load_laborers(
     engine: Engine,
     county_codes: Sequence[str] | None = None,
     ids: Sequence[str] | None = None,
+    wants_job: bool | None = None,
 ) -> pd.DataFrame:
     """Laborers, optionally only those of some counties and/or with given ids.
 
@@ -100,7 +101,8 @@ def load_laborers(
     pandas.DataFrame, shape (n_laborers, n_columns)
         Columns of the ``laborers`` table; JSON columns hold lists.
     """
-    return _load(engine, laborers, [_in(laborers.c.county_code, county_codes)], ids)
+    wants = None if wants_job is None else laborers.c.wants_job.is_(wants_job)
+    return _load(engine, laborers, [_in(laborers.c.county_code, county_codes), wants], ids)
 
 
 def load_vacancies(
@@ -129,14 +131,15 @@ def load_placements(engine: Engine, laborer_ids: Sequence[str] | None = None) ->
     return _load(engine, placements, [], laborer_ids, id_column=placements.c.laborer_id)
 
 
-def load_households(engine: Engine, county_codes: Sequence[str] | None = None) -> pd.DataFrame:
-    """Derived households (see `store.recompute_households`), optionally by county.
+def load_households(engine: Engine, county_codes: Sequence[str] | None = None,
+                    ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Derived households (see `store.recompute_households`), optionally by county and/or household id.
 
     Returns
     -------
     pandas.DataFrame, shape (n_households, n_columns)
     """
-    return _load(engine, households, [_in(households.c.county_code, county_codes)])
+    return _load(engine, households, [_in(households.c.county_code, county_codes)], ids)
 
 
 def load_known_ids(engine: Engine, table_name: str, ids: Iterable[str]) -> set[str]:

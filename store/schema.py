@@ -22,6 +22,7 @@ __all__ = [
     "households",
     "job_fairs",
     "job_fair_vacancies",
+    "job_fair_invitations",
     "ingest_runs",
     "LEDGER_TABLES",
     "TABLES",
@@ -176,6 +177,10 @@ job_fairs = sa.Table(
     sa.Column("place", sa.String(128)),
     sa.Column("county_code", sa.String(6)),
     sa.Column("created_at", sa.DateTime),
+    # Where the venue is (migration 0002): resolved from ``place`` within the fair's county.
+    sa.Column("venue_code", sa.String(12)),
+    sa.Column("venue_lat", sa.Float),
+    sa.Column("venue_lon", sa.Float),
 )
 
 job_fair_vacancies = sa.Table(
@@ -193,6 +198,26 @@ job_fair_vacancies = sa.Table(
         sa.ForeignKey("vacancies.vacancy_id", ondelete="CASCADE"),
         primary_key=True,
     ),
+)
+
+#: One row per invitation of a fair's shortlist (migration 0002); rewritten by each shortlist run.
+job_fair_invitations = sa.Table(
+    "job_fair_invitations",
+    metadata,
+    sa.Column(
+        "fair_id",
+        sa.String(64),
+        sa.ForeignKey("job_fairs.fair_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("vacancy_id", sa.String(64), primary_key=True),
+    sa.Column("laborer_id", sa.String(64), primary_key=True),
+    sa.Column("rank", sa.Integer),
+    sa.Column("probability", sa.Float),
+    sa.Column("tier", sa.String(16)),
+    sa.Column("household_id", sa.String(64)),
+    sa.Column("village_code", sa.String(12)),
+    sa.Column("created_at", sa.DateTime),
 )
 
 ingest_runs = sa.Table(

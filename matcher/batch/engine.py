@@ -1,0 +1,112 @@
+"""Compute one partition (a county's job seekers) of a batch run.
+
+A :class:`BatchContext` is built once per process or Dask worker — model,
+today's posts with vectors, the recommender, the policy — and then serves
+every partition it is handed. A partition's outputs are plain DataFrames
+(candidate lists, flags, shortfalls, the people and their content hashes)
+that the runner writes to the run directory; nothing here touches it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from matcher.artifact import MatchModel, load_model
+from matcher.errors import MatcherError
+from matcher.live import live_posts
+from matcher.policy import Policy
+from matcher.prepare import prepare_people
+from matcher.recommend import PersonResult, Recommender
+
+__all__ = ["BatchContext", "PartitionOutput", "results_frames"]
+
+CANDIDATE_COLUMNS = ["laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons"]
+
+
+@dataclass
+class PartitionOutput:
+    county: str
+    candidates: pd.DataFrame
+    flags: pd.DataFrame
+    shortfalls: pd.DataFrame
+    people: pd.DataFrame
+    seconds: float
+
+
+class BatchContext:
+    """Everything a partition needs, loaded once.
+
+    Parameters
+    ----------
+    model_path : str or None
+        Artifact version directory (None: the latest).
+    vacancies : pandas.DataFrame
+        The store's vacancies at the start of the run (every partition sees the same posts).
+    today : datetime.date
+    policy : dict or None
+        A policy as ``Policy.to_dict()`` (plain data travels to Dask workers); None: the default.
+    """
+
+    def __init__(self, model_path: str | None, vacancies: pd.DataFrame, today: dt.date,
+                 policy: dict[str, Any] | None = None) -> None:
+        from pathlib import Path
+
+        self.model: MatchModel = load_model(Path(model_path) if model_path else None)
+        self.today = today
+        self.policy = Policy.from_dict(policy) if policy is not None else Policy.load()
+        self.posts, self.refresh = live_posts(self.model, vacancies)
+        t = today.toordinal()
+        if not (self.posts.open & (self.posts.end >= t) & (self.posts.openings > 0)).any():
+            raise MatcherError("the store has no open posts today; ingest a current vacancy list",
+                               "库中今天没有在招岗位，请导入最新的岗位清单")
+        self.recommender = Recommender(self.posts, self.model.ranker, self.model.employers, self.model.index,
+                                       self.policy, today)
+
+    def run_partition(self, county: str, laborers: pd.DataFrame, households: pd.DataFrame, k: int,
+                      block: int = 500) -> PartitionOutput:
+        """Suggestions for one county's job seekers, in blocks of ``block`` people."""
+        import time
+
+        start = time.perf_counter()
+        results: list[PersonResult] = []
+        if laborers.empty:
+            cand, flags, short = results_frames([])
+            return PartitionOutput(county, cand, flags, short, laborers[["laborer_id", "content_hash"]], 0.0)
+        for a in range(0, len(laborers), block):
+            chunk = laborers.iloc[a:a + block]
+            people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
+            people.vectors = self.model.encoder.transform_laborers(people.frame)
+            results.extend(self.recommender.recommend(people, k=k))
+        cand, flags, short = results_frames(results)
+        people_frame = laborers[["laborer_id", "content_hash"]].reset_index(drop=True)
+        return PartitionOutput(county, cand, flags, short, people_frame, time.perf_counter() - start)
+
+
+def results_frames(results: list[PersonResult]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Flatten results into candidate, flag and shortfall tables (reasons as JSON text)."""
+    cand_rows: list[tuple[Any, ...]] = []
+    flag_rows: list[tuple[Any, ...]] = []
+    short_rows: list[tuple[Any, ...]] = []
+    for r in results:
+        for rank, rec in enumerate(r.recommendations, 1):
+            cand_rows.append((r.laborer_id, rank, rec.vacancy_id, rec.title, rec.kind, rec.score, rec.step,
+                              json.dumps(list(rec.reasons), ensure_ascii=False)))
+        for f in r.flags:
+            flag_rows.append((r.laborer_id, f.kind, json.dumps(list(f.reasons), ensure_ascii=False),
+                              json.dumps(list(f.suggest), ensure_ascii=False)))
+        if r.shortfall is not None:
+            short_rows.append((r.laborer_id, r.shortfall.reason, r.shortfall.reason_en, r.shortfall.available))
+    cand = pd.DataFrame(cand_rows, columns=CANDIDATE_COLUMNS)
+    cand["score"] = cand["score"].astype(np.float64)
+    cand["rank"] = cand["rank"].astype(np.int32)
+    flags = pd.DataFrame(flag_rows, columns=["laborer_id", "kind", "reasons", "suggest"])
+    short = pd.DataFrame(short_rows, columns=["laborer_id", "reason", "reason_en", "available"])
+    prior = bool(results and results[0].prior)
+    cand["prior"] = prior
+    return cand, flags, short

@@ -1,0 +1,84 @@
+"""Who must be recomputed since the last run, and who can keep yesterday's suggestions.
+
+A person is recomputed when
+
+* their ledger row changed (content hash) or they are new;
+* one of their earlier candidates is a post that changed, closed, expired,
+  filled up or disappeared;
+* a post that is new or changed since the last run would now enter their
+  list: it is eligible for them and its hire probability beats the weakest
+  of their earlier candidates (or their list was not full).
+
+Everyone else keeps the previous run's rows, copied into the new run. The
+third test scores only the changed posts against the people of their
+reach, so its cost follows the size of the change, not of the province.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from matcher.batch.engine import BatchContext
+from matcher.batch.runs import RunDir, read_table
+from matcher.prepare import Posts, prepare_people
+
+__all__ = ["post_snapshot", "changed_posts", "affected_people"]
+
+
+def post_snapshot(posts: Posts, today: dt.date) -> pd.DataFrame:
+    """Which version of each post a run saw, and whether it was suggestible that day."""
+    t = today.toordinal()
+    return pd.DataFrame({
+        "vacancy_id": posts.ids.astype(str),
+        "content_hash": posts.frame["content_hash"].astype(str).to_numpy(),
+        "suggestible": posts.open & (posts.end >= t) & (posts.openings > 0),
+    })
+
+
+def changed_posts(previous: RunDir, now: pd.DataFrame) -> tuple[set[str], set[str]]:
+    """``(changed_or_gone, new_or_changed_and_suggestible)`` vacancy ids since ``previous``."""
+    path = previous.path / "posts.parquet"
+    before = pd.read_parquet(path) if path.exists() else now.iloc[0:0]
+    merged = now.merge(before, on="vacancy_id", how="outer", suffixes=("", "_before"), indicator=True)
+    gone = merged["_merge"] == "right_only"
+    new = merged["_merge"] == "left_only"
+    both = merged["_merge"] == "both"
+    differs = both & ((merged["content_hash"] != merged["content_hash_before"])
+                      | (merged["suggestible"] != merged["suggestible_before"]))
+    touched = set(merged.loc[gone | differs, "vacancy_id"])
+    entering = set(merged.loc[(new | differs) & merged["suggestible"].fillna(False).astype(bool), "vacancy_id"])
+    return touched, entering
+
+
+def affected_people(context: BatchContext, previous: RunDir, laborers: pd.DataFrame, households: pd.DataFrame,
+                    per_person: int) -> pd.DataFrame:
+    """The rows of ``laborers`` that must be recomputed."""
+    old_people = read_table(previous, "people", columns=["laborer_id", "content_hash"])
+    old_hash = dict(zip(old_people["laborer_id"], old_people["content_hash"], strict=True))
+    changed_person = np.fromiter((old_hash.get(pid) != h for pid, h in
+                                  zip(laborers["laborer_id"], laborers["content_hash"], strict=True)),
+                                 dtype=bool, count=len(laborers))
+    touched, entering = changed_posts(previous, post_snapshot(context.posts, context.today))
+    cand = read_table(previous, "candidates", columns=["laborer_id", "vacancy_id", "score"])
+    hit = set(cand.loc[cand["vacancy_id"].isin(touched), "laborer_id"])
+    need = changed_person | laborers["laborer_id"].isin(hit).to_numpy()
+    if entering:
+        rest = laborers[~need]
+        weakest = cand.groupby("laborer_id")["score"].agg(["min", "size"])
+        rows = np.array([context.posts.position[v] for v in entering if v in context.posts.position], dtype=np.int64)
+        for start in range(0, len(rest), 20_000):
+            chunk = rest.iloc[start:start + 20_000]
+            people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
+            people.vectors = context.model.encoder.transform_laborers(people.frame)
+            pi, _, p = context.recommender.score_posts(people, rows, top_per_person=None)
+            if not len(pi):
+                continue
+            ids = people.ids[pi]
+            floor = weakest["min"].reindex(ids).to_numpy()
+            size = weakest["size"].reindex(ids).fillna(0).to_numpy()
+            beats = (size < per_person) | np.isnan(floor) | (p > floor)
+            need |= laborers["laborer_id"].isin(set(ids[beats])).to_numpy()
+    return laborers[need].reset_index(drop=True)

@@ -1,0 +1,211 @@
+"""``matcher batch``: recompute every job seeker's suggestions and publish them as one run.
+
+Steps: pick the partitions (counties of the scope), decide who must be
+recomputed (``--full``: everyone; otherwise only people changed since the
+last run, people whose earlier candidates touch a changed post, and people
+a changed post would now enter the list of), compute partitions (in process,
+or on a Dask cluster), copy the unaffected people from the previous run,
+apply the congestion step over the whole run, write the Parquet outputs and
+publish atomically (see :mod:`matcher.batch.runs`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher.batch.engine import BatchContext, PartitionOutput
+from matcher.batch.incremental import affected_people, post_snapshot
+from matcher.batch.runs import RunDir, latest_run, new_run, read_table, resume_run, runs_root
+from matcher.congestion import CongestionSettings, exposure_stats, independent_topk, rerank
+from matcher.errors import MatcherError
+
+__all__ = ["BatchOptions", "run_batch"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchOptions:
+    """What ``matcher batch`` was asked to do (recorded in the run)."""
+
+    k: int = 10
+    full: bool = False
+    congestion: bool = True
+    multiple: float = 3.0
+    scope: list[str] = field(default_factory=list)   # admin code prefixes (2/4/6 digits); empty = all
+    resume: str | None = None
+    scheduler: str | None = None
+    workers: int | None = None
+    block: int = 500
+
+    @property
+    def candidates(self) -> int:
+        """Candidates kept per person: twice ``k`` when the congestion step may swap some out."""
+        return 2 * self.k if self.congestion else self.k
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def _in_scope(codes: pd.Series, scope: list[str]) -> pd.Series:
+    if not scope:
+        return pd.Series(True, index=codes.index)
+    text = codes.fillna("").astype(str)
+    return text.map(lambda c: any(c.startswith(s) for s in scope)).astype(bool)
+
+
+def _seekers(engine: Engine, scope: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from store import load_households, load_laborers
+
+    laborers = load_laborers(engine, wants_job=True)
+    laborers = laborers[_in_scope(laborers["county_code"], scope)].reset_index(drop=True)
+    households = load_households(engine, county_codes=sorted(laborers["county_code"].dropna().unique().tolist()))
+    laborers["county_code"] = laborers["county_code"].fillna("000000")
+    return laborers, households
+
+
+def run_batch(engine: Engine, options: BatchOptions, progress: Progress | None = None,
+              today: dt.date | None = None) -> RunDir:
+    """Run the batch; returns the published run."""
+    from store import load_vacancies
+
+    today = today or dt.date.today()
+    root = runs_root()
+    run = resume_run(root, options.resume) if options.resume else new_run(root, asdict(options))
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    try:
+        vacancies = load_vacancies(engine)
+        laborers, households = _seekers(engine, options.scope)
+        if laborers.empty:
+            raise MatcherError("no laborer with wants_job in the scope; nothing to compute",
+                               "范围内没有有就业意愿的劳动力，无需计算")
+        context = BatchContext(None, vacancies, today)
+        run.record.update(artifact=context.model.path.name, today=today.isoformat(),
+                          prior=context.model.is_prior, people=int(len(laborers)))
+        timings["load"] = time.perf_counter() - started
+        previous = _previous(root, context, options)
+        todo = laborers
+        if previous is not None:
+            t0 = time.perf_counter()
+            todo = affected_people(context, previous, laborers, households, options.candidates)
+            timings["incremental_check"] = time.perf_counter() - t0
+            run.record["incremental"] = {"from_run": previous.run_id, "recomputed": int(len(todo)),
+                                         "copied": int(len(laborers) - len(todo))}
+        post_snapshot(context.posts, today).to_parquet(run.path / "posts.parquet", index=False)
+        t0 = time.perf_counter()
+        _compute(run, context, laborers, todo, households, previous, options, progress)
+        timings["compute"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        stats = _finish(run, context, options)
+        timings["congestion_and_write"] = time.perf_counter() - t0
+        timings["total"] = time.perf_counter() - started
+        run.record.update(timings=timings, **stats)
+        return run.publish(root)
+    except BaseException as exc:
+        run.record["status"] = "failed"
+        run.record["errors"].append(f"{exc.__class__.__name__}: {getattr(exc, 'message_en', str(exc))[:300]}")
+        run.save_record()
+        raise
+
+
+def _previous(root: Any, context: BatchContext, options: BatchOptions) -> RunDir | None:
+    if options.full:
+        return None
+    try:
+        prev = latest_run(root)
+    except MatcherError:
+        return None
+    same = prev.record.get("artifact") == context.model.path.name
+    same &= prev.record.get("options", {}).get("k") == options.k
+    same &= prev.record.get("options", {}).get("congestion") == options.congestion
+    return prev if same else None
+
+
+def _compute(run: RunDir, context: BatchContext, laborers: pd.DataFrame, todo: pd.DataFrame,
+             households: pd.DataFrame, previous: RunDir | None, options: BatchOptions,
+             progress: Progress | None) -> None:
+    done = run.done_partitions()
+    counties = sorted(laborers["county_code"].unique().tolist())
+    pending = [c for c in counties if c not in done]
+    todo_ids = set(todo["laborer_id"])
+    work = []
+    for county in pending:
+        members = laborers[laborers["county_code"] == county]
+        work.append((county, members[members["laborer_id"].isin(todo_ids)], members))
+    if options.scheduler or options.workers:
+        from matcher.batch.cluster import compute_on_dask
+
+        outputs = compute_on_dask(context, work, households, options)
+    else:
+        outputs = (context.run_partition(c, sub, households, options.candidates, options.block) for c, sub, _ in work)
+    total = len(counties)
+    finished = len(done)
+    for (county, sub, members), out in zip(work, outputs, strict=True):
+        _write_partition(run, out, members, previous)
+        finished += 1
+        if progress is not None:
+            progress(finished, total, f"county {county}: {len(sub):,} recomputed of {len(members):,}")
+
+
+def _write_partition(run: RunDir, out: PartitionOutput, members: pd.DataFrame, previous: RunDir | None) -> None:
+    """Write one county: fresh results plus the previous run's rows for people not recomputed."""
+    frames = {"candidates": out.candidates, "flags": out.flags, "shortfalls": out.shortfalls}
+    if previous is not None:
+        fresh = set(out.people["laborer_id"])
+        keep = set(members["laborer_id"]) - fresh
+        for part in frames:
+            old = read_table(previous, part, county=out.county)
+            if len(old):
+                old = old[old["laborer_id"].isin(keep)]
+                frames[part] = pd.concat([frames[part], old[frames[part].columns]], ignore_index=True)
+    for part, frame in frames.items():
+        run.write_part(part, out.county, frame)
+    run.write_part("people", out.county, members[["laborer_id", "content_hash"]].reset_index(drop=True))
+
+
+def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[str, Any]:
+    """Congestion step over the whole run, final suggestions per county, figures for the record."""
+    cand = read_table(run, "candidates")
+    people = read_table(run, "people", columns=["laborer_id"])
+    shortfalls = read_table(run, "shortfalls", columns=["laborer_id"])
+    stats: dict[str, Any] = {"candidates": int(len(cand))}
+    if cand.empty:
+        return stats
+    person_codes, person_index = pd.factorize(cand["laborer_id"])
+    post_pos = cand["vacancy_id"].map(context.posts.position).fillna(-1).to_numpy(dtype=np.int64)
+    openings = context.posts.openings.astype(np.float64)
+    score = cand["score"].to_numpy(dtype=np.float64)
+    valid = post_pos >= 0
+    plain = independent_topk(person_codes, score, options.k)
+    stats["exposure_without"] = exposure_stats(post_pos[valid], plain[valid], openings, score[valid])
+    if options.congestion:
+        keep, weight = rerank(person_codes, post_pos, score, openings, options.k,
+                              CongestionSettings(multiple=options.multiple))
+        cand["weight"] = weight
+    else:
+        keep = plain
+        cand["weight"] = score
+    stats["exposure_with"] = exposure_stats(post_pos[valid], keep[valid], openings, score[valid])
+    final = cand[keep].copy()
+    final = final.sort_values(["laborer_id", "weight"], ascending=[True, False], kind="stable")
+    final["rank"] = final.groupby("laborer_id").cumcount() + 1
+    for county, frame in final.groupby("county_code", sort=True):
+        run.write_part("suggestions", str(county), frame.drop(columns=["county_code", "weight"]))
+    counts = final.groupby("laborer_id").size()
+    served = people["laborer_id"].nunique()
+    with_three = int((counts >= 3).sum())
+    short_ids = set(shortfalls["laborer_id"])
+    covered = sum(1 for pid in people["laborer_id"] if counts.get(pid, 0) >= 3 or pid in short_ids)
+    stats.update(people_served=int(served), people_with_3=with_three, shortfalls=len(short_ids),
+                 covered_share=covered / max(served, 1), suggestions=int(len(final)))
+    return stats

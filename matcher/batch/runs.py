@@ -1,0 +1,153 @@
+"""Run directories: where a batch writes, how it becomes visible, how readers find the latest.
+
+Layout under ``$MATCHER_HOME/runs``::
+
+    <run_id>.partial/            being computed: invisible to every reader
+        run.json                 the run record (status, options, timings, counts, errors)
+        candidates/county_code=<code>/part.parquet   per-partition candidate lists
+        flags/…, shortfalls/…, people/…              per-partition outputs
+    <run_id>/                    published: the same directory, renamed in one step,
+        suggestions/county_code=<code>/part.parquet  final suggestions after the congestion step
+    LATEST                       the run readers use (replaced atomically after the rename)
+
+A crash, ``kill -9`` or a full disk before the rename leaves ``LATEST`` and
+the run it names untouched; the next run removes stale ``.partial``
+directories unless asked to ``--resume`` one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from matcher.errors import MatcherError
+
+__all__ = ["RunDir", "runs_root", "latest_run", "new_run", "resume_run", "read_table", "PARTS"]
+
+PARTS = ("candidates", "flags", "shortfalls", "people")
+
+
+def runs_root() -> Path:
+    return Path(os.environ.get("MATCHER_HOME", "var")) / "runs"
+
+
+@dataclass
+class RunDir:
+    """One run's directory and record."""
+
+    run_id: str
+    path: Path
+    record: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        return self.path.name.endswith(".partial")
+
+    def save_record(self) -> None:
+        tmp = self.path / "run.json.tmp"
+        tmp.write_text(json.dumps(self.record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        tmp.replace(self.path / "run.json")
+
+    def part_path(self, part: str, county: str) -> Path:
+        return self.path / part / f"county_code={county}" / "part.parquet"
+
+    def done_partitions(self) -> set[str]:
+        """Partitions whose every output file was written (the ``people`` file is written last)."""
+        folder = self.path / "people"
+        if not folder.exists():
+            return set()
+        return {p.name.split("=", 1)[1] for p in folder.iterdir() if (p / "part.parquet").exists()}
+
+    def write_part(self, part: str, county: str, frame: pd.DataFrame) -> None:
+        path = self.part_path(part, county)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(path)
+
+    def publish(self, root: Path) -> RunDir:
+        """Rename ``<id>.partial`` to ``<id>`` and point ``LATEST`` at it (each step atomic)."""
+        final = root / self.run_id
+        self.record["status"] = "complete"
+        self.record["finished_at"] = _now()
+        self.save_record()
+        os.replace(self.path, final)
+        tmp = root / "LATEST.tmp"
+        tmp.write_text(self.run_id, encoding="utf-8")
+        tmp.replace(root / "LATEST")
+        return RunDir(self.run_id, final, self.record)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def new_run(root: Path, options: dict[str, Any]) -> RunDir:
+    """Start a fresh run; abandoned ``.partial`` directories of earlier crashes are removed."""
+    root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob("*.partial"):
+        shutil.rmtree(stale, ignore_errors=True)
+    run_id = dt.datetime.now(dt.UTC).strftime("R%Y%m%dT%H%M%S%f")
+    path = root / f"{run_id}.partial"
+    path.mkdir()
+    run = RunDir(run_id, path, {"run_id": run_id, "status": "running", "started_at": _now(), "options": options,
+                                "errors": []})
+    run.save_record()
+    return run
+
+
+def resume_run(root: Path, run_id: str) -> RunDir:
+    path = root / f"{run_id}.partial"
+    if not path.exists():
+        done = (root / run_id).exists()
+        raise MatcherError(
+            f"run {run_id} {'is already complete' if done else 'has no partial directory'} under {root}; "
+            "start a new run without --resume",
+            f"批处理 {run_id} {'已完成' if done else '没有可续跑的中间结果'}，请不带 --resume 重新运行")
+    record = json.loads((path / "run.json").read_text(encoding="utf-8"))
+    record["status"] = "running"
+    record.setdefault("resumed_at", []).append(_now())
+    run = RunDir(run_id, path, record)
+    run.save_record()
+    return run
+
+
+def latest_run(root: Path | None = None, run_id: str = "latest") -> RunDir:
+    """The published run ``run_id`` (``latest``: the one ``LATEST`` names)."""
+    root = root or runs_root()
+    if run_id == "latest":
+        pointer = root / "LATEST"
+        if not pointer.exists():
+            raise MatcherError(f"no complete batch run under {root}; run `matcher batch` first",
+                               f"{root} 下没有已完成的批处理结果，请先运行 `matcher batch`")
+        run_id = pointer.read_text(encoding="utf-8").strip()
+    path = root / run_id
+    if not (path / "run.json").exists():
+        raise MatcherError(f"no complete run {run_id} under {root}", f"没有已完成的批处理 {run_id}")
+    return RunDir(run_id, path, json.loads((path / "run.json").read_text(encoding="utf-8")))
+
+
+def read_table(run: RunDir, part: str, county: str | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+    """One output table of a run (all partitions, or one county's)."""
+    folder = run.path / part
+    if county is not None:
+        folder = folder / f"county_code={county}"
+    if not folder.exists():
+        return pd.DataFrame(columns=columns or [])
+    files = sorted(folder.rglob("*.parquet"))
+    if not files:
+        return pd.DataFrame(columns=columns or [])
+    frames = []
+    for f in files:
+        frame = pd.read_parquet(f, columns=columns)
+        if county is None and "county_code" not in frame.columns:
+            frame["county_code"] = f.parent.name.split("=", 1)[1]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,26 @@
+"""``matcher evaluate``: a thin wrapper over :func:`matcher.evaluate.evaluate_store`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+
+def evaluate(
+    seed: Annotated[int, typer.Option(help="random seed (folds, sample, models, random baseline)")] = 0,
+    max_people: Annotated[int | None, typer.Option("--max-people", min=1,
+                                                   help="evaluate at most N people with a hire / 最多评估人数")] = None,
+    folds: Annotated[int, typer.Option(min=2, help="person folds; each fold's ranker never sees its people")] = 5,
+    json_: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Offline quality on held-out hires: full pipeline against the baselines / 离线评估匹配质量."""
+    from matcher.evaluate import evaluate_store
+    from store import get_engine
+
+    report = evaluate_store(get_engine(), seed=seed, max_people=max_people, folds=folds)
+    if json_:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(report.format())

@@ -1,0 +1,137 @@
+"""``matcher fair …``: create and list job fairs, write their shortlists, report on them.
+
+Thin wrappers over :mod:`matcher.fair`; every command goes through
+:func:`service.errors.guarded`, so errors are bilingual and never a traceback.
+Outcomes after the fair go in with ``matcher ingest placements`` (a file
+with ``fair_id``, or the fair's workbook filled in by hand).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from service.errors import guarded
+
+fair_app = typer.Typer(help="专场招聘会：邀请名单与总结 / job fairs: shortlists and reports.", no_args_is_help=True,
+                       add_completion=False, pretty_exceptions_enable=False)
+
+
+def _command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        fair_app.command(name)(guarded(fn))
+        return fn
+
+    return register
+
+
+def _date(value: str) -> dt.date:
+    from features.contract.parse import to_datetime
+
+    parsed = to_datetime(value)
+    if parsed is None:
+        typer.echo(f"错误：--date「{value}」不是日期，例如 2025-03-15 或 2025年3月15日\n"
+                   f"error: --date {value!r} is not a date; write e.g. 2025-03-15", err=True)
+        raise typer.Exit(2)
+    return parsed.date()
+
+
+@_command("create")
+def create(
+    name: Annotated[str, typer.Option("--name", help="招聘会名称 / the fair's name")],
+    date: Annotated[str, typer.Option("--date", help="日期 / date, e.g. 2025-03-15")],
+    place: Annotated[str, typer.Option("--place", help="举办地点 / venue, e.g. 永寿县马坊镇罗家村广场")],
+    vacancies: Annotated[Path | None, typer.Option("--vacancies", help="岗位编号文件（每行一个）或岗位清单 / ids file or "
+                                                   "vacancy file")] = None,
+    county: Annotated[str | None, typer.Option("--county", help="6位县代码：该县全部在招市场岗位 / all open market "
+                                               "posts of this county")] = None,
+    place_code: Annotated[str | None, typer.Option("--place-code", help="地点的行政区划代码（可选） / admin code of "
+                                                   "the venue")] = None,
+) -> None:
+    """Create a fair; its id is printed on the last line / 创建招聘会（最后一行为编号）."""
+    from matcher.fair.model import create_fair, read_vacancy_ids
+    from store import get_engine
+
+    day = _date(date)
+    ids = read_vacancy_ids(vacancies) if vacancies is not None else None
+    fair = create_fair(get_engine(), name=name, date=day, place=place, vacancy_ids=ids, county=county,
+                       place_code=place_code)
+    typer.echo(f"招聘会已创建 / fair created: {fair.name}，{fair.date}，{fair.place}；"
+               f"{len(fair.vacancy_ids)}个岗位 posts；地点代码 venue {fair.venue_code or '未识别 unresolved'}")
+    typer.echo(fair.fair_id)
+
+
+@_command("list")
+def list_() -> None:
+    """List the fairs / 列出招聘会."""
+    from matcher.fair.model import list_fairs
+    from store import get_engine
+
+    frame = list_fairs(get_engine())
+    if frame.empty:
+        typer.echo("还没有招聘会 / no fairs yet; create one with `matcher fair create`")
+        return
+    typer.echo(f"{'fair_id':16s} {'date':10s} {'posts':>6s} {'openings':>9s} {'invited':>8s}  name / place")
+    for r in frame.itertuples(index=False):
+        typer.echo(f"{r.fair_id:16s} {str(r.date)[:10]:10s} {r.posts:>6d} {r.openings:>9d} "
+                   f"{r.invitations:>8d}  {r.name} / {r.place}")
+
+
+@_command("shortlist")
+def shortlist(
+    fair_id: Annotated[str, typer.Argument(help="招聘会编号 / fair id")],
+    out: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")] = Path("."),
+    factor: Annotated[float, typer.Option("--factor", min=0.5, max=20.0,
+                                          help="每岗邀请上限 = 招聘人数 × factor")] = 3.0,
+    per_person: Annotated[int, typer.Option("--per-person", min=1, max=10,
+                                            help="每人最多展位数 / booths per person")] = 3,
+    with_pii: Annotated[bool, typer.Option("--with-pii",
+                                           help="不遮盖姓名、身份证号和电话 / unmasked names, ID numbers, phones")] = False,
+) -> None:
+    """Compute the invitations and write the workbook and printable page / 生成邀请名单."""
+    from matcher.fair.export import write_outputs
+    from matcher.fair.shortlist import build_shortlist
+    from matcher.fair.solver import FairSettings
+    from store import get_engine
+
+    sl = build_shortlist(get_engine(), fair_id, FairSettings(factor=factor, per_person=per_person))
+    paths = write_outputs(sl, out, with_pii=with_pii)
+    m, b = sl.metrics, sl.baseline
+    typer.echo(f"候选 candidates {sl.candidates}；邀请 invitations {m.invitations}（{m.people}人 people，"
+               f"{m.households}户 households）")
+    typer.echo(f"零就业家庭覆盖 zero-employment households invited: {m.zero_households}/{m.zero_households_eligible}"
+               f"（逐人前{sl.settings.per_person}对照 top-k: {b.zero_households}）")
+    typer.echo(f"每名额最多邀请 max invitations per opening: {m.max_per_opening:.2f}"
+               f"（top-k {b.max_per_opening:.2f}）；基尼 Gini over posts {m.gini_posts:.3f}（top-k {b.gini_posts:.3f}）")
+    typer.echo(f"预计录用 expected hires (capped by openings): {m.expected_hires:.1f}（top-k {b.expected_hires:.1f}）")
+    typer.echo(f"工作簿 workbook: {paths['xlsx']}")
+    typer.echo(f"打印页 printable page: {paths['html']}")
+    typer.echo(f"PDF: {paths['pdf']}" if paths["pdf"] else
+               "PDF: 未生成（无 /usr/bin/chromium），请用浏览器打印 HTML / "
+               "not written (no Chromium): print the HTML page")
+    if not with_pii:
+        typer.echo("姓名、身份证号、电话已遮盖；需要原文请加 --with-pii / names, ID numbers and phones masked")
+
+
+@_command("report")
+def report(
+    fair_id: Annotated[str, typer.Argument(help="招聘会编号 / fair id")],
+    booths: Annotated[bool, typer.Option("--booths", help="逐个展位列出 / one line per booth")] = False,
+) -> None:
+    """Invitations, attendance, interviews, hires and openings left after the fair / 招聘会总结."""
+    from matcher.fair.report import fair_report
+    from store import get_engine
+
+    rep = fair_report(get_engine(), fair_id)
+    for line in rep.lines():
+        typer.echo(line)
+    if booths:
+        typer.echo("      vacancy_id openings invited attended interviews hires left  title")
+        for r in rep.booths.itertuples(index=False):
+            row: Any = r
+            typer.echo(f"      {row.vacancy_id:10s} {row.openings:8d} {row.invited:7d} {row.attended:8d} "
+                       f"{row.interviews:10d} {row.hires:5d} {row.openings_left:4d}  {row.title}")

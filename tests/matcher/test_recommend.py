@@ -1,0 +1,311 @@
+"""The ranking policy (matcher/recommend.py): at least three posts, widening order, safety net, shortfall.
+
+Hand-built people and posts run through the real Recommender (trained
+encoder and ranker of the sample county, a real faiss index); the sample
+county itself checks the guarantee for every person who wants a job, that a
+batch equals single lookups, and that every suggestion explains itself.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from matcher.artifact import load_model
+from matcher.explain import STEP_NAMES
+from matcher.lookup import Lookup
+from matcher.ingest import ingest_file
+from matcher.recommend import MIN_POSTS, PersonResult
+from store import load_laborers
+from tests.matcher.conftest import (
+    CHANGNING,
+    DIANTOU,
+    MAFANG_A,
+    MAFANG_B,
+    QIANXIAN,
+    TODAY,
+    County,
+    Run,
+    by_id,
+    people_frame,
+    posts_frame,
+)
+
+GEO_STEPS = ("village", "half_hour", "county", "province", "nationwide")
+HOME_BOUND = {"mobility": "home"}
+#: Flagged public_welfare by the default policy (aged 58, primary school, no skills).
+OLDER = {"age": 58, "education": "primary", "skills": None}
+WELFARE = {"kind": "public_welfare", "title": "保洁员", "openings": 1, "wage_min": 400, "wage_max": 500}
+DISTANCE_TEXT = re.compile(r"本村|分钟车程|公里|线上岗位，在家即可工作|活计送到家")
+WAGE_TEXT = re.compile(r"(月薪|日薪|计件，约)\d+(-\d+)?元|工资面议")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def ids(result: PersonResult) -> set[str]:
+    return {r.vacancy_id for r in result.recommendations}
+
+
+def steps(result: PersonResult) -> set[str]:
+    return {r.step for r in result.recommendations}
+
+
+# ----------------------------------------------------------------------------- shortfall
+
+
+def test_home_bound_person_with_two_posts_gets_both_and_a_shortfall_naming_two(run: Run) -> None:
+    posts = posts_frame(
+        {"vacancy_id": "village_post", "admin_code": MAFANG_A},
+        {"vacancy_id": "online_post", "kind": "online", "title": "电商客服"},
+        {"vacancy_id": "next_village", "admin_code": MAFANG_B},
+        {"vacancy_id": "county_post", "admin_code": DIANTOU},
+    )
+    (result,) = run(people_frame(HOME_BOUND), posts, k=10)
+    assert ids(result) == {"village_post", "online_post"}
+    assert result.shortfall is not None
+    assert "2个" in result.shortfall.reason and "不能离家" in result.shortfall.reason
+    assert "2 open posts" in result.shortfall.reason_en
+    assert result.shortfall.available == 2
+
+
+def test_nothing_in_reach_gives_an_empty_list_and_says_so(run: Run) -> None:
+    posts = posts_frame({"vacancy_id": "next_village", "admin_code": MAFANG_B},
+                        {"vacancy_id": "county_post", "admin_code": DIANTOU})
+    (result,) = run(people_frame(HOME_BOUND), posts, k=10)
+    assert result.recommendations == []
+    assert result.shortfall is not None
+    assert "没有在招岗位" in result.shortfall.reason and "no open posts" in result.shortfall.reason_en
+    assert result.shortfall.available == 0
+
+
+def test_shortfall_counts_the_posts_the_person_may_take(run: Run) -> None:
+    """A village's public-welfare post is not offered to a person not flagged for it, so not counted.
+
+    The caseworker reads "only N posts within reach (all listed)": N must be what is listed.
+    """
+    posts = posts_frame(
+        {"vacancy_id": "village_post", "admin_code": MAFANG_A},
+        {"vacancy_id": "online_post", "kind": "online", "title": "电商客服"},
+        {**WELFARE, "vacancy_id": "welfare_post", "admin_code": MAFANG_A},
+    )
+    (result,) = run(people_frame(HOME_BOUND), posts, k=10)
+    assert "public_welfare" not in {f.kind for f in result.flags}
+    assert ids(result) == {"village_post", "online_post"}
+    assert result.shortfall is not None
+    assert "2个" in result.shortfall.reason, result.shortfall.reason
+
+
+def test_shortfall_names_posts_closed_by_age_or_body(run: Run) -> None:
+    posts = posts_frame(
+        {"vacancy_id": "ok", "admin_code": MAFANG_A},
+        {"vacancy_id": "young_only", "admin_code": MAFANG_A, "age_min": 18, "age_max": 40},
+        {"vacancy_id": "heavy", "admin_code": MAFANG_A, "physical_demand": "high"},
+    )
+    (result,) = run(people_frame({**HOME_BOUND, "age": 50, "health": "chronic"}), posts, k=10)
+    assert ids(result) == {"ok"}
+    assert result.shortfall is not None
+    assert "3个" in result.shortfall.reason and "2个因年龄或体力要求不符" in result.shortfall.reason
+
+
+def test_k_caps_the_list_and_no_shortfall_when_enough(run: Run) -> None:
+    posts = posts_frame(*({"vacancy_id": f"v{n}", "admin_code": MAFANG_A} for n in range(6)))
+    (result,) = run(people_frame({}), posts, k=4)
+    assert len(result.recommendations) == 4 and result.shortfall is None
+
+
+# ----------------------------------------------------------------------------- widening
+
+
+def _ring_posts() -> list[dict[str, Any]]:
+    return [
+        *({"vacancy_id": f"village{n}", "admin_code": MAFANG_A} for n in range(4)),
+        *({"vacancy_id": f"town{n}", "admin_code": MAFANG_B} for n in range(3)),
+        *({"vacancy_id": f"near{n}", "admin_code": CHANGNING} for n in range(2)),
+        *({"vacancy_id": f"county{n}", "admin_code": DIANTOU} for n in range(4)),
+        *({"vacancy_id": f"city{n}", "admin_code": QIANXIAN} for n in range(4)),
+    ]
+
+
+@pytest.mark.parametrize("mobility", ["village", "town", "county", "province", "nationwide"])
+def test_village_with_enough_posts_gives_only_village_step(run: Run, mobility: str) -> None:
+    (result,) = run(people_frame({"mobility": mobility}), posts_frame(*_ring_posts()), k=3)
+    assert len(result.recommendations) == 3
+    assert steps(result) == {"village"}
+    assert all(v.startswith("village") for v in ids(result))
+
+
+def test_town_person_with_few_village_posts_widens_to_the_half_hour_circle(run: Run) -> None:
+    posts = [p for p in _ring_posts() if p["vacancy_id"] != "village1"
+             and p["vacancy_id"] not in ("village2", "village3")]  # one village post left
+    (result,) = run(people_frame({"mobility": "town"}), posts_frame(*posts), k=5)
+    assert len(result.recommendations) == 5
+    assert steps(result) == {"village", "half_hour"}
+    assert "village0" in ids(result)
+    assert not any(v.startswith(("county", "city")) for v in ids(result))
+
+
+def test_widening_stops_at_the_county_for_county_mobility(run: Run) -> None:
+    (result,) = run(people_frame({"mobility": "county"}), posts_frame(*_ring_posts()), k=20)
+    assert steps(result) == {"village", "half_hour", "county"}
+    assert not any(v.startswith("city") for v in ids(result))
+    (wider,) = run(people_frame({"mobility": "province"}), posts_frame(*_ring_posts()), k=20)
+    assert "province" in steps(wider) and any(v.startswith("city") for v in ids(wider))
+
+
+def test_steps_are_opened_in_order(run: Run) -> None:
+    """A wider step is opened only when the narrower ones held fewer than k posts."""
+    (result,) = run(people_frame({"mobility": "county"}), posts_frame(*_ring_posts()), k=8)
+    got = [GEO_STEPS.index(r.step) for r in result.recommendations]
+    assert max(got) == GEO_STEPS.index("half_hour")  # 4 + 3 + 2 posts already give 8
+
+
+def _training_posts() -> list[dict[str, Any]]:
+    electrician = {"title": "电工", "required_skills": "电工", "required_certificates": "电工证",
+                   "admin_code": MAFANG_B}
+    return [{"vacancy_id": "village0", "admin_code": MAFANG_A},
+            *({**electrician, "vacancy_id": f"electrician{n}"} for n in range(3))]
+
+
+def test_training_step_for_a_person_who_wants_that_training(run: Run) -> None:
+    wants = {"mobility": "town", "wants_training": "是", "training_interest": "电工"}
+    (result,) = run(people_frame(wants), posts_frame(*_training_posts()), k=4)
+    assert {r.vacancy_id for r in result.recommendations if r.step == "training"} == {
+        "electrician0", "electrician1", "electrician2"}
+    for rec in result.recommendations:
+        if rec.step == "training":
+            assert STEP_NAMES["training"] in rec.reasons
+
+
+@pytest.mark.parametrize("person", [
+    {"mobility": "town", "wants_training": "否", "training_interest": "电工"},
+    {"mobility": "town", "wants_training": "是", "training_interest": "家政"},
+])
+def test_no_training_step_without_that_wish(run: Run, person: dict[str, Any]) -> None:
+    (result,) = run(people_frame(person), posts_frame(*_training_posts()), k=4)
+    assert "training" not in steps(result)
+    assert ids(result) == {"village0"}  # the electrician posts need a certificate the person lacks
+
+
+# ----------------------------------------------------------------------------- safety net
+
+
+def _welfare_village() -> list[dict[str, Any]]:
+    return [*({"vacancy_id": f"village{n}", "admin_code": MAFANG_A} for n in range(5)),
+            {**WELFARE, "vacancy_id": "welfare0", "admin_code": MAFANG_A},
+            {**WELFARE, "vacancy_id": "welfare1", "admin_code": MAFANG_A, "title": "护林员"},
+            {**WELFARE, "vacancy_id": "welfare2", "admin_code": MAFANG_B, "title": "道路养护员"}]
+
+
+def test_public_welfare_posts_for_flagged_people_only(run: Run) -> None:
+    people = people_frame({**OLDER, "mobility": "village"}, {"mobility": "village"},
+                          {"mobility": "town", "age": 30, "skills": "电工"})
+    flagged, younger, skilled = run(people, posts_frame(*_welfare_village()), k=10)
+    assert "public_welfare" in {f.kind for f in flagged.flags}
+    welfare = [r for r in flagged.recommendations if r.kind == "public_welfare"]
+    assert {r.vacancy_id for r in welfare} == {"welfare0", "welfare1"}
+    assert {r.step for r in welfare} == {"safety_net"}
+    for other in (younger, skilled):
+        assert "public_welfare" not in {f.kind for f in other.flags}
+        assert not [r for r in other.recommendations if r.kind == "public_welfare"]
+
+
+@pytest.mark.parametrize("k", [3, 4, 5])
+def test_safety_net_survives_a_small_k(run: Run, k: int) -> None:
+    """Flagged people "always see up to two public-welfare posts", also with ``--k 3``."""
+    (result,) = run(people_frame({**OLDER, "mobility": "village"}), posts_frame(*_welfare_village()), k=k)
+    assert "public_welfare" in {f.kind for f in result.flags}
+    welfare = [r.vacancy_id for r in result.recommendations if r.kind == "public_welfare"]
+    assert len(welfare) == 2, [(r.vacancy_id, r.step) for r in result.recommendations]
+    assert len(result.recommendations) >= MIN_POSTS
+
+
+# ----------------------------------------------------------------------------- the sample county
+
+
+@pytest.fixture(scope="module")
+def sample_lookup(county: County) -> Lookup:
+    """A Lookup over the unchanged sample store with its own copy of the model."""
+    return Lookup(county.engine, model=load_model(county.model_path), today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def job_seekers(county: County) -> list[str]:
+    laborers = load_laborers(county.engine)
+    return laborers.loc[laborers["wants_job"].fillna(False).astype(bool), "laborer_id"].tolist()
+
+
+@pytest.fixture(scope="module")
+def seeker_results(sample_lookup: Lookup, job_seekers: list[str]) -> list[PersonResult]:
+    return sample_lookup.recommend(job_seekers, k=10)
+
+
+def test_every_job_seeker_gets_three_posts_or_a_reason(seeker_results: list[PersonResult],
+                                                       job_seekers: list[str]) -> None:
+    assert len(job_seekers) > 100
+    assert [r.laborer_id for r in seeker_results] == job_seekers
+    failing = [r.laborer_id for r in seeker_results
+               if len(r.recommendations) < MIN_POSTS
+               and (r.shortfall is None or not CJK.search(r.shortfall.reason) or not r.shortfall.reason_en)]
+    assert failing == []
+    covered = sum(len(r.recommendations) >= MIN_POSTS for r in seeker_results) / len(seeker_results)
+    assert covered > 0.5  # the sample county has posts for most people: the guarantee is not vacuous
+
+
+def test_every_suggestion_explains_distance_wage_and_step(seeker_results: list[PersonResult]) -> None:
+    bad = []
+    for result in seeker_results:
+        for rec in result.recommendations:
+            text = " | ".join(rec.reasons)
+            if not (DISTANCE_TEXT.search(text) and WAGE_TEXT.search(text) and STEP_NAMES[rec.step] in rec.reasons):
+                bad.append((result.laborer_id, rec.vacancy_id, rec.reasons))
+            if "nan" in text.lower():
+                bad.append((result.laborer_id, rec.vacancy_id, rec.reasons))
+    assert bad == []
+
+
+def test_flags_carry_chinese_reasons(seeker_results: list[PersonResult]) -> None:
+    flags = [f for r in seeker_results for f in r.flags]
+    assert flags, "the sample county flags somebody"
+    assert all(f.reasons and all(CJK.search(x) for x in f.reasons) for f in flags)
+    assert all(len(f.reasons_en) == len(f.reasons) for f in flags)
+
+
+def test_batch_equals_single(sample_lookup: Lookup, job_seekers: list[str]) -> None:
+    chosen = job_seekers[::5][:40]
+    people = sample_lookup.people(chosen)
+    recommender = sample_lookup.recommender
+    batch = recommender.recommend(people, k=6)
+    singles = [recommender.recommend(people, rows=np.array([i]), k=6)[0] for i in range(len(people))]
+    assert [b.to_json() for b in batch] == [s.to_json() for s in singles]
+    alone = [sample_lookup.recommend([pid], k=6)[0] for pid in chosen[:10]]
+    assert [a.to_json() for a in alone] == [b.to_json() for b in batch[:10]]
+
+
+def test_batch_equals_single_on_hand_built_people(run: Run) -> None:
+    people = [{"mobility": m, "age": a, "admin_code": c}
+              for m, a, c in (("home", 40, MAFANG_A), ("town", 58, MAFANG_B), ("county", 30, CHANGNING),
+                              ("province", 25, DIANTOU), ("nationwide", 45, QIANXIAN))]
+    posts = posts_frame(*_ring_posts(), *_welfare_village()[5:], *_training_posts()[1:])
+    batch = run(people_frame(*people), posts, k=5)
+    for n, person in enumerate(people):
+        (alone,) = run(people_frame(person), posts, k=5)
+        assert alone.to_json() | {"laborer_id": None} == batch[n].to_json() | {"laborer_id": None}
+
+
+def test_wage_text_for_a_post_with_only_a_lowest_wage(county_copy: County, tmp_path: Path) -> None:
+    """A vacancy list often gives only 最低工资: the reason must read 月薪3000元起 or similar, never 'nan'."""
+    laborers = load_laborers(county_copy.engine)
+    person = laborers[laborers["wants_job"].fillna(False).astype(bool)].iloc[0]
+    path = tmp_path / "extra.csv"
+    path.write_text(
+        "岗位编号,企业编号,岗位类型,岗位名称,招聘人数,行政区划代码,最低工资,计薪方式\n"
+        f"VX0001,EX01,企业,包装工,5,{person['admin_code']},3000,月\n", encoding="utf-8")
+    assert ingest_file("vacancies", path, engine=county_copy.engine).inserted == 1
+    lookup = Lookup(county_copy.engine, model=load_model(county_copy.model_path), today=TODAY)
+    (result,) = lookup.recommend([person["laborer_id"]], k=400)
+    (rec,) = [r for r in result.recommendations if r.vacancy_id == "VX0001"]
+    wage = [x for x in rec.reasons if "3000" in x]
+    assert wage and "nan" not in " ".join(rec.reasons).lower(), rec.reasons
