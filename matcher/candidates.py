@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from matcher.index import VacancyIndex
-from matcher.prepare import People, Posts
+from matcher.prepare import KIND_INDEX, People, Posts
 from matcher.reach import PairGeo, eligible, pair_geo, ring_of
 
 __all__ = ["Candidates", "candidate_pairs", "FAR_FETCH"]
@@ -27,6 +27,9 @@ __all__ = ["Candidates", "candidate_pairs", "FAR_FETCH"]
 FAR_FETCH = 300
 #: Prefecture pools larger than this are searched through the index instead of listed.
 CITY_POOL_LIMIT = 20_000
+#: Eligible posts per person kept for full feature scoring, overall and per widening ring.
+STAGE0 = 400
+STAGE0_PER_RING = 40
 
 
 class Candidates(NamedTuple):
@@ -38,6 +41,7 @@ class Candidates(NamedTuple):
     geo: PairGeo
     in_reach: np.ndarray      # (n_people,) open posts within reach before age/physical limits
     blocked_limits: np.ndarray  # (n_people,) of those, how many the age or physical limits closed
+    cosine: np.ndarray | None = None  # (n_pairs,) embedding similarity, when vectors are set
 
 
 def _pool(people: People, posts: Posts, i: int, far: dict[int, np.ndarray]) -> np.ndarray:
@@ -52,7 +56,12 @@ def _pool(people: People, posts: Posts, i: int, far: dict[int, np.ndarray]) -> n
             parts.append(pool)
     if i in far:
         parts.append(far[i])
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    # A mark array instead of np.unique: pools overlap (the prefecture holds the county) and
+    # sorting tens of thousands of positions per person costs more than one pass over the posts.
+    mark = np.zeros(len(posts), dtype=bool)
+    for part in parts:
+        mark[part] = True
+    return np.flatnonzero(mark)
 
 
 def _far_candidates(people: People, posts: Posts, index: VacancyIndex | None, rows: np.ndarray,
@@ -101,8 +110,45 @@ def candidate_pairs(people: People, posts: Posts, rows: np.ndarray, *, today: dt
     local = np.searchsorted(rows, pi) if len(rows) and np.all(np.diff(rows) >= 0) else _positions(rows, pi)
     in_reach = np.bincount(local[reach], minlength=len(rows))
     blocked = np.bincount(local[reach & ~ok], minlength=len(rows))
-    keep = ok
-    return Candidates(pi[keep], pj[keep], ring[keep], PairGeo(*(a[keep] for a in geo)), in_reach, blocked)
+    pi, pj, ring = pi[ok], pj[ok], ring[ok]
+    geo = PairGeo(*(a[ok] for a in geo))
+    cosine = None
+    if people.vectors is not None and posts.vectors is not None:
+        cosine = np.einsum("ij,ij->i", people.vectors[pi], posts.vectors[pj])
+        keep = _stage0(pi, ring, cosine, geo.minutes, posts.kind[pj])
+        if not keep.all():
+            pi, pj, ring, cosine = pi[keep], pj[keep], ring[keep], cosine[keep]
+            geo = PairGeo(*(a[keep] for a in geo))
+    return Candidates(pi, pj, ring, geo, in_reach, blocked, cosine)
+
+
+def _stage0(pi: np.ndarray, ring: np.ndarray, cosine: np.ndarray, minutes: np.ndarray,
+            kind: np.ndarray) -> np.ndarray:
+    """Keep each person's ``STAGE0`` best pairs by closeness in the vector space and in travel time.
+
+    Every widening ring keeps its own best ``STAGE0_PER_RING`` (so no step is
+    starved) and every public-welfare pair is kept (the safety net is decided
+    later). Only people with more than ``STAGE0`` eligible posts are pruned.
+    """
+    keep = np.ones(len(pi), dtype=bool)
+    if len(pi) == 0:
+        return keep
+    counts = np.bincount(pi)
+    crowded = counts[pi] > STAGE0
+    if not crowded.any():
+        return keep
+    cheap = cosine - 0.1 * np.log1p(minutes)
+    order = np.lexsort((-cheap, pi))
+    first = np.searchsorted(pi[order], pi[order])
+    rank_all = np.arange(len(order)) - first
+    ring_order = np.lexsort((-cheap, ring, pi))
+    key = pi[ring_order].astype(np.int64) * 16 + ring[ring_order]
+    rank_ring = np.arange(len(ring_order)) - np.searchsorted(key, key)
+    keep = ~crowded
+    keep[order[rank_all < STAGE0]] = True
+    keep[ring_order[rank_ring < STAGE0_PER_RING]] = True
+    keep |= kind == KIND_INDEX["public_welfare"]
+    return keep
 
 
 def _positions(rows: np.ndarray, pi: np.ndarray) -> np.ndarray:

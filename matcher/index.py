@@ -69,6 +69,12 @@ class SearchResult(NamedTuple):
     ids: np.ndarray
 
 
+class Selection(NamedTuple):
+    """Allowed vacancies as the index's sorted internal ids (see :meth:`VacancyIndex.select`)."""
+
+    ints: np.ndarray
+
+
 class VacancyIndex:
     """Vector index of vacancies keyed by ``vacancy_id``.
 
@@ -242,7 +248,7 @@ class VacancyIndex:
         self,
         queries: np.ndarray,
         k: int,
-        allowed: np.ndarray | Sequence[np.ndarray] | None = None,
+        allowed: np.ndarray | Sequence[np.ndarray] | Selection | None = None,
     ) -> SearchResult:
         """Top-``k`` vacancies for each query.
 
@@ -266,6 +272,8 @@ class VacancyIndex:
             raise ValueError(f"k: got {k}; allowed: a positive integer / k 必须为正整数")
         if allowed is None:
             scores, ints = self._search_all(q, k)
+        elif isinstance(allowed, Selection):
+            scores, ints = self._search_allowed(q, k, allowed.ints)
         elif is_flat_keys(allowed):
             scores, ints = self._search_allowed(
                 q, k, self._store.lookup(as_keys(allowed, "allowed"))
@@ -283,6 +291,13 @@ class VacancyIndex:
                 scores[r], ints[r] = (a[0] for a in self._search_allowed(q[r : r + 1], k, sel))
         scores[ints < 0] = -np.inf
         return SearchResult(scores, self._store.to_keys(ints))
+
+    def select(self, ids: Sequence[str]) -> Selection:
+        """A reusable filter for :meth:`search` (the id→int lookup is done once, not per query).
+
+        Valid until the next add/remove/update of the index.
+        """
+        return Selection(self._store.lookup(as_keys(ids, "allowed")))
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``ids`` (shape (len(ids), dim)); unknown ids raise ``KeyError``."""

@@ -209,12 +209,15 @@ def pair_features(
     geo: PairGeo,
     skills: PairSkills,
     employers: EmployerStats,
+    cosine: np.ndarray | None = None,
 ) -> np.ndarray:
     """Feature matrix of shape (n_pairs, len(FEATURES)), float32."""
     n = len(pi)
     out = np.zeros((n, len(FEATURES)), dtype=np.float32)
     col = {name: i for i, name in enumerate(FEATURES)}
-    if people.vectors is not None and posts.vectors is not None and n:
+    if cosine is not None:
+        out[:, col["cosine"]] = cosine
+    elif people.vectors is not None and posts.vectors is not None and n:
         out[:, col["cosine"]] = np.einsum("ij,ij->i", people.vectors[pi], posts.vectors[pj])
     out[:, col["occupation_level"]] = occupation_level(people, posts, pi, pj) / 4.0
     _, cover, missing = skill_match(skills, pi, pj)

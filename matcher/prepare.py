@@ -252,6 +252,7 @@ def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = Non
     if households is not None and len(households):
         z = households.set_index("household_id")["zero_employment"]
         zero = frame["household_id"].map(z).fillna(False).to_numpy(dtype=bool)
+    frame["zero_employment"] = zero
     mobility = _enum(frame["mobility"], MOBILITY_ORDER, missing=3)
     admin = frame["admin_code"].fillna("").astype(str)
     return People(

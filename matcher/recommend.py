@@ -40,11 +40,12 @@ MIN_POSTS = 3
 STEPS: tuple[str, ...] = (*RINGS[:3], "province", "nationwide", "training", "safety_net")
 SAFETY_SLOTS = 2
 #: Candidates per person that reach the second-stage ranker, and per widening ring at least.
-SHORTLIST = 120
-PER_STEP = 15
+SHORTLIST = 60
+PER_STEP = 10
 _WELFARE = KIND_INDEX["public_welfare"]
 _HOME_KINDS = (KIND_INDEX["workshop_home"], KIND_INDEX["online"])
 _COL = {name: i for i, name in enumerate(FEATURES)}
+
 
 
 class Recommendation(NamedTuple):
@@ -109,7 +110,7 @@ class Recommender:
         self.today = today
         t = today.toordinal()
         self._open = posts.open & (posts.end >= t) & (posts.openings > 0)
-        self._open_ids = posts.ids[self._open].astype(str)
+        self._open_ids = index.select(posts.ids[self._open].astype(str).tolist()) if index is not None else None
         self._post_skills = PostSkills.build(posts)
 
     def score(self, people: People, cand: Candidates, skills: PairSkills,
@@ -122,7 +123,7 @@ class Recommender:
         through the calibrated trees. Pairs left out get no score and are not
         suggested.
         """
-        X = pair_features(people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers)
+        X = pair_features(people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers, cosine=cand.cosine)
         keep = np.zeros(len(X), dtype=bool)
         if len(X):
             coarse = self.ranker.coarse_score(X)
@@ -207,9 +208,8 @@ class Recommender:
         market &= shortlisted
         unlocks = [self._course_unlocks(people, int(i), cand, slice(a, b), X)
                    for i, a, b in zip(rows, bounds[:-1], bounds[1:], strict=True)]
+        # people.frame carries zero_employment (see prepare_people); no copy for the usual all-rows call.
         frame = people.frame if len(rows) == len(people) else people.frame.iloc[rows]
-        frame = frame.copy()
-        frame["zero_employment"] = people.zero_employment[rows]
         flags = compute_flags(frame, self.policy, market_in_reach=market_counts, course_unlocks=unlocks)
         prior = bool(getattr(self.ranker, "is_prior", False))
         out: list[PersonResult] = []

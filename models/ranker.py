@@ -37,6 +37,7 @@ from threadpoolctl import ThreadpoolController
 
 from models.artifacts import read_manifest, write_manifest
 from models.errors import ArtifactError, InputError
+from models.forest import FlatForest
 
 __all__ = ["HireRanker", "PriorRanker", "PRIOR_WEIGHTS", "load_ranker"]
 
@@ -65,6 +66,8 @@ PRIOR_WEIGHTS: dict[str, float] = {
 PRIOR_BIAS = -4.0
 #: Below this many rows the trees are evaluated on one thread.
 SMALL_BATCH = 20_000
+#: Up to this many rows the flat numpy evaluator (models/forest.py) is faster than scikit-learn's.
+FLAT_BATCH = 2_000
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +124,8 @@ class HireRanker(BaseEstimator, ClassifierMixin):
     max_iter : int, default 200
     learning_rate : float, default 0.08
     max_leaf_nodes : int, default 31
+    max_depth : int, default 8
+        Also bounds the flat evaluator's steps per row.
     calibration_share : float, default 0.2
         Share of the rows held back to fit the isotonic calibration.
     random_state : int, default 0
@@ -129,11 +134,13 @@ class HireRanker(BaseEstimator, ClassifierMixin):
     is_prior = False
 
     def __init__(self, feature_names: tuple[str, ...] = (), max_iter: int = 200, learning_rate: float = 0.08,
-                 max_leaf_nodes: int = 31, calibration_share: float = 0.2, random_state: int = 0) -> None:
+                 max_leaf_nodes: int = 31, max_depth: int = 8, calibration_share: float = 0.2,
+                 random_state: int = 0) -> None:
         self.feature_names = feature_names
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
+        self.max_depth = max_depth
         self.calibration_share = calibration_share
         self.random_state = random_state
 
@@ -152,6 +159,7 @@ class HireRanker(BaseEstimator, ClassifierMixin):
             held = np.zeros(len(y), dtype=bool)
         self.model_ = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
+            max_depth=self.max_depth,
             early_stopping=False, random_state=self.random_state,
         ).fit(X[~held], y[~held])
         self.calibrator_: IsotonicRegression | None = None
@@ -179,8 +187,11 @@ class HireRanker(BaseEstimator, ClassifierMixin):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "model_")
         X = np.asarray(X, dtype=np.float32)
-        if len(X) < SMALL_BATCH:
-            # OpenMP threads cost more than they give on a few hundred rows
+        if len(X) <= FLAT_BATCH:
+            # scikit-learn pays a Python call per tree; the flat evaluator descends all trees at once.
+            raw = self._flat().predict_proba1(X)
+        elif len(X) < SMALL_BATCH:
+            # OpenMP threads cost more than they give on a few thousand rows
             # (and fight the other process on a shared 2-core machine).
             with _threads().limit(limits=1, user_api="openmp"):
                 raw = self.model_.predict_proba(X)[:, 1]
@@ -192,6 +203,13 @@ class HireRanker(BaseEstimator, ClassifierMixin):
         else:
             p = raw
         return np.column_stack([1 - p, p])
+
+    def _flat(self) -> FlatForest:
+        flat = getattr(self, "_flat_forest", None)
+        if flat is None or flat[0] is not self.model_:
+            flat = (self.model_, FlatForest(self.model_))
+            self._flat_forest = flat
+        return flat[1]
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
         check_is_fitted(self, "model_")
@@ -214,7 +232,7 @@ def load_ranker(directory: str | os.PathLike[str], feature_names: tuple[str, ...
     if settings["type"] == "prior":
         return PriorRanker(feature_names).fit()
     parts = joblib.load(Path(directory) / "ranker.joblib")
-    params = {k: settings[k] for k in ("max_iter", "learning_rate", "max_leaf_nodes", "calibration_share",
+    params = {k: settings[k] for k in ("max_iter", "learning_rate", "max_leaf_nodes", "max_depth", "calibration_share",
                                        "random_state") if k in settings}
     ranker = HireRanker(feature_names, **params)
     ranker.model_, ranker.calibrator_, ranker.coarse_ = parts["model"], parts["calibrator"], parts["coarse"]

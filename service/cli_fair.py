@@ -45,12 +45,12 @@ def create(
     name: Annotated[str, typer.Option("--name", help="招聘会名称 / the fair's name")],
     date: Annotated[str, typer.Option("--date", help="日期 / date, e.g. 2025-03-15")],
     place: Annotated[str, typer.Option("--place", help="举办地点 / venue, e.g. 永寿县马坊镇罗家村广场")],
-    vacancies: Annotated[Path | None, typer.Option("--vacancies", help="岗位编号文件（每行一个）或岗位清单 / ids file or "
-                                                   "vacancy file")] = None,
-    county: Annotated[str | None, typer.Option("--county", help="6位县代码：该县全部在招市场岗位 / all open market "
-                                               "posts of this county")] = None,
-    place_code: Annotated[str | None, typer.Option("--place-code", help="地点的行政区划代码（可选） / admin code of "
-                                                   "the venue")] = None,
+    vacancies: Annotated[Path | None, typer.Option(
+        "--vacancies", help="岗位编号文件（每行一个）或岗位清单 / ids file or vacancy file")] = None,
+    county: Annotated[str | None, typer.Option(
+        "--county", help="6位县代码：该县全部在招市场岗位 / all open market posts of this county")] = None,
+    place_code: Annotated[str | None, typer.Option(
+        "--place-code", help="地点的行政区划代码（可选） / admin code of the venue")] = None,
 ) -> None:
     """Create a fair; its id is printed on the last line / 创建招聘会（最后一行为编号）."""
     from matcher.fair.model import create_fair, read_vacancy_ids
@@ -89,8 +89,10 @@ def shortlist(
                                           help="每岗邀请上限 = 招聘人数 × factor")] = 3.0,
     per_person: Annotated[int, typer.Option("--per-person", min=1, max=10,
                                             help="每人最多展位数 / booths per person")] = 3,
-    with_pii: Annotated[bool, typer.Option("--with-pii",
-                                           help="不遮盖姓名、身份证号和电话 / unmasked names, ID numbers, phones")] = False,
+    with_pii: Annotated[bool, typer.Option(
+        "--with-pii", help="不遮盖姓名、身份证号和电话 / unmasked names, ID numbers, phones")] = False,
+    counties: Annotated[str | None, typer.Option(
+        "--counties", help="求职者来自哪些县（逗号分隔的6位代码，默认举办县） / candidate counties")] = None,
 ) -> None:
     """Compute the invitations and write the workbook and printable page / 生成邀请名单."""
     from matcher.fair.export import write_outputs
@@ -98,7 +100,13 @@ def shortlist(
     from matcher.fair.solver import FairSettings
     from store import get_engine
 
-    sl = build_shortlist(get_engine(), fair_id, FairSettings(factor=factor, per_person=per_person))
+    codes = [c.strip() for c in counties.split(",") if c.strip()] if counties else None
+    bad = [c for c in codes or [] if not (len(c) == 6 and c.isdigit())]
+    if bad:
+        typer.echo(f"错误：--counties「{bad[0]}」应为6位县代码，例如 610426\n"
+                   f"error: --counties {bad[0]!r} must be 6-digit county codes such as 610426", err=True)
+        raise typer.Exit(2)
+    sl = build_shortlist(get_engine(), fair_id, FairSettings(factor=factor, per_person=per_person), counties=codes)
     paths = write_outputs(sl, out, with_pii=with_pii)
     m, b = sl.metrics, sl.baseline
     typer.echo(f"候选 candidates {sl.candidates}；邀请 invitations {m.invitations}（{m.people}人 people，"
@@ -106,7 +114,8 @@ def shortlist(
     typer.echo(f"零就业家庭覆盖 zero-employment households invited: {m.zero_households}/{m.zero_households_eligible}"
                f"（逐人前{sl.settings.per_person}对照 top-k: {b.zero_households}）")
     typer.echo(f"每名额最多邀请 max invitations per opening: {m.max_per_opening:.2f}"
-               f"（top-k {b.max_per_opening:.2f}）；基尼 Gini over posts {m.gini_posts:.3f}（top-k {b.gini_posts:.3f}）")
+               f"（top-k {b.max_per_opening:.2f}）；基尼 Gini over posts {m.gini_posts:.3f}"
+               f"（top-k {b.gini_posts:.3f}）")
     typer.echo(f"预计录用 expected hires (capped by openings): {m.expected_hires:.1f}（top-k {b.expected_hires:.1f}）")
     typer.echo(f"工作簿 workbook: {paths['xlsx']}")
     typer.echo(f"打印页 printable page: {paths['html']}")

@@ -118,20 +118,25 @@ def resolve_venue(place: str, county_code: str, place_code: str | None = None
     text = "".join(place.split())
     best = county
 
-    def named(p: object) -> bool:
-        name = str(getattr(p, "name", ""))
-        short = name.removesuffix("办事处")
+    def short(name: str) -> str:
+        name = name.removesuffix("办事处")
         for suffix in ("街道", "镇", "乡", "村委会", "社区居委会", "居委会", "村", "社区"):
-            if short.endswith(suffix) and len(short) > len(suffix) + 1:
-                short = short[: -len(suffix)]
-                break
-        return name in text or short in text
+            if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                return name[: -len(suffix)]
+        return name
 
-    town = next((t for t in gaz.children(county.code, level="town") if named(t)), None)
+    def named(p: object, within: str) -> bool:
+        name = str(getattr(p, "name", ""))
+        return name in within or short(name) in within
+
+    town = next((t for t in gaz.children(county.code, level="town") if named(t, text)), None)
     if town is not None:
         best = town
+        # What follows the town's name may name a village; the town's own name must not.
+        name = town.name if town.name in text else short(town.name)
+        text = text.split(name, 1)[1]
     scope = town or county
-    village = next((v for v in gaz.children(scope.code, level="village") if named(v)), None)
+    village = next((v for v in gaz.children(scope.code, level="village") if named(v, text)), None)
     if village is not None:
         best = village
     lat, lon = gaz.coords(best.code)

@@ -2,10 +2,9 @@
 
 Outcomes come from ``matcher ingest placements`` (a file with ``fair_id``,
 or the fair's own workbook filled in by hand). Per (person, post) the most
-advanced outcome counts: attended ⊂ interviewed ⊂ hired. A recorded outcome
-of any kind means the person came to the booth; ``interviewed`` counts
-interviews and everything after one (hired, retained, rejected after an
-interview is counted as an interview only when recorded so).
+advanced outcome counts: attended ⊃ interviewed ⊃ hired. A recorded outcome
+of any kind means the person came to the booth; interviews count
+``interviewed`` and every outcome that implies one (hired, retained, quit).
 """
 
 from __future__ import annotations
@@ -63,11 +62,14 @@ def fair_report(engine: Engine, fair_id: str) -> FairReport:
     outcomes = fair_placements(engine, fair_id)
     posts = load_vacancies(engine, ids=list(fair.vacancy_ids))[["vacancy_id", "title", "openings"]]
     posts["openings"] = pd.to_numeric(posts["openings"], errors="coerce").fillna(0).astype(int)
-    pairs = outcomes.groupby(["laborer_id", "vacancy_id"])["outcome"].agg(set).reset_index()
-    pairs["interviewed"] = [bool(s & _INTERVIEWED) for s in pairs["outcome"]]
-    pairs["hired"] = [bool(s & _HIRED) for s in pairs["outcome"]]
+    pairs = outcomes.groupby(["laborer_id", "vacancy_id"])["outcome"].agg(set).reset_index() if len(outcomes) else \
+        pd.DataFrame({"laborer_id": pd.Series(dtype=object), "vacancy_id": pd.Series(dtype=object),
+                      "outcome": pd.Series(dtype=object)})
+    pairs["interviewed"] = np.array([bool(s & _INTERVIEWED) for s in pairs["outcome"]], dtype=bool)
+    pairs["hired"] = np.array([bool(s & _HIRED) for s in pairs["outcome"]], dtype=bool)
     invited_pairs = set(zip(inv["laborer_id"], inv["vacancy_id"], strict=True))
-    pairs["invited"] = [(a, b) in invited_pairs for a, b in zip(pairs["laborer_id"], pairs["vacancy_id"], strict=True)]
+    pairs["invited"] = np.array([(a, b) in invited_pairs for a, b in zip(pairs["laborer_id"], pairs["vacancy_id"],
+                                                                          strict=True)], dtype=bool)
     zero = np.zeros(len(pairs), dtype=bool)
     hired_people = pairs.loc[pairs["hired"], "laborer_id"].unique().tolist()
     if hired_people:

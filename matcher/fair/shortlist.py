@@ -8,6 +8,7 @@ into the organiser's workbook and printable page.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +73,7 @@ def solve_pairs(pi: np.ndarray, pj_local: np.ndarray, p: np.ndarray, tier: np.nd
 
 
 def build_shortlist(engine: Engine, fair_id: str, settings: FairSettings | None = None, *, lookup: Any = None,
-                    store: bool = True) -> Shortlist:
+                    store: bool = True, counties: Sequence[str] | None = None) -> Shortlist:
     """Compute (and by default store) the shortlist of one fair.
 
     Parameters
@@ -84,6 +85,8 @@ def build_shortlist(engine: Engine, fair_id: str, settings: FairSettings | None 
         A ready lookup for the fair's date (built when omitted: latest model, posts of the store).
     store : bool
         Replace the fair's stored invitations by the new ones.
+    counties : sequence of str, optional
+        6-digit codes of the counties whose job seekers are candidates (default: the fair's county).
 
     Raises
     ------
@@ -101,11 +104,12 @@ def build_shortlist(engine: Engine, fair_id: str, settings: FairSettings | None 
     rec = lookup.recommender
     posts = rec.posts
     post_rows = np.array([posts.position[v] for v in fair.vacancy_ids if v in posts.position], dtype=np.int64)
-    counties = [fair.county_code] if fair.county_code else None
+    counties = list(counties) if counties else [fair.county_code] if fair.county_code else None
     frame = seekers(load_laborers(engine, county_codes=counties))
     if frame.empty:
-        raise MatcherError(f"fair {fair_id}: no job seeker (wants_job) in county {fair.county_code or '?'}",
-                           f"招聘会 {fair_id}：县 {fair.county_code or '?'} 没有有求职意愿的劳动力")
+        where = ",".join(counties or ["?"])
+        raise MatcherError(f"fair {fair_id}: no job seeker (wants_job) in county {where}",
+                           f"招聘会 {fair_id}：县 {where} 没有有求职意愿的劳动力")
     people = prepare_people(frame, load_households(engine, county_codes=counties))
     people.vectors = lookup.model.encoder.transform_laborers(people.frame)
     timings["load"] = time.perf_counter() - t0

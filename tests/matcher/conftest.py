@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -140,7 +141,9 @@ def county_copy(county: County, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     """A private copy of the county's store and artifacts, with the environment pointing at it."""
     home = tmp_path / "home"
     home.mkdir()
-    shutil.copy2(county.home / "matcher.db", home / "matcher.db")
+    # The SQLite backup API copies committed pages wherever they sit (main file or WAL).
+    with sqlite3.connect(county.home / "matcher.db") as src, sqlite3.connect(home / "matcher.db") as dst:
+        src.backup(dst)
     shutil.copytree(county.home / "artifacts", home / "artifacts")
     db_url = f"sqlite:///{home / 'matcher.db'}"
     point_env(monkeypatch, home, db_url)

@@ -8,6 +8,7 @@ batch equals single lookups, and that every suggestion explains itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -301,8 +302,8 @@ def test_wage_text_for_a_post_with_only_a_lowest_wage(county_copy: County, tmp_p
     person = laborers[laborers["wants_job"].fillna(False).astype(bool)].iloc[0]
     path = tmp_path / "extra.csv"
     path.write_text(
-        "岗位编号,企业编号,岗位类型,岗位名称,招聘人数,行政区划代码,最低工资,计薪方式\n"
-        f"VX0001,EX01,企业,包装工,5,{person['admin_code']},3000,月\n", encoding="utf-8")
+        "岗位编号,企业编号,岗位类型,岗位名称,招聘人数,行政区划代码,最低工资,计薪方式,开始日期,截止日期\n"
+        f"VX0001,EX01,企业,包装工,5,{person['admin_code']},3000,月,{TODAY},{TODAY + dt.timedelta(days=90)}\n", encoding="utf-8")
     assert ingest_file("vacancies", path, engine=county_copy.engine).inserted == 1
     lookup = Lookup(county_copy.engine, model=load_model(county_copy.model_path), today=TODAY)
     (result,) = lookup.recommend([person["laborer_id"]], k=400)
