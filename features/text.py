@@ -5,7 +5,9 @@ in predictable ways, and every one of them must be undone before two clerks'
 words for the same skill can meet:
 
 * Traditional characters (Hong Kong / Taiwan input methods, or documents
-  converted once too often) → Simplified, with OpenCC's ``t2s`` table;
+  converted once too often) → Simplified, with OpenCC's ``t2s`` table —
+  except the few characters that are also standard Simplified ones with a
+  meaning of their own (乾 in 乾县, 著 …), which the table would corrupt;
 * full-width Latin letters, digits and punctuation (``ＡＢＣ１２３，``) →
   half-width (NFKC), while Chinese punctuation that has no half-width
   twin is left alone;
@@ -47,6 +49,19 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+# Characters that OpenCC's t2s table rewrites but that are also standard
+# Simplified characters with their own meaning, above all in place names:
+# 乾县 (Shaanxi) must not become 干县. They are left as written.
+_KEEP = frozenset("乾著瞭藉甦馀")
+_KEEP_SPLIT = re.compile(f"([{''.join(sorted(_KEEP))}])")
+
+
+def _to_simplified(text: str) -> str:
+    if not any(ch in _KEEP for ch in text):
+        return _converter().convert(text)
+    return "".join(part if part in _KEEP else _converter().convert(part) for part in _KEEP_SPLIT.split(text))
+
+
 @lru_cache(maxsize=200_000)
 def _normalize_cached(text: str) -> str:
     # NFKC maps full-width ASCII and compatibility forms to their plain forms;
@@ -54,7 +69,7 @@ def _normalize_cached(text: str) -> str:
     # pattern then handles uniformly.
     text = unicodedata.normalize("NFKC", text)
     text = _PINYIN_RESIDUE.sub("", text)
-    text = _converter().convert(text)
+    text = _to_simplified(text)
     text = _SPACES.sub(" ", text).strip()
     return text
 

@@ -49,10 +49,16 @@ def recommend(
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="how many posts")] = 10,
     json_: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     profile: Annotated[Path | None, typer.Option("--profile", help="JSON file of a person not in the ledger")] = None,
+    from_run: Annotated[str | None, typer.Option("--from-run", help="read a published batch run ('latest' or an "
+                                                 "id) instead of computing now")] = None,
 ) -> None:
     """Suggest posts, flags and any shortfall for one person / 为一名劳动力推荐岗位."""
     from matcher.lookup import Lookup
     from store import get_engine
+
+    if from_run is not None:
+        _from_run(laborer_id, from_run, json_)
+        return
 
     if (laborer_id is None) == (profile is None):
         typer.echo("请给出劳动力编号或 --profile 文件（二选一） / give a LABORER_ID or --profile FILE (one of them)",
@@ -76,3 +82,29 @@ def recommend(
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         _print(result)
+
+
+def _from_run(laborer_id: str | None, run_id: str, as_json: bool) -> None:
+    from matcher.batch.runs import latest_run, stored_result
+    from matcher.errors import MatcherError
+    from store import get_engine, load_laborers
+
+    if laborer_id is None:
+        typer.echo("--from-run 需要劳动力编号 / --from-run needs a LABORER_ID", err=True)
+        raise typer.Exit(2)
+    run = latest_run(run_id=run_id)
+    person = load_laborers(get_engine(), ids=[laborer_id])
+    if person.empty:
+        raise MatcherError(f"no laborer with id {laborer_id} in the store", f"库中没有编号为 {laborer_id} 的劳动力")
+    data = stored_result(run, laborer_id, str(person["county_code"].iloc[0] or "000000"))
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"== {laborer_id} (batch run {run.run_id})")
+    for flag in data["flags"]:
+        typer.echo(f"  flag {flag['kind']}: {'，'.join(flag['reasons'])}")
+    for n, rec in enumerate(data["recommendations"], 1):
+        typer.echo(f"  {n}. {rec['title']} [{rec['vacancy_id']}] {rec['kind']} score {rec['score']:.3f} "
+                   f"({STEP_LABEL.get(rec['step'], rec['step'])})")
+    if data["shortfall"]:
+        typer.echo(f"  shortfall: {data['shortfall']['reason']}")

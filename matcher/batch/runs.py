@@ -151,3 +151,29 @@ def read_table(run: RunDir, part: str, county: str | None = None, columns: list[
             frame["county_code"] = f.parent.name.split("=", 1)[1]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def stored_result(run: RunDir, laborer_id: str, county: str) -> dict[str, object]:
+    """One person's published suggestions, flags and shortfall, in the ``matcher recommend --json`` shape."""
+    import json
+
+    def rows(part: str) -> pd.DataFrame:
+        frame = read_table(run, part, county=county)
+        return frame[frame["laborer_id"] == laborer_id] if len(frame) else frame
+
+    sugg = rows("suggestions").sort_values("rank") if len(rows("suggestions")) else pd.DataFrame()
+    flags = rows("flags")
+    short = rows("shortfalls")
+    return {
+        "laborer_id": laborer_id,
+        "run_id": run.run_id,
+        "flags": [{"kind": r.kind, "reasons": json.loads(r.reasons)} for r in flags.itertuples()],
+        "recommendations": [
+            {"vacancy_id": r.vacancy_id, "title": r.title, "kind": r.kind, "score": round(float(r.score), 4),
+             "step": r.step, "reasons": json.loads(r.reasons)} for r in sugg.itertuples()
+        ],
+        "shortfall": None if short.empty else {"reason": short.iloc[0]["reason"],
+                                               "reason_en": short.iloc[0]["reason_en"],
+                                               "available": int(short.iloc[0]["available"])},
+        "prior": bool(sugg["prior"].iloc[0]) if len(sugg) and "prior" in sugg else False,
+    }
