@@ -1,4 +1,4 @@
-"""Baseline orderings for the offline evaluation: popularity and plain text similarity.
+"""Baseline orderings and ranking metrics for the offline evaluation (:mod:`matcher.evaluate`).
 
 Each baseline scores candidate pairs ``(people[pi], posts[pj])``: higher is
 better. None of them sees the ranker, the encoder or the pair features; the
@@ -11,6 +11,11 @@ candidates, so the methods differ only in how they order them.
 * BM25 (``bm25s``) and TF-IDF cosine (scikit-learn, character n-grams, no
   SVD) between a person's text (skills, job intentions, certificates) and a
   post's text (title, required skills, description).
+
+Metrics (one relevant post per person): the target's rank among the
+person's candidates with ties broken by a shared random key (never in the
+target's favour), recall@k, nDCG@10, their expectation under a random
+order, and a calibration table.
 """
 
 from __future__ import annotations
@@ -32,7 +37,17 @@ __all__ = [
     "town_popularity",
     "bm25_scores",
     "tfidf_cosine",
+    "METRICS",
+    "TOP",
+    "target_ranks",
+    "ranking_metrics",
+    "random_expected",
+    "top_k",
+    "calibration_table",
 ]
+
+METRICS: tuple[str, ...] = ("recall@3", "recall@10", "ndcg@10")
+TOP = 10
 
 
 def _items(value: object) -> list[str]:
@@ -137,3 +152,56 @@ def tfidf_cosine(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -
     if len(pi) == 0:
         return np.zeros(0)
     return np.asarray(a[pi].multiply(b[pj]).sum(axis=1), dtype=np.float64).ravel()
+
+
+def target_ranks(score: np.ndarray, group: np.ndarray, is_target: np.ndarray, tiebreak: np.ndarray,
+           n: int) -> np.ndarray:
+    """1-based rank of each person's target among their candidates (ties by ``tiebreak``); inf when absent."""
+    at = np.full(n, -1, dtype=np.int64)
+    at[group[is_target]] = np.flatnonzero(is_target)
+    rank = np.full(n, np.inf)
+    if len(score) == 0:
+        return rank
+    ref = at[group]
+    ok = ref >= 0
+    st, tt = score[np.maximum(ref, 0)], tiebreak[np.maximum(ref, 0)]
+    ahead = ok & ((score > st) | ((score == st) & (tiebreak > tt)))
+    counted = 1.0 + np.bincount(group, weights=ahead.astype(np.float64), minlength=n)
+    return np.where(at >= 0, counted, np.inf)
+
+
+def ranking_metrics(rank: np.ndarray) -> dict[str, float]:
+    if len(rank) == 0:
+        return {m: 0.0 for m in METRICS}
+    gain = np.where(rank <= TOP, 1.0 / np.log2(np.minimum(rank, TOP) + 1.0), 0.0)
+    return {"recall@3": float(np.mean(rank <= 3)), "recall@10": float(np.mean(rank <= 10)),
+            "ndcg@10": float(gain.mean())}
+
+
+def random_expected(counts: np.ndarray, present: np.ndarray) -> dict[str, float]:
+    """Expected metrics of a uniformly random order (a miss scores 0)."""
+    if len(counts) == 0:
+        return {m: 0.0 for m in METRICS}
+    c = np.maximum(counts, 1)
+    disc = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, TOP + 2)))])
+    return {"recall@3": float(np.mean(present * np.minimum(3, c) / c)),
+            "recall@10": float(np.mean(present * np.minimum(10, c) / c)),
+            "ndcg@10": float(np.mean(present * disc[np.minimum(TOP, c)] / c))}
+
+
+def top_k(score: np.ndarray, group: np.ndarray, tiebreak: np.ndarray, k: int) -> np.ndarray:
+    """Indices of each group's ``k`` best pairs (``group`` sorted ascending)."""
+    order = np.lexsort((-tiebreak, -score, group))
+    g = group[order]
+    first = np.searchsorted(g, g)
+    return order[np.arange(len(order)) - first < k]
+
+
+def calibration_table(p: np.ndarray, y: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Mean prediction and observed hire rate in equal-count deciles of the prediction."""
+    rows = []
+    for d, part in enumerate(np.array_split(np.argsort(p, kind="stable"), bins), 1):
+        if len(part):
+            rows.append({"decile": d, "pairs": len(part), "mean_predicted": float(p[part].mean()),
+                         "observed_rate": float(y[part].mean())})
+    return pd.DataFrame(rows, columns=["decile", "pairs", "mean_predicted", "observed_rate"])

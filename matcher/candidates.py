@@ -1,13 +1,19 @@
 """Candidate generation: the pairs worth scoring, hard constraints applied inside retrieval.
 
-For each person the pool is every post of their own county, every online
-post, the posts of their prefecture when they will travel past their town,
-and — for people who will go to the province or anywhere — the nearest
-posts in the shared vector space, fetched from the faiss index with an
-over-fetch so that filtering still leaves enough. Then the hard
-constraints of :mod:`matcher.reach` drop every forbidden pair. Because the
-local pool is always complete, a tight filter (a person who cannot leave
-home) still sees every post it may see: it never silently empties.
+People are taken in blocks of the same county. A block is checked as one
+grid against its local pool — every online post, every post of the county,
+and every post within the half-hour neighbourhood of the block's towns
+(across county borders) — with the hard constraints of :mod:`matcher.reach`
+evaluated by broadcasting, and the embedding similarity by one matrix
+product. People who will go to the province or anywhere also get the
+nearest posts in the vector space from the faiss index (an over-fetch
+restricted to open posts, then the same constraints). Because the local
+pool is complete, a tight filter (a person who cannot leave home) still
+sees every post it may see: it never silently empties.
+
+Each person then keeps the ``STAGE0`` eligible posts closest in the vector
+space and in travel time, and the ``STAGE0_PER_RING`` best of every
+widening ring, for full feature scoring.
 """
 
 from __future__ import annotations
@@ -16,141 +22,207 @@ import datetime as dt
 from typing import NamedTuple
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from matcher.index import VacancyIndex
 from matcher.prepare import KIND_INDEX, People, Posts
 from matcher.reach import PairGeo, eligible, pair_geo, ring_of
 
-__all__ = ["Candidates", "candidate_pairs", "FAR_FETCH"]
+__all__ = ["Candidates", "candidate_pairs", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING"]
 
 #: Posts fetched from the vector index per far-travelling person before filtering.
-FAR_FETCH = 300
-#: Prefecture pools larger than this are searched through the index instead of listed.
-CITY_POOL_LIMIT = 20_000
+FAR_FETCH = 150
 #: Eligible posts per person kept for full feature scoring, overall and per widening ring.
 STAGE0 = 400
 STAGE0_PER_RING = 40
+#: People per grid block (bounds the grid's memory: BLOCK × pool cells).
+BLOCK = 256
+#: Straight-line radius that surely holds the half-hour circle (2.8 min/km after 5 min: 8.9 km) plus
+#: the spread of a town's villages around the point that stands for it.
+NEIGHBOURHOOD_KM = 15.0
+_EARTH_KM = 6371.0
 
 
 class Candidates(NamedTuple):
-    """Eligible pairs (people[pi], posts[pj]) with their ring and geography, plus reach counters."""
+    """Eligible pairs (people[pi], posts[pj]) sorted by person, with ring, geography and reach counters."""
 
     pi: np.ndarray
     pj: np.ndarray
     ring: np.ndarray
     geo: PairGeo
-    in_reach: np.ndarray      # (n_people,) open posts within reach before age/physical limits
-    blocked_limits: np.ndarray  # (n_people,) of those, how many the age or physical limits closed
+    in_reach: np.ndarray        # (n_rows,) open posts within reach before age/physical limits
+    blocked_limits: np.ndarray  # (n_rows,) of those, how many the age or physical limits closed
     cosine: np.ndarray | None = None  # (n_pairs,) embedding similarity, when vectors are set
 
 
-def _pool(people: People, posts: Posts, i: int, far: dict[int, np.ndarray]) -> np.ndarray:
-    parts = [posts.online]
-    county = int(people.county[i])
-    if county in posts.by_county:
-        parts.append(posts.by_county[county])
-    if people.mobility[i] >= 2:
-        city = int(people.city[i])
-        pool = posts.by_city.get(city)
-        if pool is not None and len(pool) <= CITY_POOL_LIMIT:
-            parts.append(pool)
-    if i in far:
-        parts.append(far[i])
-    # A mark array instead of np.unique: pools overlap (the prefecture holds the county) and
-    # sorting tens of thousands of positions per person costs more than one pass over the posts.
+def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+class Neighbourhoods:
+    """Posts within ``NEIGHBOURHOOD_KM`` of a place, by a k-d tree over the posts' coordinates (cached)."""
+
+    def __init__(self, posts: Posts) -> None:
+        self.has = np.flatnonzero(np.isfinite(posts.lat) & np.isfinite(posts.lon) & posts.precise)
+        self.tree = cKDTree(_unit(posts.lat[self.has], posts.lon[self.has])) if len(self.has) else None
+        self.cache: dict[tuple[float, float], np.ndarray] = {}
+
+    def near(self, lat: float, lon: float) -> np.ndarray:
+        key = (round(lat, 3), round(lon, 3))
+        hit = self.cache.get(key)
+        if hit is None:
+            if self.tree is None or not (np.isfinite(lat) and np.isfinite(lon)):
+                hit = np.zeros(0, dtype=np.int64)
+            else:
+                chord = 2 * np.sin(NEIGHBOURHOOD_KM / _EARTH_KM / 2)
+                hit = self.has[np.asarray(self.tree.query_ball_point(_unit(np.array([lat]), np.array([lon]))[0],
+                                                                     chord), dtype=np.int64)]
+            self.cache[key] = hit
+        return hit
+
+
+def _neighbourhoods(posts: Posts) -> Neighbourhoods:
+    cached = getattr(posts, "_neighbourhoods", None)
+    if cached is None:
+        cached = Neighbourhoods(posts)
+        posts._neighbourhoods = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _block_pool(people: People, posts: Posts, block: np.ndarray) -> np.ndarray:
     mark = np.zeros(len(posts), dtype=bool)
-    for part in parts:
-        mark[part] = True
+    mark[posts.online] = True
+    county = int(people.county[block[0]])
+    if county in posts.by_county:
+        mark[posts.by_county[county]] = True
+    near = _neighbourhoods(posts)
+    for i in block[people.mobility[block] >= 2]:
+        mark[near.near(float(people.lat[i]), float(people.lon[i]))] = True
     return np.flatnonzero(mark)
 
 
 def _far_candidates(people: People, posts: Posts, index: VacancyIndex | None, rows: np.ndarray,
-                    allowed: np.ndarray | None) -> dict[int, np.ndarray]:
+                    allowed: object) -> dict[int, np.ndarray]:
     far_rows = rows[people.mobility[rows] >= 4]
     if index is None or people.vectors is None or len(far_rows) == 0 or len(index) == 0:
         return {}
     k = min(FAR_FETCH, len(index))
-    result = index.search(people.vectors[far_rows], k, allowed=allowed)
+    result = index.search(people.vectors[far_rows], k, allowed=allowed)  # type: ignore[arg-type]
     out: dict[int, np.ndarray] = {}
+    position = posts.position
     for r, ids in zip(far_rows, result.ids, strict=True):
-        pos = [posts.position[v] for v in ids if v is not None and v in posts.position]
-        out[int(r)] = np.asarray(pos, dtype=np.int64)
+        out[int(r)] = np.fromiter((position[v] for v in ids if v is not None and v in position), dtype=np.int64)
     return out
 
 
+def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> np.ndarray:
+    """Per row of a grid, the ``STAGE0`` best cells overall and the best ``STAGE0_PER_RING`` of each ring."""
+    keep = np.zeros(cheap.shape, dtype=bool)
+    finite = np.isfinite(cheap)
+    if cheap.shape[1] <= STAGE0:
+        return finite
+    rows = np.arange(cheap.shape[0])[:, None]
+    top = np.argpartition(-cheap, STAGE0 - 1, axis=1)[:, :STAGE0]
+    keep[rows, top] = True
+    for r in range(5):
+        in_ring = np.where(ring == r, cheap, -np.inf)
+        if not np.isfinite(in_ring).any():
+            continue
+        m = min(STAGE0_PER_RING, cheap.shape[1])
+        best = np.argpartition(-in_ring, m - 1, axis=1)[:, :m]
+        keep[rows, best] = True
+    keep |= welfare
+    return keep & finite
+
+
 def candidate_pairs(people: People, posts: Posts, rows: np.ndarray, *, today: dt.date | None,
-                    index: VacancyIndex | None = None, open_ids: np.ndarray | None = None) -> Candidates:
-    """Eligible candidate pairs for the people at ``rows``.
+                    index: VacancyIndex | None = None, open_ids: object = None) -> Candidates:
+    """Eligible, pre-selected candidate pairs for the people at ``rows``.
 
     Parameters
     ----------
     people, posts : People, Posts
     rows : ndarray of int, shape (n,)
-        Positions in ``people`` to generate for.
+        Positions in ``people``, sorted ascending.
     today : datetime.date or None
-        The date for status/end-date/openings checks; ``None`` replays history
-        (all posts, whatever their status today).
+        The date for status/end-date/openings checks; ``None`` replays history.
     index : VacancyIndex, optional
         For far-travelling people; without it they get the local pool only.
-    open_ids : ndarray of str, optional
-        Vacancy ids the index may return (the open posts), as a faiss selector.
+    open_ids : Selection or ndarray of str, optional
+        The posts the index may return (the open ones).
     """
+    rows = np.asarray(rows, dtype=np.int64)
     far = _far_candidates(people, posts, index, rows, open_ids)
-    pools = [_pool(people, posts, int(i), far) for i in rows]
-    sizes = np.fromiter((len(p) for p in pools), dtype=np.int64, count=len(pools))
-    pi = np.repeat(rows.astype(np.int64), sizes)
-    pj = np.concatenate(pools) if pools else np.zeros(0, dtype=np.int64)
-    geo = pair_geo(people, posts, pi, pj)
-    ring = ring_of(people, posts, pi, pj, geo)
+    local = {int(r): k for k, r in enumerate(rows)}
+    in_reach = np.zeros(len(rows), dtype=np.int64)
+    blocked = np.zeros(len(rows), dtype=np.int64)
+    chunks: list[tuple[np.ndarray, ...]] = []
+    by_county = np.argsort(people.county[rows], kind="stable")
+    ordered = rows[by_county]
+    cut = np.flatnonzero(np.diff(people.county[ordered])) + 1
+    for group in np.split(ordered, cut):
+        for start in range(0, len(group), BLOCK):
+            block = group[start:start + BLOCK]
+            chunks.append(_grid(people, posts, block, today, local, in_reach, blocked))
+    extra = [(int(i), far[int(i)]) for i in rows if int(i) in far]
+    if extra:
+        chunks.append(_sparse(people, posts, extra, today, chunks))
+    parts = [c for c in chunks if len(c[0])]
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        geo = PairGeo(*(np.zeros(0) if n in (0, 1) else np.zeros(0, dtype=bool) for n in range(6)))
+        return Candidates(empty, empty, np.zeros(0, dtype=np.int8), geo, in_reach, blocked,
+                          np.zeros(0, dtype=np.float32) if people.vectors is not None else None)
+    cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    order = np.argsort(cols[0], kind="stable")
+    cols = [c[order] for c in cols]
+    pi, pj, ring, cosine = cols[0], cols[1], cols[2].astype(np.int8), cols[3]
+    geo = PairGeo(*cols[4:10])
+    return Candidates(pi, pj, ring, geo, in_reach, blocked, cosine if people.vectors is not None else None)
+
+
+def _grid(people: People, posts: Posts, block: np.ndarray, today: dt.date | None, local: dict[int, int],
+          in_reach: np.ndarray, blocked: np.ndarray) -> tuple[np.ndarray, ...]:
+    pool = _block_pool(people, posts, block)
+    bi, pj = block[:, None], pool[None, :]
+    geo = pair_geo(people, posts, bi, pj)
+    ring = ring_of(people, posts, bi, pj, geo)
     reach = ring >= 0
     if today is not None:
         t = today.toordinal()
-        reach &= posts.open[pj] & (posts.end[pj] >= t) & (posts.openings[pj] > 0)
-    ok = eligible(people, posts, pi, pj, ring, today)
-    local = np.searchsorted(rows, pi) if len(rows) and np.all(np.diff(rows) >= 0) else _positions(rows, pi)
-    in_reach = np.bincount(local[reach], minlength=len(rows))
-    blocked = np.bincount(local[reach & ~ok], minlength=len(rows))
-    pi, pj, ring = pi[ok], pj[ok], ring[ok]
-    geo = PairGeo(*(a[ok] for a in geo))
-    cosine = None
+        reach = reach & (posts.open & (posts.end >= t) & (posts.openings > 0))[pool][None, :]
+    ok = eligible(people, posts, bi, pj, ring, today)
+    idx = np.fromiter((local[int(i)] for i in block), dtype=np.int64, count=len(block))
+    in_reach[idx] += reach.sum(axis=1)
+    blocked[idx] += (reach & ~ok).sum(axis=1)
     if people.vectors is not None and posts.vectors is not None:
-        cosine = np.einsum("ij,ij->i", people.vectors[pi], posts.vectors[pj])
-        keep = _stage0(pi, ring, cosine, geo.minutes, posts.kind[pj])
-        if not keep.all():
-            pi, pj, ring, cosine = pi[keep], pj[keep], ring[keep], cosine[keep]
-            geo = PairGeo(*(a[keep] for a in geo))
-    return Candidates(pi, pj, ring, geo, in_reach, blocked, cosine)
+        cosine = people.vectors[block] @ posts.vectors[pool].T
+    else:
+        cosine = np.zeros((len(block), len(pool)), dtype=np.float32)
+    cheap = np.where(ok, cosine - 0.1 * np.log1p(geo.minutes), -np.inf)
+    welfare = (posts.kind[pool] == KIND_INDEX["public_welfare"])[None, :] & ok
+    keep = _select(cheap, ring, welfare)
+    r, c = np.nonzero(keep)
+    return (block[r], pool[c], ring[r, c], cosine[r, c].astype(np.float32),
+            *(np.broadcast_to(a, keep.shape)[r, c] for a in geo))
 
 
-def _stage0(pi: np.ndarray, ring: np.ndarray, cosine: np.ndarray, minutes: np.ndarray,
-            kind: np.ndarray) -> np.ndarray:
-    """Keep each person's ``STAGE0`` best pairs by closeness in the vector space and in travel time.
+def _sparse(people: People, posts: Posts, extra: list[tuple[int, np.ndarray]], today: dt.date | None,
+            done: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """Far posts from the index: the same constraints, pair by pair; pairs already in a grid are dropped."""
+    pi = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in extra])
+    pj = np.concatenate([p for _, p in extra])
+    seen = set()
+    for c in done:
+        seen.update(zip(c[0].tolist(), c[1].tolist(), strict=True))
+    fresh = np.fromiter(((a, b) not in seen for a, b in zip(pi.tolist(), pj.tolist(), strict=True)),
+                        dtype=bool, count=len(pi))
+    pi, pj = pi[fresh], pj[fresh]
+    geo = pair_geo(people, posts, pi, pj)
+    ring = ring_of(people, posts, pi, pj, geo)
+    ok = eligible(people, posts, pi, pj, ring, today)
+    cosine = (np.einsum("ij,ij->i", people.vectors[pi], posts.vectors[pj]) if people.vectors is not None
+              and posts.vectors is not None else np.zeros(len(pi), dtype=np.float32))
+    return (pi[ok], pj[ok], ring[ok], cosine[ok].astype(np.float32), *(a[ok] for a in geo))
 
-    Every widening ring keeps its own best ``STAGE0_PER_RING`` (so no step is
-    starved) and every public-welfare pair is kept (the safety net is decided
-    later). Only people with more than ``STAGE0`` eligible posts are pruned.
-    """
-    keep = np.ones(len(pi), dtype=bool)
-    if len(pi) == 0:
-        return keep
-    counts = np.bincount(pi)
-    crowded = counts[pi] > STAGE0
-    if not crowded.any():
-        return keep
-    cheap = cosine - 0.1 * np.log1p(minutes)
-    order = np.lexsort((-cheap, pi))
-    first = np.searchsorted(pi[order], pi[order])
-    rank_all = np.arange(len(order)) - first
-    ring_order = np.lexsort((-cheap, ring, pi))
-    key = pi[ring_order].astype(np.int64) * 16 + ring[ring_order]
-    rank_ring = np.arange(len(ring_order)) - np.searchsorted(key, key)
-    keep = ~crowded
-    keep[order[rank_all < STAGE0]] = True
-    keep[ring_order[rank_ring < STAGE0_PER_RING]] = True
-    keep |= kind == KIND_INDEX["public_welfare"]
-    return keep
-
-
-def _positions(rows: np.ndarray, pi: np.ndarray) -> np.ndarray:
-    lookup = {int(r): k for k, r in enumerate(rows)}
-    return np.fromiter((lookup[int(p)] for p in pi), dtype=np.int64, count=len(pi))

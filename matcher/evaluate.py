@@ -13,13 +13,19 @@ Protocol (held-out placements, replayed under the hard constraints)
    leave no hires to learn from when, as in the sample county, a person has
    one hire at most. The encoder learns from ledger and post text only (no
    outcomes), so it is fitted once.
-3. Candidates are :func:`matcher.candidates.candidate_pairs` with
-   ``today=None`` (replay: posts closed today count) and the vector index
-   for far-travelling people, restricted to posts live on the day the
-   held-out funnel began (a post that did not exist yet was no candidate).
-   Every method orders this same eligible set, so methods differ only in
-   ordering. A held-out post outside it is a miss for every method, and
-   the report says how often that happens.
+3. Candidates: every post the hard constraints of :mod:`matcher.reach`
+   allow (``ring_of`` + ``eligible`` with ``today=None``: replay, posts
+   closed today count), restricted to posts live on the day the held-out
+   funnel began (a post that did not exist yet was no candidate). Every
+   method orders this same set, so methods differ only in ordering. A
+   held-out post outside it is a miss for every method; the report counts
+   those misses by reason.
+   The full pipeline sees what serving sees: the pairs that
+   :func:`matcher.candidates.candidate_pairs` (``today=None``, with the
+   vector index for far-travelling people and its stage-0 pruning) returns,
+   scored by :meth:`matcher.recommend.Recommender.score` (linear shortlist,
+   then calibrated trees); eligible pairs it never retrieved or scored rank
+   after all others, so retrieval losses count against the pipeline only.
 4. Methods: full pipeline (calibrated ranker), retrieval cosine alone,
    documented prior, random, popularity, same-town popularity, BM25 and
    TF-IDF cosine (:mod:`matcher.baselines`). Metrics: recall@3,
@@ -47,10 +53,11 @@ from threadpoolctl import threadpool_limits
 
 from matcher import baselines
 from matcher.artifact import fit_ranker
+from matcher.baselines import METRICS, TOP, calibration_table, random_expected, ranking_metrics, target_ranks, top_k
 from matcher.candidates import Candidates, candidate_pairs
 from matcher.errors import InputError, MatcherError
 from matcher.index import VacancyIndex
-from matcher.pairs import FEATURES, PairSkills, PostSkills
+from matcher.pairs import FEATURES, PairSkills, PostSkills, pair_features
 from matcher.prepare import KIND_INDEX, People, Posts, prepare_people, prepare_posts
 from matcher.reach import HALF_HOUR, PairGeo, eligible, pair_geo, ring_of
 from matcher.recommend import Recommender
@@ -64,9 +71,7 @@ METHODS: tuple[str, ...] = ("full pipeline", "retrieval cosine", "prior", "rando
                             "same-town popularity", "BM25", "TF-IDF cosine")
 #: The baselines the full pipeline must beat on recall@10 (cosine and prior are ablations).
 BASELINES: tuple[str, ...] = ("random", "popularity", "same-town popularity", "BM25", "TF-IDF cosine")
-METRICS: tuple[str, ...] = ("recall@3", "recall@10", "ndcg@10")
 DEFAULT_FOLDS = 5
-TOP = 10
 
 
 @dataclass
@@ -82,10 +87,15 @@ class EvaluationReport:
         Of those, how many held-out posts were not among the eligible candidates.
     miss_reasons : dict
         The misses by reason: beyond the person's mobility, age or physical
-        limits, post not live that day, or eligible but not retrieved (far posts
-        the vector index did not fetch).
+        limits, or the post not live that day.
+    pipeline_dropped : int
+        Held-out posts that were eligible but that the pipeline's candidate
+        generation never returned (far fetch, stage-0 pruning): a miss for the
+        full pipeline only.
     candidates_mean : float
         Mean eligible candidates per evaluated person.
+    served_mean : float
+        Mean pairs per person the pipeline's candidate generation returned.
     random_expected : dict
         Expected value of each metric for random ordering.
     calibration : DataFrame
@@ -103,7 +113,9 @@ class EvaluationReport:
     people: int
     misses: int
     miss_reasons: dict[str, int]
+    pipeline_dropped: int
     candidates_mean: float
+    served_mean: float
     random_expected: dict[str, float]
     calibration: pd.DataFrame
     violations: int
@@ -132,6 +144,7 @@ class EvaluationReport:
             "table": {m: {k: (int(v) if k == "people" else round(float(v), 4)) for k, v in row.items()}
                       for m, row in self.table.to_dict(orient="index").items()},
             "people": self.people, "misses": self.misses, "miss_reasons": self.miss_reasons,
+            "pipeline_dropped": self.pipeline_dropped, "served_mean": round(self.served_mean, 1),
             "candidates_mean": round(self.candidates_mean, 1),
             "random_expected": {k: round(v, 4) for k, v in self.random_expected.items()},
             "calibration": self.calibration.round(4).to_dict(orient="records"),
@@ -158,7 +171,10 @@ class EvaluationReport:
             f"(rankers: {', '.join(sorted(set(self.rankers)))})   seed: {self.seed}",
             f"held-out post not among eligible candidates (miss for every method) / 留出岗位不在候选内: "
             f"{self.misses} ({share:.1%}: " + ", ".join(f"{k} {v}" for k, v in self.miss_reasons.items()) + ")",
-            f"eligible candidates per person (mean) / 人均候选岗位: {self.candidates_mean:.1f}",
+            f"eligible candidates per person (mean) / 人均候选岗位: {self.candidates_mean:.1f}; "
+            f"returned by the pipeline's candidate generation: {self.served_mean:.1f}",
+            f"held-out post eligible but not retrieved by the pipeline (a miss for it alone) / "
+            f"流程未召回: {self.pipeline_dropped}",
             f"random, expected / 随机期望: {expected}",
             f"hard-constraint violations in the full pipeline's top {TOP} / 前{TOP}名违反硬约束: "
             f"{self.violations}",
@@ -265,14 +281,19 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
     index = VacancyIndex(encoder.dim_, seed=seed).build(
         posts.ids.astype(str).tolist(), posts.vectors,
         calibration_queries=people.vectors[rng.permutation(len(people))[:2000]])
-    found = candidate_pairs(people, posts, rows, today=None, index=index)
-    live = (posts.start[found.pj] <= day[found.pi]) & (posts.end[found.pj] >= day[found.pi])
-    cand = _subset(found, live)
+    cand = _eligible_pairs(people, posts, rows, day)
+    n_posts = len(posts)
+    key = cand.pi * n_posts + cand.pj
     group = np.searchsorted(rows, cand.pi)
     is_target = target_pj[cand.pi] == cand.pj
+    found = candidate_pairs(people, posts, rows, today=None, index=index)
+    live = (posts.start[found.pj] <= day[found.pi]) & (posts.end[found.pj] >= day[found.pi])
+    served = _subset(found, live)
+    at = np.searchsorted(key, served.pi * n_posts + served.pj)  # served ⊆ eligible, both sorted by key
 
-    scores = {m: np.zeros(len(cand.pi)) for m in METHODS}
-    scores["random"] = rng.random(len(cand.pi))
+    scores = {m: np.zeros(len(key)) for m in METHODS}
+    scores["full pipeline"][:] = -2.0  # never retrieved: after everything the pipeline scored
+    scores["random"] = rng.random(len(key))
     scores["BM25"] = baselines.bm25_scores(people, posts, cand.pi, cand.pj)
     scores["TF-IDF cosine"] = baselines.tfidf_cosine(people, posts, cand.pi, cand.pj)
     skills = PairSkills.for_people(PostSkills.build(posts), people)
@@ -283,7 +304,6 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
         fold_rows = rows[fold_of[rows] == f]
         if len(fold_rows) == 0:
             continue
-        sel = fold_of[cand.pi] == f
         held_people = people.ids[fold_of == f]
         train = placements[~placements["laborer_id"].isin(held_people)]
         # One OpenMP thread: on a busy machine the boosted trees' thread pool spin-waits
@@ -291,49 +311,81 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
         with threadpool_limits(1, user_api="openmp"):
             ranker, employers, info = fit_ranker(people, posts, train, seed=seed)
         rankers.append(str(info["ranker"]))
-        sub = _subset(cand, sel)
-        if len(sub.pi):
-            # The serving path itself: linear shortlist, then the calibrated trees.
+        mine = fold_of[served.pi] == f
+        if mine.any():
+            # The serving path itself: linear shortlist, then the calibrated trees (-1: not shortlisted).
+            sub = _subset(served, mine)
             recommender = Recommender(posts, ranker, employers, None, None, dt.date.today())
             bounds = np.searchsorted(sub.pi, np.append(fold_rows, np.iinfo(np.int64).max))
-            p, X, _ = recommender.score(people, sub, skills, bounds)
-            scores["full pipeline"][sel] = p
+            scores["full pipeline"][at[mine]] = recommender.score(people, sub, skills, bounds)[0]
+        sel = fold_of[cand.pi] == f
+        X = pair_features(people, posts, cand.pi[sel], cand.pj[sel], PairGeo(*(a[sel] for a in cand.geo)),
+                          skills, employers)
+        if len(X):
             scores["prior"][sel] = prior.predict_proba(X)[:, 1]
             scores["retrieval cosine"][sel] = X[:, FEATURES.index("cosine")]
         hired = pairs[pairs["hired"] & (fold_of[pairs["pi"].to_numpy()] != f)]
         hpi, hpj = hired["pi"].to_numpy(dtype=np.int64), hired["pj"].to_numpy(dtype=np.int64)
-        scores["popularity"][sel] = baselines.popularity(len(posts), hpj)[sub.pj]
-        scores["same-town popularity"][sel] = baselines.town_popularity(people, len(posts), hpi, hpj,
-                                                                        sub.pi, sub.pj)
+        scores["popularity"][sel] = baselines.popularity(n_posts, hpj)[cand.pj[sel]]
+        scores["same-town popularity"][sel] = baselines.town_popularity(people, n_posts, hpi, hpj,
+                                                                        cand.pi[sel], cand.pj[sel])
         held = interactions(placements[placements["laborer_id"].isin(held_people)], people, posts)
         if len(held):
             table = training_table(people, posts, held, skills, employers, seed=seed + 1 + f)
             calib.append((ranker.predict_proba(table.X)[:, 1], table.y))
 
     n = len(rows)
-    tiebreak = rng.random(len(cand.pi))
+    tiebreak = rng.random(len(key))
     table = pd.DataFrame(
-        [_metrics(_ranks(scores[m], group, is_target, tiebreak, n)) for m in METHODS], index=METHODS)
+        [ranking_metrics(target_ranks(scores[m], group, is_target, tiebreak, n)) for m in METHODS], index=METHODS)
     table["people"] = n
     counts = np.bincount(group, minlength=n)
     present = np.bincount(group[is_target], minlength=n) > 0
-    top = _top(scores["full pipeline"], group, tiebreak, TOP)
+    retrieved = np.zeros(len(key), dtype=bool)
+    retrieved[at] = True
+    top = top_k(scores["full pipeline"], group, tiebreak, TOP)
+    top = top[scores["full pipeline"][top] >= 0]  # what the pipeline would actually suggest
     return EvaluationReport(
         table=table, people=n, misses=int((~present).sum()),
         miss_reasons=_miss_reasons(people, posts, rows[~present], target_pj[rows[~present]], day),
+        pipeline_dropped=int((is_target & ~retrieved).sum()),
         candidates_mean=float(counts.mean()) if n else 0.0,
-        random_expected=_random_expected(counts, present),
-        calibration=_calibration(np.concatenate([c[0] for c in calib]) if calib else np.zeros(0),
+        served_mean=float(len(served.pi) / n) if n else 0.0,
+        random_expected=random_expected(counts, present),
+        calibration=calibration_table(np.concatenate([c[0] for c in calib]) if calib else np.zeros(0),
                                  np.concatenate([c[1] for c in calib]) if calib else np.zeros(0, dtype=bool)),
         violations=int(violations(people, posts, cand.pi[top], cand.pj[top]).sum()), folds=folds,
         rankers=rankers, seed=seed, seconds=time.perf_counter() - started)
 
 
+def _eligible_pairs(people: People, posts: Posts, rows: np.ndarray, day: np.ndarray,
+                    block: int = 2_000_000) -> Candidates:
+    """Every (person, post) pair the hard constraints allow, posts live on the person's day; sorted by person."""
+    parts: list[Candidates] = []
+    step = max(1, block // max(len(posts), 1))
+    none = np.zeros(0, dtype=np.int64)
+    for start in range(0, max(len(rows), 1), step):
+        r = rows[start:start + step]
+        pi = np.repeat(r, len(posts))
+        pj = np.tile(np.arange(len(posts), dtype=np.int64), len(r))
+        live = (posts.start[pj] <= day[pi]) & (posts.end[pj] >= day[pi])
+        pi, pj = pi[live], pj[live]
+        geo = pair_geo(people, posts, pi, pj)
+        ring = ring_of(people, posts, pi, pj, geo)
+        ok = eligible(people, posts, pi, pj, ring, None)
+        parts.append(Candidates(pi[ok], pj[ok], ring[ok], PairGeo(*(a[ok] for a in geo)), none, none))
+    return Candidates(*(np.concatenate([p.pi for p in parts]), np.concatenate([p.pj for p in parts]),
+                        np.concatenate([p.ring for p in parts]),
+                        PairGeo(*(np.concatenate([p.geo[k] for p in parts]) for k in range(len(PairGeo._fields)))),
+                        none, none))
+
+
 def _subset(cand: Candidates, keep: np.ndarray) -> Candidates:
     """The pairs of ``cand`` where ``keep`` holds (per-person counters are not carried)."""
     none = np.zeros(0, dtype=np.int64)
+    cosine = None if cand.cosine is None else cand.cosine[keep]
     return Candidates(cand.pi[keep], cand.pj[keep], cand.ring[keep], PairGeo(*(a[keep] for a in cand.geo)),
-                      none, none)
+                      none, none, cosine)
 
 
 def _miss_reasons(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray,
@@ -345,61 +397,7 @@ def _miss_reasons(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray,
     live = (posts.start[pj] <= day[pi]) & (posts.end[pj] >= day[pi])
     return {"beyond mobility": int((ring < 0).sum()),
             "age or physical limits": int(((ring >= 0) & ~ok).sum()),
-            "not live that day": int((ok & ~live).sum()),
-            "not retrieved": int((ok & live).sum())}
-
-
-def _ranks(score: np.ndarray, group: np.ndarray, is_target: np.ndarray, tiebreak: np.ndarray,
-           n: int) -> np.ndarray:
-    """1-based rank of each person's target among their candidates (ties by ``tiebreak``); inf when absent."""
-    at = np.full(n, -1, dtype=np.int64)
-    at[group[is_target]] = np.flatnonzero(is_target)
-    rank = np.full(n, np.inf)
-    if len(score) == 0:
-        return rank
-    ref = at[group]
-    ok = ref >= 0
-    st, tt = score[np.maximum(ref, 0)], tiebreak[np.maximum(ref, 0)]
-    ahead = ok & ((score > st) | ((score == st) & (tiebreak > tt)))
-    counted = 1.0 + np.bincount(group, weights=ahead.astype(np.float64), minlength=n)
-    return np.where(at >= 0, counted, np.inf)
-
-
-def _metrics(rank: np.ndarray) -> dict[str, float]:
-    if len(rank) == 0:
-        return {m: 0.0 for m in METRICS}
-    gain = np.where(rank <= TOP, 1.0 / np.log2(np.minimum(rank, TOP) + 1.0), 0.0)
-    return {"recall@3": float(np.mean(rank <= 3)), "recall@10": float(np.mean(rank <= 10)),
-            "ndcg@10": float(gain.mean())}
-
-
-def _random_expected(counts: np.ndarray, present: np.ndarray) -> dict[str, float]:
-    """Expected metrics of a uniformly random order (a miss scores 0)."""
-    if len(counts) == 0:
-        return {m: 0.0 for m in METRICS}
-    c = np.maximum(counts, 1)
-    disc = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, TOP + 2)))])
-    return {"recall@3": float(np.mean(present * np.minimum(3, c) / c)),
-            "recall@10": float(np.mean(present * np.minimum(10, c) / c)),
-            "ndcg@10": float(np.mean(present * disc[np.minimum(TOP, c)] / c))}
-
-
-def _top(score: np.ndarray, group: np.ndarray, tiebreak: np.ndarray, k: int) -> np.ndarray:
-    """Indices of each group's ``k`` best pairs."""
-    order = np.lexsort((-tiebreak, -score, group))
-    g = group[order]
-    first = np.searchsorted(g, g)
-    return order[np.arange(len(order)) - first < k]
-
-
-def _calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> pd.DataFrame:
-    """Mean prediction and observed hire rate in equal-count deciles of the prediction."""
-    rows = []
-    for d, part in enumerate(np.array_split(np.argsort(p, kind="stable"), bins), 1):
-        if len(part):
-            rows.append({"decile": d, "pairs": len(part), "mean_predicted": float(p[part].mean()),
-                         "observed_rate": float(y[part].mean())})
-    return pd.DataFrame(rows, columns=["decile", "pairs", "mean_predicted", "observed_rate"])
+            "not live that day": int((ok & ~live).sum())}
 
 
 def violations(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:

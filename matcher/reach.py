@@ -64,7 +64,12 @@ class PairGeo(NamedTuple):
 
 
 def pair_geo(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> PairGeo:
-    """Distance and administrative relations for pairs ``(people[pi], posts[pj])``."""
+    """Distance and administrative relations for pairs ``(people[pi], posts[pj])``.
+
+    ``pi`` and ``pj`` may also be a column ``(n, 1)`` and a row ``(1, m)``: every
+    function here broadcasts, so a block of people is checked against a pool
+    of posts as one grid.
+    """
     same_village = (people.village[pi] == posts.village[pj]) & (posts.village[pj] > 0)
     same_town = (people.town[pi] == posts.town[pj]) & (posts.town[pj] > 0)
     same_county = (people.county[pi] == posts.county[pj]) & (posts.county[pj] > 0)
@@ -94,7 +99,7 @@ def ring_of(
     mob = people.mobility[pi].astype(np.int64)
     kind = posts.kind[pj]
     half = geo.same_town | (geo.minutes <= HALF_HOUR)
-    ring = np.full(len(pi), -1, dtype=np.int8)
+    ring = np.full(np.broadcast(pi, pj).shape, -1, dtype=np.int8)  # pairs, or a (people × posts) grid
     # Market posts by distance, limited by how far the person will go.
     ring = np.where(geo.same_village, 0, ring)
     ring = np.where((ring < 0) & half & (mob >= 2), 1, ring)

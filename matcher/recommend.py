@@ -40,8 +40,8 @@ MIN_POSTS = 3
 STEPS: tuple[str, ...] = (*RINGS[:3], "province", "nationwide", "training", "safety_net")
 SAFETY_SLOTS = 2
 #: Candidates per person that reach the second-stage ranker, and per widening ring at least.
-SHORTLIST = 60
-PER_STEP = 10
+SHORTLIST = 30
+PER_STEP = 5
 _WELFARE = KIND_INDEX["public_welfare"]
 _HOME_KINDS = (KIND_INDEX["workshop_home"], KIND_INDEX["online"])
 _COL = {name: i for i, name in enumerate(FEATURES)}
@@ -114,11 +114,11 @@ class Recommender:
         self._post_skills = PostSkills.build(posts)
 
     def score(self, people: People, cand: Candidates, skills: PairSkills,
-              bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              bounds: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Hire probabilities, features and the shortlist mask of candidate pairs.
 
         Two stages: the ranker's linear first stage scores every candidate; each
-        person's best ``SHORTLIST`` (and the best ``PER_STEP`` of every widening
+        person's best ``max(SHORTLIST, 3k)`` (and the best ``PER_STEP`` of every widening
         ring, and every public-welfare post, so that no step is starved) go
         through the calibrated trees. Pairs left out get no score and are not
         suggested.
@@ -128,13 +128,14 @@ class Recommender:
         if len(X):
             coarse = self.ranker.coarse_score(X)
             welfare = self.posts.kind[cand.pj] == _WELFARE
+            shortlist = max(SHORTLIST, 3 * k)
             for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-                if b - a <= SHORTLIST:
+                if b - a <= shortlist:
                     keep[a:b] = True
                     continue
                 seg = np.arange(a, b)
                 order = seg[np.argsort(-coarse[a:b], kind="stable")]
-                keep[order[:SHORTLIST]] = True
+                keep[order[:shortlist]] = True
                 ring = cand.ring[order]
                 for r in np.unique(ring):
                     keep[order[ring == r][:PER_STEP]] = True
@@ -200,7 +201,7 @@ class Recommender:
         cand = candidate_pairs(people, self.posts, rows, today=self.today, index=self.index, open_ids=self._open_ids)
         skills = PairSkills.for_people(self._post_skills, people)
         bounds = np.searchsorted(cand.pi, np.append(rows, np.iinfo(np.int64).max))
-        scores, X, shortlisted = self.score(people, cand, skills, bounds)
+        scores, X, shortlisted = self.score(people, cand, skills, bounds, k)
         cert_missing = X[:, _COL["cert_missing"]] > 0 if len(X) else np.zeros(0, dtype=bool)
         market = (self.posts.kind[cand.pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[cand.pj])
         running = np.concatenate([[0], np.cumsum(market)])

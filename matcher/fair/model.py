@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 
 from matcher.errors import InputError
 from store import load_known_ids, load_vacancies, migrate
-from store.schema import job_fair_invitations, job_fair_vacancies, job_fairs, placements, vacancies
+from store.schema import job_fair_invitations, job_fair_vacancies, job_fairs, laborers, placements, vacancies
 
-__all__ = ["Fair", "create_fair", "list_fairs", "load_fair", "read_vacancy_ids", "resolve_venue",
+__all__ = ["Fair", "create_fair", "seeker_ids", "list_fairs", "load_fair", "read_vacancy_ids", "resolve_venue",
            "county_vacancy_ids", "save_invitations", "load_invitations", "fair_placements"]
 
 #: Post kinds a county-wide fair offers: public-welfare posts are placed by the village, not at a booth.
@@ -80,6 +80,17 @@ def read_vacancy_ids(path: Path) -> list[str]:
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
     ids = [line.split(",")[0].strip() for line in text.splitlines()]
     return list(dict.fromkeys(i for i in ids if i and not i.startswith("#")))
+
+
+def seeker_ids(engine: Engine, county_codes: list[str] | None) -> list[str]:
+    """Ids of the job seekers (``wants_job``; not ``unable`` or ``student``) of some counties (all when None)."""
+    status = laborers.c.employment_status
+    stmt = sa.select(laborers.c.laborer_id).where(
+        laborers.c.wants_job.is_(True), sa.or_(status.is_(None), status.not_in(["unable", "student"])))
+    if county_codes is not None:
+        stmt = stmt.where(laborers.c.county_code.in_(county_codes))
+    with engine.connect() as conn:
+        return list(conn.execute(stmt.order_by(laborers.c.laborer_id)).scalars())
 
 
 def county_vacancy_ids(engine: Engine, county_code: str, on: dt.date) -> list[str]:

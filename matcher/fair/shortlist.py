@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from matcher.errors import MatcherError
 from matcher.explain import explain
 from matcher.fair.candidates import fair_pairs, seekers, take_people, tiers, venue_reach
-from matcher.fair.model import Fair, load_fair, save_invitations
+from matcher.fair.model import Fair, load_fair, save_invitations, seeker_ids
 from matcher.fair.solver import TIERS, FairMetrics, FairSettings, assign, fair_metrics, topk_baseline
 from matcher.pairs import PairSkills, PostSkills, occupation_level
 from matcher.prepare import KINDS, People, prepare_people
@@ -105,7 +105,8 @@ def build_shortlist(engine: Engine, fair_id: str, settings: FairSettings | None 
     posts = rec.posts
     post_rows = np.array([posts.position[v] for v in fair.vacancy_ids if v in posts.position], dtype=np.int64)
     counties = list(counties) if counties else [fair.county_code] if fair.county_code else None
-    frame = seekers(load_laborers(engine, county_codes=counties))
+    ids = seeker_ids(engine, counties)
+    frame = seekers(load_laborers(engine, ids=ids)) if ids else pd.DataFrame()
     if frame.empty:
         where = ",".join(counties or ["?"])
         raise MatcherError(f"fair {fair_id}: no job seeker (wants_job) in county {where}",
@@ -117,8 +118,10 @@ def build_shortlist(engine: Engine, fair_id: str, settings: FairSettings | None 
     t0 = time.perf_counter()
     tier, welfare = tiers(people, lookup.policy)
     reach = venue_reach(people, posts.frame, fair.venue_code, fair.venue_lat, fair.venue_lon)
-    pairs = fair_pairs(rec, people, post_rows, reach, int(fair.county_code or 0), welfare,
-                       top_per_person=s.top_per_person)
+    # With far more candidates than invitations a person needs fewer options for the solver to spread.
+    slots = int(s.capacity(posts.openings[post_rows]).sum())
+    top = int(np.clip(np.ceil(6 * slots / len(people)), s.per_person + 2, max(s.top_per_person, s.per_person + 2)))
+    pairs = fair_pairs(rec, people, post_rows, reach, int(fair.county_code or 0), welfare, top_per_person=top)
     timings["score"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -61,7 +61,8 @@ class FairSettings:
     min_probability : float
         Pairs below this hire probability are not invited at all.
     top_per_person : int
-        Eligible posts per person kept for the solver (best by the ranker's first stage).
+        Eligible posts per person kept for the solver (best by the ranker's first stage); fewer (down to
+        ``per_person + 2``) when the candidates hold more than six times the invitations there are.
     """
 
     factor: float = 3.0

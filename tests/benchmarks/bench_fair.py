@@ -103,8 +103,6 @@ def part1(seed: int) -> None:
 
 
 def part2(home: Path, laborers: int, reuse: bool, seed: int, posts: int) -> None:
-    import pandas as pd
-
     from matcher.fair.model import FAIR_KINDS, create_fair
     from matcher.fair.shortlist import build_shortlist
     from store import get_engine, load_vacancies
@@ -120,7 +118,9 @@ def part2(home: Path, laborers: int, reuse: bool, seed: int, posts: int) -> None
     county = str(market["county_code"].mode().iloc[0])
     rng = np.random.default_rng(seed)
     ids = rng.choice(market["vacancy_id"].to_numpy(), size=min(posts, len(market)), replace=False).tolist()
-    counties = sorted(set(pd.Series(vac["county_code"]).dropna().astype(str)) - {""})
+    with engine.connect() as conn:
+        counties = sorted(str(c) for c in conn.exec_driver_sql(
+            "SELECT DISTINCT county_code FROM laborers WHERE county_code IS NOT NULL").scalars())
     fair = create_fair(engine, name="大型专场", date=dt.date.today(), place="县城", county=None, vacancy_ids=ids)
     t0 = time.perf_counter()
     sl = build_shortlist(engine, fair.fair_id, counties=counties)

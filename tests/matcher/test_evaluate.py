@@ -13,17 +13,9 @@ import typer
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+from matcher.baselines import METRICS, random_expected, ranking_metrics, target_ranks
 from matcher.errors import MatcherError
-from matcher.evaluate import (
-    BASELINES,
-    METHODS,
-    METRICS,
-    EvaluationReport,
-    _metrics,
-    _random_expected,
-    _ranks,
-    evaluate_store,
-)
+from matcher.evaluate import BASELINES, METHODS, EvaluationReport, evaluate_store
 from matcher.ingest import ingest_file
 from sampledata import generate
 from service.cli_evaluate import evaluate
@@ -119,16 +111,16 @@ def test_ranks_and_metrics_on_a_known_answer() -> None:
     score = np.array([0.9, 0.5, 0.1, 0.3, 0.2])
     group = np.array([0, 0, 0, 1, 1])
     target = np.array([False, True, False, False, False])
-    ranks = _ranks(score, group, target, np.zeros(5), 2)
+    ranks = target_ranks(score, group, target, np.zeros(5), 2)
     assert ranks[0] == 2 and np.isinf(ranks[1])
-    m = _metrics(ranks)
+    m = ranking_metrics(ranks)
     assert m["recall@3"] == 0.5 and m["recall@10"] == 0.5
     assert m["ndcg@10"] == pytest.approx(0.5 / math.log2(3))
     # Ties are broken by the tie-breaker, not in the target's favour.
-    tied = _ranks(np.ones(3), np.zeros(3, dtype=np.int64), np.array([False, True, False]),
+    tied = target_ranks(np.ones(3), np.zeros(3, dtype=np.int64), np.array([False, True, False]),
                   np.array([0.9, 0.1, 0.5]), 1)
     assert tied[0] == 3
-    expected = _random_expected(np.array([4, 20]), np.array([True, False]))
+    expected = random_expected(np.array([4, 20]), np.array([True, False]))
     assert expected["recall@3"] == pytest.approx(0.5 * 3 / 4)
     assert expected["recall@10"] == pytest.approx(0.5)
 

@@ -1,0 +1,302 @@
+"""The morning report of a published batch run (晨报): an Excel workbook, CSV tables and PNG charts.
+
+``matcher report RUN_ID --out DIR`` calls :func:`write_report`. What goes in:
+
+=========================  ==========================================================
+sheet / file               content
+=========================  ==========================================================
+概要 (summary)              the run's key figures and how to read the tables
+县区汇总 / 乡镇汇总          per county / town (last row 全部): people served (wants a
+(coverage_county/_town)    job), with ≥ 3 suggestions, with 1–2 / none, shortfalls by
+                           category, flags by kind, zero-employment households
+缺口原因 (shortfalls)        shortfalls by category and mobility
+帮扶标记 / 标记原因           people per flag kind; how often each reason is given
+职业供需 (supply_demand)     openings vs seekers per occupation (细类 and 中类), where
+                           posts outnumber seekers (岗多人少) and the reverse
+因岗定培 (training)          courses suggested to people who want training, and the
+                           openings that need each
+零就业户未获建议              zero-employment households whose job seekers got no
+(zero_households)          suggestion, by village
+岗位曝光 (exposure)          per post: times suggested without / with the congestion step
+运行记录 (run_record)        the run record: timings, counts, exposure statistics
+图表 (charts)               the PNG charts, also written next to the workbook
+=========================  ==========================================================
+
+Tables are computed in :mod:`matcher.batch.report_tables`, charts drawn in
+:mod:`matcher.batch.report_charts`. Personal data: the report names
+households and ledger ids, never names, id numbers or phones.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from matcher.batch import report_charts as charts
+from matcher.batch import report_tables as tables
+from matcher.batch.report_data import ReportData, load_report_data
+from matcher.batch.runs import RunDir, read_table
+from matcher.errors import MatcherError
+
+__all__ = ["write_report", "report_tables", "ReportTables"]
+
+
+class ReportTables(NamedTuple):
+    """The report's tables (see :mod:`matcher.batch.report_tables` for each one's columns)."""
+
+    coverage_county: pd.DataFrame
+    coverage_town: pd.DataFrame
+    shortfalls: pd.DataFrame
+    flags: pd.DataFrame
+    flag_reasons: pd.DataFrame
+    supply_demand: pd.DataFrame
+    supply_demand_groups: pd.DataFrame
+    training: pd.DataFrame
+    zero_households: pd.DataFrame
+    exposure: pd.DataFrame
+    run_record: pd.DataFrame
+
+
+#: Sheet name (Chinese) and one-line English description of each table, in workbook order.
+SHEETS: dict[str, tuple[str, str]] = {
+    "coverage_county": ("县区汇总", "per county: people served, ≥ 3 suggestions, shortfalls, flags, households"),
+    "coverage_town": ("乡镇汇总", "per town: the same figures"),
+    "shortfalls": ("缺口原因", "shortfalls by category and mobility"),
+    "flags": ("帮扶标记", "people per flag kind"),
+    "flag_reasons": ("标记原因", "reasons given per flag kind"),
+    "supply_demand": ("职业供需（细类）", "openings vs seekers per detailed occupation"),
+    "supply_demand_groups": ("职业供需（中类）", "openings vs seekers per middle group"),
+    "training": ("因岗定培", "courses for people who want training and the openings they unlock"),
+    "zero_households": ("零就业户未获建议", "zero-employment households without any suggestion"),
+    "exposure": ("岗位曝光", "times each post is suggested, without / with the congestion step"),
+    "run_record": ("运行记录", "the run record"),
+}
+
+
+def report_tables(run: RunDir, engine: Engine | None = None) -> tuple[ReportData, ReportTables]:
+    """Compute every table of the report of ``run`` (no file is written).
+
+    Parameters
+    ----------
+    run : RunDir
+        A published run.
+    engine : sqlalchemy.engine.Engine, optional
+        The store the run was computed from (default: ``store.get_engine()``).
+    """
+    if run.partial or run.record.get("status") != "complete":
+        raise MatcherError(f"run {run.run_id} is not published (status {run.record.get('status')!r}); "
+                           "report a complete run", f"批处理 {run.run_id} 尚未完成发布，只能对已完成的批次生成晨报")
+    if engine is None:
+        from store import get_engine
+
+        engine = get_engine()
+    data = load_report_data(run, engine)
+    cand = read_table(run, "candidates", columns=["laborer_id", "vacancy_id", "score"])
+    sugg = read_table(run, "suggestions", columns=["laborer_id", "vacancy_id"])
+    return data, ReportTables(
+        coverage_county=tables.coverage(data, "county"),
+        coverage_town=tables.coverage(data, "town"),
+        shortfalls=tables.shortfall_reasons(data),
+        flags=tables.flags_by_kind(data),
+        flag_reasons=tables.flag_reasons(data),
+        supply_demand=tables.supply_demand(data, 4),
+        supply_demand_groups=tables.supply_demand(data, 2),
+        training=tables.training_courses(data),
+        zero_households=tables.zero_households(data),
+        exposure=tables.exposure(data, cand, sugg),
+        run_record=tables.run_record(run.record),
+    )
+
+
+def write_report(run: RunDir, out: Path, engine: Engine | None = None) -> list[Path]:
+    """Write the morning report of a published run into ``out``.
+
+    Parameters
+    ----------
+    run : RunDir
+        A published run (``matcher.batch.runs.latest_run``).
+    out : Path
+        Output directory (created when missing).
+    engine : sqlalchemy.engine.Engine, optional
+        The store the run was computed from (default: ``store.get_engine()``).
+
+    Returns
+    -------
+    list of Path
+        The workbook ``report_<run_id>.xlsx`` first, then the CSV tables, then the PNG charts.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    data, t = report_tables(run, engine)
+    pngs = _charts(run, data, t, out)
+    workbook = _workbook(run, t, pngs, out / f"report_{run.run_id}.xlsx")
+    csvs = []
+    for name, frame in t._asdict().items():
+        path = out / f"{name}.csv"
+        frame.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.4g")
+        csvs.append(path)
+    return [workbook, *csvs, *pngs]
+
+
+def _charts(run: RunDir, data: ReportData, t: ReportTables, out: Path) -> list[Path]:
+    record = run.record
+    multiple = float(record.get("options", {}).get("multiple", 3.0))
+    stats = {"without": record.get("exposure_without", {}), "with": record.get("exposure_with", {})}
+    return [
+        charts.coverage_chart(t.coverage_county, t.coverage_town, out / "coverage.png"),
+        charts.flags_chart(t.flags, len(data.people), out / "flags.png"),
+        charts.supply_demand_chart(t.supply_demand, out / "supply_demand.png"),
+        charts.training_chart(t.training, out / "training.png"),
+        charts.exposure_chart(t.exposure, multiple, stats, out / "exposure.png"),
+    ]
+
+
+def _summary_rows(run: RunDir, t: ReportTables) -> list[tuple[str, str, Any]]:
+    r = run.record
+    total = t.coverage_county.iloc[-1]
+    served = int(total["served"])
+    wo, w = r.get("exposure_without") or {}, r.get("exposure_with") or {}
+    rows: list[tuple[str, str, Any]] = [
+        ("批次编号", "run id", run.run_id),
+        ("计算日期", "computed for", r.get("today")),
+        ("完成时间（UTC）", "finished (UTC)", r.get("finished_at")),
+        ("模型版本", "model artifact", r.get("artifact")),
+        ("服务人数（有就业意愿）", "people served (wants a job)", served),
+        ("≥3条建议人数", "people with ≥ 3 suggestions", int(total["with_3"])),
+        ("有缺口说明人数", "people with a shortfall", int(total["shortfall"])),
+        ("≥3条或有缺口说明占比", "share with ≥ 3 or a shortfall", f"{total['covered'] / max(served, 1):.1%}"),
+        ("零就业户（有成员求职）", "zero-employment households seeking work", int(total["zero_households"])),
+        ("其中无任何建议的户", "of which without any suggestion", int(total["zero_households_without"])),
+    ]
+    for kind, (zh, en) in tables.FLAG_NAMES.items():
+        rows.append((f"标记：{zh}", f"flag: {en}", int(total[f"flag_{kind}"])))
+    if wo and w:
+        rows += [
+            ("每名额曝光最大值（无→有拥堵控制）", "max exposure per opening (without → with)",
+             f"{wo['exposure_per_opening_max']:.1f} → {w['exposure_per_opening_max']:.1f}"),
+            ("每名额曝光P99（无→有）", "p99 exposure per opening (without → with)",
+             f"{wo['exposure_per_opening_p99']:.1f} → {w['exposure_per_opening_p99']:.1f}"),
+            ("曝光基尼系数（无→有）", "exposure Gini (without → with)",
+             f"{wo['exposure_gini']:.3f} → {w['exposure_gini']:.3f}"),
+            ("平均匹配分（无→有）", "mean match score (without → with)",
+             f"{wo['mean_score']:.4f} → {w['mean_score']:.4f}"),
+        ]
+    inc = r.get("incremental")
+    if inc:
+        rows.append(("增量计算：重算 / 沿用人数", "incremental: recomputed / copied",
+                     f"{inc['recomputed']:,} / {inc['copied']:,}（基于 {inc['from_run']}）"))
+    rows.append(("总耗时（秒）", "total time (s)", round(float(r.get("timings", {}).get("total", 0.0)), 1)))
+    return rows
+
+
+_NOTES = (
+    ("服务人数：本批次中有就业意愿的劳动力；每人至少推送3个岗位，不足3个时写明缺口原因。",
+     "People served: laborers with wants_job in the run; each gets ≥ 3 posts or a shortfall naming why."),
+    ("求职人数：技能或求职意向对应该职业的人（一人可对应多个职业）；岗多人少＝招聘人数≥2倍求职人数，人多岗少反之。",
+     "Seekers: people whose skills or job intention map to the occupation (one may count under several); "
+     "岗多人少 = openings ≥ 2 × seekers, 人多岗少 the reverse."),
+    ("岗位曝光：岗位出现在多少人的建议中；拥堵控制使每个名额的曝光接近设定倍数。",
+     "Exposure: in how many people's lists a post appears; the congestion step keeps it near a multiple of "
+     "its openings."),
+)
+
+
+def _workbook(run: RunDir, t: ReportTables, pngs: list[Path], path: Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.drawing.image import Image
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "概要"
+    ws.append(["就业扶贫岗位匹配 · 晨报", "Morning report of the nightly batch"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([])
+    for zh, en, value in _summary_rows(run, t):
+        ws.append([zh, en, value])
+    ws.append([])
+    ws.append(["工作表", "sheet", "内容 / content"])
+    for name, (sheet, desc) in SHEETS.items():
+        ws.append([sheet, name, desc])
+    ws.append([])
+    for zh, en in _NOTES:
+        ws.append([zh, en])
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 42
+    ws.column_dimensions["C"].width = 40
+    for name, (sheet, _) in SHEETS.items():
+        _table_sheet(wb.create_sheet(sheet), getattr(t, name))
+    pics = wb.create_sheet("图表")
+    row = 1
+    for png in pngs:
+        image = Image(str(png))
+        scale = min(1.0, 900 / image.width)
+        image.width, image.height = int(image.width * scale), int(image.height * scale)
+        pics.add_image(image, f"A{row}")
+        row += math.ceil(image.height / 20) + 2
+    wb.save(path)
+    return path
+
+
+def _table_sheet(ws: Any, frame: pd.DataFrame) -> None:
+    """Chinese headers in row 1, English in row 2, data below; frozen headers and a filter."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    columns = list(frame.columns)
+    labels = [tables.LABELS.get(c, (c, c)) for c in columns]
+    ws.append([zh for zh, _ in labels])
+    ws.append([en for _, en in labels])
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for cell in ws[2]:
+        cell.font = Font(italic=True, color="666666", size=9)
+        cell.fill = fill
+    for row in frame.itertuples(index=False, name=None):
+        ws.append([_cell(v) for v in row])
+    for j, column in enumerate(columns, start=1):
+        letter = get_column_letter(j)
+        width = max(_width(labels[j - 1][0]), min(_width(labels[j - 1][1]), 24))
+        if len(frame):
+            sample = frame[column].head(200).astype(str)
+            width = max(width, min(max(_width(s) for s in sample), 60))
+        ws.column_dimensions[letter].width = width + 2
+        fmt = _format(column, frame[column])
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=3, min_col=j, max_col=j):
+                cell.number_format = fmt
+    ws.freeze_panes = "A3"
+    if len(frame):
+        ws.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{len(frame) + 2}"
+
+
+def _format(column: str, values: pd.Series) -> str | None:
+    if column.startswith("share"):
+        return "0.0%"
+    if values.dtype.kind == "f":
+        return "0.00"
+    return None
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    if isinstance(value, dict | list | tuple):
+        return str(value)
+    return value
