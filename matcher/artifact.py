@@ -141,7 +141,8 @@ def load_model(path: Path | None = None) -> MatchModel:
     try:
         manifest = read_manifest(path, "match", FORMAT)
     except ArtifactError as exc:
-        raise MatcherError(str(exc), "模型文件不可用，请运行 `matcher train` 重新生成") from None
+        raise MatcherError(f"{_english(exc)}; run `matcher train` to rebuild",
+                           "模型文件不可用，请运行 `matcher train` 重新生成") from None
     if list(manifest["settings"].get("features", [])) != list(FEATURES):
         raise MatcherError(f"model at {path} was trained with other features; run `matcher train`",
                            f"{path} 的模型与当前程序的特征不一致，请运行 `matcher train`")
@@ -150,6 +151,13 @@ def load_model(path: Path | None = None) -> MatchModel:
         ranker = load_ranker(path / "ranker", FEATURES)
         index = VacancyIndex.load(path / "index")
     except ArtifactError as exc:
-        raise MatcherError(str(exc), "模型文件不可用，请运行 `matcher train` 重新生成") from None
+        raise MatcherError(f"{_english(exc)}; run `matcher train` to rebuild",
+                           "模型文件不可用，请运行 `matcher train` 重新生成") from None
     employers = EmployerStats.from_json(json.loads((path / "employers.json").read_text(encoding="utf-8")))
     return MatchModel(path, encoder, ranker, index, employers, manifest)
+
+
+def _english(exc: Exception) -> str:
+    """The English part of a bilingual artifact message ("english / 中文")."""
+    text = getattr(exc, "message_en", None) or str(exc)
+    return text.split(" / ")[0].rstrip("; ")

@@ -193,6 +193,9 @@ def _grid(people: People, posts: Posts, block: np.ndarray, today: dt.date | None
         t = today.toordinal()
         reach = reach & (posts.open & (posts.end >= t) & (posts.openings > 0))[pool][None, :]
     ok = eligible(people, posts, bi, pj, ring, today)
+    # Reach counters for the shortfall note: market posts only (a public-welfare post is
+    # offered only to flagged people and is counted when it is listed).
+    reach = reach & (posts.kind[pool] != KIND_INDEX["public_welfare"])[None, :]
     idx = np.fromiter((local[int(i)] for i in block), dtype=np.int64, count=len(block))
     in_reach[idx] += reach.sum(axis=1)
     blocked[idx] += (reach & ~ok).sum(axis=1)

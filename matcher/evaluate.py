@@ -331,8 +331,10 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
                                                                         cand.pi[sel], cand.pj[sel])
         held = interactions(placements[placements["laborer_id"].isin(held_people)], people, posts)
         if len(held):
-            table = training_table(people, posts, held, skills, employers, seed=seed + 1 + f)
-            calib.append((ranker.predict_proba(table.X)[:, 1], table.y))
+            # Pairs drawn like the training table's, featured as serving features them.
+            t = training_table(people, posts, held, skills, employers, seed=seed + 1 + f)
+            X = pair_features(people, posts, t.pi, t.pj, pair_geo(people, posts, t.pi, t.pj), skills, employers)
+            calib.append((ranker.predict_proba(X)[:, 1], t.y))
 
     n = len(rows)
     tiebreak = rng.random(len(key))

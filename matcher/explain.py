@@ -114,7 +114,8 @@ def explain(people: People, posts: Posts, i: int, j: int, k: int, geo: PairGeo, 
         f"{KIND_ZH[kind]}，{hours}",
         _constraints(people, posts, i, j),
         STEP_NAMES[step],
-        f"{'先验模型估计' if prior else '预测'}录用可能性{score:.0%}",
+        f"{'先验模型估计' if prior else '预测'}录用可能性{score:.0%}" if score >= 0.01 else
+        f"{'先验模型估计' if prior else '预测'}录用可能性不足1%",
     ]
     if posts.training_provided[j]:
         reasons.insert(4, "单位提供岗前培训")

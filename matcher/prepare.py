@@ -67,7 +67,7 @@ def _float(values: pd.Series) -> np.ndarray:
 
 def _ordinal(values: pd.Series, missing: int) -> np.ndarray:
     return np.fromiter(
-        (v.toordinal() if isinstance(v, dt.date) else missing for v in values),
+        (v.toordinal() if isinstance(v, dt.date) and not pd.isna(v) else missing for v in values),
         dtype=np.int64,
         count=len(values),
     )

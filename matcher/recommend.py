@@ -229,8 +229,10 @@ class Recommender:
                     explain(people, self.posts, int(i), j, idx, cand.geo, skills, level, step, float(scores[idx]),
                             prior)))
             shortfall = None
-            if len(recs) < MIN_POSTS:
-                shortfall = self._shortfall(people, int(i), int(cand.in_reach[n]), int(cand.blocked_limits[n]),
+            if len(recs) < min(MIN_POSTS, k):
+                offered = int(market_counts[n]) + sum(1 for r in recs if r.kind == "public_welfare")
+                blocked = int(cand.blocked_limits[n])
+                shortfall = self._shortfall(people, int(i), offered + blocked, blocked,
                                             len(recs))
             out.append(PersonResult(str(people.ids[i]), flags[n], recs, shortfall, prior))
         return out
@@ -264,7 +266,8 @@ class Recommender:
             home = [int(x) for x in idx if self.posts.kind[cand.pj[x]] in _HOME_KINDS and x not in taken]
             home.sort(key=lambda x: -scores[x])
             picked += [(x, "safety_net") for x in home[: slots - len(picked)]]
-        return (picked + safety)[:k]
+        # The safety net is kept whole: market posts give way when k is small.
+        return (picked[: max(k - len(safety), 0)] + safety)[:k]
 
     def _training_pool(self, people: People, i: int, cand: Candidates, idx: np.ndarray, mk: np.ndarray,
                        cert_missing: np.ndarray) -> list[int]:

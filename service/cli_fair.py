@@ -32,7 +32,10 @@ def _command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
 def _date(value: str) -> dt.date:
     from features.contract.parse import to_datetime
 
-    parsed = to_datetime(value)
+    try:
+        parsed = to_datetime(value)
+    except ValueError:
+        parsed = None
     if parsed is None:
         typer.echo(f"错误：--date「{value}」不是日期，例如 2025-03-15 或 2025年3月15日\n"
                    f"error: --date {value!r} is not a date; write e.g. 2025-03-15", err=True)

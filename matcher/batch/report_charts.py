@@ -152,8 +152,9 @@ def _paired(ax: Any, labels: list[str], a: np.ndarray, b: np.ndarray, names: tup
         ax.text(va, yi + h / 2, f" {int(va):,}", va="center", fontsize=8)
         ax.text(vb, yi - h / 2, f" {int(vb):,}", va="center", fontsize=8)
     ax.set_yticks(y, labels)
-    ax.set_xlim(0, max(float(np.max(a, initial=0)), float(np.max(b, initial=0)), 1.0) * 1.15)
-    ax.legend(loc="lower right", frameon=False)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.set_xlim(0, max(float(np.max(a, initial=0)), float(np.max(b, initial=0)), 1.0) * 1.12)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.04), ncol=2, frameon=False)
 
 
 def supply_demand_chart(table: pd.DataFrame, path: Path, top: int = 15) -> Path:
@@ -161,17 +162,22 @@ def supply_demand_chart(table: pd.DataFrame, path: Path, top: int = 15) -> Path:
     import matplotlib
 
     t = _Text()
-    frame = table[table["county_code"] == ALL].head(top).iloc[::-1]
+    frame = table[table["county_code"] == ALL]
+    # The largest occupations, and always the few where seekers outnumber openings most.
+    short = frame[frame["seekers"] > frame["openings"]].nlargest(min(5, top // 3), "seekers")
+    big = frame.drop(short.index).head(top - len(short))
+    frame = frame.loc[sorted({*big.index, *short.index})].iloc[::-1]
     marks = {"岗多人少": ("▲岗多", "▲ more posts"), "人多岗少": ("▼人多", "▼ more seekers"), "大致平衡": ("", "")}
     labels = [f"{t.label(str(o), str(c))}  {t.one(*marks[b])}".rstrip()
               for o, c, b in zip(frame["occupation"], frame["occupation_code"], frame["balance"], strict=True)]
     with matplotlib.rc_context(_style(t)):
-        fig = _figure(len(frame) * 2, t, width=10.5)
+        fig = _figure(int(len(frame) * 1.5), t, width=10.5)
         ax = fig.add_subplot()
         _paired(ax, labels, frame["openings"].to_numpy(), frame["seekers"].to_numpy(),
                 (t.one("招聘人数", "openings"), t.one("求职人数（技能或意向）", "seekers (skills or intention)")),
                 (_BLUE, _ORANGE))
-        ax.set_title(t("主要职业供需对比", f"Supply and demand, top {top} occupations"))
+        ax.set_title(t("主要职业供需对比（▲岗多人少  ▼人多岗少）",
+                       "Openings vs seekers by occupation (▲ more openings, ▼ more seekers)"))
         return _save(fig, path)
 
 
@@ -185,12 +191,11 @@ def training_chart(table: pd.DataFrame, path: Path, top: int = 12) -> Path:
     frame = frame.iloc[::-1]
     labels = labels[::-1]
     with matplotlib.rc_context(_style(t)):
-        fig = _figure(max(len(frame), 1) * 2, t, width=10)
+        fig = _figure(int(max(len(frame), 1) * 1.5), t, width=10)
         ax = fig.add_subplot()
         _paired(ax, labels, frame["suggested"].to_numpy(), frame["course_openings"].to_numpy(),
                 (t.one("建议参加的人数（有培训意愿）", "people it is suggested to (want training)"),
                  t.one("需要该技能的招聘人数", "openings needing the skill")), (_GREEN, _BLUE))
-        ax.set_xscale("symlog", linthresh=10)
         ax.set_title(t("因岗定培：能解锁最多岗位的培训", "Training that unlocks most openings"))
         if frame.empty:
             ax.text(0.5, 0.5, t.one("没有培训建议", "no training suggested"), transform=ax.transAxes, ha="center")

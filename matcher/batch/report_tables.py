@@ -206,19 +206,25 @@ def supply_demand(data: ReportData, level: int = 4) -> pd.DataFrame:
     level : {2, 4}
         Middle groups (中类) or detailed occupations (细类).
     """
-    from features.taxonomy import code_prefix, get_taxonomy
-    from matcher.prepare import occupation_lists
+    from features.taxonomy import get_taxonomy
 
     tax = get_taxonomy()
+    groups: dict[tuple[str, int], str] = {}
+
+    def at(code: str, lvl: int) -> str:
+        key = (code, lvl)
+        if key not in groups:
+            groups[key] = (tax.group(code, lvl) if code in tax else None) or code
+        return groups[key]
+
     posts = data.posts[data.posts["suggestible"] & (data.posts["openings"] > 0)
                        & data.posts["occupation_code"].notna()].copy()
-    posts["occ"] = [code_prefix(c, level) for c in posts["occupation_code"]]
+    posts["occ"] = [at(c, level) for c in posts["occupation_code"]]
     people = data.people
-    cells = [_list(s) + _list(j) for s, j in zip(people["skills"], people["job_intention"], strict=True)]
-    codes = occupation_lists(cells)
+    codes = data.occupations()
     pairs = pd.DataFrame({"laborer_id": np.repeat(people["laborer_id"].to_numpy(), [len(c) for c in codes]),
                           "county_code": np.repeat(people["county_code"].to_numpy(), [len(c) for c in codes]),
-                          "occ": [code_prefix(c, level) for cs in codes for c in cs]}).drop_duplicates()
+                          "occ": [at(c, level) for cs in codes for c in cs]}).drop_duplicates()
     names = people.drop_duplicates("county_code").set_index("county_code")["county"]
     frames = []
     for scope, post_rows, pair_rows in [(ALL, posts, pairs), *[
@@ -236,7 +242,7 @@ def supply_demand(data: ReportData, level: int = 4) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     out["occupation"] = [_name(tax, c) for c in out["occupation_code"]]
     if level > 2:
-        out["group"] = [_name(tax, code_prefix(c, 2)) for c in out["occupation_code"]]
+        out["group"] = [_name(tax, at(c, 2)) for c in out["occupation_code"]]
     out["openings_per_seeker"] = out["openings"] / out["seekers"].replace(0, np.nan)
     out["gap"] = out["openings"] - out["seekers"]
     out["balance"] = _balance(out["openings"], out["seekers"])

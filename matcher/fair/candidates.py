@@ -95,7 +95,8 @@ def _venue_post(template: pd.DataFrame, code: str | None, lat: float | None, lon
 
     row = template.iloc[[0]].copy()
     gaz = get_gazetteer()
-    chain = {p.level: p.code for p in ([*gaz.ancestors(code), gaz.get(code)] if code and gaz.get(code) else [])}
+    place = gaz.get(code) if code else None
+    chain = {p.level: p.code for p in [*gaz.ancestors(place.code), place]} if place is not None else {}
     row["kind"] = "enterprise"
     row["admin_code"] = code
     row["county_code"] = (chain.get("county") or code or "")[:6] or None

@@ -122,14 +122,15 @@ def part2(home: Path, laborers: int, reuse: bool, seed: int, posts: int) -> None
         counties = sorted(str(c) for c in conn.exec_driver_sql(
             "SELECT DISTINCT county_code FROM laborers WHERE county_code IS NOT NULL").scalars())
     fair = create_fair(engine, name="大型专场", date=dt.date.today(), place="县城", county=None, vacancy_ids=ids)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     sl = build_shortlist(engine, fair.fair_id, counties=counties)
-    total = time.perf_counter() - t0
+    total, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"  fair {fair.fair_id} at {county}: {len(ids)} posts, {int(sl.booths['openings'].sum()):,} openings, "
           f"{sl.candidates:,} candidates from {len(counties)} counties")
     show(sl)
     shortlist_s = sum(v for k, v in sl.timings.items() if k != "load")
-    print(f"  shortlist without loading the store and model: {shortlist_s:.1f} s; end to end {total:.1f} s")
+    print(f"  shortlist without loading the store and model: {shortlist_s:.1f} s; end to end {total:.1f} s "
+          f"(CPU time of this process {cpu:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
 def main() -> None:

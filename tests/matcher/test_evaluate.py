@@ -147,7 +147,18 @@ def test_store_without_placements_or_hires(sample: dict[str, Path], tmp_path: Pa
     assert "no hire" in err.value.message_en and "录用" in err.value.message_zh
 
 
-def test_cli_prints_the_table(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_prints_the_table(report: EvaluationReport, store_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # The command is a thin wrapper: hand it the module's report and check what it passes and prints.
+    import matcher.evaluate
+
+    calls: list[dict[str, object]] = []
+
+    def fake(engine: Engine, **kwargs: object) -> EvaluationReport:
+        calls.append({"url": str(engine.url), **kwargs})
+        return report
+
+    monkeypatch.setattr(matcher.evaluate, "evaluate_store", fake)
     monkeypatch.setenv("MATCHER_DATABASE_URL", f"sqlite:///{store_path}")
     get_settings.cache_clear()
     app = typer.Typer()
@@ -156,10 +167,15 @@ def test_cli_prints_the_table(store_path: Path, monkeypatch: pytest.MonkeyPatch)
     try:
         result = runner.invoke(app, ["--max-people", "15", "--folds", "2", "--seed", "3"])
         assert result.exit_code == 0, result.output
-        for name in ("full pipeline", "BM25", "TF-IDF cosine", "recall@10", "ndcg@10"):
+        assert calls[-1] == {"url": f"sqlite:///{store_path}", "seed": 3, "max_people": 15, "folds": 2}
+        table = [line for line in result.output.splitlines() if line.startswith("full pipeline")]
+        assert len(table) == 1 and len(table[0].split()) == 2 + len(METRICS) + 1  # methods side by side
+        for name in ("BM25", "TF-IDF cosine", "recall@10", "ndcg@10"):
             assert name in result.output
-        result = runner.invoke(app, ["--max-people", "15", "--folds", "2", "--json"])
+        result = runner.invoke(app, ["--json"])
         assert result.exit_code == 0, result.output
-        assert json.loads(result.output)["people"] == 15
+        assert json.loads(result.output)["people"] == report.people
+        assert calls[-1]["max_people"] is None and calls[-1]["seed"] == 0
+        assert runner.invoke(app, ["--max-people", "0"]).exit_code == 2
     finally:
         get_settings.cache_clear()

@@ -21,7 +21,6 @@ from matcher.policy import Policy
 from matcher.prepare import KIND_INDEX
 from matcher.reach import eligible, pair_geo, ring_of
 from matcher.recommend import Recommender
-
 from tests.matcher.conftest import DIANTOU, MAFANG_A, TODAY, encoded, people_frame, posts_frame
 
 COUNTY = "610426"

@@ -18,8 +18,8 @@ import pytest
 
 from matcher.artifact import load_model
 from matcher.explain import STEP_NAMES
-from matcher.lookup import Lookup
 from matcher.ingest import ingest_file
+from matcher.lookup import Lookup
 from matcher.recommend import MIN_POSTS, PersonResult
 from store import load_laborers
 from tests.matcher.conftest import (
@@ -31,7 +31,6 @@ from tests.matcher.conftest import (
     TODAY,
     County,
     Run,
-    by_id,
     people_frame,
     posts_frame,
 )
@@ -303,7 +302,9 @@ def test_wage_text_for_a_post_with_only_a_lowest_wage(county_copy: County, tmp_p
     path = tmp_path / "extra.csv"
     path.write_text(
         "岗位编号,企业编号,岗位类型,岗位名称,招聘人数,行政区划代码,最低工资,计薪方式,开始日期,截止日期\n"
-        f"VX0001,EX01,企业,包装工,5,{person['admin_code']},3000,月,{TODAY},{TODAY + dt.timedelta(days=90)}\n", encoding="utf-8")
+        f"VX0001,EX01,企业,包装工,5,{person['admin_code']},3000,月,{TODAY},{TODAY + dt.timedelta(days=90)}\n",
+        encoding="utf-8",
+    )
     assert ingest_file("vacancies", path, engine=county_copy.engine).inserted == 1
     lookup = Lookup(county_copy.engine, model=load_model(county_copy.model_path), today=TODAY)
     (result,) = lookup.recommend([person["laborer_id"]], k=400)
