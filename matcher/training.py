@@ -15,13 +15,15 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from matcher.pairs import EmployerStats, PairSkills, pair_features
+from matcher.pairs import FEATURES, EmployerStats, PairSkills, pair_features
 from matcher.prepare import People, Posts
 from matcher.reach import eligible, pair_geo, ring_of
 
 __all__ = ["TrainingTable", "interactions", "training_table", "HIRED"]
 
 HIRED = ("hired", "retained_6m", "quit")
+#: Person folds for the out-of-fold employer rates of the history rows.
+EMPLOYER_FOLDS = 5
 
 
 class TrainingTable(NamedTuple):
@@ -83,4 +85,29 @@ def training_table(people: People, posts: Posts, history: pd.DataFrame, skills: 
         y = np.concatenate([y, np.zeros(int(ok.sum()), dtype=bool)])
     geo = pair_geo(people, posts, pi, pj)
     X = pair_features(people, posts, pi, pj, geo, skills, employers)
+    _out_of_fold_employer_rates(people, posts, history, X, rng)
     return TrainingTable(X, y, pi, pj)
+
+
+def _out_of_fold_employer_rates(people: People, posts: Posts, history: pd.DataFrame, X: np.ndarray,
+                                rng: np.random.Generator) -> None:
+    """Overwrite the employer-rate columns of the history rows (the first ``len(history)`` rows of ``X``).
+
+    Rates fitted on the same rows echo each row's own label for employers with a
+    handful of funnels; the trees learn the echo and it is gone at serving time.
+    Here each row's rates come from the history of the other person folds.
+    """
+    pi = history["pi"].to_numpy(dtype=np.int64)
+    pj = history["pj"].to_numpy(dtype=np.int64)
+    hired = history["hired"].to_numpy(dtype=bool)
+    persons, inverse = np.unique(pi, return_inverse=True)
+    fold = (rng.permutation(len(persons)) % EMPLOYER_FOLDS)[inverse]
+    overall, similar = FEATURES.index("employer_hire_rate"), FEATURES.index("employer_similar_rate")
+    for k in range(EMPLOYER_FOLDS):
+        rows = np.flatnonzero(fold == k)
+        if len(rows) == 0:
+            continue
+        rest = fold != k
+        rates = EmployerStats.fit(posts.employer[pj[rest]], people.education[pi[rest]], hired[rest]).post_rates(posts)
+        X[rows, overall] = rates[pj[rows], 0]
+        X[rows, similar] = rates[pj[rows], 1 + EmployerStats.band(people.education[pi[rows]])]

@@ -98,13 +98,14 @@ def contract(
 
 def _register_optional() -> None:
     """Attach the commands that live in their own modules."""
-    from service import cli_batch, cli_fair, cli_match, cli_occupation, cli_sample
+    from service import cli_batch, cli_evaluate, cli_fair, cli_match, cli_occupation, cli_sample
 
     command("sample")(cli_sample.sample)
     command("occupation")(cli_occupation.occupation)
     command("train")(cli_match.train)
     command("recommend")(cli_match.recommend)
     app.add_typer(cli_fair.fair_app, name="fair")
+    command("evaluate")(cli_evaluate.evaluate)
     command("batch")(cli_batch.batch)
     command("report")(cli_batch.report)
 

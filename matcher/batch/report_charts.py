@@ -76,7 +76,7 @@ def _figure(rows: int, t: _Text, width: float = 10.0) -> Any:
     return fig
 
 
-def _style(t: _Text) -> dict[str, Any]:
+def _style(t: _Text) -> Any:  # matplotlib types rc keys as a Literal union
     families = [t.font, "DejaVu Sans"] if t.font else ["DejaVu Sans"]
     return {"font.family": families, "font.size": 10, "axes.titlesize": 12, "axes.spines.top": False,
             "axes.spines.right": False}
@@ -167,7 +167,7 @@ def supply_demand_chart(table: pd.DataFrame, path: Path, top: int = 15) -> Path:
     short = frame[frame["seekers"] > frame["openings"]].nlargest(min(5, top // 3), "seekers")
     big = frame.drop(short.index).head(top - len(short))
     frame = frame.loc[sorted({*big.index, *short.index})].iloc[::-1]
-    marks = {"岗多人少": ("▲岗多", "▲ more posts"), "人多岗少": ("▼人多", "▼ more seekers"), "大致平衡": ("", "")}
+    marks = {"岗多人少": ("▲岗多", "▲ more openings"), "人多岗少": ("▼人多", "▼ more seekers"), "大致平衡": ("", "")}
     labels = [f"{t.label(str(o), str(c))}  {t.one(*marks[b])}".rstrip()
               for o, c, b in zip(frame["occupation"], frame["occupation_code"], frame["balance"], strict=True)]
     with matplotlib.rc_context(_style(t)):
@@ -241,7 +241,8 @@ def exposure_chart(per_post: pd.DataFrame, multiple: float, stats: dict[str, dic
         ax.set_xticks(x, names)
         line = float(np.searchsorted(upper, multiple, side="left")) + 0.5
         ax.axvline(line, color=_GREY, linestyle="--")
-        ax.text(line, ax.get_ylim()[1] * 0.97, t.one(f" 目标上限：每名额{multiple:g}次", f" target: {multiple:g}× openings"),
+        ax.text(line, ax.get_ylim()[1] * 0.97,
+                t.one(f" 目标上限：每名额{multiple:g}次", f" target: {multiple:g}× openings"),
                 va="top", color="#555555")
         ax.set_xlabel(t.one("每个招聘名额被推荐的次数", "times suggested per opening"))
         ax.set_ylabel(t.one("岗位数", "posts"))

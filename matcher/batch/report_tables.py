@@ -112,7 +112,8 @@ def coverage(data: ReportData, level: str = "county") -> pd.DataFrame:
     homes = p.loc[p["household_id"].isin(zero_ids), [*keys, "household_id", "n_suggestions"]]
     best = homes.groupby([*keys, "household_id"])["n_suggestions"].max().reset_index()
     best["none"] = best["n_suggestions"] == 0
-    per_place = best.groupby(keys).agg(zero_households=("household_id", "size"), zero_households_without=("none", "sum"))
+    per_place = best.groupby(keys).agg(zero_households=("household_id", "size"),
+                                       zero_households_without=("none", "sum"))
     out = out.merge(per_place.reset_index(), on=keys, how="left")
     total = out.drop(columns=keys).sum(numeric_only=True)
     # A household split over two towns counts once in the total.
@@ -387,8 +388,9 @@ def run_record(record: dict[str, Any]) -> pd.DataFrame:
     def walk(prefix_zh: str, prefix_en: str, value: Any) -> None:
         if isinstance(value, dict):
             for key, sub in value.items():
-                zh = _RECORD_LABELS.get(key, key)
-                walk(f"{prefix_zh}·{zh}" if prefix_zh else zh, f"{prefix_en}.{key}" if prefix_en else key, sub)
+                name = str(key)
+                zh = _RECORD_LABELS.get(name, name)
+                walk(f"{prefix_zh}·{zh}" if prefix_zh else zh, f"{prefix_en}.{name}" if prefix_en else name, sub)
         elif isinstance(value, list):
             rows.append((prefix_zh, prefix_en, "；".join(map(str, value))))
         else:
