@@ -246,28 +246,34 @@ class Recommender:
         safety: list[tuple[int, str]] = []
         if "public_welfare" in flags:
             welfare = idx[self.posts.kind[cand.pj[a:b]] == _WELFARE]
-            welfare = welfare[np.argsort(-scores[welfare], kind="stable")][:SAFETY_SLOTS]
+            welfare = welfare[self._best_first(welfare, scores, cand)][:SAFETY_SLOTS]
             safety = [(int(x), "safety_net") for x in welfare]
             slots = max(k - len(safety), MIN_POSTS)
         picked: list[tuple[int, str]] = []
         for r in range(len(RINGS)):
             pool = idx[mk & (ring <= r)]
             if len(pool) >= slots or r == len(RINGS) - 1:
-                top = pool[np.argsort(-scores[pool], kind="stable")][:slots]
+                top = pool[self._best_first(pool, scores, cand)][:slots]
                 picked = [(int(x), RINGS[int(cand.ring[x])]) for x in top]
                 break
         taken = {x for x, _ in picked}
         if len(picked) < slots:
             train = [x for x in self._training_pool(people, i, cand, idx, mk, cert_missing) if x not in taken]
-            train.sort(key=lambda x: -scores[x])
+            train.sort(key=lambda x: (-scores[x], int(cand.pj[x])))
             picked += [(x, "training") for x in train[: slots - len(picked)]]
             taken |= {x for x, _ in picked}
         if len(picked) < slots and "home_based" in flags:
             home = [int(x) for x in idx if self.posts.kind[cand.pj[x]] in _HOME_KINDS and x not in taken]
-            home.sort(key=lambda x: -scores[x])
+            home.sort(key=lambda x: (-scores[x], int(cand.pj[x])))
             picked += [(x, "safety_net") for x in home[: slots - len(picked)]]
         # The safety net is kept whole: market posts give way when k is small.
         return (picked[: max(k - len(safety), 0)] + safety)[:k]
+
+    @staticmethod
+    def _best_first(pool: np.ndarray, scores: np.ndarray, cand: Candidates) -> np.ndarray:
+        """Order of ``pool`` by score, ties broken by post position, so one person alone and the
+        same person inside a batch get the same list whatever order their candidates came in."""
+        return np.lexsort((cand.pj[pool], -scores[pool]))
 
     def _training_pool(self, people: People, i: int, cand: Candidates, idx: np.ndarray, mk: np.ndarray,
                        cert_missing: np.ndarray) -> list[int]:

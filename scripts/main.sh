@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+bash scripts/system.sh
 export MATCHER_HOME="${MATCHER_HOME:-$PWD/var}"
 M=.venv/bin/matcher
 OUT="$MATCHER_HOME/sample"

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+bash scripts/system.sh
 bash scripts/postgres.sh
 export MATCHER_HOME="${MATCHER_HOME:-$(mktemp -d)}"
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

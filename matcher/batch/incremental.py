@@ -35,6 +35,10 @@ def post_snapshot(posts: Posts, today: dt.date) -> pd.DataFrame:
         "vacancy_id": posts.ids.astype(str),
         "content_hash": posts.frame["content_hash"].astype(str).to_numpy(),
         "suggestible": posts.open & (posts.end >= t) & (posts.openings > 0),
+        "openings": posts.openings,
+        "occupation_code": posts.col("occupation_code"),
+        "kind": posts.frame["kind"].astype(str).to_numpy(),
+        "county_code": posts.col("county_code"),
     })
 
 
@@ -42,6 +46,7 @@ def changed_posts(previous: RunDir, now: pd.DataFrame) -> tuple[set[str], set[st
     """``(changed_or_gone, new_or_changed_and_suggestible)`` vacancy ids since ``previous``."""
     path = previous.path / "posts.parquet"
     before = pd.read_parquet(path) if path.exists() else now.iloc[0:0]
+    now, before = now[["vacancy_id", "content_hash", "suggestible"]], before[["vacancy_id", "content_hash", "suggestible"]]
     merged = now.merge(before, on="vacancy_id", how="outer", suffixes=("", "_before"), indicator=True)
     gone = merged["_merge"] == "right_only"
     new = merged["_merge"] == "left_only"
@@ -65,6 +70,17 @@ def affected_people(context: BatchContext, previous: RunDir, laborers: pd.DataFr
     cand = read_table(previous, "candidates", columns=["laborer_id", "vacancy_id", "score"])
     hit = set(cand.loc[cand["vacancy_id"].isin(touched), "laborer_id"])
     need = changed_person | laborers["laborer_id"].isin(hit).to_numpy()
+    # A training flag names the openings a course unlocks in the county: any changed post
+    # there (or any changed online post) can change its text.
+    snapshot = post_snapshot(context.posts, context.today)
+    moved = snapshot[snapshot["vacancy_id"].isin(touched | entering)]
+    flags = read_table(previous, "flags", columns=["laborer_id", "kind"])
+    trainees = set(flags.loc[flags["kind"] == "training", "laborer_id"])
+    if trainees and len(moved):
+        counties = set(moved["county_code"].dropna().astype(str))
+        everywhere = bool((moved["kind"] == "online").any())
+        in_county = laborers["county_code"].astype(str).isin(counties).to_numpy() | everywhere
+        need |= in_county & laborers["laborer_id"].isin(trainees).to_numpy()
     if entering:
         rest = laborers[~need]
         weakest = cand.groupby("laborer_id")["score"].agg(["min", "size"])

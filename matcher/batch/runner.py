@@ -70,6 +70,10 @@ def _seekers(engine: Engine, scope: list[str]) -> tuple[pd.DataFrame, pd.DataFra
     laborers = laborers[_in_scope(laborers["county_code"], scope)].reset_index(drop=True)
     households = load_households(engine, county_codes=sorted(laborers["county_code"].dropna().unique().tolist()))
     laborers["county_code"] = laborers["county_code"].fillna("000000")
+    # A person's suggestions also depend on the household (a member finding work ends its
+    # zero-employment priority), so the batch's change marker covers both.
+    zero = laborers["household_id"].map(households.set_index("household_id")["zero_employment"]).fillna(False)
+    laborers["content_hash"] = laborers["content_hash"].astype(str) + np.where(zero.astype(bool), "|z", "|e")
     return laborers, households
 
 
@@ -196,8 +200,9 @@ def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[s
         keep = plain
         cand["weight"] = score
     stats["exposure_with"] = exposure_stats(post_pos[valid], keep[valid], openings, score[valid])
-    final = cand[keep].copy()
-    final = final.sort_values(["laborer_id", "weight"], ascending=[True, False], kind="stable")
+    # The congestion step decides which posts stay; their order stays the recommender's
+    # (the widening steps: village first, safety net last).
+    final = cand[keep].copy().sort_values(["laborer_id", "rank"], kind="stable")
     final["rank"] = final.groupby("laborer_id").cumcount() + 1
     for county, frame in final.groupby("county_code", sort=True):
         run.write_part("suggestions", str(county), frame.drop(columns=["county_code", "weight"]))

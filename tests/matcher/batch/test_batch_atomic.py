@@ -56,7 +56,8 @@ def _wait_for(predicate, seconds: float, proc: subprocess.Popen) -> None:  # typ
         if predicate():
             return
         if proc.poll() is not None:
-            raise AssertionError(f"batch ended early with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+            detail = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"batch ended early with {proc.returncode}: {detail}")
         time.sleep(0.2)
     raise AssertionError("the batch never wrote its first partition")
 

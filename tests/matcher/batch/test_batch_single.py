@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
-from tests.matcher.batch.conftest import COUNTIES, TODAY, BatchCounty
 from typer.testing import CliRunner
 
 from matcher.batch.engine import BatchContext
@@ -17,6 +16,7 @@ from matcher.lookup import Lookup
 from matcher.prepare import prepare_people
 from matcher.reach import eligible, pair_geo, ring_of
 from store import load_households, load_laborers, load_vacancies
+from tests.matcher.batch.conftest import COUNTIES, TODAY, BatchCounty
 
 
 def _sample(engine, n_per_county: int = 15) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -69,7 +69,9 @@ def test_parquet_outputs_are_partitioned_by_county(batch_env: BatchCounty, part:
     frame = pd.read_parquet(run.path / part)
     table = ds.dataset(run.path / part, format="parquet", partitioning="hive").to_table()
     assert len(frame) == table.num_rows > 0
-    assert sorted(frame["county_code"].astype(str).unique()) == list(COUNTIES)
+    present = set(frame["county_code"].astype(str))
+    # A county without shortfalls has an empty part file; every other table has rows in every county.
+    assert present <= set(COUNTIES) and (part == "shortfalls" or present == set(COUNTIES))
     people = load_laborers(batch_env.engine, wants_job=True).set_index("laborer_id")["county_code"]
     assert (frame["laborer_id"].map(people) == frame["county_code"].astype(str)).all()
     if part == "suggestions":
