@@ -81,9 +81,7 @@ def build(source: Path, dest: Path = DEFAULT_PATH) -> pa.Table:
             "level": pa.array(level.to_numpy(), type=pa.int8()),
             "lon_e6": _micro_degrees(frame["longitude"].replace("", None)),
             "lat_e6": _micro_degrees(frame["latitude"].replace("", None)),
-            "ur_code": pa.array(
-                ur.fillna(0).to_numpy(dtype=np.int16), type=pa.int16(), mask=ur.isna().to_numpy()
-            ),
+            "ur_code": pa.array(ur.fillna(0).to_numpy(dtype=np.int16), type=pa.int16(), mask=ur.isna().to_numpy()),
         }
     )
     table = table.replace_schema_metadata(

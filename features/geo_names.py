@@ -82,8 +82,7 @@ _SUFFIXES: dict[int, tuple[tuple[str, str], ...]] = {
 # The same tables as dicts, probed longest suffix first.
 _SUFFIX_CLASS = {level: dict(table) for level, table in _SUFFIXES.items()}
 _SUFFIX_LENGTHS = {
-    level: sorted({len(suffix) for suffix, _ in table}, reverse=True)
-    for level, table in _SUFFIXES.items()
+    level: sorted({len(suffix) for suffix, _ in table}, reverse=True) for level, table in _SUFFIXES.items()
 }
 
 _ETHNIC = (
@@ -95,9 +94,7 @@ _ETHNIC_TAIL = re.compile("(?:" + "|".join(sorted(_ETHNIC, key=len, reverse=True
 # Before 自治区/自治州 the 族 is sometimes left out (新疆维吾尔自治区,
 # 伊犁哈萨克自治州). Only multi-character names are stripped bare: a bare
 # 藏 or 水 is part of the place name (西藏, 融水).
-_ETHNIC_BARE = re.compile(
-    "(?:" + "|".join(sorted((e for e in _ETHNIC if len(e) > 1), key=len, reverse=True)) + ")$"
-)
+_ETHNIC_BARE = re.compile("(?:" + "|".join(sorted((e for e in _ETHNIC if len(e) > 1), key=len, reverse=True)) + ")$")
 
 
 def clean_name(value: object) -> str | None:

@@ -36,9 +36,7 @@ __all__ = ["resolve_address"]
 _SKIP = -2
 
 
-def _find(
-    table: DivisionTable, anchor: int, level: int, name: str, hint: tuple[int, str] | None
-) -> tuple[int, int]:
+def _find(table: DivisionTable, anchor: int, level: int, name: str, hint: tuple[int, str] | None) -> tuple[int, int]:
     """``(row or -1, number of candidates)``; a lower-level hint breaks ties."""
     candidates = table.match(anchor, level, name)
     if len(candidates) > 1 and hint is not None:
@@ -80,9 +78,7 @@ def _second_chance(
     return -1
 
 
-def resolve_address(
-    table: DivisionTable, names: tuple[str | None, ...], code: str | None
-) -> Resolution:
+def resolve_address(table: DivisionTable, names: tuple[str | None, ...], code: str | None) -> Resolution:
     """Resolve cleaned names (province … village) and an optional admin code.
 
     Parameters

@@ -60,10 +60,7 @@ class DivisionTable:
         ur_code: np.ndarray,
     ) -> None:
         if codes.size == 0 or not bool(np.all(np.diff(codes) > 0)):
-            raise ValueError(
-                "地名库为空或代码未严格递增 / gazetteer is empty or its codes are not "
-                "strictly increasing"
-            )
+            raise ValueError("地名库为空或代码未严格递增 / gazetteer is empty or its codes are not strictly increasing")
         self.codes = codes
         self.names = names
         self.levels = levels

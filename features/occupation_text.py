@@ -71,9 +71,7 @@ AliasHit = tuple[int, int, str]
 """``(start, end, alias)`` of a hit inside the blank-free cleaned title."""
 
 
-def contained_aliases(
-    cleaned: str, index: Container[str], min_len: int, max_len: int
-) -> list[AliasHit]:
+def contained_aliases(cleaned: str, index: Container[str], min_len: int, max_len: int) -> list[AliasHit]:
     """Find aliases of ``index`` inside ``cleaned``, longest first, none nested.
 
     Parameters

@@ -47,9 +47,7 @@ __all__ = [
 ]
 
 SOURCES = ("skill_alias", "classification_alias", "tfidf")
-_NOT_FITTED = (
-    "%(name)s 尚未训练，请先调用 fit() 或 load() / %(name)s is not fitted yet; call fit() or load()"
-)
+_NOT_FITTED = "%(name)s 尚未训练，请先调用 fit() 或 load() / %(name)s is not fitted yet; call fit() or load()"
 _NAME_SUFFIXES = ("工人", "工", "员", "师")
 
 
@@ -200,9 +198,7 @@ class OccupationNormalizer(BaseEstimator):
         self.max_alias_len_ = max(len(k) for k in [*self.skill_alias_, *class_alias])
 
         # TF-IDF: one vocabulary over every text field, three matrices.
-        definitions = [
-            f"{taxonomy.get(c).definition} {taxonomy.get(c).tasks}".strip() for c in codes
-        ]
+        definitions = [f"{taxonomy.get(c).definition} {taxonomy.get(c).tasks}".strip() for c in codes]
         parents = [" ".join(taxonomy.name(a) for a in taxonomy.ancestors(c)[:2]) for c in codes]
         alias_rows.sort(key=lambda r: r[1])
         row_texts = [alias_key(t) for t, _ in alias_rows]
@@ -287,11 +283,7 @@ class OccupationNormalizer(BaseEstimator):
         definition = (query @ definition_t).toarray()
         parent = (query @ parent_t).toarray()
         total = self.name_weight + self.definition_weight + self.parent_weight
-        combined = (
-            self.name_weight * name
-            + self.definition_weight * definition
-            + self.parent_weight * parent
-        ) / total
+        combined = (self.name_weight * name + self.definition_weight * definition + self.parent_weight * parent) / total
         return (self.tfidf_scale * combined).astype(np.float32)
 
     def normalize(self, texts: Sequence[str | None], k: int = 5) -> list[list[OccupationMatch]]:

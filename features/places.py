@@ -64,8 +64,13 @@ def attach_places(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[tuple[str,
     out["geo_unresolved"] = pd.Series(unresolved, index=out.index, dtype=object)
     # Fill upper names a file left empty (a row given only an admin code, or only
     # a county) so every page can show the full place.
-    for level, code_col in (("province", "province_code"), ("city", "city_code"),
-                            ("county", "county_code"), ("town", "town_code"), ("village", "village_code")):
+    for level, code_col in (
+        ("province", "province_code"),
+        ("city", "city_code"),
+        ("county", "county_code"),
+        ("town", "town_code"),
+        ("village", "village_code"),
+    ):
         if code_col not in res.columns:
             continue
         missing = out[level].isna().to_numpy() & res[code_col].notna().to_numpy()

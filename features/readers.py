@@ -52,7 +52,7 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
             text = data.decode(enc)
         except UnicodeDecodeError:
             continue
-        if enc == "utf-16" and not data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        if enc == "utf-16" and data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
             continue  # only trust UTF-16 with a byte-order mark
         return text, enc
     from charset_normalizer import from_bytes
@@ -78,11 +78,13 @@ def _read_csv(path: Path) -> RawTable:
     except csv.Error:
         sep = ","
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            skip_blank_lines=True, engine="c")
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True, engine="c"
+        )
     except (pd.errors.ParserError, ValueError) as exc:
-        raise UnusableFile(f"{path.name}: not a readable table ({exc.__class__.__name__})",
-                           f"{path.name}：不是可读的表格文件") from None
+        raise UnusableFile(
+            f"{path.name}: not a readable table ({exc.__class__.__name__})", f"{path.name}：不是可读的表格文件"
+        ) from None
     return RawTable(frame, enc, 2, "csv")
 
 
@@ -90,8 +92,10 @@ def _read_excel(path: Path) -> RawTable:
     try:
         frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many types for a broken workbook
-        raise UnusableFile(f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__})",
-                           f"{path.name}：无法读取的 Excel 工作簿") from None
+        raise UnusableFile(
+            f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__})",
+            f"{path.name}：无法读取的 Excel 工作簿",
+        ) from None
     return RawTable(frame, None, 2, "xlsx")
 
 
@@ -103,14 +107,17 @@ def _read_json(path: Path) -> RawTable:
         else:
             data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UnusableFile(f"{path.name}: invalid JSON at line {exc.lineno}",
-                           f"{path.name}：JSON 格式错误（第{exc.lineno}行）") from None
+        raise UnusableFile(
+            f"{path.name}: invalid JSON at line {exc.lineno}", f"{path.name}：JSON 格式错误（第{exc.lineno}行）"
+        ) from None
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         data = lists[0] if len(lists) == 1 else None
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise UnusableFile(f"{path.name}: JSON must be a list of objects (one per row)",
-                           f"{path.name}：JSON 应为对象数组（每行一个对象）")
+        raise UnusableFile(
+            f"{path.name}: JSON must be a list of objects (one per row)",
+            f"{path.name}：JSON 应为对象数组（每行一个对象）",
+        )
     frame = pd.DataFrame.from_records(data).astype(object)
     frame = frame.where(frame.notna(), None)
     return RawTable(frame, enc, 1, "json")

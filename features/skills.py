@@ -86,9 +86,7 @@ class SkillTable:
         self.source = source
         self._by_skill = {e.skill: e for e in entries}
         self.alias_index: dict[str, str] = {}
-        self.generic_keys: frozenset[str] = frozenset(
-            alias_key(a) for e in entries for a in e.generic_aliases
-        )
+        self.generic_keys: frozenset[str] = frozenset(alias_key(a) for e in entries for a in e.generic_aliases)
         for entry in entries:
             for word in (entry.skill, *entry.aliases):
                 key = alias_key(word)
@@ -130,9 +128,7 @@ class SkillTable:
             demand = row.physical_demand.strip()
             where = f"{path}:{i} ({skill})"
             if not skill or not codes:
-                raise SkillTableError(
-                    f"{where}: 技能名和职业代码不能为空 / skill name and codes must not be empty"
-                )
+                raise SkillTableError(f"{where}: 技能名和职业代码不能为空 / skill name and codes must not be empty")
             if demand not in PHYSICAL_DEMANDS:
                 raise SkillTableError(
                     f"{where}: physical_demand={demand!r} 无效，只能是 {PHYSICAL_DEMANDS} / "
@@ -145,9 +141,7 @@ class SkillTable:
                         f"{where}: 职业代码 {code!r} 不是 2022 大典的细类（第4层）/ code {code!r} "
                         "is not a level-4 occupation of the 2022 classification"
                     )
-            aliases = tuple(
-                dict.fromkeys(a.strip() for a in row.aliases.split("|") if a.strip() != skill)
-            )
+            aliases = tuple(dict.fromkeys(a.strip() for a in row.aliases.split("|") if a.strip() != skill))
             generic = tuple(g.strip() for g in row.generic_aliases.split("|") if g.strip())
             stray = [g for g in generic if g != skill and g not in aliases]
             if stray:

@@ -97,8 +97,7 @@ def code_prefix(code: str, level: int) -> str:
     """
     if level not in (1, 2, 3, 4):
         raise ValueError(
-            f"层级 level={level!r} 无效，只能是 1、2、3、4 / level={level!r} is invalid; "
-            "allowed: 1, 2, 3, 4"
+            f"层级 level={level!r} 无效，只能是 1、2、3、4 / level={level!r} is invalid; allowed: 1, 2, 3, 4"
         )
     if not isinstance(code, str) or not _CODE.match(code):
         raise UnknownCodeError(code)
@@ -130,9 +129,7 @@ class Taxonomy:
     def __init__(self, nodes: dict[str, OccupationNode], source: Path | None = None) -> None:
         self._nodes = nodes
         self.source = source
-        self.level4_codes: tuple[str, ...] = tuple(
-            sorted(c for c, n in nodes.items() if n.level == 4)
-        )
+        self.level4_codes: tuple[str, ...] = tuple(sorted(c for c, n in nodes.items() if n.level == 4))
         # A node's parent is its nearest ancestor by code prefix that exists
         # at a shallower level; precomputed because the tree is small.
         by_prefix = {(n.level, code_prefix(c, n.level)): c for c, n in nodes.items()}

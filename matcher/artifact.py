@@ -69,19 +69,27 @@ def _encode(encoder: PersonPostEncoder, people: People, posts: Posts) -> None:
     posts.vectors = encoder.transform_vacancies(posts.frame)
 
 
-def fit_ranker(people: People, posts: Posts, placements: pd.DataFrame, *, seed: int = 0
-               ) -> tuple[Any, EmployerStats, dict[str, Any]]:
+def fit_ranker(
+    people: People, posts: Posts, placements: pd.DataFrame, *, seed: int = 0
+) -> tuple[Any, EmployerStats, dict[str, Any]]:
     """Employer statistics and the ranker from a placement history (prior when too thin)."""
     history = interactions(placements, people, posts)
     hires = int(history["hired"].sum()) if len(history) else 0
-    employers = EmployerStats.fit(posts.employer[history["pj"].to_numpy(dtype=np.int64)],
-                                  people.education[history["pi"].to_numpy(dtype=np.int64)],
-                                  history["hired"].to_numpy(dtype=bool)) if len(history) else EmployerStats()
+    employers = (
+        EmployerStats.fit(
+            posts.employer[history["pj"].to_numpy(dtype=np.int64)],
+            people.education[history["pi"].to_numpy(dtype=np.int64)],
+            history["hired"].to_numpy(dtype=bool),
+        )
+        if len(history)
+        else EmployerStats()
+    )
     info: dict[str, Any] = {"history_pairs": int(len(history)), "history_hires": hires}
     if hires < MIN_HISTORY or hires == len(history):
         info["ranker"] = "prior"
-        info["why_prior"] = (f"only {hires} hires in the placement history (need {MIN_HISTORY}); "
-                             "using the documented prior weights")
+        info["why_prior"] = (
+            f"only {hires} hires in the placement history (need {MIN_HISTORY}); using the documented prior weights"
+        )
         return PriorRanker(FEATURES).fit(), employers, info
     skills = PairSkills.build(people, posts)
     table = training_table(people, posts, history, skills, employers, seed=seed)
@@ -97,18 +105,24 @@ def train(engine: Engine, *, out: Path | None = None, seed: int = 0) -> Path:
     laborers = load_laborers(engine)
     vacancies = load_vacancies(engine)
     if vacancies.empty:
-        raise MatcherError("the store has no posts; ingest a vacancy list first (`matcher ingest vacancies FILE`)",
-                           "库中没有岗位，请先导入岗位清单（matcher ingest vacancies 文件）")
+        raise MatcherError(
+            "the store has no posts; ingest a vacancy list first (`matcher ingest vacancies FILE`)",
+            "库中没有岗位，请先导入岗位清单（matcher ingest vacancies 文件）",
+        )
     if laborers.empty:
-        raise MatcherError("the store has no laborers; ingest a ledger first (`matcher ingest laborers FILE`)",
-                           "库中没有劳动力，请先导入劳动力台账（matcher ingest laborers 文件）")
+        raise MatcherError(
+            "the store has no laborers; ingest a ledger first (`matcher ingest laborers FILE`)",
+            "库中没有劳动力，请先导入劳动力台账（matcher ingest laborers 文件）",
+        )
     people = prepare_people(laborers, load_households(engine))
     posts = prepare_posts(vacancies)
     encoder = PersonPostEncoder(random_state=seed).fit(people.frame, posts.frame)
     _encode(encoder, people, posts)
     index = VacancyIndex(encoder.dim_, seed=seed).build(
-        posts.ids.astype(str).tolist(), posts.vectors,
-        calibration_queries=people.vectors[np.random.default_rng(seed).permutation(len(people))[:2000]])
+        posts.ids.astype(str).tolist(),
+        posts.vectors,
+        calibration_queries=people.vectors[np.random.default_rng(seed).permutation(len(people))[:2000]],
+    )
     ranker, employers, info = fit_ranker(people, posts, load_placements(engine), seed=seed)
     from matcher.live import save_post_hashes
 
@@ -121,8 +135,15 @@ def train(engine: Engine, *, out: Path | None = None, seed: int = 0) -> Path:
     index.save(path / "index")
     save_post_hashes(path, vacancies)
     (path / "employers.json").write_text(json.dumps(employers.to_json(), ensure_ascii=False), encoding="utf-8")
-    write_manifest(path, "match", {"seed": seed, "features": list(FEATURES)}, format_version=FORMAT,
-                   version=version, data={"laborers": len(people), "vacancies": len(posts)}, training=info)
+    write_manifest(
+        path,
+        "match",
+        {"seed": seed, "features": list(FEATURES)},
+        format_version=FORMAT,
+        version=version,
+        data={"laborers": len(people), "vacancies": len(posts)},
+        training=info,
+    )
     tmp = root / "LATEST.tmp"
     tmp.write_text(version, encoding="utf-8")
     tmp.replace(root / "LATEST")
@@ -135,24 +156,30 @@ def load_model(path: Path | None = None) -> MatchModel:
     if path is None:
         latest = root / "LATEST"
         if not latest.exists():
-            raise MatcherError(f"no trained model under {root}; run `matcher train` first",
-                               f"{root} 下没有训练好的模型，请先运行 `matcher train`")
+            raise MatcherError(
+                f"no trained model under {root}; run `matcher train` first",
+                f"{root} 下没有训练好的模型，请先运行 `matcher train`",
+            )
         path = root / latest.read_text(encoding="utf-8").strip()
     try:
         manifest = read_manifest(path, "match", FORMAT)
     except ArtifactError as exc:
-        raise MatcherError(f"{_english(exc)}; run `matcher train` to rebuild",
-                           "模型文件不可用，请运行 `matcher train` 重新生成") from None
+        raise MatcherError(
+            f"{_english(exc)}; run `matcher train` to rebuild", "模型文件不可用，请运行 `matcher train` 重新生成"
+        ) from None
     if list(manifest["settings"].get("features", [])) != list(FEATURES):
-        raise MatcherError(f"model at {path} was trained with other features; run `matcher train`",
-                           f"{path} 的模型与当前程序的特征不一致，请运行 `matcher train`")
+        raise MatcherError(
+            f"model at {path} was trained with other features; run `matcher train`",
+            f"{path} 的模型与当前程序的特征不一致，请运行 `matcher train`",
+        )
     try:
         encoder = PersonPostEncoder.load(path / "encoder")
         ranker = load_ranker(path / "ranker", FEATURES)
         index = VacancyIndex.load(path / "index")
     except ArtifactError as exc:
-        raise MatcherError(f"{_english(exc)}; run `matcher train` to rebuild",
-                           "模型文件不可用，请运行 `matcher train` 重新生成") from None
+        raise MatcherError(
+            f"{_english(exc)}; run `matcher train` to rebuild", "模型文件不可用，请运行 `matcher train` 重新生成"
+        ) from None
     employers = EmployerStats.from_json(json.loads((path / "employers.json").read_text(encoding="utf-8")))
     return MatchModel(path, encoder, ranker, index, employers, manifest)
 

@@ -144,8 +144,7 @@ def tfidf_cosine(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -
     """Cosine of character 1–3-gram TF-IDF vectors (fitted on both sides, no SVD); shape (n_pairs,)."""
     person_docs = [" ".join(d) for d in person_texts(people.frame)]
     post_docs = [" ".join(d) for d in post_texts(posts.frame)]
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
-                                 dtype=np.float32)
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
     vectorizer.fit(person_docs + post_docs)
     a = vectorizer.transform(person_docs).tocsr()
     b = vectorizer.transform(post_docs).tocsr()
@@ -154,8 +153,9 @@ def tfidf_cosine(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -
     return np.asarray(a[pi].multiply(b[pj]).sum(axis=1), dtype=np.float64).ravel()
 
 
-def target_ranks(score: np.ndarray, group: np.ndarray, is_target: np.ndarray, tiebreak: np.ndarray,
-           n: int) -> np.ndarray:
+def target_ranks(
+    score: np.ndarray, group: np.ndarray, is_target: np.ndarray, tiebreak: np.ndarray, n: int
+) -> np.ndarray:
     """1-based rank of each person's target among their candidates (ties by ``tiebreak``); inf when absent."""
     at = np.full(n, -1, dtype=np.int64)
     at[group[is_target]] = np.flatnonzero(is_target)
@@ -174,8 +174,11 @@ def ranking_metrics(rank: np.ndarray) -> dict[str, float]:
     if len(rank) == 0:
         return {m: 0.0 for m in METRICS}
     gain = np.where(rank <= TOP, 1.0 / np.log2(np.minimum(rank, TOP) + 1.0), 0.0)
-    return {"recall@3": float(np.mean(rank <= 3)), "recall@10": float(np.mean(rank <= 10)),
-            "ndcg@10": float(gain.mean())}
+    return {
+        "recall@3": float(np.mean(rank <= 3)),
+        "recall@10": float(np.mean(rank <= 10)),
+        "ndcg@10": float(gain.mean()),
+    }
 
 
 def random_expected(counts: np.ndarray, present: np.ndarray) -> dict[str, float]:
@@ -184,9 +187,11 @@ def random_expected(counts: np.ndarray, present: np.ndarray) -> dict[str, float]
         return {m: 0.0 for m in METRICS}
     c = np.maximum(counts, 1)
     disc = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, TOP + 2)))])
-    return {"recall@3": float(np.mean(present * np.minimum(3, c) / c)),
-            "recall@10": float(np.mean(present * np.minimum(10, c) / c)),
-            "ndcg@10": float(np.mean(present * disc[np.minimum(TOP, c)] / c))}
+    return {
+        "recall@3": float(np.mean(present * np.minimum(3, c) / c)),
+        "recall@10": float(np.mean(present * np.minimum(10, c) / c)),
+        "ndcg@10": float(np.mean(present * disc[np.minimum(TOP, c)] / c)),
+    }
 
 
 def top_k(score: np.ndarray, group: np.ndarray, tiebreak: np.ndarray, k: int) -> np.ndarray:
@@ -202,6 +207,12 @@ def calibration_table(p: np.ndarray, y: np.ndarray, bins: int = 10) -> pd.DataFr
     rows = []
     for d, part in enumerate(np.array_split(np.argsort(p, kind="stable"), bins), 1):
         if len(part):
-            rows.append({"decile": d, "pairs": len(part), "mean_predicted": float(p[part].mean()),
-                         "observed_rate": float(y[part].mean())})
+            rows.append(
+                {
+                    "decile": d,
+                    "pairs": len(part),
+                    "mean_predicted": float(p[part].mean()),
+                    "observed_rate": float(y[part].mean()),
+                }
+            )
     return pd.DataFrame(rows, columns=["decile", "pairs", "mean_predicted", "observed_rate"])

@@ -50,7 +50,7 @@ class Candidates(NamedTuple):
     pj: np.ndarray
     ring: np.ndarray
     geo: PairGeo
-    in_reach: np.ndarray        # (n_rows,) open posts within reach before age/physical limits
+    in_reach: np.ndarray  # (n_rows,) open posts within reach before age/physical limits
     blocked_limits: np.ndarray  # (n_rows,) of those, how many the age or physical limits closed
     cosine: np.ndarray | None = None  # (n_pairs,) embedding similarity, when vectors are set
 
@@ -76,8 +76,11 @@ class Neighbourhoods:
                 hit = np.zeros(0, dtype=np.int64)
             else:
                 chord = 2 * np.sin(NEIGHBOURHOOD_KM / _EARTH_KM / 2)
-                hit = self.has[np.asarray(self.tree.query_ball_point(_unit(np.array([lat]), np.array([lon]))[0],
-                                                                     chord), dtype=np.int64)]
+                hit = self.has[
+                    np.asarray(
+                        self.tree.query_ball_point(_unit(np.array([lat]), np.array([lon]))[0], chord), dtype=np.int64
+                    )
+                ]
             self.cache[key] = hit
         return hit
 
@@ -102,8 +105,9 @@ def _block_pool(people: People, posts: Posts, block: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mark)
 
 
-def _far_candidates(people: People, posts: Posts, index: VacancyIndex | None, rows: np.ndarray,
-                    allowed: object) -> dict[int, np.ndarray]:
+def _far_candidates(
+    people: People, posts: Posts, index: VacancyIndex | None, rows: np.ndarray, allowed: object
+) -> dict[int, np.ndarray]:
     far_rows = rows[people.mobility[rows] >= 4]
     if index is None or people.vectors is None or len(far_rows) == 0 or len(index) == 0:
         return {}
@@ -136,8 +140,15 @@ def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> np.ndar
     return keep & finite
 
 
-def candidate_pairs(people: People, posts: Posts, rows: np.ndarray, *, today: dt.date | None,
-                    index: VacancyIndex | None = None, open_ids: object = None) -> Candidates:
+def candidate_pairs(
+    people: People,
+    posts: Posts,
+    rows: np.ndarray,
+    *,
+    today: dt.date | None,
+    index: VacancyIndex | None = None,
+    open_ids: object = None,
+) -> Candidates:
     """Eligible, pre-selected candidate pairs for the people at ``rows``.
 
     Parameters
@@ -163,7 +174,7 @@ def candidate_pairs(people: People, posts: Posts, rows: np.ndarray, *, today: dt
     cut = np.flatnonzero(np.diff(people.county[ordered])) + 1
     for group in np.split(ordered, cut):
         for start in range(0, len(group), BLOCK):
-            block = group[start:start + BLOCK]
+            block = group[start : start + BLOCK]
             chunks.append(_grid(people, posts, block, today, local, in_reach, blocked))
     extra = [(int(i), far[int(i)]) for i in rows if int(i) in far]
     if extra:
@@ -172,8 +183,15 @@ def candidate_pairs(people: People, posts: Posts, rows: np.ndarray, *, today: dt
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         geo = PairGeo(*(np.zeros(0) if n in (0, 1) else np.zeros(0, dtype=bool) for n in range(6)))
-        return Candidates(empty, empty, np.zeros(0, dtype=np.int8), geo, in_reach, blocked,
-                          np.zeros(0, dtype=np.float32) if people.vectors is not None else None)
+        return Candidates(
+            empty,
+            empty,
+            np.zeros(0, dtype=np.int8),
+            geo,
+            in_reach,
+            blocked,
+            np.zeros(0, dtype=np.float32) if people.vectors is not None else None,
+        )
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     order = np.argsort(cols[0], kind="stable")
     cols = [c[order] for c in cols]
@@ -182,8 +200,15 @@ def candidate_pairs(people: People, posts: Posts, rows: np.ndarray, *, today: dt
     return Candidates(pi, pj, ring, geo, in_reach, blocked, cosine if people.vectors is not None else None)
 
 
-def _grid(people: People, posts: Posts, block: np.ndarray, today: dt.date | None, local: dict[int, int],
-          in_reach: np.ndarray, blocked: np.ndarray) -> tuple[np.ndarray, ...]:
+def _grid(
+    people: People,
+    posts: Posts,
+    block: np.ndarray,
+    today: dt.date | None,
+    local: dict[int, int],
+    in_reach: np.ndarray,
+    blocked: np.ndarray,
+) -> tuple[np.ndarray, ...]:
     pool = _block_pool(people, posts, block)
     bi, pj = block[:, None], pool[None, :]
     geo = pair_geo(people, posts, bi, pj)
@@ -207,25 +232,38 @@ def _grid(people: People, posts: Posts, block: np.ndarray, today: dt.date | None
     welfare = (posts.kind[pool] == KIND_INDEX["public_welfare"])[None, :] & ok
     keep = _select(cheap, ring, welfare)
     r, c = np.nonzero(keep)
-    return (block[r], pool[c], ring[r, c], cosine[r, c].astype(np.float32),
-            *(np.broadcast_to(a, keep.shape)[r, c] for a in geo))
+    return (
+        block[r],
+        pool[c],
+        ring[r, c],
+        cosine[r, c].astype(np.float32),
+        *(np.broadcast_to(a, keep.shape)[r, c] for a in geo),
+    )
 
 
-def _sparse(people: People, posts: Posts, extra: list[tuple[int, np.ndarray]], today: dt.date | None,
-            done: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+def _sparse(
+    people: People,
+    posts: Posts,
+    extra: list[tuple[int, np.ndarray]],
+    today: dt.date | None,
+    done: list[tuple[np.ndarray, ...]],
+) -> tuple[np.ndarray, ...]:
     """Far posts from the index: the same constraints, pair by pair; pairs already in a grid are dropped."""
     pi = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in extra])
     pj = np.concatenate([p for _, p in extra])
     seen = set()
     for c in done:
         seen.update(zip(c[0].tolist(), c[1].tolist(), strict=True))
-    fresh = np.fromiter(((a, b) not in seen for a, b in zip(pi.tolist(), pj.tolist(), strict=True)),
-                        dtype=bool, count=len(pi))
+    fresh = np.fromiter(
+        ((a, b) not in seen for a, b in zip(pi.tolist(), pj.tolist(), strict=True)), dtype=bool, count=len(pi)
+    )
     pi, pj = pi[fresh], pj[fresh]
     geo = pair_geo(people, posts, pi, pj)
     ring = ring_of(people, posts, pi, pj, geo)
     ok = eligible(people, posts, pi, pj, ring, today)
-    cosine = (np.einsum("ij,ij->i", people.vectors[pi], posts.vectors[pj]) if people.vectors is not None
-              and posts.vectors is not None else np.zeros(len(pi), dtype=np.float32))
+    cosine = (
+        np.einsum("ij,ij->i", people.vectors[pi], posts.vectors[pj])
+        if people.vectors is not None and posts.vectors is not None
+        else np.zeros(len(pi), dtype=np.float32)
+    )
     return (pi[ok], pj[ok], ring[ok], cosine[ok].astype(np.float32), *(a[ok] for a in geo))
-

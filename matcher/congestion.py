@@ -28,13 +28,19 @@ __all__ = ["CongestionSettings", "rerank", "exposure_stats", "gini"]
 
 
 class CongestionSettings(NamedTuple):
-    multiple: float = 3.0     # exposure allowed per opening
-    epsilon: float = 0.05     # entropic temperature, in score units
+    multiple: float = 3.0  # exposure allowed per opening
+    epsilon: float = 0.05  # entropic temperature, in score units
     iterations: int = 60
 
 
-def rerank(person: np.ndarray, post: np.ndarray, score: np.ndarray, openings: np.ndarray, k: int,
-           settings: CongestionSettings = CongestionSettings()) -> tuple[np.ndarray, np.ndarray]:
+def rerank(
+    person: np.ndarray,
+    post: np.ndarray,
+    score: np.ndarray,
+    openings: np.ndarray,
+    k: int,
+    settings: CongestionSettings | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Choose ``k`` candidates per person under post capacities.
 
     Parameters
@@ -53,6 +59,7 @@ def rerank(person: np.ndarray, post: np.ndarray, score: np.ndarray, openings: np
     weight : ndarray of float, shape (n_pairs,)
         The plan weight used to order each person's selection.
     """
+    settings = settings or CongestionSettings()
     n_people = int(person.max()) + 1 if len(person) else 0
     n_posts = len(openings)
     if len(person) == 0:

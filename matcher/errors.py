@@ -49,9 +49,7 @@ class PolicyError(MatcherError):
         The file (or ``<defaults>`` / ``<dict>``) the policy was read from.
     """
 
-    def __init__(
-        self, message_en: str, message_zh: str, *, key: str | None = None, source: str | None = None
-    ) -> None:
+    def __init__(self, message_en: str, message_zh: str, *, key: str | None = None, source: str | None = None) -> None:
         super().__init__(message_en, message_zh)
         self.key = key
         self.source = source

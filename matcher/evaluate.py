@@ -67,8 +67,16 @@ from models.ranker import PriorRanker
 
 __all__ = ["EvaluationReport", "evaluate_store", "evaluate_history", "METHODS", "BASELINES", "METRICS"]
 
-METHODS: tuple[str, ...] = ("full pipeline", "retrieval cosine", "prior", "random", "popularity",
-                            "same-town popularity", "BM25", "TF-IDF cosine")
+METHODS: tuple[str, ...] = (
+    "full pipeline",
+    "retrieval cosine",
+    "prior",
+    "random",
+    "popularity",
+    "same-town popularity",
+    "BM25",
+    "TF-IDF cosine",
+)
 #: The baselines the full pipeline must beat on recall@10 (cosine and prior are ablations).
 BASELINES: tuple[str, ...] = ("random", "popularity", "same-town popularity", "BM25", "TF-IDF cosine")
 DEFAULT_FOLDS = 5
@@ -141,16 +149,25 @@ class EvaluationReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "table": {m: {k: (int(v) if k == "people" else round(float(v), 4)) for k, v in row.items()}
-                      for m, row in self.table.to_dict(orient="index").items()},
-            "people": self.people, "misses": self.misses, "miss_reasons": self.miss_reasons,
-            "pipeline_dropped": self.pipeline_dropped, "served_mean": round(self.served_mean, 1),
+            "table": {
+                m: {k: (int(v) if k == "people" else round(float(v), 4)) for k, v in row.items()}
+                for m, row in self.table.to_dict(orient="index").items()
+            },
+            "people": self.people,
+            "misses": self.misses,
+            "miss_reasons": self.miss_reasons,
+            "pipeline_dropped": self.pipeline_dropped,
+            "served_mean": round(self.served_mean, 1),
             "candidates_mean": round(self.candidates_mean, 1),
             "random_expected": {k: round(v, 4) for k, v in self.random_expected.items()},
             "calibration": self.calibration.round(4).to_dict(orient="records"),
             "calibration_error": round(self.calibration_error, 4),
-            "violations": self.violations, "folds": self.folds, "rankers": self.rankers,
-            "beats_baselines": self.beats_baselines, "seed": self.seed, "seconds": round(self.seconds, 1),
+            "violations": self.violations,
+            "folds": self.folds,
+            "rankers": self.rankers,
+            "beats_baselines": self.beats_baselines,
+            "seed": self.seed,
+            "seconds": round(self.seconds, 1),
         }
 
     def format(self) -> str:
@@ -161,30 +178,31 @@ class EvaluationReport:
         expected = ", ".join(f"{k} {v:.3f}" for k, v in self.random_expected.items())
         calib = self.calibration.to_string(index=False, float_format=lambda v: f"{v:.4f}")
         verdict = "yes / 是" if self.beats_baselines else "NO / 否"
-        return "\n".join([
-            "离线评估：留出每人最后一次录用，按硬约束回放全部候选岗位",
-            "offline evaluation: last hire per person held out, all eligible posts replayed",
-            "",
-            shown.to_string(float_format=lambda v: f"{v:.3f}"),
-            "",
-            f"people evaluated / 评估人数: {self.people}   folds: {self.folds} "
-            f"(rankers: {', '.join(sorted(set(self.rankers)))})   seed: {self.seed}",
-            f"held-out post not among eligible candidates (miss for every method) / 留出岗位不在候选内: "
-            f"{self.misses} ({share:.1%}: " + ", ".join(f"{k} {v}" for k, v in self.miss_reasons.items()) + ")",
-            f"eligible candidates per person (mean) / 人均候选岗位: {self.candidates_mean:.1f}; "
-            f"returned by the pipeline's candidate generation: {self.served_mean:.1f}",
-            f"held-out post eligible but not retrieved by the pipeline (a miss for it alone) / "
-            f"流程未召回: {self.pipeline_dropped}",
-            f"random, expected / 随机期望: {expected}",
-            f"hard-constraint violations in the full pipeline's top {TOP} / 前{TOP}名违反硬约束: "
-            f"{self.violations}",
-            f"full pipeline beats every baseline on recall@10 / 全流程 recall@10 优于全部基线: {verdict}",
-            "",
-            f"ranker calibration on held-out training-style pairs (ECE {self.calibration_error:.4f}) / "
-            "排序模型校准（留出样本）:",
-            calib,
-            f"time / 用时: {self.seconds:.1f} s",
-        ])
+        return "\n".join(
+            [
+                "离线评估：留出每人最后一次录用，按硬约束回放全部候选岗位",
+                "offline evaluation: last hire per person held out, all eligible posts replayed",
+                "",
+                shown.to_string(float_format=lambda v: f"{v:.3f}"),
+                "",
+                f"people evaluated / 评估人数: {self.people}   folds: {self.folds} "
+                f"(rankers: {', '.join(sorted(set(self.rankers)))})   seed: {self.seed}",
+                f"held-out post not among eligible candidates (miss for every method) / 留出岗位不在候选内: "
+                f"{self.misses} ({share:.1%}: " + ", ".join(f"{k} {v}" for k, v in self.miss_reasons.items()) + ")",
+                f"eligible candidates per person (mean) / 人均候选岗位: {self.candidates_mean:.1f}; "
+                f"returned by the pipeline's candidate generation: {self.served_mean:.1f}",
+                f"held-out post eligible but not retrieved by the pipeline (a miss for it alone) / "
+                f"流程未召回: {self.pipeline_dropped}",
+                f"random, expected / 随机期望: {expected}",
+                f"hard-constraint violations in the full pipeline's top {TOP} / 前{TOP}名违反硬约束: {self.violations}",
+                f"full pipeline beats every baseline on recall@10 / 全流程 recall@10 优于全部基线: {verdict}",
+                "",
+                f"ranker calibration on held-out training-style pairs (ECE {self.calibration_error:.4f}) / "
+                "排序模型校准（留出样本）:",
+                calib,
+                f"time / 用时: {self.seconds:.1f} s",
+            ]
+        )
 
 
 def _history_pairs(placements: pd.DataFrame, people: People, posts: Posts) -> pd.DataFrame:
@@ -195,8 +213,9 @@ def _history_pairs(placements: pd.DataFrame, people: People, posts: Posts) -> pd
     frame = frame.dropna(subset=["pi", "pj"])
     frame["date"] = pd.to_datetime(frame["date"])
     frame["hire_date"] = frame["date"].where(frame["outcome"].isin(HIRED))
-    out = frame.groupby(["pi", "pj"], sort=True).agg(
-        start=("date", "min"), hire_date=("hire_date", "min")).reset_index()
+    out = (
+        frame.groupby(["pi", "pj"], sort=True).agg(start=("date", "min"), hire_date=("hire_date", "min")).reset_index()
+    )
     out["pi"] = out["pi"].astype(np.int64)
     out["pj"] = out["pj"].astype(np.int64)
     out["hired"] = out["hire_date"].notna()
@@ -205,25 +224,32 @@ def _history_pairs(placements: pd.DataFrame, people: People, posts: Posts) -> pd
 
 def _check_inputs(laborers: pd.DataFrame, vacancies: pd.DataFrame, placements: pd.DataFrame) -> None:
     if laborers.empty:
-        raise MatcherError("the store has no laborers; ingest a ledger first (`matcher ingest laborers FILE`)",
-                           "库中没有劳动力，请先导入劳动力台账（matcher ingest laborers 文件）")
+        raise MatcherError(
+            "the store has no laborers; ingest a ledger first (`matcher ingest laborers FILE`)",
+            "库中没有劳动力，请先导入劳动力台账（matcher ingest laborers 文件）",
+        )
     if vacancies.empty:
-        raise MatcherError("the store has no posts; ingest a vacancy list first (`matcher ingest vacancies FILE`)",
-                           "库中没有岗位，请先导入岗位清单（matcher ingest vacancies 文件）")
+        raise MatcherError(
+            "the store has no posts; ingest a vacancy list first (`matcher ingest vacancies FILE`)",
+            "库中没有岗位，请先导入岗位清单（matcher ingest vacancies 文件）",
+        )
     if placements.empty:
         raise MatcherError(
             "the store has no placement history; the evaluation holds out past hires, so ingest "
             "placements first (`matcher ingest placements FILE`)",
-            "库中没有对接记录；评估需要留出历史录用记录，请先导入对接记录（matcher ingest placements 文件）")
+            "库中没有对接记录；评估需要留出历史录用记录，请先导入对接记录（matcher ingest placements 文件）",
+        )
     if not placements["outcome"].isin(HIRED).any():
         raise MatcherError(
             f"the placement history ({len(placements)} rows) holds no hire (outcome one of "
             f"{', '.join(HIRED)}); there is nothing to hold out",
-            f"对接记录（{len(placements)}行）中没有录用结果（录用、稳定就业6个月或离职），无法评估")
+            f"对接记录（{len(placements)}行）中没有录用结果（录用、稳定就业6个月或离职），无法评估",
+        )
 
 
-def evaluate_store(engine: Engine, *, seed: int = 0, max_people: int | None = None,
-                   folds: int = DEFAULT_FOLDS) -> EvaluationReport:
+def evaluate_store(
+    engine: Engine, *, seed: int = 0, max_people: int | None = None, folds: int = DEFAULT_FOLDS
+) -> EvaluationReport:
     """Evaluate the matching pipeline and the baselines on the store's placement history.
 
     Parameters
@@ -241,12 +267,18 @@ def evaluate_store(engine: Engine, *, seed: int = 0, max_people: int | None = No
     laborers, vacancies, placements = load_laborers(engine), load_vacancies(engine), load_placements(engine)
     _check_inputs(laborers, vacancies, placements)
     people = prepare_people(laborers, load_households(engine))
-    return evaluate_history(people, prepare_posts(vacancies), placements, seed=seed, max_people=max_people,
-                            folds=folds)
+    return evaluate_history(people, prepare_posts(vacancies), placements, seed=seed, max_people=max_people, folds=folds)
 
 
-def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, seed: int = 0,
-                     max_people: int | None = None, folds: int = DEFAULT_FOLDS) -> EvaluationReport:
+def evaluate_history(
+    people: People,
+    posts: Posts,
+    placements: pd.DataFrame,
+    *,
+    seed: int = 0,
+    max_people: int | None = None,
+    folds: int = DEFAULT_FOLDS,
+) -> EvaluationReport:
     """:func:`evaluate_store` on prepared people, posts and a placements frame (store columns)."""
     started = time.perf_counter()
     if max_people is not None and max_people < 1:
@@ -259,7 +291,8 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
         raise MatcherError(
             f"none of the {len(placements)} placement rows is a hire of a laborer and a post that are "
             "both in the store; ingest the matching ledger and vacancy list",
-            f"{len(placements)}条对接记录中没有库内劳动力与岗位之间的录用记录，请导入对应的台账和岗位清单")
+            f"{len(placements)}条对接记录中没有库内劳动力与岗位之间的录用记录，请导入对应的台账和岗位清单",
+        )
     # Targets: each person's last hire by hire date.
     hires = pairs[pairs["hired"]].sort_values(["pi", "hire_date", "pj"])
     targets = hires.groupby("pi", sort=True).tail(1)
@@ -279,8 +312,10 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
     people.vectors = encoder.transform_laborers(people.frame)
     posts.vectors = encoder.transform_vacancies(posts.frame)
     index = VacancyIndex(encoder.dim_, seed=seed).build(
-        posts.ids.astype(str).tolist(), posts.vectors,
-        calibration_queries=people.vectors[rng.permutation(len(people))[:2000]])
+        posts.ids.astype(str).tolist(),
+        posts.vectors,
+        calibration_queries=people.vectors[rng.permutation(len(people))[:2000]],
+    )
     cand = _eligible_pairs(people, posts, rows, day)
     n_posts = len(posts)
     key = cand.pi * n_posts + cand.pj
@@ -319,16 +354,18 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
             bounds = np.searchsorted(sub.pi, np.append(fold_rows, np.iinfo(np.int64).max))
             scores["full pipeline"][at[mine]] = recommender.score(people, sub, skills, bounds)[0]
         sel = fold_of[cand.pi] == f
-        X = pair_features(people, posts, cand.pi[sel], cand.pj[sel], PairGeo(*(a[sel] for a in cand.geo)),
-                          skills, employers)
+        X = pair_features(
+            people, posts, cand.pi[sel], cand.pj[sel], PairGeo(*(a[sel] for a in cand.geo)), skills, employers
+        )
         if len(X):
             scores["prior"][sel] = prior.predict_proba(X)[:, 1]
             scores["retrieval cosine"][sel] = X[:, FEATURES.index("cosine")]
         hired = pairs[pairs["hired"] & (fold_of[pairs["pi"].to_numpy()] != f)]
         hpi, hpj = hired["pi"].to_numpy(dtype=np.int64), hired["pj"].to_numpy(dtype=np.int64)
         scores["popularity"][sel] = baselines.popularity(n_posts, hpj)[cand.pj[sel]]
-        scores["same-town popularity"][sel] = baselines.town_popularity(people, n_posts, hpi, hpj,
-                                                                        cand.pi[sel], cand.pj[sel])
+        scores["same-town popularity"][sel] = baselines.town_popularity(
+            people, n_posts, hpi, hpj, cand.pi[sel], cand.pj[sel]
+        )
         held = interactions(placements[placements["laborer_id"].isin(held_people)], people, posts)
         if len(held):
             # Pairs drawn like the training table's, featured as serving features them.
@@ -339,7 +376,8 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
     n = len(rows)
     tiebreak = rng.random(len(key))
     table = pd.DataFrame(
-        [ranking_metrics(target_ranks(scores[m], group, is_target, tiebreak, n)) for m in METHODS], index=METHODS)
+        [ranking_metrics(target_ranks(scores[m], group, is_target, tiebreak, n)) for m in METHODS], index=METHODS
+    )
     table["people"] = n
     counts = np.bincount(group, minlength=n)
     present = np.bincount(group[is_target], minlength=n) > 0
@@ -348,26 +386,35 @@ def evaluate_history(people: People, posts: Posts, placements: pd.DataFrame, *, 
     top = top_k(scores["full pipeline"], group, tiebreak, TOP)
     top = top[scores["full pipeline"][top] >= 0]  # what the pipeline would actually suggest
     return EvaluationReport(
-        table=table, people=n, misses=int((~present).sum()),
+        table=table,
+        people=n,
+        misses=int((~present).sum()),
         miss_reasons=_miss_reasons(people, posts, rows[~present], target_pj[rows[~present]], day),
         pipeline_dropped=int((is_target & ~retrieved).sum()),
         candidates_mean=float(counts.mean()) if n else 0.0,
         served_mean=float(len(served.pi) / n) if n else 0.0,
         random_expected=random_expected(counts, present),
-        calibration=calibration_table(np.concatenate([c[0] for c in calib]) if calib else np.zeros(0),
-                                 np.concatenate([c[1] for c in calib]) if calib else np.zeros(0, dtype=bool)),
-        violations=int(violations(people, posts, cand.pi[top], cand.pj[top]).sum()), folds=folds,
-        rankers=rankers, seed=seed, seconds=time.perf_counter() - started)
+        calibration=calibration_table(
+            np.concatenate([c[0] for c in calib]) if calib else np.zeros(0),
+            np.concatenate([c[1] for c in calib]) if calib else np.zeros(0, dtype=bool),
+        ),
+        violations=int(violations(people, posts, cand.pi[top], cand.pj[top]).sum()),
+        folds=folds,
+        rankers=rankers,
+        seed=seed,
+        seconds=time.perf_counter() - started,
+    )
 
 
-def _eligible_pairs(people: People, posts: Posts, rows: np.ndarray, day: np.ndarray,
-                    block: int = 2_000_000) -> Candidates:
+def _eligible_pairs(
+    people: People, posts: Posts, rows: np.ndarray, day: np.ndarray, block: int = 2_000_000
+) -> Candidates:
     """Every (person, post) pair the hard constraints allow, posts live on the person's day; sorted by person."""
     parts: list[Candidates] = []
     step = max(1, block // max(len(posts), 1))
     none = np.zeros(0, dtype=np.int64)
     for start in range(0, max(len(rows), 1), step):
-        r = rows[start:start + step]
+        r = rows[start : start + step]
         pi = np.repeat(r, len(posts))
         pj = np.tile(np.arange(len(posts), dtype=np.int64), len(r))
         live = (posts.start[pj] <= day[pi]) & (posts.end[pj] >= day[pi])
@@ -376,30 +423,38 @@ def _eligible_pairs(people: People, posts: Posts, rows: np.ndarray, day: np.ndar
         ring = ring_of(people, posts, pi, pj, geo)
         ok = eligible(people, posts, pi, pj, ring, None)
         parts.append(Candidates(pi[ok], pj[ok], ring[ok], PairGeo(*(a[ok] for a in geo)), none, none))
-    return Candidates(*(np.concatenate([p.pi for p in parts]), np.concatenate([p.pj for p in parts]),
-                        np.concatenate([p.ring for p in parts]),
-                        PairGeo(*(np.concatenate([p.geo[k] for p in parts]) for k in range(len(PairGeo._fields)))),
-                        none, none))
+    return Candidates(
+        *(
+            np.concatenate([p.pi for p in parts]),
+            np.concatenate([p.pj for p in parts]),
+            np.concatenate([p.ring for p in parts]),
+            PairGeo(*(np.concatenate([p.geo[k] for p in parts]) for k in range(len(PairGeo._fields)))),
+            none,
+            none,
+        )
+    )
 
 
 def _subset(cand: Candidates, keep: np.ndarray) -> Candidates:
     """The pairs of ``cand`` where ``keep`` holds (per-person counters are not carried)."""
     none = np.zeros(0, dtype=np.int64)
     cosine = None if cand.cosine is None else cand.cosine[keep]
-    return Candidates(cand.pi[keep], cand.pj[keep], cand.ring[keep], PairGeo(*(a[keep] for a in cand.geo)),
-                      none, none, cosine)
+    return Candidates(
+        cand.pi[keep], cand.pj[keep], cand.ring[keep], PairGeo(*(a[keep] for a in cand.geo)), none, none, cosine
+    )
 
 
-def _miss_reasons(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray,
-                  day: np.ndarray) -> dict[str, int]:
+def _miss_reasons(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray, day: np.ndarray) -> dict[str, int]:
     """Why held-out posts were not among the candidates, counted by the first reason that applies."""
     geo = pair_geo(people, posts, pi, pj)
     ring = ring_of(people, posts, pi, pj, geo)
     ok = eligible(people, posts, pi, pj, ring, None)
     live = (posts.start[pj] <= day[pi]) & (posts.end[pj] >= day[pi])
-    return {"beyond mobility": int((ring < 0).sum()),
-            "age or physical limits": int(((ring >= 0) & ~ok).sum()),
-            "not live that day": int((ok & ~live).sum())}
+    return {
+        "beyond mobility": int((ring < 0).sum()),
+        "age or physical limits": int(((ring >= 0) & ~ok).sum()),
+        "not live that day": int((ok & ~live).sum()),
+    }
 
 
 def violations(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:

@@ -25,10 +25,22 @@ STEP_NAMES: dict[str, str] = {
     "training": "第5步 参加意向培训后可胜任",
     "safety_net": "第6步 托底安置（居家就业/公益性岗位）",
 }
-MOBILITY_ZH = {"home": "不能离家", "village": "村内", "town": "乡镇内", "county": "县内", "province": "省内",
-               "nationwide": "省外也可"}
-KIND_ZH = {"enterprise": "企业岗位", "workshop_factory": "厂房式扶贫车间", "workshop_home": "居家式扶贫车间",
-           "workshop_base": "基地式扶贫车间", "public_welfare": "公益性岗位", "online": "线上岗位"}
+MOBILITY_ZH = {
+    "home": "不能离家",
+    "village": "村内",
+    "town": "乡镇内",
+    "county": "县内",
+    "province": "省内",
+    "nationwide": "省外也可",
+}
+KIND_ZH = {
+    "enterprise": "企业岗位",
+    "workshop_factory": "厂房式扶贫车间",
+    "workshop_home": "居家式扶贫车间",
+    "workshop_base": "基地式扶贫车间",
+    "public_welfare": "公益性岗位",
+    "online": "线上岗位",
+}
 HOURS_ZH = ("全日制", "非全日制", "灵活工时")
 PHYSICAL_ZH = ("轻体力", "中等体力", "重体力")
 
@@ -37,7 +49,11 @@ def _wage(posts: Posts, j: int, expected: float) -> str:
     lo, hi, unit = posts.col("wage_min")[j], posts.col("wage_max")[j], posts.col("wage_unit")[j]
     if lo is None and hi is None:
         return "工资面议"
-    span = f"{lo:.0f}-{hi:.0f}" if lo is not None and hi is not None and lo != hi else f"{(hi if hi is not None else lo):.0f}"
+    span = (
+        f"{lo:.0f}-{hi:.0f}"
+        if lo is not None and hi is not None and lo != hi
+        else f"{(hi if hi is not None else lo):.0f}"
+    )
     text = {"day": f"日薪{span}元", "piece": f"计件，约{span}元/月"}.get(unit, f"月薪{span}元")
     if np.isfinite(expected) and expected > 0:
         monthly = posts.wage[j]
@@ -53,14 +69,18 @@ def _distance(people: People, posts: Posts, i: int, j: int, geo: PairGeo, k: int
         return "线上岗位，在家即可工作"
     if kind == "workshop_home" and geo.same_county[k]:
         return "居家式车间，活计送到家（同县）"
-    place = "".join(str(posts.col(c)[j]) for c in ("county", "town", "village")
-                    if posts.col(c)[j] is not None) or str(posts.col("city")[j] or "")
+    place = "".join(str(posts.col(c)[j]) for c in ("county", "town", "village") if posts.col(c)[j] is not None) or str(
+        posts.col("city")[j] or ""
+    )
     if geo.same_village[k]:
         return f"本村（{place}）"
     minutes = float(geo.minutes[k])
     where = "同镇" if geo.same_town[k] else "县内" if geo.same_county[k] else "省内" if geo.same_province[k] else "省外"
-    text = f"{where}，{place}，约{minutes:.0f}分钟车程（直线{geo.km[k]:.0f}公里）" if minutes <= 180 \
+    text = (
+        f"{where}，{place}，约{minutes:.0f}分钟车程（直线{geo.km[k]:.0f}公里）"
+        if minutes <= 180
         else f"{where}，{place}（直线约{geo.km[k]:.0f}公里）"
+    )
     extras = [w for w, flag in (("提供交通", posts.transport[j]), ("提供住宿", posts.lodging[j])) if flag]
     return text + (f"，{'、'.join(extras)}" if extras else "")
 
@@ -98,8 +118,19 @@ def _constraints(people: People, posts: Posts, i: int, j: int) -> str:
     return "；".join(parts)
 
 
-def explain(people: People, posts: Posts, i: int, j: int, k: int, geo: PairGeo, skills: PairSkills,
-            level: int, step: str, score: float, prior: bool) -> tuple[str, ...]:
+def explain(
+    people: People,
+    posts: Posts,
+    i: int,
+    j: int,
+    k: int,
+    geo: PairGeo,
+    skills: PairSkills,
+    level: int,
+    step: str,
+    score: float,
+    prior: bool,
+) -> tuple[str, ...]:
     """Reasons for suggesting ``posts[j]`` to ``people[i]`` (pair ``k`` of the candidate arrays)."""
     person_sk = set(people.skills[i])
     shared = [s for s in posts.skills[j] if s in person_sk]
@@ -114,8 +145,9 @@ def explain(people: People, posts: Posts, i: int, j: int, k: int, geo: PairGeo, 
         f"{KIND_ZH[kind]}，{hours}",
         _constraints(people, posts, i, j),
         STEP_NAMES[step],
-        f"{'先验模型估计' if prior else '预测'}录用可能性{score:.0%}" if score >= 0.01 else
-        f"{'先验模型估计' if prior else '预测'}录用可能性不足1%",
+        f"{'先验模型估计' if prior else '预测'}录用可能性{score:.0%}"
+        if score >= 0.01
+        else f"{'先验模型估计' if prior else '预测'}录用可能性不足1%",
     ]
     if posts.training_provided[j]:
         reasons.insert(4, "单位提供岗前培训")

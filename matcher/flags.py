@@ -123,9 +123,7 @@ class _People:
         self.n = len(people)
         age = pd.to_numeric(people["age"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         self.age = age
-        self.age_code = np.where(np.isnan(age), -1, np.clip(np.nan_to_num(age), 0, 254)).astype(
-            np.int64
-        )
+        self.age_code = np.where(np.isnan(age), -1, np.clip(np.nan_to_num(age), 0, 254)).astype(np.int64)
         gender = _codes(people["gender"], ("male", "female"))
         self.male, self.female = gender == 0, gender == 1
         self.edu = _codes(people["education"], EDUCATION_ORDER)
@@ -249,9 +247,7 @@ def _public_welfare_bits(
     none = np.zeros(p.n, dtype=bool)
     r4050 = pw.age_4050
     if r4050.enabled:
-        aged = (p.female & (p.age >= r4050.female_min_age)) | (
-            p.male & (p.age >= r4050.male_min_age)
-        )
+        aged = (p.female & (p.age >= r4050.female_min_age)) | (p.male & (p.age >= r4050.male_min_age))
         by_edu = low_edu if r4050.low_education else none
         by_skill = p.no_skills if r4050.no_skills else none
         hit = gate & aged & (by_edu | by_skill)
@@ -379,9 +375,7 @@ def _training_flags(
     return np.asarray(rows, dtype=np.int64), flags
 
 
-def _business_flags(
-    p: _People, policy: Policy, eligible: np.ndarray
-) -> tuple[np.ndarray, list[Flag]]:
+def _business_flags(p: _People, policy: Policy, eligible: np.ndarray) -> tuple[np.ndarray, list[Flag]]:
     programmes = policy.business.programmes
     poor_only = any(pr.registered_poor_only for pr in programmes)
     variants = {}
@@ -390,9 +384,7 @@ def _business_flags(
         if poor and poor_only:
             zh.append("建档立卡贫困劳动力")
             en.append("registered poor")
-        offer = tuple(
-            _programme_label(pr) for pr in programmes if poor or not pr.registered_poor_only
-        )
+        offer = tuple(_programme_label(pr) for pr in programmes if poor or not pr.registered_poor_only)
         variants[poor] = Flag("business", tuple(zh), tuple(en), offer)
     rows = np.flatnonzero(eligible & p.wants_business)
     poor_rows = p.registered_poor[rows].tolist()
@@ -461,8 +453,11 @@ def _codes(series: pd.Series, vocab: Sequence[str]) -> np.ndarray:
     # A plain dict lookup: pandas.Categorical costs milliseconds per call, which
     # dominates a single caseworker lookup.
     table = {v: i for i, v in enumerate(vocab)}
-    return np.fromiter((table.get(v, -1) if isinstance(v, str) else -1 for v in series.to_numpy(dtype=object)),
-                       dtype=np.int64, count=len(series))
+    return np.fromiter(
+        (table.get(v, -1) if isinstance(v, str) else -1 for v in series.to_numpy(dtype=object)),
+        dtype=np.int64,
+        count=len(series),
+    )
 
 
 def _isin(codes: np.ndarray, vocab: Sequence[str], wanted: Sequence[str]) -> np.ndarray:

@@ -134,14 +134,10 @@ class VacancyIndex:
     @property
     def ids(self) -> np.ndarray:
         """Live vacancy ids, shape (len(self),), object array in int-id order."""
-        return np.asarray(self._store.keys, dtype=object)[
-            self._store.alive[: len(self._store.keys)]
-        ]
+        return np.asarray(self._store.keys, dtype=object)[self._store.alive[: len(self._store.keys)]]
 
     # --------------------------------------------------------------- building
-    def build(
-        self, ids: Sequence[str], vectors: np.ndarray, *, calibration_queries: Any = None
-    ) -> VacancyIndex:
+    def build(self, ids: Sequence[str], vectors: np.ndarray, *, calibration_queries: Any = None) -> VacancyIndex:
         """Replace the contents with ``vectors`` (shape (n, dim)) keyed by ``ids``.
 
         Known ids keep their integers. ``calibration_queries`` (shape (q, dim),
@@ -210,15 +206,10 @@ class VacancyIndex:
         keys = as_keys(ids)
         x = as_matrix(vectors, self.dim, "vectors")
         if len(keys) != len(x) or len(set(keys)) != len(keys):
-            raise ValueError(
-                "ids: must be unique and one per vector / 岗位编号须唯一且与向量一一对应"
-            )
+            raise ValueError("ids: must be unique and one per vector / 岗位编号须唯一且与向量一一对应")
         present = [k for k in keys if k in self]
         if present:
-            raise ValueError(
-                f"vacancy_id: {present[:3]} already indexed; use update"
-                " / 岗位已在索引中，请用 update"
-            )
+            raise ValueError(f"vacancy_id: {present[:3]} already indexed; use update / 岗位已在索引中，请用 update")
         ints = self._store.assign(keys)
         self._store.vectors[ints] = x
         self._store.alive[ints] = True
@@ -237,9 +228,7 @@ class VacancyIndex:
         keys = as_keys(ids)
         x = as_matrix(vectors, self.dim, "vectors")
         if len(keys) != len(x) or len(set(keys)) != len(keys):
-            raise ValueError(
-                "ids: must be unique and one per vector / 岗位编号须唯一且与向量一一对应"
-            )
+            raise ValueError("ids: must be unique and one per vector / 岗位编号须唯一且与向量一一对应")
         self.remove(keys)
         self.add(keys, x)
 
@@ -275,15 +264,11 @@ class VacancyIndex:
         elif isinstance(allowed, Selection):
             scores, ints = self._search_allowed(q, k, allowed.ints)
         elif is_flat_keys(allowed):
-            scores, ints = self._search_allowed(
-                q, k, self._store.lookup(as_keys(allowed, "allowed"))
-            )
+            scores, ints = self._search_allowed(q, k, self._store.lookup(as_keys(allowed, "allowed")))
         else:
             rows = list(allowed)  # type: ignore[arg-type]
             if len(rows) != len(q):
-                raise ValueError(
-                    f"allowed: {len(rows)} lists for {len(q)} queries / 过滤列表数量与查询数不一致"
-                )
+                raise ValueError(f"allowed: {len(rows)} lists for {len(q)} queries / 过滤列表数量与查询数不一致")
             scores = np.full((len(q), k), -np.inf, dtype=np.float32)
             ints = np.full((len(q), k), -1, dtype=np.int64)
             for r, row in enumerate(rows):
@@ -316,21 +301,15 @@ class VacancyIndex:
             return empty_result(len(q), k)
         if self.kind == "flat":
             return self._index.search(q, k)
-        scores, ints = self._index.search(
-            q, k, params=_faiss.SearchParametersIVF(nprobe=self.nprobe_)
-        )
+        scores, ints = self._index.search(q, k, params=_faiss.SearchParametersIVF(nprobe=self.nprobe_))
         return self._fill_short(q, k, scores, ints, np.flatnonzero(self._store.alive))
 
-    def _search_allowed(
-        self, q: np.ndarray, k: int, sel: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _search_allowed(self, q: np.ndarray, k: int, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(sel) == 0:
             return empty_result(len(q), k)
         if len(sel) <= max(self.subset_threshold, k):
             return self._store.exact(q, sel, k)
-        if 8 * len(sel) > len(
-            self._store.alive
-        ):  # dense filter: a bitmap is cheaper than a hash set
+        if 8 * len(sel) > len(self._store.alive):  # dense filter: a bitmap is cheaper than a hash set
             bitmap = np.zeros((len(self._store.alive) + 7) // 8, dtype=np.uint8)
             np.bitwise_or.at(bitmap, sel >> 3, (1 << (sel & 7)).astype(np.uint8))
             selector = _faiss.IDSelectorBitmap(bitmap)
@@ -397,8 +376,7 @@ class VacancyIndex:
             alive = np.load(path / "alive.npy", allow_pickle=False)
         except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ArtifactError(
-                f"artifact at {path} is damaged ({exc}): run `matcher train` to rebuild"
-                f" / 索引文件损坏，请重新生成"
+                f"artifact at {path} is damaged ({exc}): run `matcher train` to rebuild / 索引文件损坏，请重新生成"
             ) from exc
         if index.d != self.dim or vectors.shape != (len(keys), self.dim) or len(alive) != len(keys):
             raise ArtifactError(f"artifact at {path}: files disagree on sizes / 索引文件大小不一致")

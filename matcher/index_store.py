@@ -24,9 +24,7 @@ def as_matrix(vectors: Any, dim: int, name: str) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != dim:
-        raise ValueError(
-            f"{name}: expected shape (n, {dim}), got {np.shape(vectors)} / 向量维度应为 {dim}"
-        )
+        raise ValueError(f"{name}: expected shape (n, {dim}), got {np.shape(vectors)} / 向量维度应为 {dim}")
     if not np.isfinite(arr).all():
         raise ValueError(f"{name}: contains NaN or infinity / 向量含有非数值")
     return np.ascontiguousarray(arr)
@@ -37,21 +35,15 @@ def as_keys(ids: Any, name: str = "vacancy_id") -> list[str]:
     keys = [ids] if isinstance(ids, str) else list(ids)
     for key in keys:
         if not isinstance(key, str) or not key:
-            raise ValueError(
-                f"{name}: got {key!r}; allowed: non-empty text / 岗位编号必须为非空文本"
-            )
+            raise ValueError(f"{name}: got {key!r}; allowed: non-empty text / 岗位编号必须为非空文本")
     return keys
 
 
 def is_flat_keys(allowed: Any) -> bool:
     """True when ``allowed`` is one collection of ids (not one collection per query)."""
     if isinstance(allowed, np.ndarray):
-        return allowed.ndim == 1 and (
-            allowed.dtype.kind == "U" or all(isinstance(a, str) for a in allowed[:1])
-        )
-    return isinstance(allowed, (list, tuple, set, frozenset)) and all(
-        isinstance(a, str) for a in allowed
-    )
+        return allowed.ndim == 1 and (allowed.dtype.kind == "U" or all(isinstance(a, str) for a in allowed[:1]))
+    return isinstance(allowed, (list, tuple, set, frozenset)) and all(isinstance(a, str) for a in allowed)
 
 
 def empty_result(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -29,8 +29,8 @@ from store import (
     get_engine,
     load_known_ids,
     migrate,
-    record_ingest_run,
     recompute_households,
+    record_ingest_run,
     upsert,
 )
 
@@ -79,15 +79,10 @@ class IngestSummary:
         if self.reject_file is not None:
             lines.append(f"rejected rows written to / 拒收行已写入: {self.reject_file}")
         if self.ignored_columns:
-            lines.append(
-                "ignored columns (not in the contract) / 未识别的列: "
-                + "、".join(self.ignored_columns)
-            )
+            lines.append("ignored columns (not in the contract) / 未识别的列: " + "、".join(self.ignored_columns))
         if self.unresolved_places:
             total = sum(self.unresolved_places.values())
-            top = "、".join(
-                f"{f}={n}（{c}行）" for (f, n), c in self.unresolved_places.most_common(8)
-            )
+            top = "、".join(f"{f}={n}（{c}行）" for (f, n), c in self.unresolved_places.most_common(8))
             lines.append(
                 f"{total} place names could not be resolved; rows kept and placed at the nearest known parent / "
                 f"{total}处地名无法识别，已保留并按上级区划定位: {top}"
@@ -98,9 +93,7 @@ class IngestSummary:
                 f"{self.occupation_filled}个岗位按名称补全了职业代码"
             )
         if self.encoding and self.encoding not in ("utf-8-sig", "utf-8"):
-            lines.append(
-                f"file encoding detected as {self.encoding} / 文件编码识别为 {self.encoding}"
-            )
+            lines.append(f"file encoding detected as {self.encoding} / 文件编码识别为 {self.encoding}")
         return lines
 
 
@@ -118,13 +111,12 @@ def _check_header(kind: str, table: RawTable, header_map: dict[str, str], name: 
         raise UnusableFile(
             f"{name}: no recognisable {kind} header; found: {', '.join(headers) or '(none)'}; "
             f"expected at least one of: {need} (or their Chinese aliases, see README)",
-            f"{name}：无法识别表头；文件中的表头为：{'、'.join(headers) or '（无）'}；至少需要：{need}（或其中文别名，见 README）",
+            f"{name}：无法识别表头；文件中的表头为：{'、'.join(headers) or '（无）'}；"
+            f"至少需要：{need}（或其中文别名，见 README）",
         )
 
 
-def _write_rejects(
-    path: Path, raw: pd.DataFrame, rejects: list[Reject], first_row_number: int
-) -> Path | None:
+def _write_rejects(path: Path, raw: pd.DataFrame, rejects: list[Reject], first_row_number: int) -> Path | None:
     out = reject_path(path)
     if not rejects:
         out.unlink(missing_ok=True)
@@ -171,9 +163,7 @@ def _fill_occupations(frame: pd.DataFrame, rejects: list[Reject]) -> tuple[pd.Da
             )
         )
     frame = frame.loc[~unknown.to_numpy()].copy()
-    source = pd.Series(
-        np.where(frame["occupation_code"].notna(), "input", None), index=frame.index, dtype=object
-    )
+    source = pd.Series(np.where(frame["occupation_code"].notna(), "input", None), index=frame.index, dtype=object)
     missing = frame["occupation_code"].isna().to_numpy()
     if missing.any():
         titles = frame.loc[missing, "title"].tolist()
@@ -204,9 +194,7 @@ def _check_references(engine: Engine, frame: pd.DataFrame, rejects: list[Reject]
         ),
     ):
         for pos in np.flatnonzero(bad):
-            rejects.append(
-                Reject(int(frame["row"].iat[pos]), col, str(frame[col].iat[pos]), en, zh)
-            )
+            rejects.append(Reject(int(frame["row"].iat[pos]), col, str(frame[col].iat[pos]), en, zh))
     return frame.loc[~(bad_l | bad_v)]
 
 
@@ -249,9 +237,7 @@ def ingest_table(
         try:
             counts = upsert(conn, kind, records)
             if kind == "laborers" and records:
-                recompute_households(
-                    conn, sorted({str(r["household_id"]) for r in records if r["household_id"]})
-                )
+                recompute_households(conn, sorted({str(r["household_id"]) for r in records if r["household_id"]}))
             record_ingest_run(
                 conn,
                 kind=kind,
@@ -277,9 +263,7 @@ def ingest_table(
     return summary
 
 
-def ingest_file(
-    kind: str, path: Path, *, engine: Engine | None = None, dry_run: bool = False
-) -> IngestSummary:
+def ingest_file(kind: str, path: Path, *, engine: Engine | None = None, dry_run: bool = False) -> IngestSummary:
     """Validate and upsert one ledger file.
 
     Parameters

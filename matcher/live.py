@@ -27,12 +27,18 @@ def save_post_hashes(model_dir: object, vacancies: pd.DataFrame) -> None:
 def live_posts(model: MatchModel, vacancies: pd.DataFrame) -> tuple[Posts, dict[str, int]]:
     """Posts of the store with vectors; returns ``(posts, {"reused", "encoded", "removed"})``."""
     posts = prepare_posts(vacancies)
-    known = pd.read_csv(model.path / POST_HASHES, dtype=str) if (model.path / POST_HASHES).exists() else \
-        pd.DataFrame({"vacancy_id": [], "content_hash": []})
+    known = (
+        pd.read_csv(model.path / POST_HASHES, dtype=str)
+        if (model.path / POST_HASHES).exists()
+        else pd.DataFrame({"vacancy_id": [], "content_hash": []})
+    )
     trained = dict(zip(known["vacancy_id"], known["content_hash"], strict=True))
     current = posts.frame["content_hash"].astype(str).to_numpy()
-    same = np.fromiter((trained.get(v) == h and v in model.index for v, h in zip(posts.ids, current, strict=True)),
-                       dtype=bool, count=len(posts))
+    same = np.fromiter(
+        (trained.get(v) == h and v in model.index for v, h in zip(posts.ids, current, strict=True)),
+        dtype=bool,
+        count=len(posts),
+    )
     vectors = np.zeros((len(posts), model.encoder.dim_), dtype=np.float32)
     if same.any():
         vectors[same] = model.index.vectors(posts.ids[same].astype(str).tolist())

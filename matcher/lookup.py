@@ -40,8 +40,13 @@ class Lookup:
         Defaults to ``Policy.load()`` (``MATCHER_POLICY`` or the shipped defaults).
     """
 
-    def __init__(self, engine: Engine, model: MatchModel | None = None, today: dt.date | None = None,
-                 policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        model: MatchModel | None = None,
+        today: dt.date | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         from store import load_vacancies
 
         self.engine = engine
@@ -55,9 +60,11 @@ class Lookup:
         if not open_now.any():
             raise MatcherError(
                 "the store has no open posts today (all closed, expired or filled); ingest a current vacancy list",
-                "库中今天没有在招岗位（均已关闭、过期或招满），请导入最新的岗位清单")
-        self.recommender = Recommender(self.posts, self.model.ranker, self.model.employers, self.model.index,
-                                       self.policy, self.today)
+                "库中今天没有在招岗位（均已关闭、过期或招满），请导入最新的岗位清单",
+            )
+        self.recommender = Recommender(
+            self.posts, self.model.ranker, self.model.employers, self.model.index, self.policy, self.today
+        )
 
     def people(self, laborer_ids: Sequence[str]) -> People:
         from store import load_households, load_laborers
@@ -66,8 +73,10 @@ class Lookup:
         missing = sorted(set(laborer_ids) - set(frame["laborer_id"]))
         if missing:
             shown = ", ".join(missing[:5])
-            raise MatcherError(f"no laborer with id {shown} in the store; check the id or ingest the ledger",
-                               f"库中没有编号为 {shown} 的劳动力，请核对编号或先导入台账")
+            raise MatcherError(
+                f"no laborer with id {shown} in the store; check the id or ingest the ledger",
+                f"库中没有编号为 {shown} 的劳动力，请核对编号或先导入台账",
+            )
         households = load_households(self.engine, ids=frame["household_id"].dropna().unique().tolist())
         return self._encode(prepare_people(frame, households))
 
@@ -104,4 +113,3 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if value is None or isinstance(value, str) else str(value)
-

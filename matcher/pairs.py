@@ -84,8 +84,14 @@ class PostSkills:
         skills, certs = SkillVocab(), SkillVocab()
         post_s = skills.matrix(posts.skills)
         post_c = certs.matrix(posts.certificates)
-        return cls(skills, certs, post_s, post_c, np.asarray(post_s.sum(axis=1)).ravel(),
-                   np.asarray(post_c.sum(axis=1)).ravel())
+        return cls(
+            skills,
+            certs,
+            post_s,
+            post_c,
+            np.asarray(post_s.sum(axis=1)).ravel(),
+            np.asarray(post_c.sum(axis=1)).ravel(),
+        )
 
 
 @dataclass
@@ -105,8 +111,14 @@ class PairSkills:
         person_c = side.certs.matrix(people.certificates, grow=False)
         person_s.resize((len(people), side.post_skills.shape[1]))
         person_c.resize((len(people), side.post_certs.shape[1]))
-        return cls(person_s.tocsr(), side.post_skills, person_c.tocsr(), side.post_certs,
-                   side.post_skill_count, side.post_cert_count)
+        return cls(
+            person_s.tocsr(),
+            side.post_skills,
+            person_c.tocsr(),
+            side.post_certs,
+            side.post_skill_count,
+            side.post_cert_count,
+        )
 
     @classmethod
     def build(cls, people: People, posts: Posts) -> PairSkills:
@@ -119,9 +131,7 @@ def _rowwise_overlap(a: object, b: object, ai: np.ndarray, bj: np.ndarray) -> np
     return np.asarray(a[ai].multiply(b[bj]).sum(axis=1)).ravel()  # type: ignore[index]
 
 
-def skill_match(
-    ps: PairSkills, pi: np.ndarray, pj: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def skill_match(ps: PairSkills, pi: np.ndarray, pj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(skills shared, share of the post's skills covered, certificates missing)`` per pair."""
     shared = _rowwise_overlap(ps.person_skills, ps.post_skills, pi, pj)
     need = ps.post_skill_count[pj]
@@ -148,9 +158,7 @@ class EmployerStats:
     @staticmethod
     def band(education: np.ndarray) -> np.ndarray:
         # 0: none/primary, 1: junior, 2: senior and above (unknown counts as junior).
-        return np.where(
-            education <= 1, np.where(education < 0, 1, 0), np.where(education == 2, 1, 2)
-        )
+        return np.where(education <= 1, np.where(education < 0, 1, 0), np.where(education == 2, 1, 2))
 
     @classmethod
     def fit(cls, employer: np.ndarray, education: np.ndarray, hired: np.ndarray) -> EmployerStats:
@@ -176,8 +184,9 @@ class EmployerStats:
         cached = self._cache.get(key)
         if cached is not None and cached[0] is posts:
             return cached[1]
-        overall = np.fromiter((self.overall.get(str(e), self.prior) for e in posts.employer), dtype=np.float64,
-                              count=len(posts))
+        overall = np.fromiter(
+            (self.overall.get(str(e), self.prior) for e in posts.employer), dtype=np.float64, count=len(posts)
+        )
         rates = np.empty((len(posts), 4), dtype=np.float64)
         rates[:, 0] = overall
         for b in range(3):
@@ -243,15 +252,11 @@ def pair_features(
     out[:, col["care_flexible"]] = care & (posts.hours[pj] >= 1)
     age = people.age[pi]
     out[:, col["age"]] = np.nan_to_num(age, nan=40.0) / 60.0
-    out[:, col["age_margin"]] = np.clip(
-        (posts.age_max[pj] - np.nan_to_num(age, nan=40.0)) / 10.0, -1, 3
-    )
+    out[:, col["age_margin"]] = np.clip((posts.age_max[pj] - np.nan_to_num(age, nan=40.0)) / 10.0, -1, 3)
     for k, name in enumerate(KINDS):
         out[:, col[f"kind_{name}"]] = posts.kind[pj] == k
     homebound = care | (people.mobility[pi] <= 1)
-    home_kind = (posts.kind[pj] == KINDS.index("workshop_home")) | (
-        posts.kind[pj] == KINDS.index("online")
-    )
+    home_kind = (posts.kind[pj] == KINDS.index("workshop_home")) | (posts.kind[pj] == KINDS.index("online"))
     out[:, col["home_kind_for_homebound"]] = homebound & home_kind
     lacking = (cover < 1.0) & (skills.post_skill_count[pj] > 0)
     out[:, col["training_needed_offered"]] = lacking & posts.training_provided[pj]
@@ -261,9 +266,7 @@ def pair_features(
     similar = rates[pj, 1 + EmployerStats.band(people.education[pi])]
     out[:, col["employer_hire_rate"]] = overall
     out[:, col["employer_similar_rate"]] = similar
-    capacity = 2 - np.maximum(
-        np.minimum(people.health[pi], 2), np.minimum(people.disability[pi], 2)
-    )
+    capacity = 2 - np.maximum(np.minimum(people.health[pi], 2), np.minimum(people.disability[pi], 2))
     out[:, col["physical_gap"]] = posts.physical[pj] - capacity
     far = geo.minutes > 120
     out[:, col["transport_far"]] = far & (posts.transport[pj] | posts.lodging[pj])

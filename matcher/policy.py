@@ -366,9 +366,7 @@ def _convert(tp: Any, value: Any, meta: Mapping[str, Any], key: str, source: str
     if tp is int:
         lo, hi = meta.get("min", 0), meta.get("max", 1_000_000)
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise _fail(
-                source, key, value, f"an integer from {lo} to {hi}", f" {lo} 到 {hi} 的整数"
-            )
+            raise _fail(source, key, value, f"an integer from {lo} to {hi}", f" {lo} 到 {hi} 的整数")
         return value
     if tp is str:
         choices = meta.get("choices")
@@ -397,11 +395,7 @@ def _cross_check(policy: Policy, source: str) -> None:
 
 def _unbuild(obj: Any) -> Any:
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {
-            f.name: _unbuild(getattr(obj, f.name))
-            for f in fields(obj)
-            if f.metadata.get("toml", True)
-        }
+        return {f.name: _unbuild(getattr(obj, f.name)) for f in fields(obj) if f.metadata.get("toml", True)}
     if isinstance(obj, tuple):
         return [_unbuild(v) for v in obj]
     return obj

@@ -117,9 +117,7 @@ def canonical_skill_lists(cells: list[list[str]]) -> list[list[str]]:
     norm = _normalizer()
     distinct = sorted({item for items in cells for item in items})
     mapped = dict(zip(distinct, norm.canonical_skills(distinct), strict=True)) if distinct else {}
-    return [
-        list(dict.fromkeys(s for item in items for s in mapped.get(item, []))) for items in cells
-    ]
+    return [list(dict.fromkeys(s for item in items for s in mapped.get(item, []))) for items in cells]
 
 
 def occupation_lists(cells: list[list[str]], min_score: float = 0.45) -> list[list[str]]:
@@ -306,13 +304,9 @@ def prepare_posts(vacancies: pd.DataFrame) -> Posts:
         open=(frame["status"] == "open").to_numpy(dtype=bool),
         start=_ordinal(frame["start_date"], missing=0),
         end=_ordinal(frame["end_date"], missing=dt.date.max.toordinal()),
-        openings=pd.to_numeric(frame["openings"], errors="coerce")
-        .fillna(0)
-        .to_numpy(dtype=np.int64),
+        openings=pd.to_numeric(frame["openings"], errors="coerce").fillna(0).to_numpy(dtype=np.int64),
         age_min=pd.to_numeric(frame["age_min"], errors="coerce").fillna(0).to_numpy(dtype=np.int64),
-        age_max=pd.to_numeric(frame["age_max"], errors="coerce")
-        .fillna(200)
-        .to_numpy(dtype=np.int64),
+        age_max=pd.to_numeric(frame["age_max"], errors="coerce").fillna(200).to_numpy(dtype=np.int64),
         physical=_enum(frame["physical_demand"], PHYSICAL, missing=0),
         hours=_enum(frame["hours"], HOURS, missing=0),
         wage=monthly_wage(frame),
@@ -324,16 +318,9 @@ def prepare_posts(vacancies: pd.DataFrame) -> Posts:
         lat=_float(frame["lat"]),
         lon=_float(frame["lon"]),
         precise=_precise(frame["coord_source"]),
-        code=np.fromiter(
-            (occ_int(c) for c in frame["occupation_code"]), dtype=np.int64, count=len(frame)
-        ),
+        code=np.fromiter((occ_int(c) for c in frame["occupation_code"]), dtype=np.int64, count=len(frame)),
         skills=canonical_skill_lists(
-            [
-                s + [t]
-                for s, t in zip(
-                    _lists(frame["required_skills"]), frame["title"].fillna(""), strict=True
-                )
-            ]
+            [s + [t] for s, t in zip(_lists(frame["required_skills"]), frame["title"].fillna(""), strict=True)]
         ),
         certificates=_lists(frame["required_certificates"]),
         training_provided=_bool(frame["training_provided"]),

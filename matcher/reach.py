@@ -92,9 +92,7 @@ def pair_geo(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> Pa
     return PairGeo(minutes, km, same_village, same_town, same_county, same_province)
 
 
-def ring_of(
-    people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray, geo: PairGeo
-) -> np.ndarray:
+def ring_of(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray, geo: PairGeo) -> np.ndarray:
     """Innermost widening ring of each pair, or -1 when the post is out of the person's reach."""
     mob = people.mobility[pi].astype(np.int64)
     kind = posts.kind[pj]
@@ -117,9 +115,7 @@ def ring_of(
     ring = np.where(kind == _ONLINE, home_ring, ring)
     # Public-welfare posts serve their own village or town only.
     welfare = kind == _WELFARE
-    ring = np.where(
-        welfare, np.where(geo.same_village, 0, np.where(geo.same_town & (mob >= 2), 1, -1)), ring
-    )
+    ring = np.where(welfare, np.where(geo.same_village, 0, np.where(geo.same_town & (mob >= 2), 1, -1)), ring)
     return ring.astype(np.int8)
 
 

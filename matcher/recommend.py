@@ -47,7 +47,6 @@ _HOME_KINDS = (KIND_INDEX["workshop_home"], KIND_INDEX["online"])
 _COL = {name: i for i, name in enumerate(FEATURES)}
 
 
-
 class Recommendation(NamedTuple):
     vacancy_id: str
     title: str
@@ -75,12 +74,23 @@ class PersonResult(NamedTuple):
             "laborer_id": self.laborer_id,
             "flags": [{"kind": f.kind, "reasons": list(f.reasons)} for f in self.flags],
             "recommendations": [
-                {"vacancy_id": r.vacancy_id, "title": r.title, "kind": r.kind, "score": round(r.score, 4),
-                 "step": r.step, "reasons": list(r.reasons)} for r in self.recommendations
+                {
+                    "vacancy_id": r.vacancy_id,
+                    "title": r.title,
+                    "kind": r.kind,
+                    "score": round(r.score, 4),
+                    "step": r.step,
+                    "reasons": list(r.reasons),
+                }
+                for r in self.recommendations
             ],
-            "shortfall": None if self.shortfall is None else
-            {"reason": self.shortfall.reason, "reason_en": self.shortfall.reason_en,
-             "available": self.shortfall.available},
+            "shortfall": None
+            if self.shortfall is None
+            else {
+                "reason": self.shortfall.reason,
+                "reason_en": self.shortfall.reason_en,
+                "available": self.shortfall.available,
+            },
             "prior": self.prior,
         }
 
@@ -100,8 +110,9 @@ class Recommender:
     today : datetime.date
     """
 
-    def __init__(self, posts: Posts, ranker: Any, employers: EmployerStats, index: Any, policy: Any,
-                 today: dt.date) -> None:
+    def __init__(
+        self, posts: Posts, ranker: Any, employers: EmployerStats, index: Any, policy: Any, today: dt.date
+    ) -> None:
         self.posts = posts
         self.ranker = ranker
         self.employers = employers
@@ -113,8 +124,9 @@ class Recommender:
         self._open_ids = index.select(posts.ids[self._open].astype(str).tolist()) if index is not None else None
         self._post_skills = PostSkills.build(posts)
 
-    def score(self, people: People, cand: Candidates, skills: PairSkills,
-              bounds: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def score(
+        self, people: People, cand: Candidates, skills: PairSkills, bounds: np.ndarray, k: int = 10
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Hire probabilities, features and the shortlist mask of candidate pairs.
 
         Two stages: the ranker's linear first stage scores every candidate; each
@@ -145,8 +157,14 @@ class Recommender:
             p[keep] = self.ranker.predict_proba(X[keep])[:, 1]
         return p, X, keep
 
-    def score_posts(self, people: People, post_rows: np.ndarray, *, top_per_person: int | None = 20,
-                    pairs_per_block: int = 1_000_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def score_posts(
+        self,
+        people: People,
+        post_rows: np.ndarray,
+        *,
+        top_per_person: int | None = 20,
+        pairs_per_block: int = 1_000_000,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibrated hire probabilities for eligible pairs between ``people`` and the posts at ``post_rows``.
 
         For job fairs and other fixed sets of posts: every pair is checked
@@ -207,8 +225,10 @@ class Recommender:
         running = np.concatenate([[0], np.cumsum(market)])
         market_counts = running[bounds[1:]] - running[bounds[:-1]]
         market &= shortlisted
-        unlocks = [self._course_unlocks(people, int(i), cand, slice(a, b), X)
-                   for i, a, b in zip(rows, bounds[:-1], bounds[1:], strict=True)]
+        unlocks = [
+            self._course_unlocks(people, int(i), cand, slice(a, b), X)
+            for i, a, b in zip(rows, bounds[:-1], bounds[1:], strict=True)
+        ]
         # people.frame carries zero_employment (see prepare_people); no copy for the usual all-rows call.
         frame = people.frame if len(rows) == len(people) else people.frame.iloc[rows]
         flags = compute_flags(frame, self.policy, market_in_reach=market_counts, course_unlocks=unlocks)
@@ -223,22 +243,39 @@ class Recommender:
             for idx, step in picks:
                 j = int(cand.pj[idx])
                 level = int(round(X[idx, _COL["occupation_level"]] * 4))
-                recs.append(Recommendation(
-                    str(self.posts.ids[j]), str(self.posts.col("title")[j]), KINDS[self.posts.kind[j]],
-                    float(scores[idx]), step,
-                    explain(people, self.posts, int(i), j, idx, cand.geo, skills, level, step, float(scores[idx]),
-                            prior)))
+                recs.append(
+                    Recommendation(
+                        str(self.posts.ids[j]),
+                        str(self.posts.col("title")[j]),
+                        KINDS[self.posts.kind[j]],
+                        float(scores[idx]),
+                        step,
+                        explain(
+                            people, self.posts, int(i), j, idx, cand.geo, skills, level, step, float(scores[idx]), prior
+                        ),
+                    )
+                )
             shortfall = None
             if len(recs) < min(MIN_POSTS, k):
                 offered = int(market_counts[n]) + sum(1 for r in recs if r.kind == "public_welfare")
                 blocked = int(cand.blocked_limits[n])
-                shortfall = self._shortfall(people, int(i), offered + blocked, blocked,
-                                            len(recs))
+                shortfall = self._shortfall(people, int(i), offered + blocked, blocked, len(recs))
             out.append(PersonResult(str(people.ids[i]), flags[n], recs, shortfall, prior))
         return out
 
-    def _assemble(self, people: People, i: int, cand: Candidates, a: int, b: int, scores: np.ndarray,
-                  market: np.ndarray, cert_missing: np.ndarray, flags: set[str], k: int) -> list[tuple[int, str]]:
+    def _assemble(
+        self,
+        people: People,
+        i: int,
+        cand: Candidates,
+        a: int,
+        b: int,
+        scores: np.ndarray,
+        market: np.ndarray,
+        cert_missing: np.ndarray,
+        flags: set[str],
+        k: int,
+    ) -> list[tuple[int, str]]:
         idx = np.arange(a, b)
         ring = cand.ring[a:b]
         mk = market[a:b]
@@ -275,8 +312,9 @@ class Recommender:
         same person inside a batch get the same list whatever order their candidates came in."""
         return np.lexsort((cand.pj[pool], -scores[pool]))
 
-    def _training_pool(self, people: People, i: int, cand: Candidates, idx: np.ndarray, mk: np.ndarray,
-                       cert_missing: np.ndarray) -> list[int]:
+    def _training_pool(
+        self, people: People, i: int, cand: Candidates, idx: np.ndarray, mk: np.ndarray, cert_missing: np.ndarray
+    ) -> list[int]:
         wanted = set(people.training[i])
         if not wanted or not people.wants_training[i]:
             return []
@@ -312,18 +350,32 @@ class Recommender:
 
     def _shortfall(self, people: People, i: int, in_reach: int, blocked: int, got: int) -> Shortfall:
         mob = MOBILITY_ORDER[int(people.mobility[i])]
-        zh_mob, en_mob = MOBILITY_ZH[mob], {"home": "who cannot leave home", "village": "who stays in the village",
-                                            "town": "who stays in the township", "county": "who stays in the county",
-                                            "province": "who stays in the province",
-                                            "nationwide": "willing to go anywhere"}[mob]
+        zh_mob, en_mob = (
+            MOBILITY_ZH[mob],
+            {
+                "home": "who cannot leave home",
+                "village": "who stays in the village",
+                "town": "who stays in the township",
+                "county": "who stays in the county",
+                "province": "who stays in the province",
+                "nationwide": "willing to go anywhere",
+            }[mob],
+        )
         if in_reach == 0:
-            return Shortfall(f"外出意愿为「{zh_mob}」，可及范围内没有在招岗位",
-                             f"within reach of a person {en_mob} there are no open posts", got)
+            return Shortfall(
+                f"外出意愿为「{zh_mob}」，可及范围内没有在招岗位",
+                f"within reach of a person {en_mob} there are no open posts",
+                got,
+            )
         if blocked:
             return Shortfall(
                 f"外出意愿为「{zh_mob}」，可及范围内只有{in_reach}个在招岗位，其中{blocked}个因年龄或体力要求不符",
                 f"within reach of a person {en_mob} there are only {in_reach} open posts, "
-                f"{blocked} of them closed by age or physical limits", got)
-        return Shortfall(f"外出意愿为「{zh_mob}」，可及范围内只有{in_reach}个在招岗位（已全部列出）",
-                         f"within reach of a person {en_mob} there are only {in_reach} open posts (all listed)", got)
-
+                f"{blocked} of them closed by age or physical limits",
+                got,
+            )
+        return Shortfall(
+            f"外出意愿为「{zh_mob}」，可及范围内只有{in_reach}个在招岗位（已全部列出）",
+            f"within reach of a person {en_mob} there are only {in_reach} open posts (all listed)",
+            got,
+        )

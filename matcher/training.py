@@ -48,8 +48,9 @@ def interactions(placements: pd.DataFrame, people: People, posts: Posts) -> pd.D
     return grouped
 
 
-def _random_negatives(people: People, posts: Posts, person_rows: np.ndarray, per_person: int,
-                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _random_negatives(
+    people: People, posts: Posts, person_rows: np.ndarray, per_person: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     pis, pjs = [], []
     by_county: dict[int, list[int]] = {}
     for i in person_rows:
@@ -66,8 +67,16 @@ def _random_negatives(people: People, posts: Posts, person_rows: np.ndarray, per
     return np.concatenate(pis), np.concatenate(pjs)
 
 
-def training_table(people: People, posts: Posts, history: pd.DataFrame, skills: PairSkills,
-                   employers: EmployerStats, *, negatives: int = 3, seed: int = 0) -> TrainingTable:
+def training_table(
+    people: People,
+    posts: Posts,
+    history: pd.DataFrame,
+    skills: PairSkills,
+    employers: EmployerStats,
+    *,
+    negatives: int = 3,
+    seed: int = 0,
+) -> TrainingTable:
     """Features and labels for the ranker (history pairs + sampled eligible negatives)."""
     rng = np.random.default_rng(seed)
     pi = history["pi"].to_numpy(dtype=np.int64)
@@ -76,8 +85,9 @@ def training_table(people: People, posts: Posts, history: pd.DataFrame, skills: 
     npi, npj = _random_negatives(people, posts, np.unique(pi), negatives, rng)
     if len(npi):
         touched = set(zip(pi.tolist(), pj.tolist(), strict=True))
-        fresh = np.fromiter(((a, b) not in touched for a, b in zip(npi.tolist(), npj.tolist(), strict=True)),
-                            dtype=bool, count=len(npi))
+        fresh = np.fromiter(
+            ((a, b) not in touched for a, b in zip(npi.tolist(), npj.tolist(), strict=True)), dtype=bool, count=len(npi)
+        )
         geo = pair_geo(people, posts, npi, npj)
         ok = eligible(people, posts, npi, npj, ring_of(people, posts, npi, npj, geo), None) & fresh
         pi = np.concatenate([pi, npi[ok]])
@@ -89,8 +99,9 @@ def training_table(people: People, posts: Posts, history: pd.DataFrame, skills: 
     return TrainingTable(X, y, pi, pj)
 
 
-def _out_of_fold_employer_rates(people: People, posts: Posts, history: pd.DataFrame, X: np.ndarray,
-                                rng: np.random.Generator) -> None:
+def _out_of_fold_employer_rates(
+    people: People, posts: Posts, history: pd.DataFrame, X: np.ndarray, rng: np.random.Generator
+) -> None:
     """Overwrite the employer-rate columns of the history rows (the first ``len(history)`` rows of ``X``).
 
     Rates fitted on the same rows echo each row's own label for employers with a

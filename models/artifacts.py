@@ -123,9 +123,7 @@ def write_manifest(
     return target
 
 
-def read_manifest(
-    directory: str | os.PathLike[str], kind: str, expected_format: int
-) -> dict[str, Any]:
+def read_manifest(directory: str | os.PathLike[str], kind: str, expected_format: int) -> dict[str, Any]:
     """Read and check the manifest of an artifact directory.
 
     Parameters
@@ -162,13 +160,11 @@ def read_manifest(
         manifest = json.loads(target.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArtifactError(
-            f"artifact at {path} has an unreadable {MANIFEST_NAME} ({exc}): {_REBUILD} "
-            f"/ 模型清单文件无法读取"
+            f"artifact at {path} has an unreadable {MANIFEST_NAME} ({exc}): {_REBUILD} / 模型清单文件无法读取"
         ) from exc
     if not isinstance(manifest, dict):
         raise ArtifactError(
-            f"artifact at {path} has a {MANIFEST_NAME} that is not a JSON object: {_REBUILD}"
-            f" / 模型清单文件格式错误"
+            f"artifact at {path} has a {MANIFEST_NAME} that is not a JSON object: {_REBUILD} / 模型清单文件格式错误"
         )
     found_kind = manifest.get("kind")
     if found_kind != kind:

@@ -59,9 +59,7 @@ __all__ = ["PersonPostEncoder", "FORMAT_VERSION", "KIND"]
 
 FORMAT_VERSION = 1
 KIND = "person_post_encoder"
-_NOT_FITTED = (
-    "%(name)s is not fitted yet; call fit() or load() / %(name)s 尚未训练，请先调用 fit() 或 load()"
-)
+_NOT_FITTED = "%(name)s is not fitted yet; call fit() or load() / %(name)s 尚未训练，请先调用 fit() 或 load()"
 
 
 def default_normalizer() -> ef.OccupationNormalizerLike:
@@ -175,8 +173,7 @@ class PersonPostEncoder(BaseEstimator):
     def _check_settings(self) -> None:
         if len(self.occupation_widths) != 3 or len(self.occupation_weights) != 3:
             raise ValueError(
-                "occupation_widths / occupation_weights: need three values (levels 1–3)"
-                " / 需要三个层级的宽度与权重"
+                "occupation_widths / occupation_weights: need three values (levels 1–3) / 需要三个层级的宽度与权重"
             )
 
     @property
@@ -218,9 +215,7 @@ class PersonPostEncoder(BaseEstimator):
         vac = vacancies.iloc[np.sort(rng.choice(len(vacancies), n_vac, replace=False))]
         normalizer = self._normalizer()
         names = self._names(normalizer)
-        person_docs, _ = ef.laborer_texts(
-            lab, normalizer, names, self.occupation_top_k, self.min_occupation_score
-        )
+        person_docs, _ = ef.laborer_texts(lab, normalizer, names, self.occupation_top_k, self.min_occupation_score)
         core, desc, _ = ef.vacancy_texts(vac, normalizer, names, self.min_occupation_score)
         post_docs = [f"{c} {d}" if d else c for c, d in zip(core, desc, strict=True)]
         self.vectorizer_ = TfidfVectorizer(
@@ -255,9 +250,7 @@ class PersonPostEncoder(BaseEstimator):
         return self
 
     # ----------------------------------------------------------- transform
-    def _chunked(
-        self, df: pd.DataFrame, encode: Callable[[pd.DataFrame], np.ndarray]
-    ) -> np.ndarray:
+    def _chunked(self, df: pd.DataFrame, encode: Callable[[pd.DataFrame], np.ndarray]) -> np.ndarray:
         out = np.empty((len(df), self.dim_), dtype=np.float32)
         for start in range(0, len(df), self.chunk_size):
             stop = min(start + self.chunk_size, len(df))
@@ -269,9 +262,7 @@ class PersonPostEncoder(BaseEstimator):
     ) -> np.ndarray:
         ef_norm = np.linalg.norm(text, axis=1, keepdims=True)
         np.divide(text, ef_norm, out=text, where=ef_norm > 0)
-        occ = ef.occupation_blocks(
-            codes, self.occupation_widths, self.occupation_weights, "occupation_code"
-        )
+        occ = ef.occupation_blocks(codes, self.occupation_widths, self.occupation_weights, "occupation_code")
         out = np.hstack(
             [
                 text * np.float32(self.text_weight),
@@ -302,9 +293,7 @@ class PersonPostEncoder(BaseEstimator):
         names = self._names(normalizer)
 
         def encode(df: pd.DataFrame) -> np.ndarray:
-            docs, codes = ef.laborer_texts(
-                df, normalizer, names, self.occupation_top_k, self.min_occupation_score
-            )
+            docs, codes = ef.laborer_texts(df, normalizer, names, self.occupation_top_k, self.min_occupation_score)
             z, rows = self._text_rows(docs)
             return self._assemble(z[rows], codes, ef.physical_blocks(df), ef.hours_blocks(df))
 
@@ -356,9 +345,7 @@ class PersonPostEncoder(BaseEstimator):
         return path
 
     @classmethod
-    def load(
-        cls, directory: str | os.PathLike[str], *, occupation_normalizer: Any = None
-    ) -> PersonPostEncoder:
+    def load(cls, directory: str | os.PathLike[str], *, occupation_normalizer: Any = None) -> PersonPostEncoder:
         """Read an encoder written by :meth:`save`.
 
         Parameters
@@ -391,14 +378,12 @@ class PersonPostEncoder(BaseEstimator):
             self.components_ = np.load(path / "components.npy", allow_pickle=False)
         except (OSError, EOFError, TypeError, ValueError) as exc:
             raise ArtifactError(
-                f"artifact at {path} is damaged ({exc}): run `matcher train` to rebuild"
-                f" / 模型文件损坏，请重新训练"
+                f"artifact at {path} is damaged ({exc}): run `matcher train` to rebuild / 模型文件损坏，请重新训练"
             ) from exc
         self.fit_info_ = {"data": manifest.get("data", {}), "metrics": manifest.get("metrics", {})}
         if manifest.get("dim") != self.dim_:
             raise ArtifactError(
-                f"artifact at {path}: manifest says dim {manifest.get('dim')}, files give "
-                f"{self.dim_} / 模型维度不一致"
+                f"artifact at {path}: manifest says dim {manifest.get('dim')}, files give {self.dim_} / 模型维度不一致"
             )
         return self
 

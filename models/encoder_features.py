@@ -130,10 +130,7 @@ def _canonical_map(normalizer: OccupationNormalizerLike | None, items: Iterable[
     if normalizer is None or not unique:
         return {}
     canon = normalizer.canonical_skills(unique)
-    return {
-        item: " ".join(c for c in names if c != item)
-        for item, names in zip(unique, canon, strict=True)
-    }
+    return {item: " ".join(c for c in names if c != item) for item, names in zip(unique, canon, strict=True)}
 
 
 def _best_codes(
@@ -172,9 +169,7 @@ def laborer_texts(
     skills, certs = list_column(df, "skills"), list_column(df, "certificates")
     wants, train = list_column(df, "job_intention"), list_column(df, "training_interest")
     given = list_column(df, "occupation_codes")
-    canon = _canonical_map(
-        normalizer, (s for col in (skills, wants, train) for r in col for s in r)
-    )
+    canon = _canonical_map(normalizer, (s for col in (skills, wants, train) for r in col for s in r))
     need = [i for i, c in enumerate(given) if not c]
     items = (s for i in need for s in (*wants[i], *skills[i]))
     found = _best_codes(normalizer, items, k, min_score)
@@ -219,20 +214,12 @@ def vacancy_texts(
     skills, certs = list_column(df, "required_skills"), list_column(df, "required_certificates")
     given = [v if isinstance(v, str) and v else None for v in df["occupation_code"].tolist()]
     canon = _canonical_map(normalizer, [*titles, *(s for r in skills for s in r)])
-    found = _best_codes(
-        normalizer, (t for t, g in zip(titles, given, strict=True) if g is None), 1, min_score
-    )
+    found = _best_codes(normalizer, (t for t, g in zip(titles, given, strict=True) if g is None), 1, min_score)
     for pairs in found.values():
         names.update(pairs)
-    codes = [
-        [g] if g else [c for c, _ in found.get(t, ())[:1]]
-        for g, t in zip(given, titles, strict=True)
-    ]
+    codes = [[g] if g else [c for c, _ in found.get(t, ())[:1]] for g, t in zip(given, titles, strict=True)]
     core = [
-        " ".join(
-            [t, canon.get(t, ""), *s, *(canon.get(x, "") for x in s), *c]
-            + [names.get(code, "") for code in oc]
-        )
+        " ".join([t, canon.get(t, ""), *s, *(canon.get(x, "") for x in s), *c] + [names.get(code, "") for code in oc])
         for t, s, c, oc in zip(titles, skills, certs, codes, strict=True)
     ]
     return core, text_column(df, "description"), codes
@@ -241,8 +228,7 @@ def vacancy_texts(
 def _prefixes(code: str, field: str) -> tuple[str | None, str | None, str | None]:
     if not _CODE.match(code):
         raise InputError(
-            f"{field}: got {code!r}; allowed: a 2022 classification code such as 6-18-02-04"
-            f" / 职业代码格式错误"
+            f"{field}: got {code!r}; allowed: a 2022 classification code such as 6-18-02-04 / 职业代码格式错误"
         )
     a, b, c, _ = code.split("-")
     return (
@@ -269,9 +255,7 @@ def occupation_blocks(
         return out
     idx, uniques = pd.factorize(pd.Series(flat, dtype=object))
     rows = np.repeat(np.arange(n), lengths)
-    incidence = sp.csr_matrix(
-        (np.ones(len(flat), dtype=np.float32), (rows, idx)), shape=(n, len(uniques))
-    )
+    incidence = sp.csr_matrix((np.ones(len(flat), dtype=np.float32), (rows, idx)), shape=(n, len(uniques)))
     offset = 0
     for level, (width, weight) in enumerate(zip(widths, weights, strict=True)):
         hashed = np.zeros((len(uniques), width), dtype=np.float32)
@@ -296,8 +280,7 @@ def _codes(df: pd.DataFrame, name: str, frame: str) -> np.ndarray:
     if bad.any():
         first = values[bad].iloc[0]
         raise InputError(
-            f"{frame}.{name}: got {first!r}; allowed: {', '.join(allowed)}"
-            f" / {name} 的值 {first!r} 不在允许范围内"
+            f"{frame}.{name}: got {first!r}; allowed: {', '.join(allowed)} / {name} 的值 {first!r} 不在允许范围内"
         )
     return np.asarray(codes, dtype=np.int64)
 

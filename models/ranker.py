@@ -19,10 +19,9 @@ Two estimators share one interface (``fit`` / ``predict_proba`` / ``save`` /
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from functools import lru_cache
 
 import joblib
 import numpy as np
@@ -45,16 +44,16 @@ FORMAT = 2  # 2: the linear first stage (coarse_) is saved with the trees
 
 #: Weights of the prior's logistic score, per feature name (absent → 0).
 PRIOR_WEIGHTS: dict[str, float] = {
-    "cosine": 3.0,                   # text and occupation closeness in the shared space
-    "occupation_level": 2.0,         # same detailed occupation = +2
+    "cosine": 3.0,  # text and occupation closeness in the shared space
+    "occupation_level": 2.0,  # same detailed occupation = +2
     "skill_cover": 1.5,
-    "cert_missing": -2.0,            # a required certificate the person lacks
-    "log_minutes": -0.6,             # each e-fold of travel time costs 0.6
+    "cert_missing": -2.0,  # a required certificate the person lacks
+    "log_minutes": -0.6,  # each e-fold of travel time costs 0.6
     "same_village": 0.5,
     "same_town": 0.3,
     "out_of_province": -0.5,
     "wage_ratio": 0.8,
-    "care_full_time": -1.2,          # full-time posts for people with care duties
+    "care_full_time": -1.2,  # full-time posts for people with care duties
     "care_flexible": 0.6,
     "home_kind_for_homebound": 1.5,  # 居家就业 for those who cannot leave home
     "training_needed_offered": 0.4,
@@ -110,8 +109,14 @@ class PriorRanker(BaseEstimator, ClassifierMixin):
     def save(self, directory: str | os.PathLike[str]) -> Path:
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        write_manifest(path, "ranker", {"type": "prior", "feature_names": list(self.feature_names)},
-                       format_version=FORMAT, weights=PRIOR_WEIGHTS, bias=PRIOR_BIAS)
+        write_manifest(
+            path,
+            "ranker",
+            {"type": "prior", "feature_names": list(self.feature_names)},
+            format_version=FORMAT,
+            weights=PRIOR_WEIGHTS,
+            bias=PRIOR_BIAS,
+        )
         return path
 
 
@@ -133,9 +138,16 @@ class HireRanker(BaseEstimator, ClassifierMixin):
 
     is_prior = False
 
-    def __init__(self, feature_names: tuple[str, ...] = (), max_iter: int = 200, learning_rate: float = 0.08,
-                 max_leaf_nodes: int = 31, max_depth: int = 8, calibration_share: float = 0.2,
-                 random_state: int = 0) -> None:
+    def __init__(
+        self,
+        feature_names: tuple[str, ...] = (),
+        max_iter: int = 200,
+        learning_rate: float = 0.08,
+        max_leaf_nodes: int = 31,
+        max_depth: int = 8,
+        calibration_share: float = 0.2,
+        random_state: int = 0,
+    ) -> None:
         self.feature_names = feature_names
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -148,19 +160,26 @@ class HireRanker(BaseEstimator, ClassifierMixin):
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y).astype(int)
         if X.ndim != 2 or len(X) != len(y) or (self.feature_names and X.shape[1] != len(self.feature_names)):
-            raise InputError(f"feature matrix shape {X.shape} does not match {len(self.feature_names)} "
-                             f"features and {len(y)} labels / 特征矩阵形状不符")
+            raise InputError(
+                f"feature matrix shape {X.shape} does not match {len(self.feature_names)} "
+                f"features and {len(y)} labels / 特征矩阵形状不符"
+            )
         if len(np.unique(y)) < 2:
-            raise InputError("the history holds only one outcome (all hired or none); cannot learn a ranker / "
-                             "对接记录中只有一种结果，无法训练排序模型")
+            raise InputError(
+                "the history holds only one outcome (all hired or none); cannot learn a ranker / "
+                "对接记录中只有一种结果，无法训练排序模型"
+            )
         rng = np.random.default_rng(self.random_state)
         held = rng.random(len(y)) < self.calibration_share
         if held.sum() < 50 or len(np.unique(y[held])) < 2:
             held = np.zeros(len(y), dtype=bool)
         self.model_ = HistGradientBoostingClassifier(
-            max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
             max_depth=self.max_depth,
-            early_stopping=False, random_state=self.random_state,
+            early_stopping=False,
+            random_state=self.random_state,
         ).fit(X[~held], y[~held])
         self.calibrator_: IsotonicRegression | None = None
         if held.any():
@@ -215,10 +234,17 @@ class HireRanker(BaseEstimator, ClassifierMixin):
         check_is_fitted(self, "model_")
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"model": self.model_, "calibrator": self.calibrator_, "coarse": self.coarse_},
-                    path / "ranker.joblib")
-        write_manifest(path, "ranker", {"type": "gbdt", **self.get_params(), "feature_names": list(self.feature_names)},
-                       format_version=FORMAT, n_train=self.n_train_, positive_rate=self.positive_rate_)
+        joblib.dump(
+            {"model": self.model_, "calibrator": self.calibrator_, "coarse": self.coarse_}, path / "ranker.joblib"
+        )
+        write_manifest(
+            path,
+            "ranker",
+            {"type": "gbdt", **self.get_params(), "feature_names": list(self.feature_names)},
+            format_version=FORMAT,
+            n_train=self.n_train_,
+            positive_rate=self.positive_rate_,
+        )
         return path
 
 
@@ -227,13 +253,18 @@ def load_ranker(directory: str | os.PathLike[str], feature_names: tuple[str, ...
     manifest: dict[str, Any] = read_manifest(directory, "ranker", FORMAT)
     settings = manifest["settings"]
     if tuple(settings.get("feature_names", ())) != tuple(feature_names):
-        raise ArtifactError(f"ranker at {directory} was trained on other features; run `matcher train` / "
-                            "排序模型的特征与当前程序不一致，请运行 `matcher train`")
+        raise ArtifactError(
+            f"ranker at {directory} was trained on other features; run `matcher train` / "
+            "排序模型的特征与当前程序不一致，请运行 `matcher train`"
+        )
     if settings["type"] == "prior":
         return PriorRanker(feature_names).fit()
     parts = joblib.load(Path(directory) / "ranker.joblib")
-    params = {k: settings[k] for k in ("max_iter", "learning_rate", "max_leaf_nodes", "max_depth", "calibration_share",
-                                       "random_state") if k in settings}
+    params = {
+        k: settings[k]
+        for k in ("max_iter", "learning_rate", "max_leaf_nodes", "max_depth", "calibration_share", "random_state")
+        if k in settings
+    }
     ranker = HireRanker(feature_names, **params)
     ranker.model_, ranker.calibrator_, ranker.coarse_ = parts["model"], parts["calibrator"], parts["coarse"]
     ranker.classes_ = np.array([0, 1])

@@ -177,9 +177,7 @@ def check_occupation_codes(path: Path = OCCUPATIONS_CSV) -> None:
     known = set(table.loc[table["level"] == "4", "code"])
     missing = sorted({o.code for o in OCCUPATIONS} - known)
     if missing:
-        raise ValueError(
-            f"occupation codes {missing} are not level-4 codes of {path} / 职业代码不存在"
-        )
+        raise ValueError(f"occupation codes {missing} are not level-4 codes of {path} / 职业代码不存在")
 
 
 def _check_sizes(laborers: int, vacancies: int) -> None:
@@ -189,9 +187,7 @@ def _check_sizes(laborers: int, vacancies: int) -> None:
         raise ValueError(f"vacancies={vacancies}: must be at least 1 / 岗位数至少为1")
 
 
-def build_sample(
-    laborers: int = 6000, vacancies: int = 600, seed: int = 7, county: str | None = None
-) -> SampleCounty:
+def build_sample(laborers: int = 6000, vacancies: int = 600, seed: int = 7, county: str | None = None) -> SampleCounty:
     """Generate a sample county in memory.
 
     Parameters
@@ -216,9 +212,7 @@ def build_sample(
     history = simulate_history(rng, people, posts, AS_OF)
     _apply_history(people, posts, history)
     employed = np.isin(people["employment_status"].to_numpy(), EMPLOYED_STATUSES)
-    any_employed = (
-        np.bincount(people["_hh"].to_numpy(), weights=employed, minlength=len(households)) > 0
-    )
+    any_employed = np.bincount(people["_hh"].to_numpy(), weights=employed, minlength=len(households)) > 0
     households["zero_employment"] = ~any_employed
     return SampleCounty(geo, people, posts, households, history, seed)
 

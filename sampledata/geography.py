@@ -66,9 +66,7 @@ class Geography:
     destinations: pd.DataFrame
 
 
-def jitter(
-    rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, km: float
-) -> tuple[np.ndarray, np.ndarray]:
+def jitter(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, km: float) -> tuple[np.ndarray, np.ndarray]:
     """Move points by a normal offset of ``km`` standard deviation (clipped at 2.5 sd)."""
     d = np.clip(rng.normal(0.0, km, size=(2, lat.shape[0])), -2.5 * km, 2.5 * km)
     new_lat = lat + d[0] / 111.0
@@ -150,17 +148,11 @@ def _destinations(gaz: Gazetteer) -> pd.DataFrame:
             rows.append((label, province.name, city.name, "", lat, lon, weight))
             continue
         for p in districts:
-            rows.append(
-                (label, province.name, city.name, p.name, p.lat, p.lon, weight / len(districts))
-            )
-    return pd.DataFrame(
-        rows, columns=["label", "province", "city", "county", "lat", "lon", "weight"]
-    )
+            rows.append((label, province.name, city.name, p.name, p.lat, p.lon, weight / len(districts)))
+    return pd.DataFrame(rows, columns=["label", "province", "city", "county", "lat", "lon", "weight"])
 
 
-def build_geography(
-    rng: np.random.Generator, laborers: int, county: str | None = None
-) -> Geography:
+def build_geography(rng: np.random.Generator, laborers: int, county: str | None = None) -> Geography:
     """Counties, towns and villages for a ledger of ``laborers`` people.
 
     Parameters
@@ -197,21 +189,15 @@ def build_geography(
             t_rows.append((int(town.code), ci, town.name, town.lat, town.lon))
             for v in gaz.children(town.code):
                 v_rows.append((int(v.code), ti, ci, v.name, v.lat, v.lon))
-    counties = pd.DataFrame(
-        c_rows, columns=["code", "adcode", "province", "city", "county", "lat", "lon"]
-    )
+    counties = pd.DataFrame(c_rows, columns=["code", "adcode", "province", "city", "county", "lat", "lon"])
     towns = pd.DataFrame(t_rows, columns=["code", "county_idx", "town", "lat", "lon"])
     towns[["lat", "lon"]] = towns[["lat", "lon"]].astype(float)
     missing = towns["lat"].isna().to_numpy()
     if missing.any():
         ci = towns.loc[missing, "county_idx"].to_numpy()
-        t_lat, t_lon = jitter(
-            rng, counties["lat"].to_numpy()[ci], counties["lon"].to_numpy()[ci], 6.0
-        )
+        t_lat, t_lon = jitter(rng, counties["lat"].to_numpy()[ci], counties["lon"].to_numpy()[ci], 6.0)
         towns.loc[missing, "lat"], towns.loc[missing, "lon"] = t_lat, t_lon
-    villages = pd.DataFrame(
-        v_rows, columns=["code", "town_idx", "county_idx", "village", "lat", "lon"]
-    )
+    villages = pd.DataFrame(v_rows, columns=["code", "town_idx", "county_idx", "village", "lat", "lon"])
     villages[["lat", "lon"]] = villages[["lat", "lon"]].astype(float)
     # Towns without villages in the table (some 街道) still host people: use the town itself.
     lonely = np.setdiff1d(np.arange(len(towns)), villages["town_idx"].to_numpy())

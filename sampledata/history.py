@@ -65,9 +65,7 @@ class _Pool:
         return np.where(cnt > 0, out, -1)
 
 
-def _candidates(
-    rng: np.random.Generator, people: pd.DataFrame, posts: pd.DataFrame, li: np.ndarray
-) -> np.ndarray:
+def _candidates(rng: np.random.Generator, people: pd.DataFrame, posts: pd.DataFrame, li: np.ndarray) -> np.ndarray:
     """One caseworker-chosen post per slot in ``li``; shape (len(li),)."""
     n_towns = int(max(people["_town"].max(), posts["_town"].max())) + 1
     n_counties = int(max(people["_county"].max(), posts["_county"].max())) + 1
@@ -88,9 +86,7 @@ def _candidates(
         "any": (_Pool(np.zeros(len(posts), np.int64), allrows, 1), None),
     }
     age = people["age"].to_numpy()[li]
-    hard = (
-        (age >= 50) | (people["_health"].to_numpy()[li] > 0) | people["care_duties"].to_numpy()[li]
-    )
+    hard = (age >= 50) | (people["_health"].to_numpy()[li] > 0) | people["care_duties"].to_numpy()[li]
     p_far = _P_FAR[people["_mobility"].to_numpy()[li]]
     p_online = 0.05 + 0.08 * (age < 35)
     p_pw = 0.03 + 0.25 * hard
@@ -177,9 +173,7 @@ def simulate_history(
     first = np.r_[0, np.flatnonzero(np.diff(sorted_vi)) + 1]
     run_start = np.repeat(first, np.diff(np.r_[first, sorted_vi.size]))
     hired_sorted = hired[order].astype(np.int64)
-    rank[order] = (
-        np.cumsum(hired_sorted) - np.cumsum(hired_sorted)[run_start] + hired_sorted[run_start]
-    )
+    rank[order] = np.cumsum(hired_sorted) - np.cumsum(hired_sorted)[run_start] + hired_sorted[run_start]
     hired &= rank <= 2 * posts["openings"].to_numpy()[vi]
     # One current job per person: keep the hire the person likes best.
     h = np.flatnonzero(hired)
@@ -235,7 +229,5 @@ def simulate_history(
             "source": "history",
         }
     )
-    pairs = pd.DataFrame(
-        {"li": li, "vi": vi, **f, "u_lab": u_lab, "u_emp": u_emp, "u_ret": u_ret, "final": final}
-    )
+    pairs = pd.DataFrame({"li": li, "vi": vi, **f, "u_lab": u_lab, "u_emp": u_emp, "u_ret": u_ret, "final": final})
     return History(placements, pairs)

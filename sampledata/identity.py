@@ -31,12 +31,8 @@ _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
-_SURNAME_WEIGHTS = np.concatenate(
-    [np.linspace(74, 12, 30), np.linspace(11, 3, len(_SURNAMES) - 30)]
-)
-_MALE_CHARS = (
-    "伟强军勇杰磊涛斌明超刚平辉鹏华飞建国志文兵德荣林海峰光成东春龙云生全才家贵福禄祥发富顺永忠胜"
-)
+_SURNAME_WEIGHTS = np.concatenate([np.linspace(74, 12, 30), np.linspace(11, 3, len(_SURNAMES) - 30)])
+_MALE_CHARS = "伟强军勇杰磊涛斌明超刚平辉鹏华飞建国志文兵德荣林海峰光成东春龙云生全才家贵福禄祥发富顺永忠胜"
 _FEMALE_CHARS = "秀英芳娟敏静丽艳霞玲桂兰凤梅琴珍燕红萍翠云莲菊香春花金玉娥芬素美霞小丹慧婷雪"
 _PHONE_PREFIXES = np.array(
     [
@@ -90,9 +86,7 @@ def serial_ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
 def iso_dates(values: np.ndarray, unit: Literal["D", "s"] = "D") -> np.ndarray:
     """ISO strings of datetime64 values (``2020-09-30`` or ``2020-09-30T08:15:00``), fixed width."""
     width = 10 if unit == "D" else 19
-    return np.datetime_as_string(values.astype(f"datetime64[{unit}]"), unit=unit).astype(
-        f"<U{width}"
-    )
+    return np.datetime_as_string(values.astype(f"datetime64[{unit}]"), unit=unit).astype(f"<U{width}")
 
 
 def make_names(rng: np.random.Generator, female: np.ndarray) -> np.ndarray:
@@ -137,15 +131,15 @@ def birth_dates(rng: np.random.Generator, ages: np.ndarray, as_of: dt.date) -> n
     n = ages.shape[0]
     ref = np.datetime64(as_of, "D")
     # Latest possible birthday for that age, then step back 0..364 days.
-    latest = (np.datetime64(as_of.isoformat()[:4], "Y") - ages.astype("timedelta64[Y]")).astype(
-        "datetime64[D]"
-    ) + (ref - np.datetime64(as_of.isoformat()[:4] + "-01-01", "D"))
+    latest = (np.datetime64(as_of.isoformat()[:4], "Y") - ages.astype("timedelta64[Y]")).astype("datetime64[D]") + (
+        ref - np.datetime64(as_of.isoformat()[:4] + "-01-01", "D")
+    )
     births = latest - rng.integers(0, 365, n).astype("timedelta64[D]")
     fix = ages_at(births, as_of) != ages
     # Leap days can shift one case by a day: fall back to 1 January of the exact year.
-    births[fix] = (
-        np.datetime64(as_of.isoformat()[:4], "Y") - ages[fix].astype("timedelta64[Y]")
-    ).astype("datetime64[D]")
+    births[fix] = (np.datetime64(as_of.isoformat()[:4], "Y") - ages[fix].astype("timedelta64[Y]")).astype(
+        "datetime64[D]"
+    )
     return births
 
 
@@ -163,9 +157,7 @@ def check_characters(first17: np.ndarray) -> np.ndarray:
     return _CHECK[(first17.astype(np.int64) * _WEIGHTS).sum(axis=1) % 11]
 
 
-def id_numbers(
-    rng: np.random.Generator, county6: np.ndarray, births: np.ndarray, female: np.ndarray
-) -> np.ndarray:
+def id_numbers(rng: np.random.Generator, county6: np.ndarray, births: np.ndarray, female: np.ndarray) -> np.ndarray:
     """18-character resident ID numbers.
 
     Parameters

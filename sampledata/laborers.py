@@ -136,9 +136,7 @@ def _occupations(rng: np.random.Generator, band: np.ndarray, female: np.ndarray)
     return _draw_rows(rng, w, band + 4 * female.astype(np.int64))
 
 
-def make_ledger(
-    rng: np.random.Generator, n: int, geo: Geography, as_of: dt.date
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def make_ledger(rng: np.random.Generator, n: int, geo: Geography, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Laborers and households, with hidden columns (prefixed ``_``).
 
     Returns
@@ -163,14 +161,10 @@ def make_ledger(
     edu = np.where(female & (band >= 2) & (edu > 0) & (rng.random(n) < 0.15), edu - 1, edu)
     x = age - 16
     u = rng.random(n)
-    health = np.select(
-        [u < 0.01 + 0.0012 * x, u < 0.04 + 0.004 * x, u < 0.10 + 0.007 * x], [3, 2, 1], 0
-    )
+    health = np.select([u < 0.01 + 0.0012 * x, u < 0.04 + 0.004 * x, u < 0.10 + 0.007 * x], [3, 2, 1], 0)
     u = rng.random(n)
     disability = np.select([u < 0.025 + 0.08 * (health == 3), u < 0.06, u < 0.11], [3, 2, 1], 0)
-    capacity = (
-        -1.2 * health - 1.0 * disability - 0.05 * np.maximum(0, age - 45) + rng.normal(0, 0.7, n)
-    )
+    capacity = -1.2 * health - 1.0 * disability - 0.05 * np.maximum(0, age - 45) + rng.normal(0, 0.7, n)
     able = top_k(rng, 3.0 * capacity, round(n * SHARES["able"]))
     unable = ~able & ((health == 3) | (disability == 3) | (capacity < np.quantile(capacity, 0.2)))
     occ = _occupations(rng, band, female)
@@ -179,13 +173,7 @@ def make_ledger(
     h_unable = np.bincount(hh, weights=unable, minlength=n_h) > 0
     care = (rng.random(n) < care_p + 0.2 * h_unable[hh]) & ~unable
     mob_score = (
-        2.8
-        - 0.06 * (age - 30)
-        - 1.6 * care
-        - 0.6 * (health > 0)
-        - 0.3 * female
-        - 2.0 * unable
-        + rng.normal(0, 0.9, n)
+        2.8 - 0.06 * (age - 30) - 1.6 * care - 0.6 * (health > 0) - 0.3 * female - 2.0 * unable + rng.normal(0, 0.9, n)
     )
     mobility = np.digitize(mob_score, [-0.5, 0.3, 1.0, 1.6, 2.4])
 
@@ -206,9 +194,7 @@ def make_ledger(
         strict=True,
     ):
         status[mid & (u >= lo) & (u < hi)] = s
-    status[unable] = np.where(
-        u[unable] < 0.85, "unable", np.where(u[unable] < 0.97, "farming", "public_welfare")
-    )
+    status[unable] = np.where(u[unable] < 0.85, "unable", np.where(u[unable] < 0.97, "farming", "public_welfare"))
     # Nobody works away without being willing to go at least beyond the county.
     status[(status == "employed_away") & (mobility < 3)] = "employed_local"
     mobility = np.where(status == "employed_away", np.maximum(mobility, 4), mobility)
@@ -239,16 +225,11 @@ def make_ledger(
         round(n * SHARES["wants_business"]),
     )
 
-    skill_pools = [
-        dirty.render_pool(rng, o.skills, _POOL, 1, 3, _SKILL_EXTRA, 0.25) for o in OCCUPATIONS
-    ]
+    skill_pools = [dirty.render_pool(rng, o.skills, _POOL, 1, 3, _SKILL_EXTRA, 0.25) for o in OCCUPATIONS]
     cert_pools = [dirty.render_pool(rng, o.certs, _POOL, 1, 2) for o in OCCUPATIONS]
-    intent_pools = [
-        dirty.render_pool(rng, o.titles, _POOL, 1, 3, _INTENT_EXTRA, 0.4) for o in OCCUPATIONS
-    ]
+    intent_pools = [dirty.render_pool(rng, o.titles, _POOL, 1, 3, _INTENT_EXTRA, 0.4) for o in OCCUPATIONS]
     course_pools = [
-        dirty.render_pool(rng, o.courses or _COURSE_EXTRA[:3], _POOL, 1, 2, _COURSE_EXTRA, 0.5)
-        for o in OCCUPATIONS
+        dirty.render_pool(rng, o.courses or _COURSE_EXTRA[:3], _POOL, 1, 2, _COURSE_EXTRA, 0.5) for o in OCCUPATIONS
     ]
     has_cert_vocab = np.array([bool(o.certs) for o in OCCUPATIONS])[occ]
     has_skill = rng.random(n) < np.where(unable, 0.3, 0.75)
@@ -257,9 +238,7 @@ def make_ledger(
     certs = np.where(has_cert, dirty.pick(rng, cert_pools, occ), "")
     show_intent = wants_job | (unemployed & (rng.random(n) < 0.5)) | (rng.random(n) < 0.08)
     intention = np.where(show_intent & ~unable, dirty.pick(rng, intent_pools, occ), "")
-    courses = np.where(
-        wants_training | (rng.random(n) < 0.03), dirty.pick(rng, course_pools, occ), ""
-    )
+    courses = np.where(wants_training | (rng.random(n) < 0.03), dirty.pick(rng, course_pools, occ), "")
 
     base_wage = np.array([1200, 1500, 2000, 2600, 3800, 4800])[mobility]
     expected = np.round(base_wage * rng.lognormal(0, 0.2, n) * (1 + 0.1 * has_cert) / 100) * 100
@@ -278,9 +257,7 @@ def make_ledger(
     # Columns of fresh Python strings are built and stored one at a time so that only one
     # of them is alive as an object array at any moment (peak memory at a million rows).
     people["name"] = identity.make_names(rng, female)
-    people["id_number"] = identity.id_numbers(
-        rng, counties["adcode"].to_numpy()[ci], births, female
-    )
+    people["id_number"] = identity.id_numbers(rng, counties["adcode"].to_numpy()[ci], births, female)
     people["phone"] = identity.phones(rng, n)
     people["gender"] = np.where(female, "female", "male")
     people["age"] = age

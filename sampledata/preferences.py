@@ -74,9 +74,7 @@ def pair_features(
     dist = np.where(remote, 0.0, dist)
     reach = np.asarray(p.reach_km)[col(people, "_mobility", li)]
     health = col(people, "_health", li)
-    capacity = np.clip(
-        2 - (health >= 1) - (health == 3) - (col(people, "_disability", li) >= 2), 0, 2
-    )
+    capacity = np.clip(2 - (health >= 1) - (health == 3) - (col(people, "_disability", li) >= 2), 0, 2)
     age = col(people, "age", li)
     amin, amax = col(posts, "age_min", vi), col(posts, "age_max", vi)
     expected = np.maximum(col(people, "expected_wage", li), 300)
@@ -103,9 +101,7 @@ def pair_features(
     }
 
 
-def utilities(
-    f: dict[str, np.ndarray], params: HiddenPreferences | None = None
-) -> tuple[np.ndarray, ...]:
+def utilities(f: dict[str, np.ndarray], params: HiddenPreferences | None = None) -> tuple[np.ndarray, ...]:
     """``(u_lab, u_emp, u_ret)`` for pair features ``f``; each shape (n_pairs,)."""
     p = params or HiddenPreferences()
     fit = p.w_occ * f["occ_match"] + p.w_group * f["group_match"]

@@ -154,12 +154,8 @@ def make_posts(rng: np.random.Generator, m: int, geo: Geography, as_of: dt.date)
     lon = np.full(m, np.nan)
     vlat, vlon = vil["lat"].to_numpy(), vil["lon"].to_numpy()
     lat[village >= 0], lon[village >= 0] = vlat[village[village >= 0]], vlon[village[village >= 0]]
-    lat[tb], lon[tb] = jitter(
-        rng, towns["lat"].to_numpy()[town[tb]], towns["lon"].to_numpy()[town[tb]], 1.5
-    )
-    lat[far], lon[far] = jitter(
-        rng, dest["lat"].to_numpy()[d_idx], dest["lon"].to_numpy()[d_idx], 5.0
-    )
+    lat[tb], lon[tb] = jitter(rng, towns["lat"].to_numpy()[town[tb]], towns["lon"].to_numpy()[town[tb]], 1.5)
+    lat[far], lon[far] = jitter(rng, dest["lat"].to_numpy()[d_idx], dest["lon"].to_numpy()[d_idx], 5.0)
     county = np.where(town >= 0, t_county[np.maximum(town, 0)], -1)
 
     def at(col_local: np.ndarray, col_far: np.ndarray | None, idx: np.ndarray) -> np.ndarray:
@@ -187,9 +183,7 @@ def make_posts(rng: np.random.Generator, m: int, geo: Geography, as_of: dt.date)
         step = 10 if u == "day" else 50 if s == "pw" else 100
         wmin = np.round(rng.uniform(lo, hi, idx.size) / step) * step
         wage_min[idx] = wmin
-        wage_max[idx] = np.minimum(
-            np.round((wmin + rng.uniform(slo, shi, idx.size)) / step) * step, cap
-        )
+        wage_max[idx] = np.minimum(np.round((wmin + rng.uniform(slo, shi, idx.size)) / step) * step, cap)
         unit[idx] = u
         hours[idx] = rng.choice(["full_time", "part_time", "flexible"], size=idx.size, p=_HOURS[s])
         age_max[idx] = rng.choice(_AGE_MAX[s], size=idx.size)
@@ -215,10 +209,7 @@ def make_posts(rng: np.random.Generator, m: int, geo: Geography, as_of: dt.date)
 
     keys = [o.key for o in OCCUPATIONS]
     occ_key = np.array(keys)[occ]
-    title_pools = [
-        np.array([dirty.dirty(rng, t) for t in rng.choice(o.titles, 64)], dtype=object)
-        for o in OCCUPATIONS
-    ]
+    title_pools = [np.array([dirty.dirty(rng, t) for t in rng.choice(o.titles, 64)], dtype=object) for o in OCCUPATIONS]
     title = dirty.pick(rng, title_pools, occ)
     pw = slots == "pw"
     pw_pools = pw_title_pools(rng)
@@ -239,9 +230,7 @@ def make_posts(rng: np.random.Generator, m: int, geo: Geography, as_of: dt.date)
     ended = status != "open"
     span = (ref - start).astype(np.int64)
     end = ref + rng.integers(30, 366, m).astype("timedelta64[D]")
-    end[ended] = start[ended] + np.maximum(1, (rng.random(ended.sum()) * (span[ended] - 1))).astype(
-        "timedelta64[D]"
-    )
+    end[ended] = start[ended] + np.maximum(1, (rng.random(ended.sum()) * (span[ended] - 1))).astype("timedelta64[D]")
     updated = np.datetime64(as_of, "s") - rng.integers(0, 30 * 86400, m).astype("timedelta64[s]")
     show = rng.random(m) < 0.95
 

@@ -110,18 +110,12 @@ def employer_names(
         o = OCCUPATIONS[occ[i]]
         s = slots[i]
         w = words[i]
-        product = _PRODUCT.get(o.key, (o.titles[0],))[
-            int(rng.integers(0, len(_PRODUCT.get(o.key, "x"))))
-        ]
+        product = _PRODUCT.get(o.key, (o.titles[0],))[int(rng.integers(0, len(_PRODUCT.get(o.key, "x"))))]
         industry = _INDUSTRY[o.group][int(rng.integers(0, len(_INDUSTRY[o.group])))]
         if s == "local":
             out[i] = f"{_short(county[i])}{w}{industry}有限公司"
         elif s == "far":
-            out[i] = (
-                f"{city[i]}{w}{industry}有限公司"
-                if rng.random() < 0.7
-                else f"{_short(city[i])}{w}{industry}厂"
-            )
+            out[i] = f"{city[i]}{w}{industry}有限公司" if rng.random() < 0.7 else f"{_short(city[i])}{w}{industry}厂"
         elif s == "factory":
             out[i] = (
                 f"{_short(town[i])}{product}扶贫车间"
@@ -206,10 +200,7 @@ def describe(frame: pd.DataFrame) -> np.ndarray:
                 f"按月折算约{lo}-{hi}元/月，{hours_zh}{perks}。"
             )
         elif slot == "base":
-            text = (
-                f"基地务工，{title}，日结工资{lo}-{hi}元/天，{hours_zh}，"
-                f"年龄{amin}-{amax}岁{perks}。"
-            )
+            text = f"基地务工，{title}，日结工资{lo}-{hi}元/天，{hours_zh}，年龄{amin}-{amax}岁{perks}。"
         elif slot == "pw":
             text = (
                 f"扶贫专岗（公益性岗位）：{title}，每月补贴{lo}-{hi}元，{hours_zh}，"
@@ -218,10 +209,7 @@ def describe(frame: pd.DataFrame) -> np.ndarray:
         elif slot == "online":
             text = f"线上岗位：{title}，居家办公，需会使用电脑或智能手机，月薪{lo}-{hi}元{perks}。"
         elif slot == "far":
-            text = (
-                f"劳务协作岗位，工作地{city}，招{title}{n}人，月薪{lo}-{hi}元，"
-                f"年龄{amin}-{amax}岁{perks}。"
-            )
+            text = f"劳务协作岗位，工作地{city}，招{title}{n}人，月薪{lo}-{hi}元，年龄{amin}-{amax}岁{perks}。"
         else:
             text = f"招{title}{n}人，月薪{lo}-{hi}元，{hours_zh}，年龄{amin}-{amax}岁{perks}。"
         out[i] = text

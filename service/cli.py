@@ -50,7 +50,9 @@ class LedgerKind(str, Enum):
 def ingest(
     kind: Annotated[LedgerKind, typer.Argument(help="laborers | vacancies | placements")],
     file: Annotated[Path, typer.Argument(help="CSV, .xlsx or JSON file / 台账文件")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="validate and count, write nothing / 只校验不写入")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="validate and count, write nothing / 只校验不写入")
+    ] = False,
 ) -> None:
     """Validate and upsert a ledger file; rejected rows go to FILE.rejects.csv.
 

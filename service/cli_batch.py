@@ -14,8 +14,9 @@ def _progress():  # type: ignore[no-untyped-def]
     if sys.stderr.isatty():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       transient=True)
+        bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+        )
         task = {"id": None}
 
         def update(done: int, total: int, note: str) -> None:
@@ -37,11 +38,15 @@ def _progress():  # type: ignore[no-untyped-def]
 def batch(
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="suggestions per person")] = 10,
     full: Annotated[bool, typer.Option("--full", help="recompute everyone, not only what changed")] = False,
-    congestion: Annotated[bool, typer.Option("--congestion/--no-congestion",
-                                             help="keep each post's exposure near a multiple of its openings")] = True,
+    congestion: Annotated[
+        bool,
+        typer.Option("--congestion/--no-congestion", help="keep each post's exposure near a multiple of its openings"),
+    ] = True,
     multiple: Annotated[float, typer.Option(help="exposure allowed per opening")] = 3.0,
-    scope: Annotated[list[str] | None, typer.Option("--scope", help="admin code prefix: province (2), city (4) "
-                                                    "or county (6 digits); repeatable")] = None,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option("--scope", help="admin code prefix: province (2), city (4) or county (6 digits); repeatable"),
+    ] = None,
     resume: Annotated[str | None, typer.Option("--resume", help="continue an interrupted run by its id")] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://host:8786")] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="start a local Dask cluster")] = None,
@@ -52,24 +57,38 @@ def batch(
 
     for code in scope or []:
         if not (code.isdigit() and len(code) in (2, 4, 6)):
-            typer.echo(f"--scope {code!r}：应为2、4或6位行政区划代码前缀 / must be a 2-, 4- or 6-digit admin code prefix",
-                       err=True)
+            typer.echo(
+                f"--scope {code!r}：应为2、4或6位行政区划代码前缀 / must be a 2-, 4- or 6-digit admin code prefix",
+                err=True,
+            )
             raise typer.Exit(2)
-    options = BatchOptions(k=k, full=full, congestion=congestion, multiple=multiple, scope=list(scope or []),
-                           resume=resume, scheduler=scheduler, workers=workers)
+    options = BatchOptions(
+        k=k,
+        full=full,
+        congestion=congestion,
+        multiple=multiple,
+        scope=list(scope or []),
+        resume=resume,
+        scheduler=scheduler,
+        workers=workers,
+    )
     run = run_batch(get_engine(), options, progress=_progress())
     r = run.record
-    typer.echo(f"run {run.run_id} published: {r.get('people_served', 0):,} people, {r.get('suggestions', 0):,} "
-               f"suggestions, ≥3 or shortfall: {r.get('covered_share', 0):.1%}, {r['timings']['total']:.1f} s")
+    typer.echo(
+        f"run {run.run_id} published: {r.get('people_served', 0):,} people, {r.get('suggestions', 0):,} "
+        f"suggestions, ≥3 or shortfall: {r.get('covered_share', 0):.1%}, {r['timings']['total']:.1f} s"
+    )
     if "incremental" in r:
         inc = r["incremental"]
         typer.echo(f"incremental from {inc['from_run']}: {inc['recomputed']:,} recomputed, {inc['copied']:,} copied")
     if congestion:
         w, wo = r["exposure_with"], r["exposure_without"]
-        typer.echo(f"exposure per opening max {wo['exposure_per_opening_max']:.1f} → {w['exposure_per_opening_max']:.1f}, "
-                   f"p99 {wo['exposure_per_opening_p99']:.1f} → {w['exposure_per_opening_p99']:.1f}, "
-                   f"Gini {wo['exposure_gini']:.3f} → {w['exposure_gini']:.3f}; mean score "
-                   f"{wo['mean_score']:.4f} → {w['mean_score']:.4f}")
+        typer.echo(
+            f"exposure per opening max {wo['exposure_per_opening_max']:.1f} → {w['exposure_per_opening_max']:.1f}, "
+            f"p99 {wo['exposure_per_opening_p99']:.1f} → {w['exposure_per_opening_p99']:.1f}, "
+            f"Gini {wo['exposure_gini']:.3f} → {w['exposure_gini']:.3f}; mean score "
+            f"{wo['mean_score']:.4f} → {w['mean_score']:.4f}"
+        )
     typer.echo(run.run_id)
 
 

@@ -10,8 +10,9 @@ import typer
 
 def evaluate(
     seed: Annotated[int, typer.Option(help="random seed (folds, sample, models, random baseline)")] = 0,
-    max_people: Annotated[int | None, typer.Option("--max-people", min=1,
-                                                   help="evaluate at most N people with a hire / 最多评估人数")] = None,
+    max_people: Annotated[
+        int | None, typer.Option("--max-people", min=1, help="evaluate at most N people with a hire / 最多评估人数")
+    ] = None,
     folds: Annotated[int, typer.Option(min=2, help="person folds; each fold's ranker never sees its people")] = 5,
     json_: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:

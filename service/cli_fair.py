@@ -17,8 +17,12 @@ import typer
 
 from service.errors import guarded
 
-fair_app = typer.Typer(help="专场招聘会：邀请名单与总结 / job fairs: shortlists and reports.", no_args_is_help=True,
-                       add_completion=False, pretty_exceptions_enable=False)
+fair_app = typer.Typer(
+    help="专场招聘会：邀请名单与总结 / job fairs: shortlists and reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 
 def _command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -37,8 +41,11 @@ def _date(value: str) -> dt.date:
     except ValueError:
         parsed = None
     if parsed is None:
-        typer.echo(f"错误：--date「{value}」不是日期，例如 2025-03-15 或 2025年3月15日\n"
-                   f"error: --date {value!r} is not a date; write e.g. 2025-03-15", err=True)
+        typer.echo(
+            f"错误：--date「{value}」不是日期，例如 2025-03-15 或 2025年3月15日\n"
+            f"error: --date {value!r} is not a date; write e.g. 2025-03-15",
+            err=True,
+        )
         raise typer.Exit(2)
     return parsed.date()
 
@@ -48,12 +55,16 @@ def create(
     name: Annotated[str, typer.Option("--name", help="招聘会名称 / the fair's name")],
     date: Annotated[str, typer.Option("--date", help="日期 / date, e.g. 2025-03-15")],
     place: Annotated[str, typer.Option("--place", help="举办地点 / venue, e.g. 永寿县马坊镇罗家村广场")],
-    vacancies: Annotated[Path | None, typer.Option(
-        "--vacancies", help="岗位编号文件（每行一个）或岗位清单 / ids file or vacancy file")] = None,
-    county: Annotated[str | None, typer.Option(
-        "--county", help="6位县代码：该县全部在招市场岗位 / all open market posts of this county")] = None,
-    place_code: Annotated[str | None, typer.Option(
-        "--place-code", help="地点的行政区划代码（可选） / admin code of the venue")] = None,
+    vacancies: Annotated[
+        Path | None, typer.Option("--vacancies", help="岗位编号文件（每行一个）或岗位清单 / ids file or vacancy file")
+    ] = None,
+    county: Annotated[
+        str | None,
+        typer.Option("--county", help="6位县代码：该县全部在招市场岗位 / all open market posts of this county"),
+    ] = None,
+    place_code: Annotated[
+        str | None, typer.Option("--place-code", help="地点的行政区划代码（可选） / admin code of the venue")
+    ] = None,
 ) -> None:
     """Create a fair; its id is printed on the last line / 创建招聘会（最后一行为编号）."""
     from matcher.fair.model import create_fair, read_vacancy_ids
@@ -61,10 +72,13 @@ def create(
 
     day = _date(date)
     ids = read_vacancy_ids(vacancies) if vacancies is not None else None
-    fair = create_fair(get_engine(), name=name, date=day, place=place, vacancy_ids=ids, county=county,
-                       place_code=place_code)
-    typer.echo(f"招聘会已创建 / fair created: {fair.name}，{fair.date}，{fair.place}；"
-               f"{len(fair.vacancy_ids)}个岗位 posts；地点代码 venue {fair.venue_code or '未识别 unresolved'}")
+    fair = create_fair(
+        get_engine(), name=name, date=day, place=place, vacancy_ids=ids, county=county, place_code=place_code
+    )
+    typer.echo(
+        f"招聘会已创建 / fair created: {fair.name}，{fair.date}，{fair.place}；"
+        f"{len(fair.vacancy_ids)}个岗位 posts；地点代码 venue {fair.venue_code or '未识别 unresolved'}"
+    )
     typer.echo(fair.fair_id)
 
 
@@ -80,22 +94,29 @@ def list_() -> None:
         return
     typer.echo(f"{'fair_id':16s} {'date':10s} {'posts':>6s} {'openings':>9s} {'invited':>8s}  name / place")
     for r in frame.itertuples(index=False):
-        typer.echo(f"{r.fair_id:16s} {str(r.date)[:10]:10s} {r.posts:>6d} {r.openings:>9d} "
-                   f"{r.invitations:>8d}  {r.name} / {r.place}")
+        typer.echo(
+            f"{r.fair_id:16s} {str(r.date)[:10]:10s} {r.posts:>6d} {r.openings:>9d} "
+            f"{r.invitations:>8d}  {r.name} / {r.place}"
+        )
 
 
 @_command("shortlist")
 def shortlist(
     fair_id: Annotated[str, typer.Argument(help="招聘会编号 / fair id")],
     out: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")] = Path("."),
-    factor: Annotated[float, typer.Option("--factor", min=0.5, max=20.0,
-                                          help="每岗邀请上限 = 招聘人数 × factor")] = 3.0,
-    per_person: Annotated[int, typer.Option("--per-person", min=1, max=10,
-                                            help="每人最多展位数 / booths per person")] = 3,
-    with_pii: Annotated[bool, typer.Option(
-        "--with-pii", help="不遮盖姓名、身份证号和电话 / unmasked names, ID numbers, phones")] = False,
-    counties: Annotated[str | None, typer.Option(
-        "--counties", help="求职者来自哪些县（逗号分隔的6位代码，默认举办县） / candidate counties")] = None,
+    factor: Annotated[
+        float, typer.Option("--factor", min=0.5, max=20.0, help="每岗邀请上限 = 招聘人数 × factor")
+    ] = 3.0,
+    per_person: Annotated[
+        int, typer.Option("--per-person", min=1, max=10, help="每人最多展位数 / booths per person")
+    ] = 3,
+    with_pii: Annotated[
+        bool, typer.Option("--with-pii", help="不遮盖姓名、身份证号和电话 / unmasked names, ID numbers, phones")
+    ] = False,
+    counties: Annotated[
+        str | None,
+        typer.Option("--counties", help="求职者来自哪些县（逗号分隔的6位代码，默认举办县） / candidate counties"),
+    ] = None,
 ) -> None:
     """Compute the invitations and write the workbook and printable page / 生成邀请名单."""
     from matcher.fair.export import write_outputs
@@ -106,25 +127,36 @@ def shortlist(
     codes = [c.strip() for c in counties.split(",") if c.strip()] if counties else None
     bad = [c for c in codes or [] if not (len(c) == 6 and c.isdigit())]
     if bad:
-        typer.echo(f"错误：--counties「{bad[0]}」应为6位县代码，例如 610426\n"
-                   f"error: --counties {bad[0]!r} must be 6-digit county codes such as 610426", err=True)
+        typer.echo(
+            f"错误：--counties「{bad[0]}」应为6位县代码，例如 610426\n"
+            f"error: --counties {bad[0]!r} must be 6-digit county codes such as 610426",
+            err=True,
+        )
         raise typer.Exit(2)
     sl = build_shortlist(get_engine(), fair_id, FairSettings(factor=factor, per_person=per_person), counties=codes)
     paths = write_outputs(sl, out, with_pii=with_pii)
     m, b = sl.metrics, sl.baseline
-    typer.echo(f"候选 candidates {sl.candidates}；邀请 invitations {m.invitations}（{m.people}人 people，"
-               f"{m.households}户 households）")
-    typer.echo(f"零就业家庭覆盖 zero-employment households invited: {m.zero_households}/{m.zero_households_eligible}"
-               f"（逐人前{sl.settings.per_person}对照 top-k: {b.zero_households}）")
-    typer.echo(f"每名额最多邀请 max invitations per opening: {m.max_per_opening:.2f}"
-               f"（top-k {b.max_per_opening:.2f}）；基尼 Gini over posts {m.gini_posts:.3f}"
-               f"（top-k {b.gini_posts:.3f}）")
+    typer.echo(
+        f"候选 candidates {sl.candidates}；邀请 invitations {m.invitations}（{m.people}人 people，"
+        f"{m.households}户 households）"
+    )
+    typer.echo(
+        f"零就业家庭覆盖 zero-employment households invited: {m.zero_households}/{m.zero_households_eligible}"
+        f"（逐人前{sl.settings.per_person}对照 top-k: {b.zero_households}）"
+    )
+    typer.echo(
+        f"每名额最多邀请 max invitations per opening: {m.max_per_opening:.2f}"
+        f"（top-k {b.max_per_opening:.2f}）；基尼 Gini over posts {m.gini_posts:.3f}"
+        f"（top-k {b.gini_posts:.3f}）"
+    )
     typer.echo(f"预计录用 expected hires (capped by openings): {m.expected_hires:.1f}（top-k {b.expected_hires:.1f}）")
     typer.echo(f"工作簿 workbook: {paths['xlsx']}")
     typer.echo(f"打印页 printable page: {paths['html']}")
-    typer.echo(f"PDF: {paths['pdf']}" if paths["pdf"] else
-               "PDF: 未生成（无 /usr/bin/chromium），请用浏览器打印 HTML / "
-               "not written (no Chromium): print the HTML page")
+    typer.echo(
+        f"PDF: {paths['pdf']}"
+        if paths["pdf"]
+        else "PDF: 未生成（无 /usr/bin/chromium），请用浏览器打印 HTML / not written (no Chromium): print the HTML page"
+    )
     if not with_pii:
         typer.echo("姓名、身份证号、电话已遮盖；需要原文请加 --with-pii / names, ID numbers and phones masked")
 
@@ -145,5 +177,7 @@ def report(
         typer.echo("      vacancy_id openings invited attended interviews hires left  title")
         for r in rep.booths.itertuples(index=False):
             row: Any = r
-            typer.echo(f"      {row.vacancy_id:10s} {row.openings:8d} {row.invited:7d} {row.attended:8d} "
-                       f"{row.interviews:10d} {row.hires:5d} {row.openings_left:4d}  {row.title}")
+            typer.echo(
+                f"      {row.vacancy_id:10s} {row.openings:8d} {row.invited:7d} {row.attended:8d} "
+                f"{row.interviews:10d} {row.hires:5d} {row.openings_left:4d}  {row.title}"
+            )

@@ -10,8 +10,15 @@ import typer
 
 from matcher.recommend import PersonResult
 
-STEP_LABEL = {"village": "本村/居家", "half_hour": "半小时圈", "county": "县内", "province": "省内",
-              "nationwide": "省外", "training": "培训后", "safety_net": "托底"}
+STEP_LABEL = {
+    "village": "本村/居家",
+    "half_hour": "半小时圈",
+    "county": "县内",
+    "province": "省内",
+    "nationwide": "省外",
+    "training": "培训后",
+    "safety_net": "托底",
+}
 
 
 def train(seed: Annotated[int, typer.Option(help="random seed")] = 0) -> None:
@@ -27,17 +34,23 @@ def train(seed: Annotated[int, typer.Option(help="random seed")] = 0) -> None:
     if model.is_prior:
         typer.echo(f"ranker: documented prior (先验模型) — {info.get('why_prior', '')}")
     else:
-        typer.echo(f"ranker: gradient-boosted, calibrated; trained on {info['training_rows']:,} pairs "
-                   f"({info['training_positives']:,} hires) from {info['history_pairs']:,} history pairs")
+        typer.echo(
+            f"ranker: gradient-boosted, calibrated; trained on {info['training_rows']:,} pairs "
+            f"({info['training_positives']:,} hires) from {info['history_pairs']:,} history pairs"
+        )
 
 
 def _print(result: PersonResult) -> None:
-    typer.echo(f"== {result.laborer_id}" + ("   [先验模型 prior ranker: no placement history yet]" if result.prior else ""))
+    typer.echo(
+        f"== {result.laborer_id}" + ("   [先验模型 prior ranker: no placement history yet]" if result.prior else "")
+    )
     for flag in result.flags:
         typer.echo(f"  flag {flag.kind}: {'，'.join(flag.reasons)}")
     for n, rec in enumerate(result.recommendations, 1):
-        typer.echo(f"  {n}. {rec.title} [{rec.vacancy_id}] {rec.kind} score {rec.score:.3f} "
-                   f"({STEP_LABEL.get(rec.step, rec.step)})")
+        typer.echo(
+            f"  {n}. {rec.title} [{rec.vacancy_id}] {rec.kind} score {rec.score:.3f} "
+            f"({STEP_LABEL.get(rec.step, rec.step)})"
+        )
         for reason in rec.reasons:
             typer.echo(f"       - {reason}")
     if result.shortfall is not None:
@@ -49,8 +62,10 @@ def recommend(
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="how many posts")] = 10,
     json_: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     profile: Annotated[Path | None, typer.Option("--profile", help="JSON file of a person not in the ledger")] = None,
-    from_run: Annotated[str | None, typer.Option("--from-run", help="read a published batch run ('latest' or an "
-                                                 "id) instead of computing now")] = None,
+    from_run: Annotated[
+        str | None,
+        typer.Option("--from-run", help="read a published batch run ('latest' or an id) instead of computing now"),
+    ] = None,
 ) -> None:
     """Suggest posts, flags and any shortfall for one person / 为一名劳动力推荐岗位."""
     from matcher.lookup import Lookup
@@ -61,8 +76,9 @@ def recommend(
         return
 
     if (laborer_id is None) == (profile is None):
-        typer.echo("请给出劳动力编号或 --profile 文件（二选一） / give a LABORER_ID or --profile FILE (one of them)",
-                   err=True)
+        typer.echo(
+            "请给出劳动力编号或 --profile 文件（二选一） / give a LABORER_ID or --profile FILE (one of them)", err=True
+        )
         raise typer.Exit(2)
     lookup = Lookup(get_engine())
     if profile is not None:
@@ -104,7 +120,9 @@ def _from_run(laborer_id: str | None, run_id: str, as_json: bool) -> None:
     for flag in data["flags"]:
         typer.echo(f"  flag {flag['kind']}: {'，'.join(flag['reasons'])}")
     for n, rec in enumerate(data["recommendations"], 1):
-        typer.echo(f"  {n}. {rec['title']} [{rec['vacancy_id']}] {rec['kind']} score {rec['score']:.3f} "
-                   f"({STEP_LABEL.get(rec['step'], rec['step'])})")
+        typer.echo(
+            f"  {n}. {rec['title']} [{rec['vacancy_id']}] {rec['kind']} score {rec['score']:.3f} "
+            f"({STEP_LABEL.get(rec['step'], rec['step'])})"
+        )
     if data["shortfall"]:
         typer.echo(f"  shortfall: {data['shortfall']['reason']}")

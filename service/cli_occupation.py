@@ -78,14 +78,10 @@ def occupation(
     ] = None,
     file: Annotated[
         Path | None,
-        typer.Option(
-            "--file", "-f", help="text file, one title per line / 每行一个岗位名称的文本文件"
-        ),
+        typer.Option("--file", "-f", help="text file, one title per line / 每行一个岗位名称的文本文件"),
     ] = None,
     k: Annotated[int, typer.Option("--k", "-k", help="matches per title / 每条返回个数")] = 5,
-    json_: Annotated[
-        bool, typer.Option("--json", help="print machine-readable JSON / 输出 JSON")
-    ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="print machine-readable JSON / 输出 JSON")] = False,
 ) -> None:
     """Map titles or skills to 2022 level-4 occupation codes / 岗位名称→职业代码."""
     if k < 1:

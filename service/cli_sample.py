@@ -13,9 +13,7 @@ __all__ = ["sample"]
 def sample(
     laborers: Annotated[int, typer.Option(help="poor-laborer ledger size / 贫困劳动力人数")] = 6000,
     vacancies: Annotated[int, typer.Option(help="vacancy rows / 岗位条数")] = 600,
-    seed: Annotated[
-        int, typer.Option(help="random seed; equal seeds give equal files / 随机种子")
-    ] = 7,
+    seed: Annotated[int, typer.Option(help="random seed; equal seeds give equal files / 随机种子")] = 7,
     out: Annotated[Path, typer.Option(help="output directory / 输出目录")] = Path("var/sample"),
     county: Annotated[
         str | None,
@@ -26,9 +24,7 @@ def sample(
     import sampledata
 
     try:
-        summary = sampledata.generate(
-            laborers=laborers, vacancies=vacancies, seed=seed, out=out, county=county
-        )
+        summary = sampledata.generate(laborers=laborers, vacancies=vacancies, seed=seed, out=out, county=county)
     except ValueError as exc:
         typer.echo(f"错误 / error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -9,10 +9,10 @@ messages are built from ids, counts and column names only).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
-import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,8 +56,12 @@ def _bilingual(exc: BaseException) -> str:
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exception types whose message is meant for the user (imported lazily)."""
     kinds: list[type[BaseException]] = []
-    for module, name in (("features.readers", "UnusableFile"), ("store.errors", "StoreError"),
-                         ("models.errors", "ArtifactError"), ("matcher.errors", "MatcherError")):
+    for module, name in (
+        ("features.readers", "UnusableFile"),
+        ("store.errors", "StoreError"),
+        ("models.errors", "ArtifactError"),
+        ("matcher.errors", "MatcherError"),
+    ):
         try:
             mod = __import__(module, fromlist=[name])
             kinds.append(getattr(mod, name))

@@ -73,8 +73,7 @@ def parse_database_url(url: str | URL) -> URL:
         )
     if backend == "sqlite" and driver not in ("", "pysqlite"):
         raise StoreConfigError(
-            f"不支持的 SQLite 驱动 / unsupported SQLite driver {driver!r} in {shown}; "
-            "allowed: sqlite:// (pysqlite)"
+            f"不支持的 SQLite 驱动 / unsupported SQLite driver {driver!r} in {shown}; allowed: sqlite:// (pysqlite)"
         )
     return parsed
 

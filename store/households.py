@@ -30,9 +30,7 @@ def _rebuild_select(household_ids: Sequence[str] | None) -> sa.Select:
         sa.select(
             lab.household_id,
             *(lab[c] for c in _PLACE_COLUMNS),
-            sa.func.row_number()
-            .over(partition_by=lab.household_id, order_by=lab.laborer_id)
-            .label("rn"),
+            sa.func.row_number().over(partition_by=lab.household_id, order_by=lab.laborer_id).label("rn"),
         )
         .where(scope)
         .subquery("first_member")

@@ -50,9 +50,7 @@ def _series(values: list[Any], column: sa.Column) -> pd.Series:
 
 def _frame(table: sa.Table, rows: list[Sequence[Any]]) -> pd.DataFrame:
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in table.c]
-    return pd.DataFrame(
-        {c.name: _series(list(vals), c) for c, vals in zip(table.c, columns, strict=True)}
-    )
+    return pd.DataFrame({c.name: _series(list(vals), c) for c, vals in zip(table.c, columns, strict=True)})
 
 
 def _in(column: sa.Column, values: Iterable[str] | str | None) -> sa.ColumnElement[bool] | None:
@@ -131,8 +129,9 @@ def load_placements(engine: Engine, laborer_ids: Sequence[str] | None = None) ->
     return _load(engine, placements, [], laborer_ids, id_column=placements.c.laborer_id)
 
 
-def load_households(engine: Engine, county_codes: Sequence[str] | None = None,
-                    ids: Sequence[str] | None = None) -> pd.DataFrame:
+def load_households(
+    engine: Engine, county_codes: Sequence[str] | None = None, ids: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Derived households (see `store.recompute_households`), optionally by county and/or household id.
 
     Returns

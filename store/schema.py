@@ -40,9 +40,7 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 #: JSON list column type: JSON on SQLite, JSONB on PostgreSQL.
-JSONList = sa.JSON(none_as_null=True).with_variant(
-    postgresql.JSONB(none_as_null=True), "postgresql"
-)
+JSONList = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
 
 #: ``employment_status`` values that count a household member as employed.
 EMPLOYED_STATUSES = ("employed_local", "employed_away", "self_employed", "public_welfare")

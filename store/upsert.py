@@ -118,9 +118,7 @@ def _check_batch(table_name: str, records: Sequence[Mapping[str, Any]]) -> tuple
         )
     for required in (key, "content_hash"):
         if required not in fields:
-            raise RecordError(
-                f"记录缺少字段 {required} / records lack the required field {required!r}"
-            )
+            raise RecordError(f"记录缺少字段 {required} / records lack the required field {required!r}")
     return key, fields
 
 
@@ -172,8 +170,7 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
             raise RecordError(f"记录第 {position} 条缺少 {key} / record {position} has no {key}")
         if row["content_hash"] is None:
             raise RecordError(
-                f"记录第 {position} 条缺少 content_hash / record {position} ({key}={ident}) "
-                "has no content_hash"
+                f"记录第 {position} 条缺少 content_hash / record {position} ({key}={ident}) has no content_hash"
             )
         if ident in seen:
             duplicates.append(str(ident))

@@ -40,9 +40,7 @@ def pg_database_url() -> Iterator[URL]:
     server = _pg_server_url()
     admin_url = server.set(database="postgres")
     shown = admin_url.render_as_string(hide_password=True)
-    admin = sa.create_engine(
-        admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     name = f"matcher_test_{os.getpid()}"
     try:
         with admin.connect() as conn:

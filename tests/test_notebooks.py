@@ -18,16 +18,34 @@ def test_notebook_executes(name: str, tmp_path: Path) -> None:
     copy = tmp_path / name
     shutil.copy2(NOTEBOOKS / name, copy)
     done = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-         "--ExecutePreprocessor.timeout=600", str(copy)],
-        capture_output=True, text=True, timeout=900, cwd=NOTEBOOKS.parent,
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--inplace",
+            "--ExecutePreprocessor.timeout=600",
+            str(copy),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=NOTEBOOKS.parent,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     import nbformat
 
     executed = nbformat.read(copy, as_version=4)
-    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in executed.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors, errors
     text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "full pipeline" in text and "recall@10" in text

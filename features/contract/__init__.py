@@ -8,6 +8,15 @@ from features.contract.columns import ID_COLUMN, PII_COLUMNS, SCHEMAS, Column, c
 from features.contract.validate import Reject, Validated, content_hash, map_headers, validate_frame
 
 __all__ = [
-    "Column", "SCHEMAS", "ID_COLUMN", "PII_COLUMNS", "schema", "contract_markdown",
-    "Reject", "Validated", "validate_frame", "map_headers", "content_hash",
+    "Column",
+    "SCHEMAS",
+    "ID_COLUMN",
+    "PII_COLUMNS",
+    "schema",
+    "contract_markdown",
+    "Reject",
+    "Validated",
+    "validate_frame",
+    "map_headers",
+    "content_hash",
 ]

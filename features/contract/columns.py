@@ -74,17 +74,29 @@ def _place(required_county: bool) -> tuple[Column, ...]:
         Column("province", "text", "province name (省)", aliases=("省", "省份", "所在省", "省(区、市)")),
         Column("city", "text", "prefecture name (市/州)", aliases=("市", "地市", "所在市", "市州", "市(州)")),
         Column(
-            "county", "text", "county name (县/区)",
-            note=("required unless admin_code is given (a city without counties, e.g. 东莞市: give city)"
-                  if required_county else
-                  "required for posts that are not online, unless admin_code is given "
-                  "(a city without counties, e.g. 东莞市: give city)"),
+            "county",
+            "text",
+            "county name (县/区)",
+            note=(
+                "required unless admin_code is given (a city without counties, e.g. 东莞市: give city)"
+                if required_county
+                else "required for posts that are not online, unless admin_code is given "
+                "(a city without counties, e.g. 东莞市: give city)"
+            ),
             aliases=("县", "县区", "区县", "所在县", "县(市、区)", "县(区)", "县市区"),
         ),
-        Column("town", "text", "township name (乡/镇/街道)", aliases=("乡镇", "镇", "所在乡镇", "乡(镇)", "乡镇(街道)", "街道")),
-        Column("village", "text", "village name (村/社区)", aliases=("村", "所在村", "行政村", "村(社区)", "村居", "社区")),
         Column(
-            "admin_code", "text",
+            "town",
+            "text",
+            "township name (乡/镇/街道)",
+            aliases=("乡镇", "镇", "所在乡镇", "乡(镇)", "乡镇(街道)", "街道"),
+        ),
+        Column(
+            "village", "text", "village name (村/社区)", aliases=("村", "所在村", "行政村", "村(社区)", "村居", "社区")
+        ),
+        Column(
+            "admin_code",
+            "text",
             "administrative code (12-digit village/town code or 6-digit county code); wins over names",
             aliases=("行政区划代码", "区划代码", "村代码", "地区代码"),
         ),
@@ -94,103 +106,280 @@ def _place(required_county: bool) -> tuple[Column, ...]:
 
 
 LABORER: tuple[Column, ...] = (
-    Column("laborer_id", "id", "ledger id of the person", required=True,
-           aliases=("劳动力编号", "人员编号", "个人编号", "编号", "劳动力id", "人员id")),
+    Column(
+        "laborer_id",
+        "id",
+        "ledger id of the person",
+        required=True,
+        aliases=("劳动力编号", "人员编号", "个人编号", "编号", "劳动力id", "人员id"),
+    ),
     Column("name", "text", "full name (sensitive)", aliases=("姓名", "名字"), pii=True),
-    Column("id_number", "id_number", "居民身份证号; age, birth date and gender derived from it when empty",
-           aliases=("身份证号", "身份证号码", "公民身份号码", "证件号码", "身份证"), pii=True),
-    Column("phone", "phone", "phone number (sensitive)",
-           aliases=("电话", "联系电话", "手机", "手机号", "手机号码"), pii=True),
+    Column(
+        "id_number",
+        "id_number",
+        "居民身份证号; age, birth date and gender derived from it when empty",
+        aliases=("身份证号", "身份证号码", "公民身份号码", "证件号码", "身份证"),
+        pii=True,
+    ),
+    Column(
+        "phone",
+        "phone",
+        "phone number (sensitive)",
+        aliases=("电话", "联系电话", "手机", "手机号", "手机号码"),
+        pii=True,
+    ),
     Column("gender", "enum", "gender", aliases=("性别",), choices=vocab.GENDER),
-    Column("age", "int", "age in years (one of age, birth_date, id_number is required)",
-           aliases=("年龄",), lo=16, hi=80),
+    Column(
+        "age", "int", "age in years (one of age, birth_date, id_number is required)", aliases=("年龄",), lo=16, hi=80
+    ),
     Column("birth_date", "date", "date of birth", aliases=("出生日期", "出生年月", "生日")),
-    Column("household_id", "id", "household (户) the person belongs to", required=True,
-           aliases=("户编号", "家庭编号", "户号", "户id", "家庭户编号")),
+    Column(
+        "household_id",
+        "id",
+        "household (户) the person belongs to",
+        required=True,
+        aliases=("户编号", "家庭编号", "户号", "户id", "家庭户编号"),
+    ),
     *_place(required_county=True),
-    Column("education", "enum", "highest schooling (文化程度)",
-           aliases=("文化程度", "学历", "受教育程度"), choices=vocab.EDUCATION),
-    Column("disability", "enum", "disability grade (残疾)",
-           aliases=("残疾", "残疾情况", "残疾等级", "是否残疾"), choices=vocab.DISABILITY),
+    Column(
+        "education",
+        "enum",
+        "highest schooling (文化程度)",
+        aliases=("文化程度", "学历", "受教育程度"),
+        choices=vocab.EDUCATION,
+    ),
+    Column(
+        "disability",
+        "enum",
+        "disability grade (残疾)",
+        aliases=("残疾", "残疾情况", "残疾等级", "是否残疾"),
+        choices=vocab.DISABILITY,
+    ),
     Column("health", "enum", "health (健康状况)", aliases=("健康状况", "身体状况"), choices=vocab.HEALTH),
     Column("skills", "list", "skills (技能)", aliases=("技能", "专业技能", "掌握技能", "技能特长", "技能水平")),
-    Column("certificates", "list", "certificates held (技能证书)",
-           aliases=("证书", "技能证书", "职业资格证书", "持有证书")),
-    Column("job_intention", "list", "wished jobs (求职意向)",
-           aliases=("求职意向", "就业意向", "意向工种", "意向岗位")),
-    Column("wants_job", "bool", "wants a job (就业意愿)",
-           aliases=("就业意愿", "是否有就业意愿", "求职意愿", "有就业需求", "就业需求"),
-           note="empty: true for an unemployed (or unknown-status) person aged 16–65"),
-    Column("wants_training", "bool", "wants training (培训意愿)",
-           aliases=("培训意愿", "是否愿意培训", "是否有培训意愿")),
-    Column("training_interest", "list", "courses wished (培训需求)",
-           aliases=("培训需求", "培训意向", "意向培训工种", "培训项目", "意向培训")),
-    Column("wants_business", "bool", "wants to start a business (创业意愿)",
-           aliases=("创业意愿", "是否有创业意愿", "创业需求")),
-    Column("mobility", "enum", "how far the person will go for work (外出意愿)",
-           aliases=("外出意愿", "转移就业意愿", "就业地域意向", "务工地域", "流动意愿", "就业地域"),
-           choices=vocab.MOBILITY, note="市内 maps to county (never widen reach); empty: county"),
-    Column("care_duties", "bool", "must care for family, cannot leave for long (需照顾家庭)",
-           aliases=("需照顾家庭", "是否需照顾家庭", "照顾家庭", "留守")),
-    Column("employment_status", "enum", "current employment (就业状态)",
-           aliases=("就业状态", "就业情况", "就业失业状态"), choices=vocab.EMPLOYMENT_STATUS),
-    Column("expected_wage", "float", "expected monthly wage, yuan (期望工资)",
-           aliases=("期望工资", "期望月薪", "期望薪资", "工资期望", "期望收入"), lo=0, hi=100000),
-    Column("registered_poor", "bool", "registered poor household member (建档立卡)",
-           aliases=("建档立卡", "是否建档立卡", "建档立卡贫困户", "贫困户", "是否贫困户")),
+    Column(
+        "certificates", "list", "certificates held (技能证书)", aliases=("证书", "技能证书", "职业资格证书", "持有证书")
+    ),
+    Column("job_intention", "list", "wished jobs (求职意向)", aliases=("求职意向", "就业意向", "意向工种", "意向岗位")),
+    Column(
+        "wants_job",
+        "bool",
+        "wants a job (就业意愿)",
+        aliases=("就业意愿", "是否有就业意愿", "求职意愿", "有就业需求", "就业需求"),
+        note="empty: true for an unemployed (or unknown-status) person aged 16–65",
+    ),
+    Column(
+        "wants_training", "bool", "wants training (培训意愿)", aliases=("培训意愿", "是否愿意培训", "是否有培训意愿")
+    ),
+    Column(
+        "training_interest",
+        "list",
+        "courses wished (培训需求)",
+        aliases=("培训需求", "培训意向", "意向培训工种", "培训项目", "意向培训"),
+    ),
+    Column(
+        "wants_business",
+        "bool",
+        "wants to start a business (创业意愿)",
+        aliases=("创业意愿", "是否有创业意愿", "创业需求"),
+    ),
+    Column(
+        "mobility",
+        "enum",
+        "how far the person will go for work (外出意愿)",
+        aliases=("外出意愿", "转移就业意愿", "就业地域意向", "务工地域", "流动意愿", "就业地域"),
+        choices=vocab.MOBILITY,
+        note="市内 maps to county (never widen reach); empty: county",
+    ),
+    Column(
+        "care_duties",
+        "bool",
+        "must care for family, cannot leave for long (需照顾家庭)",
+        aliases=("需照顾家庭", "是否需照顾家庭", "照顾家庭", "留守"),
+    ),
+    Column(
+        "employment_status",
+        "enum",
+        "current employment (就业状态)",
+        aliases=("就业状态", "就业情况", "就业失业状态"),
+        choices=vocab.EMPLOYMENT_STATUS,
+    ),
+    Column(
+        "expected_wage",
+        "float",
+        "expected monthly wage, yuan (期望工资)",
+        aliases=("期望工资", "期望月薪", "期望薪资", "工资期望", "期望收入"),
+        lo=0,
+        hi=100000,
+    ),
+    Column(
+        "registered_poor",
+        "bool",
+        "registered poor household member (建档立卡)",
+        aliases=("建档立卡", "是否建档立卡", "建档立卡贫困户", "贫困户", "是否贫困户"),
+    ),
     Column("caseworker", "text", "caseworker in charge (帮扶责任人)", aliases=("帮扶责任人", "帮扶干部", "帮扶人")),
-    Column("updated_at", "datetime", "when the row was last changed; newer wins",
-           aliases=("更新时间", "更新日期", "填报日期", "修改时间"), hashed=False),
+    Column(
+        "updated_at",
+        "datetime",
+        "when the row was last changed; newer wins",
+        aliases=("更新时间", "更新日期", "填报日期", "修改时间"),
+        hashed=False,
+    ),
 )
 
 VACANCY: tuple[Column, ...] = (
     Column("vacancy_id", "id", "post id", required=True, aliases=("岗位编号", "岗位id", "职位编号", "岗位代码")),
-    Column("employer_id", "id", "employer id", required=True,
-           aliases=("企业编号", "单位编号", "统一社会信用代码", "用人单位编号", "企业id")),
-    Column("employer_name", "text", "employer name", aliases=("企业名称", "单位名称", "用人单位", "招聘单位", "用工单位")),
-    Column("kind", "enum", "kind of post", required=True,
-           aliases=("岗位类型", "岗位类别", "单位类型", "用工类型", "岗位性质"), choices=vocab.KIND),
-    Column("title", "text", "post title (工种)", required=True,
-           aliases=("岗位名称", "工种", "招聘岗位", "职位名称", "岗位", "职位")),
-    Column("occupation_code", "occupation_code", "2022 classification code; filled from the title when empty",
-           aliases=("职业代码", "职业编码", "工种代码")),
-    Column("description", "text", "description and duties", aliases=("岗位描述", "岗位职责", "工作内容", "岗位要求", "描述")),
+    Column(
+        "employer_id",
+        "id",
+        "employer id",
+        required=True,
+        aliases=("企业编号", "单位编号", "统一社会信用代码", "用人单位编号", "企业id"),
+    ),
+    Column(
+        "employer_name", "text", "employer name", aliases=("企业名称", "单位名称", "用人单位", "招聘单位", "用工单位")
+    ),
+    Column(
+        "kind",
+        "enum",
+        "kind of post",
+        required=True,
+        aliases=("岗位类型", "岗位类别", "单位类型", "用工类型", "岗位性质"),
+        choices=vocab.KIND,
+    ),
+    Column(
+        "title",
+        "text",
+        "post title (工种)",
+        required=True,
+        aliases=("岗位名称", "工种", "招聘岗位", "职位名称", "岗位", "职位"),
+    ),
+    Column(
+        "occupation_code",
+        "occupation_code",
+        "2022 classification code; filled from the title when empty",
+        aliases=("职业代码", "职业编码", "工种代码"),
+    ),
+    Column(
+        "description",
+        "text",
+        "description and duties",
+        aliases=("岗位描述", "岗位职责", "工作内容", "岗位要求", "描述"),
+    ),
     Column("required_skills", "list", "skills asked for", aliases=("技能要求", "所需技能", "要求技能")),
     Column("required_certificates", "list", "certificates asked for", aliases=("证书要求", "资格证书", "所需证书")),
-    Column("openings", "int", "open positions (招聘人数)", required=True,
-           aliases=("招聘人数", "需求人数", "用工人数", "岗位数", "人数", "空缺人数"), lo=0, hi=100000),
+    Column(
+        "openings",
+        "int",
+        "open positions (招聘人数)",
+        required=True,
+        aliases=("招聘人数", "需求人数", "用工人数", "岗位数", "人数", "空缺人数"),
+        lo=0,
+        hi=100000,
+    ),
     *_place(required_county=False),
-    Column("wage", "range", "wage written as one range (工资 3000-4500元/月); fills wage_min/max/unit",
-           aliases=("工资", "薪资", "月薪", "工资待遇", "薪酬", "待遇"), hashed=False),
-    Column("wage_min", "float", "lowest wage in wage_unit", aliases=("最低工资", "工资下限", "薪资下限", "月薪下限"), lo=0, hi=1000000),
-    Column("wage_max", "float", "highest wage in wage_unit", aliases=("最高工资", "工资上限", "薪资上限", "月薪上限"), lo=0, hi=1000000),
-    Column("wage_unit", "enum", "how the wage is paid", aliases=("计薪方式", "工资单位", "结算方式", "薪资单位", "计酬方式"),
-           choices=vocab.WAGE_UNIT),
+    Column(
+        "wage",
+        "range",
+        "wage written as one range (工资 3000-4500元/月); fills wage_min/max/unit",
+        aliases=("工资", "薪资", "月薪", "工资待遇", "薪酬", "待遇"),
+        hashed=False,
+    ),
+    Column(
+        "wage_min",
+        "float",
+        "lowest wage in wage_unit",
+        aliases=("最低工资", "工资下限", "薪资下限", "月薪下限"),
+        lo=0,
+        hi=1000000,
+    ),
+    Column(
+        "wage_max",
+        "float",
+        "highest wage in wage_unit",
+        aliases=("最高工资", "工资上限", "薪资上限", "月薪上限"),
+        lo=0,
+        hi=1000000,
+    ),
+    Column(
+        "wage_unit",
+        "enum",
+        "how the wage is paid",
+        aliases=("计薪方式", "工资单位", "结算方式", "薪资单位", "计酬方式"),
+        choices=vocab.WAGE_UNIT,
+    ),
     Column("hours", "enum", "working hours", aliases=("工作时间", "用工形式", "工时制度", "工时"), choices=vocab.HOURS),
-    Column("age_range", "range", "age limits written as one range (年龄要求 18-45岁); fills age_min/max",
-           aliases=("年龄要求", "年龄限制", "年龄"), hashed=False),
+    Column(
+        "age_range",
+        "range",
+        "age limits written as one range (年龄要求 18-45岁); fills age_min/max",
+        aliases=("年龄要求", "年龄限制", "年龄"),
+        hashed=False,
+    ),
     Column("age_min", "int", "youngest age accepted", aliases=("最低年龄", "年龄下限"), lo=16, hi=80),
     Column("age_max", "int", "oldest age accepted", aliases=("最高年龄", "年龄上限"), lo=16, hi=80),
-    Column("physical_demand", "enum", "physical demand", aliases=("体力要求", "劳动强度"), choices=vocab.PHYSICAL_DEMAND),
-    Column("training_provided", "bool", "employer trains (订单式/定向培训)", aliases=("是否提供培训", "提供培训", "岗前培训")),
-    Column("transport_provided", "bool", "transport offered (点对点输送)", aliases=("是否提供交通", "提供交通", "点对点输送", "接送")),
+    Column(
+        "physical_demand", "enum", "physical demand", aliases=("体力要求", "劳动强度"), choices=vocab.PHYSICAL_DEMAND
+    ),
+    Column(
+        "training_provided",
+        "bool",
+        "employer trains (订单式/定向培训)",
+        aliases=("是否提供培训", "提供培训", "岗前培训"),
+    ),
+    Column(
+        "transport_provided",
+        "bool",
+        "transport offered (点对点输送)",
+        aliases=("是否提供交通", "提供交通", "点对点输送", "接送"),
+    ),
     Column("lodging_provided", "bool", "lodging offered", aliases=("是否提供住宿", "提供住宿", "包住", "食宿")),
     Column("start_date", "date", "first day the post is active", aliases=("开始日期", "发布日期", "招聘开始日期")),
-    Column("end_date", "date", "last day the post is active", aliases=("截止日期", "结束日期", "有效期至", "招聘截止日期")),
-    Column("status", "enum", "post status (empty: open)", aliases=("状态", "岗位状态", "招聘状态"), choices=vocab.STATUS),
-    Column("updated_at", "datetime", "when the row was last changed; newer wins",
-           aliases=("更新时间", "更新日期", "修改时间"), hashed=False),
+    Column(
+        "end_date", "date", "last day the post is active", aliases=("截止日期", "结束日期", "有效期至", "招聘截止日期")
+    ),
+    Column(
+        "status", "enum", "post status (empty: open)", aliases=("状态", "岗位状态", "招聘状态"), choices=vocab.STATUS
+    ),
+    Column(
+        "updated_at",
+        "datetime",
+        "when the row was last changed; newer wins",
+        aliases=("更新时间", "更新日期", "修改时间"),
+        hashed=False,
+    ),
 )
 
 PLACEMENT: tuple[Column, ...] = (
-    Column("placement_id", "id", "record id; derived from the other columns when empty",
-           aliases=("记录编号", "对接编号", "记录id")),
-    Column("laborer_id", "id", "the person (must exist in the store)", required=True,
-           aliases=("劳动力编号", "人员编号", "个人编号")),
-    Column("vacancy_id", "id", "the post (must exist in the store)", required=True,
-           aliases=("岗位编号", "岗位id", "职位编号")),
-    Column("outcome", "enum", "what happened", required=True,
-           aliases=("结果", "对接结果", "推荐结果", "状态", "进展"), choices=vocab.OUTCOME),
+    Column(
+        "placement_id",
+        "id",
+        "record id; derived from the other columns when empty",
+        aliases=("记录编号", "对接编号", "记录id"),
+    ),
+    Column(
+        "laborer_id",
+        "id",
+        "the person (must exist in the store)",
+        required=True,
+        aliases=("劳动力编号", "人员编号", "个人编号"),
+    ),
+    Column(
+        "vacancy_id",
+        "id",
+        "the post (must exist in the store)",
+        required=True,
+        aliases=("岗位编号", "岗位id", "职位编号"),
+    ),
+    Column(
+        "outcome",
+        "enum",
+        "what happened",
+        required=True,
+        aliases=("结果", "对接结果", "推荐结果", "状态", "进展"),
+        choices=vocab.OUTCOME,
+    ),
     Column("date", "date", "when it happened", required=True, aliases=("日期", "时间", "发生日期")),
     Column("source", "text", "where the record comes from (history, fair, caseworker …)", aliases=("来源",)),
     Column("fair_id", "id", "job fair the outcome belongs to", aliases=("招聘会编号", "招聘会id")),
@@ -213,15 +402,15 @@ def schema(kind: str) -> tuple[Column, ...]:
     try:
         return SCHEMAS[kind]
     except KeyError:
-        raise ValueError(
-            f"unknown ledger kind {kind!r}; allowed: {', '.join(SCHEMAS)} / 未知台账类型"
-        ) from None
+        raise ValueError(f"unknown ledger kind {kind!r}; allowed: {', '.join(SCHEMAS)} / 未知台账类型") from None
 
 
 def contract_markdown(kind: str) -> str:
     """The README table for one ledger kind, generated so docs cannot drift from code."""
-    rows = ["| column | meaning | type | allowed values | required | Chinese headers accepted |",
-            "|---|---|---|---|---|---|"]
+    rows = [
+        "| column | meaning | type | allowed values | required | Chinese headers accepted |",
+        "|---|---|---|---|---|---|",
+    ]
     for c in schema(kind):
         allowed = c.allowed()
         if c.choices is not None:

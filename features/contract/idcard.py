@@ -54,8 +54,7 @@ def parse_id_numbers(values: pd.Series) -> pd.DataFrame:
         )
     texts = cleaned[idx]
     shape_ok = np.array(
-        [len(t) == 18 and t[:17].isascii() and t[:17].isdigit() and (t[17].isdigit() or t[17] == "X")
-         for t in texts],
+        [len(t) == 18 and t[:17].isascii() and t[:17].isdigit() and (t[17].isdigit() or t[17] == "X") for t in texts],
         dtype=bool,
     )
     for j in np.flatnonzero(~shape_ok):

@@ -63,8 +63,10 @@ def _by_unique(values: pd.Series, fn: Callable[[object], tuple[object, Reason | 
             vals[i], errs[i] = None, None
         else:
             vals[i], errs[i] = fn(u)
-    return (pd.Series(vals[codes], index=values.index, dtype=object),
-            pd.Series(errs[codes], index=values.index, dtype=object))
+    return (
+        pd.Series(vals[codes], index=values.index, dtype=object),
+        pd.Series(errs[codes], index=values.index, dtype=object),
+    )
 
 
 def parse_text(col: Column, values: pd.Series) -> Parsed:
@@ -141,8 +143,10 @@ def parse_choice(col: Column, values: pd.Series, table: Mapping[str, tuple[str, 
             return None, None
         code = lookup.get(squash(text))
         if code is None:
-            return None, (f"unknown value (allowed: {', '.join(table)})",
-                          f"无法识别的取值（允许：{'、'.join(w[1] for w in table.values() if len(w) > 1)}）")
+            return None, (
+                f"unknown value (allowed: {', '.join(table)})",
+                f"无法识别的取值（允许：{'、'.join(w[1] for w in table.values() if len(w) > 1)}）",
+            )
         return code, None
 
     return _by_unique(values, one)
@@ -233,8 +237,7 @@ def parse_occupation_code(col: Column, values: pd.Series) -> Parsed:
             return None, None
         m = _OCC.match(text.replace(" ", ""))
         if not m:
-            return None, (f"not a classification code (allowed: {col.allowed()})",
-                          "不是职业分类代码（例：6-18-02-04）")
+            return None, (f"not a classification code (allowed: {col.allowed()})", "不是职业分类代码（例：6-18-02-04）")
         return f"{m[1]}-{m[2]}-{m[3]}-{m[4]}", None
 
     return _by_unique(values, one)
@@ -274,15 +277,26 @@ def parser_for(col: Column) -> Callable[[pd.Series], Parsed]:
     if col.choices is not None:
         return lambda s: parse_choice(col, s, col.choices)  # type: ignore[arg-type]
     if col.kind == "id_number":
+
         def idn(s: pd.Series) -> Parsed:
             frame = parse_id_numbers(omap(s, normalize_text))
             return frame["id_number"], frame["error"]
+
         return idn
     table: dict[str, Callable[[Column, pd.Series], Parsed]] = {
-        "text": parse_text, "id": parse_id, "int": parse_number, "float": parse_number,
-        "lat": parse_number, "lon": parse_number, "bool": parse_bool, "list": parse_list,
-        "date": parse_date, "datetime": parse_date, "phone": parse_phone,
-        "occupation_code": parse_occupation_code, "range": parse_range,
+        "text": parse_text,
+        "id": parse_id,
+        "int": parse_number,
+        "float": parse_number,
+        "lat": parse_number,
+        "lon": parse_number,
+        "bool": parse_bool,
+        "list": parse_list,
+        "date": parse_date,
+        "datetime": parse_date,
+        "phone": parse_phone,
+        "occupation_code": parse_occupation_code,
+        "range": parse_range,
     }
     fn = table[col.kind]
     return lambda s: fn(col, s)

@@ -134,8 +134,9 @@ class _Errors:
         return _mask(column, self.raw[src].iat[pos]) if src is not None else ""
 
 
-def validate_frame(kind: str, raw: pd.DataFrame, *, first_row_number: int = 2,
-                   today: dt.date | None = None) -> Validated:
+def validate_frame(
+    kind: str, raw: pd.DataFrame, *, first_row_number: int = 2, today: dt.date | None = None
+) -> Validated:
     """Validate every row of a raw ledger.
 
     Parameters
@@ -199,8 +200,14 @@ def _duplicate_ids(kind: str, frame: pd.DataFrame, errors: _Errors) -> None:
     key = ID_COLUMN[kind]
     ids = frame[key]
     dup = ids.notna() & ids.duplicated(keep="last")
-    errors.add_mask(key, dup.to_numpy(), ("the same id appears again later in the file; the later row is kept",
-                                          "同一编号在文件后面再次出现，保留后一行"))
+    errors.add_mask(
+        key,
+        dup.to_numpy(),
+        (
+            "the same id appears again later in the file; the later row is kept",
+            "同一编号在文件后面再次出现，保留后一行",
+        ),
+    )
 
 
 def _age_at(birth: object, today: dt.date) -> int | None:
@@ -218,12 +225,16 @@ def _laborer_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: d
     given_age = frame["age"]
     # Gender and age must agree with the ID number when both are given.
     g_conflict = (frame["gender"].notna() & idn["gender"].notna() & (frame["gender"] != idn["gender"])).to_numpy()
-    errors.add_mask("gender", g_conflict, ("does not match the gender encoded in id_number", "与身份证号中的性别不一致"))
-    a_conflict = np.array([
-        pd.notna(a) and pd.notna(b) and abs(int(a) - int(b)) > 1 for a, b in zip(given_age, id_age, strict=True)
-    ], dtype=bool)
-    errors.add_mask("age", a_conflict, ("does not match the birth date encoded in id_number",
-                                         "与身份证号中的出生日期不一致"))
+    errors.add_mask(
+        "gender", g_conflict, ("does not match the gender encoded in id_number", "与身份证号中的性别不一致")
+    )
+    a_conflict = np.array(
+        [pd.notna(a) and pd.notna(b) and abs(int(a) - int(b)) > 1 for a, b in zip(given_age, id_age, strict=True)],
+        dtype=bool,
+    )
+    errors.add_mask(
+        "age", a_conflict, ("does not match the birth date encoded in id_number", "与身份证号中的出生日期不一致")
+    )
     birth = frame["birth_date"].where(frame["birth_date"].notna(), idn["birth_date"])
     frame["birth_date"] = birth
     frame["gender"] = frame["gender"].where(frame["gender"].notna(), idn["gender"])
@@ -236,14 +247,24 @@ def _laborer_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: d
     age_then = [_age_at(b, d) for b, d in zip(birth, as_of, strict=True)]
     out_of_range = np.array([a is not None and not lo <= a <= hi for a in age_then], dtype=bool)
     out_of_range &= given_age.isna().to_numpy()
-    errors.add_mask("age", out_of_range, (f"age from birth date is outside {lo}–{hi}", f"按出生日期计算的年龄不在{lo}–{hi}岁"))
-    age_bad = np.zeros(n := len(frame), dtype=bool)
+    errors.add_mask(
+        "age", out_of_range, (f"age from birth date is outside {lo}–{hi}", f"按出生日期计算的年龄不在{lo}–{hi}岁")
+    )
+    age_bad = np.zeros(len(frame), dtype=bool)
     age_bad[[p for p, c, _ in errors.items if c == "age"]] = True
     missing_age = age.isna().to_numpy() & frame["birth_date"].isna().to_numpy() & ~age_bad
-    errors.add_mask("age", missing_age, ("missing: give age, birth_date or id_number", "年龄缺失：请填写年龄、出生日期或身份证号"))
+    errors.add_mask(
+        "age", missing_age, ("missing: give age, birth_date or id_number", "年龄缺失：请填写年龄、出生日期或身份证号")
+    )
     missing_place = (frame["county"].isna() & frame["city"].isna() & frame["admin_code"].isna()).to_numpy()
-    errors.add_mask("county", missing_place, ("required: county name (or city for a city without counties, or admin_code)",
-                                              "必填：所在县（不设县的市填市名，或填行政区划代码）"))
+    errors.add_mask(
+        "county",
+        missing_place,
+        (
+            "required: county name (or city for a city without counties, or admin_code)",
+            "必填：所在县（不设县的市填市名，或填行政区划代码）",
+        ),
+    )
     _pair(frame, errors)
     # Defaults for empty cells, stated in the README contract.
     for name in ("wants_training", "wants_business", "care_duties", "registered_poor"):
@@ -261,8 +282,10 @@ def _pair(frame: pd.DataFrame, errors: _Errors) -> None:
 
 
 def _vacancy_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: dict[str, Column]) -> None:
-    for name, (lo_col, hi_col, unit_col) in {"wage": ("wage_min", "wage_max", "wage_unit"),
-                                             "age_range": ("age_min", "age_max", None)}.items():
+    for name, (lo_col, hi_col, unit_col) in {
+        "wage": ("wage_min", "wage_max", "wage_unit"),
+        "age_range": ("age_min", "age_max", None),
+    }.items():
         parts = frame[name]
         has = parts.notna()
         if has.any():
@@ -272,27 +295,41 @@ def _vacancy_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: d
                 lo = omap(lo, lambda x: None if x is None else int(x))
                 hi = omap(hi, lambda x: None if x is None else int(x))
                 limits = (cols["age_min"].lo or 16, cols["age_max"].hi or 80)
-                bad = np.array([any(x is not None and not limits[0] <= x <= limits[1] for x in (a, b))
-                                for a, b in zip(lo, hi, strict=True)], dtype=bool)
+                bad = np.array(
+                    [
+                        any(x is not None and not limits[0] <= x <= limits[1] for x in (a, b))
+                        for a, b in zip(lo, hi, strict=True)
+                    ],
+                    dtype=bool,
+                )
                 errors.add_mask("age_range", bad, ("age outside 16–80", "年龄超出16–80岁"))
             frame[lo_col] = frame[lo_col].where(frame[lo_col].notna(), lo).astype(object)
             frame[hi_col] = frame[hi_col].where(frame[hi_col].notna(), hi).astype(object)
             if unit_col:
                 unit = omap(parts, lambda p: p[2] if p else None)
                 frame[unit_col] = frame[unit_col].where(frame[unit_col].notna(), unit).astype(object)
-    for lo_col, hi_col, en, zh in (("wage_min", "wage_max", "wage_min is above wage_max", "最低工资高于最高工资"),
-                                   ("age_min", "age_max", "age_min is above age_max", "最低年龄高于最高年龄"),
-                                   ("start_date", "end_date", "start_date is after end_date", "开始日期晚于截止日期")):
+    for lo_col, hi_col, en, zh in (
+        ("wage_min", "wage_max", "wage_min is above wage_max", "最低工资高于最高工资"),
+        ("age_min", "age_max", "age_min is above age_max", "最低年龄高于最高年龄"),
+        ("start_date", "end_date", "start_date is after end_date", "开始日期晚于截止日期"),
+    ):
         a, b = frame[lo_col], frame[hi_col]
         both = (a.notna() & b.notna()).to_numpy()
         worse = np.zeros(len(frame), dtype=bool)
         worse[both] = [x > y for x, y in zip(a[both], b[both], strict=True)]
         errors.add_mask(hi_col, worse, (en, zh))
-    no_place = (frame["county"].isna() & frame["city"].isna() & frame["admin_code"].isna()
-                & (frame["kind"] != "online")).to_numpy()
-    errors.add_mask("county", no_place, ("required for every post that is not online: county name "
-                                         "(or city for a city without counties, such as 东莞市), or admin_code",
-                                         "非线上岗位必须填写所在县（不设县的市如东莞市填市名）或行政区划代码"))
+    no_place = (
+        frame["county"].isna() & frame["city"].isna() & frame["admin_code"].isna() & (frame["kind"] != "online")
+    ).to_numpy()
+    errors.add_mask(
+        "county",
+        no_place,
+        (
+            "required for every post that is not online: county name "
+            "(or city for a city without counties, such as 东莞市), or admin_code",
+            "非线上岗位必须填写所在县（不设县的市如东莞市填市名）或行政区划代码",
+        ),
+    )
     _pair(frame, errors)
     frame["status"] = frame["status"].where(frame["status"].notna(), "open")
     for name in ("training_provided", "transport_provided", "lodging_provided"):
@@ -300,13 +337,21 @@ def _vacancy_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: d
 
 
 def _placement_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: dict[str, Column]) -> None:
-    future = omap(frame["date"], lambda d: isinstance(d, dt.date) and d > today + dt.timedelta(days=1)).to_numpy(dtype=bool)
+    future = omap(frame["date"], lambda d: isinstance(d, dt.date) and d > today + dt.timedelta(days=1)).to_numpy(
+        dtype=bool
+    )
     errors.add_mask("date", future, ("is in the future", "日期晚于今天"))
     missing = frame["placement_id"].isna()
     if missing.any():
         derived = frame.loc[missing].apply(
-            lambda r: "P" + hashlib.sha1(f"{r['laborer_id']}|{r['vacancy_id']}|{r['outcome']}|{r['date']}|{r['fair_id']}"
-                                         .encode()).hexdigest()[:20], axis=1)
+            lambda r: (
+                "P"
+                + hashlib.sha1(
+                    f"{r['laborer_id']}|{r['vacancy_id']}|{r['outcome']}|{r['date']}|{r['fair_id']}".encode()
+                ).hexdigest()[:20]
+            ),
+            axis=1,
+        )
         frame.loc[missing, "placement_id"] = derived
 
 

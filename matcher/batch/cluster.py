@@ -85,8 +85,9 @@ def _payload(context: BatchContext) -> WorkerPayload:
     digest.update(pd.util.hash_pandas_object(vacancies[["vacancy_id", "content_hash"]], index=False).to_numpy())
     digest.update(context.today.isoformat().encode())
     digest.update(json.dumps(policy, sort_keys=True, default=str).encode())
-    return WorkerPayload(f"{model_dir.name}-{digest.hexdigest()[:16]}", model_dir.name, tar, vacancies,
-                         context.today.isoformat(), policy)
+    return WorkerPayload(
+        f"{model_dir.name}-{digest.hexdigest()[:16]}", model_dir.name, tar, vacancies, context.today.isoformat(), policy
+    )
 
 
 def _worker_context(payload: WorkerPayload) -> BatchContext:
@@ -108,8 +109,9 @@ def _worker_context(payload: WorkerPayload) -> BatchContext:
         target = Path(tempfile.mkdtemp(prefix=f"matcher-{payload.key}-", dir=base))
         with tarfile.open(fileobj=io.BytesIO(payload.artifact_tar), mode="r") as tar:
             tar.extractall(target, filter="data")
-        context = BatchContext(str(target / payload.artifact_name), payload.vacancies,
-                               dt.date.fromisoformat(payload.today), payload.policy)
+        context = BatchContext(
+            str(target / payload.artifact_name), payload.vacancies, dt.date.fromisoformat(payload.today), payload.policy
+        )
         _contexts[payload.key] = (context, target)
         return context
 
@@ -128,8 +130,9 @@ def _release(key: str) -> bool:
         return _drop(key)
 
 
-def _partition_task(payload: WorkerPayload, county: str, laborers: pd.DataFrame, households: pd.DataFrame,
-                    k: int, block: int) -> PartitionOutput:
+def _partition_task(
+    payload: WorkerPayload, county: str, laborers: pd.DataFrame, households: pd.DataFrame, k: int, block: int
+) -> PartitionOutput:
     return _worker_context(payload).run_partition(county, laborers, households, k, block)
 
 
@@ -149,8 +152,10 @@ def _connect(options: BatchOptions) -> tuple[Any, Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise MatcherError('running on Dask needs dask.distributed: pip install "dask[distributed]"',
-                           '在 Dask 上运行需要安装 dask.distributed：pip install "dask[distributed]"') from None
+        raise MatcherError(
+            'running on Dask needs dask.distributed: pip install "dask[distributed]"',
+            '在 Dask 上运行需要安装 dask.distributed：pip install "dask[distributed]"',
+        ) from None
     if options.scheduler:
         try:
             return Client(options.scheduler, timeout="30s"), None
@@ -159,9 +164,11 @@ def _connect(options: BatchOptions) -> tuple[Any, Any]:
                 f"--scheduler {options.scheduler!r}: cannot reach a Dask scheduler there ({exc.__class__.__name__}); "
                 "expected the address dask-scheduler prints, such as tcp://10.0.0.5:8786",
                 f"--scheduler「{options.scheduler}」：无法连接 Dask 调度器，应为 dask-scheduler 打印的地址，"
-                "如 tcp://10.0.0.5:8786") from None
-    cluster = LocalCluster(n_workers=int(options.workers or 1), threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+                "如 tcp://10.0.0.5:8786",
+            ) from None
+    cluster = LocalCluster(
+        n_workers=int(options.workers or 1), threads_per_worker=1, processes=True, dashboard_address=None
+    )
     return Client(cluster), cluster
 
 
@@ -172,21 +179,28 @@ def _check_workers(client: Any) -> int:
     try:
         theirs = client.run(worker_versions)
     except Exception as exc:  # an unpicklable reference means the package is missing on a worker
-        raise MatcherError(f"a Dask worker cannot run the matcher ({exc.__class__.__name__}: {exc}); install the "
-                           "same jobmatch-fupin version on every worker",
-                           "Dask 工作节点无法运行匹配程序，请在每个工作节点安装相同版本的 jobmatch-fupin") from None
+        raise MatcherError(
+            f"a Dask worker cannot run the matcher ({exc.__class__.__name__}: {exc}); install the "
+            "same jobmatch-fupin version on every worker",
+            "Dask 工作节点无法运行匹配程序，请在每个工作节点安装相同版本的 jobmatch-fupin",
+        ) from None
     for address, versions in theirs.items():
         differ = {name: (versions.get(name), mine[name]) for name in mine if versions.get(name) != mine[name]}
         if differ:
             shown = ", ".join(f"{name} {w} (driver {d})" for name, (w, d) in differ.items())
-            raise MatcherError(f"Dask worker {address} differs from the driver: {shown}; install the same "
-                               "versions on every worker",
-                               f"Dask 工作节点 {address} 的版本与主节点不同：{shown}；请在所有节点安装相同版本")
+            raise MatcherError(
+                f"Dask worker {address} differs from the driver: {shown}; install the same versions on every worker",
+                f"Dask 工作节点 {address} 的版本与主节点不同：{shown}；请在所有节点安装相同版本",
+            )
     return len(theirs)
 
 
-def compute_on_dask(context: BatchContext, work: list[tuple[str, pd.DataFrame, pd.DataFrame]],
-                    households: pd.DataFrame, options: BatchOptions) -> Iterator[PartitionOutput]:
+def compute_on_dask(
+    context: BatchContext,
+    work: list[tuple[str, pd.DataFrame, pd.DataFrame]],
+    households: pd.DataFrame,
+    options: BatchOptions,
+) -> Iterator[PartitionOutput]:
     """Partition outputs for ``work`` (``(county, laborers_to_compute, all_members)``), in its order.
 
     Parameters
@@ -227,9 +241,18 @@ def compute_on_dask(context: BatchContext, work: list[tuple[str, pd.DataFrame, p
                     pending.append((county, sub, None))
                     continue
                 homes = households[households["household_id"].isin(sub["household_id"])]
-                future = client.submit(_partition_task, shipped, county, sub, homes, options.candidates,
-                                       options.block, key=f"matcher-partition-{payload.key}-{n}-{county}",
-                                       priority=len(work) - n, retries=1)
+                future = client.submit(
+                    _partition_task,
+                    shipped,
+                    county,
+                    sub,
+                    homes,
+                    options.candidates,
+                    options.block,
+                    key=f"matcher-partition-{payload.key}-{n}-{county}",
+                    priority=len(work) - n,
+                    retries=1,
+                )
                 pending.append((county, sub, future))
 
         submit()

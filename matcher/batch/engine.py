@@ -53,8 +53,9 @@ class BatchContext:
         A policy as ``Policy.to_dict()`` (plain data travels to Dask workers); None: the default.
     """
 
-    def __init__(self, model_path: str | None, vacancies: pd.DataFrame, today: dt.date,
-                 policy: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, model_path: str | None, vacancies: pd.DataFrame, today: dt.date, policy: dict[str, Any] | None = None
+    ) -> None:
         from pathlib import Path
 
         self.model: MatchModel = load_model(Path(model_path) if model_path else None)
@@ -63,13 +64,17 @@ class BatchContext:
         self.posts, self.refresh = live_posts(self.model, vacancies)
         t = today.toordinal()
         if not (self.posts.open & (self.posts.end >= t) & (self.posts.openings > 0)).any():
-            raise MatcherError("the store has no open posts today; ingest a current vacancy list",
-                               "库中今天没有在招岗位，请导入最新的岗位清单")
-        self.recommender = Recommender(self.posts, self.model.ranker, self.model.employers, self.model.index,
-                                       self.policy, today)
+            raise MatcherError(
+                "the store has no open posts today; ingest a current vacancy list",
+                "库中今天没有在招岗位，请导入最新的岗位清单",
+            )
+        self.recommender = Recommender(
+            self.posts, self.model.ranker, self.model.employers, self.model.index, self.policy, today
+        )
 
-    def run_partition(self, county: str, laborers: pd.DataFrame, households: pd.DataFrame, k: int,
-                      block: int = 500) -> PartitionOutput:
+    def run_partition(
+        self, county: str, laborers: pd.DataFrame, households: pd.DataFrame, k: int, block: int = 500
+    ) -> PartitionOutput:
         """Suggestions for one county's job seekers, in blocks of ``block`` people."""
         import time
 
@@ -79,7 +84,7 @@ class BatchContext:
             cand, flags, short = results_frames([])
             return PartitionOutput(county, cand, flags, short, laborers[["laborer_id", "content_hash"]], 0.0)
         for a in range(0, len(laborers), block):
-            chunk = laborers.iloc[a:a + block]
+            chunk = laborers.iloc[a : a + block]
             people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
             people.vectors = self.model.encoder.transform_laborers(people.frame)
             results.extend(self.recommender.recommend(people, k=k))
@@ -95,11 +100,27 @@ def results_frames(results: list[PersonResult]) -> tuple[pd.DataFrame, pd.DataFr
     short_rows: list[tuple[Any, ...]] = []
     for r in results:
         for rank, rec in enumerate(r.recommendations, 1):
-            cand_rows.append((r.laborer_id, rank, rec.vacancy_id, rec.title, rec.kind, rec.score, rec.step,
-                              json.dumps(list(rec.reasons), ensure_ascii=False)))
+            cand_rows.append(
+                (
+                    r.laborer_id,
+                    rank,
+                    rec.vacancy_id,
+                    rec.title,
+                    rec.kind,
+                    rec.score,
+                    rec.step,
+                    json.dumps(list(rec.reasons), ensure_ascii=False),
+                )
+            )
         for f in r.flags:
-            flag_rows.append((r.laborer_id, f.kind, json.dumps(list(f.reasons), ensure_ascii=False),
-                              json.dumps(list(f.suggest), ensure_ascii=False)))
+            flag_rows.append(
+                (
+                    r.laborer_id,
+                    f.kind,
+                    json.dumps(list(f.reasons), ensure_ascii=False),
+                    json.dumps(list(f.suggest), ensure_ascii=False),
+                )
+            )
         if r.shortfall is not None:
             short_rows.append((r.laborer_id, r.shortfall.reason, r.shortfall.reason_en, r.shortfall.available))
     cand = pd.DataFrame(cand_rows, columns=CANDIDATE_COLUMNS)

@@ -31,41 +31,51 @@ __all__ = ["post_snapshot", "changed_posts", "affected_people"]
 def post_snapshot(posts: Posts, today: dt.date) -> pd.DataFrame:
     """Which version of each post a run saw, and whether it was suggestible that day."""
     t = today.toordinal()
-    return pd.DataFrame({
-        "vacancy_id": posts.ids.astype(str),
-        "content_hash": posts.frame["content_hash"].astype(str).to_numpy(),
-        "suggestible": posts.open & (posts.end >= t) & (posts.openings > 0),
-        "openings": posts.openings,
-        "occupation_code": posts.col("occupation_code"),
-        "kind": posts.frame["kind"].astype(str).to_numpy(),
-        "county_code": posts.col("county_code"),
-    })
+    return pd.DataFrame(
+        {
+            "vacancy_id": posts.ids.astype(str),
+            "content_hash": posts.frame["content_hash"].astype(str).to_numpy(),
+            "suggestible": posts.open & (posts.end >= t) & (posts.openings > 0),
+            "openings": posts.openings,
+            "occupation_code": posts.col("occupation_code"),
+            "kind": posts.frame["kind"].astype(str).to_numpy(),
+            "county_code": posts.col("county_code"),
+        }
+    )
 
 
 def changed_posts(previous: RunDir, now: pd.DataFrame) -> tuple[set[str], set[str]]:
     """``(changed_or_gone, new_or_changed_and_suggestible)`` vacancy ids since ``previous``."""
     path = previous.path / "posts.parquet"
     before = pd.read_parquet(path) if path.exists() else now.iloc[0:0]
-    now, before = now[["vacancy_id", "content_hash", "suggestible"]], before[["vacancy_id", "content_hash", "suggestible"]]
+    now, before = (
+        now[["vacancy_id", "content_hash", "suggestible"]],
+        before[["vacancy_id", "content_hash", "suggestible"]],
+    )
     merged = now.merge(before, on="vacancy_id", how="outer", suffixes=("", "_before"), indicator=True)
     gone = merged["_merge"] == "right_only"
     new = merged["_merge"] == "left_only"
     both = merged["_merge"] == "both"
-    differs = both & ((merged["content_hash"] != merged["content_hash_before"])
-                      | (merged["suggestible"] != merged["suggestible_before"]))
+    differs = both & (
+        (merged["content_hash"] != merged["content_hash_before"])
+        | (merged["suggestible"] != merged["suggestible_before"])
+    )
     touched = set(merged.loc[gone | differs, "vacancy_id"])
     entering = set(merged.loc[(new | differs) & merged["suggestible"].fillna(False).astype(bool), "vacancy_id"])
     return touched, entering
 
 
-def affected_people(context: BatchContext, previous: RunDir, laborers: pd.DataFrame, households: pd.DataFrame,
-                    per_person: int) -> pd.DataFrame:
+def affected_people(
+    context: BatchContext, previous: RunDir, laborers: pd.DataFrame, households: pd.DataFrame, per_person: int
+) -> pd.DataFrame:
     """The rows of ``laborers`` that must be recomputed."""
     old_people = read_table(previous, "people", columns=["laborer_id", "content_hash"])
     old_hash = dict(zip(old_people["laborer_id"], old_people["content_hash"], strict=True))
-    changed_person = np.fromiter((old_hash.get(pid) != h for pid, h in
-                                  zip(laborers["laborer_id"], laborers["content_hash"], strict=True)),
-                                 dtype=bool, count=len(laborers))
+    changed_person = np.fromiter(
+        (old_hash.get(pid) != h for pid, h in zip(laborers["laborer_id"], laborers["content_hash"], strict=True)),
+        dtype=bool,
+        count=len(laborers),
+    )
     touched, entering = changed_posts(previous, post_snapshot(context.posts, context.today))
     cand = read_table(previous, "candidates", columns=["laborer_id", "vacancy_id", "score"])
     hit = set(cand.loc[cand["vacancy_id"].isin(touched), "laborer_id"])
@@ -86,7 +96,7 @@ def affected_people(context: BatchContext, previous: RunDir, laborers: pd.DataFr
         weakest = cand.groupby("laborer_id")["score"].agg(["min", "size"])
         rows = np.array([context.posts.position[v] for v in entering if v in context.posts.position], dtype=np.int64)
         for start in range(0, len(rest), 20_000):
-            chunk = rest.iloc[start:start + 20_000]
+            chunk = rest.iloc[start : start + 20_000]
             people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
             people.vectors = context.model.encoder.transform_laborers(people.frame)
             pi, _, p = context.recommender.score_posts(people, rows, top_per_person=None)

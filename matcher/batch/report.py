@@ -89,8 +89,10 @@ def report_tables(run: RunDir, engine: Engine | None = None) -> tuple[ReportData
         The store the run was computed from (default: ``store.get_engine()``).
     """
     if run.partial or run.record.get("status") != "complete":
-        raise MatcherError(f"run {run.run_id} is not published (status {run.record.get('status')!r}); "
-                           "report a complete run", f"批处理 {run.run_id} 尚未完成发布，只能对已完成的批次生成晨报")
+        raise MatcherError(
+            f"run {run.run_id} is not published (status {run.record.get('status')!r}); report a complete run",
+            f"批处理 {run.run_id} 尚未完成发布，只能对已完成的批次生成晨报",
+        )
     if engine is None:
         from store import get_engine
 
@@ -177,32 +179,55 @@ def _summary_rows(run: RunDir, t: ReportTables) -> list[tuple[str, str, Any]]:
         rows.append((f"标记：{zh}", f"flag: {en}", int(total[f"flag_{kind}"])))
     if wo and w:
         rows += [
-            ("每名额曝光最大值（无→有拥堵控制）", "max exposure per opening (without → with)",
-             f"{wo['exposure_per_opening_max']:.1f} → {w['exposure_per_opening_max']:.1f}"),
-            ("每名额曝光P99（无→有）", "p99 exposure per opening (without → with)",
-             f"{wo['exposure_per_opening_p99']:.1f} → {w['exposure_per_opening_p99']:.1f}"),
-            ("曝光基尼系数（无→有）", "exposure Gini (without → with)",
-             f"{wo['exposure_gini']:.3f} → {w['exposure_gini']:.3f}"),
-            ("平均匹配分（无→有）", "mean match score (without → with)",
-             f"{wo['mean_score']:.4f} → {w['mean_score']:.4f}"),
+            (
+                "每名额曝光最大值（无→有拥堵控制）",
+                "max exposure per opening (without → with)",
+                f"{wo['exposure_per_opening_max']:.1f} → {w['exposure_per_opening_max']:.1f}",
+            ),
+            (
+                "每名额曝光P99（无→有）",
+                "p99 exposure per opening (without → with)",
+                f"{wo['exposure_per_opening_p99']:.1f} → {w['exposure_per_opening_p99']:.1f}",
+            ),
+            (
+                "曝光基尼系数（无→有）",
+                "exposure Gini (without → with)",
+                f"{wo['exposure_gini']:.3f} → {w['exposure_gini']:.3f}",
+            ),
+            (
+                "平均匹配分（无→有）",
+                "mean match score (without → with)",
+                f"{wo['mean_score']:.4f} → {w['mean_score']:.4f}",
+            ),
         ]
     inc = r.get("incremental")
     if inc:
-        rows.append(("增量计算：重算 / 沿用人数", "incremental: recomputed / copied",
-                     f"{inc['recomputed']:,} / {inc['copied']:,}（基于 {inc['from_run']}）"))
+        rows.append(
+            (
+                "增量计算：重算 / 沿用人数",
+                "incremental: recomputed / copied",
+                f"{inc['recomputed']:,} / {inc['copied']:,}（基于 {inc['from_run']}）",
+            )
+        )
     rows.append(("总耗时（秒）", "total time (s)", round(float(r.get("timings", {}).get("total", 0.0)), 1)))
     return rows
 
 
 _NOTES = (
-    ("服务人数：本批次中有就业意愿的劳动力；每人至少推送3个岗位，不足3个时写明缺口原因。",
-     "People served: laborers with wants_job in the run; each gets ≥ 3 posts or a shortfall naming why."),
-    ("求职人数：技能或求职意向对应该职业的人（一人可对应多个职业）；岗多人少＝招聘人数≥2倍求职人数，人多岗少反之。",
-     "Seekers: people whose skills or job intention map to the occupation (one may count under several); "
-     "岗多人少 = openings ≥ 2 × seekers, 人多岗少 the reverse."),
-    ("岗位曝光：岗位出现在多少人的建议中；拥堵控制使每个名额的曝光接近设定倍数。",
-     "Exposure: in how many people's lists a post appears; the congestion step keeps it near a multiple of "
-     "its openings."),
+    (
+        "服务人数：本批次中有就业意愿的劳动力；每人至少推送3个岗位，不足3个时写明缺口原因。",
+        "People served: laborers with wants_job in the run; each gets ≥ 3 posts or a shortfall naming why.",
+    ),
+    (
+        "求职人数：技能或求职意向对应该职业的人（一人可对应多个职业）；岗多人少＝招聘人数≥2倍求职人数，人多岗少反之。",
+        "Seekers: people whose skills or job intention map to the occupation (one may count under several); "
+        "岗多人少 = openings ≥ 2 × seekers, 人多岗少 the reverse.",
+    ),
+    (
+        "岗位曝光：岗位出现在多少人的建议中；拥堵控制使每个名额的曝光接近设定倍数。",
+        "Exposure: in how many people's lists a post appears; the congestion step keeps it near a multiple of "
+        "its openings.",
+    ),
 )
 
 

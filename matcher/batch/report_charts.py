@@ -21,11 +21,27 @@ from matcher.batch.report_tables import ALL, FLAG_NAMES
 
 __all__ = ["cjk_font", "coverage_chart", "flags_chart", "supply_demand_chart", "training_chart", "exposure_chart"]
 
-_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans SC", "WenQuanYi Zen Hei",
-             "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Sarasa Gothic SC",
-             "Noto Sans CJK JP", "Noto Serif CJK SC", "AR PL UMing CN", "AR PL UKai CN", "Droid Sans Fallback")
-_FILES = re.compile(r"cjk|wqy|wenquanyi|sourcehan|notosanssc|droidsansfallback|simhei|msyh|pingfang|uming|ukai",
-                    re.IGNORECASE)
+_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Sarasa Gothic SC",
+    "Noto Sans CJK JP",
+    "Noto Serif CJK SC",
+    "AR PL UMing CN",
+    "AR PL UKai CN",
+    "Droid Sans Fallback",
+)
+_FILES = re.compile(
+    r"cjk|wqy|wenquanyi|sourcehan|notosanssc|droidsansfallback|simhei|msyh|pingfang|uming|ukai", re.IGNORECASE
+)
 _CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]")
 _GREEN, _ORANGE, _RED, _GREY, _BLUE = "#2e7d32", "#ef8f00", "#c62828", "#9e9e9e", "#1565c0"
 
@@ -78,8 +94,13 @@ def _figure(rows: int, t: _Text, width: float = 10.0) -> Any:
 
 def _style(t: _Text) -> Any:  # matplotlib types rc keys as a Literal union
     families = [t.font, "DejaVu Sans"] if t.font else ["DejaVu Sans"]
-    return {"font.family": families, "font.size": 10, "axes.titlesize": 12, "axes.spines.top": False,
-            "axes.spines.right": False}
+    return {
+        "font.family": families,
+        "font.size": 10,
+        "axes.titlesize": 12,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -103,9 +124,11 @@ def coverage_chart(county: pd.DataFrame, town: pd.DataFrame, path: Path, top: in
         ax = fig.add_subplot()
         y = np.arange(len(frame))
         left = np.zeros(len(frame))
-        for col, color, zh, en in (("with_3", _GREEN, "≥3条建议", "≥ 3 suggestions"),
-                                   ("with_1_2", _ORANGE, "1–2条（附缺口说明）", "1–2 (with shortfall note)"),
-                                   ("with_0", _RED, "无建议（附缺口说明）", "none (with shortfall note)")):
+        for col, color, zh, en in (
+            ("with_3", _GREEN, "≥3条建议", "≥ 3 suggestions"),
+            ("with_1_2", _ORANGE, "1–2条（附缺口说明）", "1–2 (with shortfall note)"),
+            ("with_0", _RED, "无建议（附缺口说明）", "none (with shortfall note)"),
+        ):
             values = frame[col].to_numpy(dtype=float)
             ax.barh(y, values, left=left, color=color, label=t.one(zh, en))
             left += values
@@ -113,8 +136,12 @@ def coverage_chart(county: pd.DataFrame, town: pd.DataFrame, path: Path, top: in
             ax.text(total, yi, f"  {int(total):,} · {share:.0%}", va="center", fontsize=9)
         ax.set_yticks(y, labels)
         ax.set_xlim(0, max(left.max(), 1) * 1.18)
-        ax.set_xlabel(t.one("有就业意愿的人数（标注：人数 · ≥3条建议占比）",
-                            "people who want a job (label: people · share with ≥ 3)"))
+        ax.set_xlabel(
+            t.one(
+                "有就业意愿的人数（标注：人数 · ≥3条建议占比）",
+                "people who want a job (label: people · share with ≥ 3)",
+            )
+        )
         level = t.one("县区", "county") if several else t.one("乡镇", "town")
         ax.set_title(t(f"各{level}覆盖情况", f"Coverage by {'county' if several else 'town'}"))
         ax.legend(loc="lower right", frameon=False)
@@ -142,8 +169,9 @@ def flags_chart(flags: pd.DataFrame, served: int, path: Path) -> Path:
         return _save(fig, path)
 
 
-def _paired(ax: Any, labels: list[str], a: np.ndarray, b: np.ndarray, names: tuple[str, str],
-            colors: tuple[str, str]) -> None:
+def _paired(
+    ax: Any, labels: list[str], a: np.ndarray, b: np.ndarray, names: tuple[str, str], colors: tuple[str, str]
+) -> None:
     y = np.arange(len(labels))
     h = 0.4
     ax.barh(y + h / 2, a, height=h, color=colors[0], label=names[0])
@@ -168,16 +196,27 @@ def supply_demand_chart(table: pd.DataFrame, path: Path, top: int = 15) -> Path:
     big = frame.drop(short.index).head(top - len(short))
     frame = frame.loc[sorted({*big.index, *short.index})].iloc[::-1]
     marks = {"岗多人少": ("▲岗多", "▲ more openings"), "人多岗少": ("▼人多", "▼ more seekers"), "大致平衡": ("", "")}
-    labels = [f"{t.label(str(o), str(c))}  {t.one(*marks[b])}".rstrip()
-              for o, c, b in zip(frame["occupation"], frame["occupation_code"], frame["balance"], strict=True)]
+    labels = [
+        f"{t.label(str(o), str(c))}  {t.one(*marks[b])}".rstrip()
+        for o, c, b in zip(frame["occupation"], frame["occupation_code"], frame["balance"], strict=True)
+    ]
     with matplotlib.rc_context(_style(t)):
         fig = _figure(int(len(frame) * 1.5), t, width=10.5)
         ax = fig.add_subplot()
-        _paired(ax, labels, frame["openings"].to_numpy(), frame["seekers"].to_numpy(),
-                (t.one("招聘人数", "openings"), t.one("求职人数（技能或意向）", "seekers (skills or intention)")),
-                (_BLUE, _ORANGE))
-        ax.set_title(t("主要职业供需对比（▲岗多人少  ▼人多岗少）",
-                       "Openings vs seekers by occupation (▲ more openings, ▼ more seekers)"))
+        _paired(
+            ax,
+            labels,
+            frame["openings"].to_numpy(),
+            frame["seekers"].to_numpy(),
+            (t.one("招聘人数", "openings"), t.one("求职人数（技能或意向）", "seekers (skills or intention)")),
+            (_BLUE, _ORANGE),
+        )
+        ax.set_title(
+            t(
+                "主要职业供需对比（▲岗多人少  ▼人多岗少）",
+                "Openings vs seekers by occupation (▲ more openings, ▼ more seekers)",
+            )
+        )
         return _save(fig, path)
 
 
@@ -193,9 +232,17 @@ def training_chart(table: pd.DataFrame, path: Path, top: int = 12) -> Path:
     with matplotlib.rc_context(_style(t)):
         fig = _figure(int(max(len(frame), 1) * 1.5), t, width=10)
         ax = fig.add_subplot()
-        _paired(ax, labels, frame["suggested"].to_numpy(), frame["course_openings"].to_numpy(),
-                (t.one("建议参加的人数（有培训意愿）", "people it is suggested to (want training)"),
-                 t.one("需要该技能的招聘人数", "openings needing the skill")), (_GREEN, _BLUE))
+        _paired(
+            ax,
+            labels,
+            frame["suggested"].to_numpy(),
+            frame["course_openings"].to_numpy(),
+            (
+                t.one("建议参加的人数（有培训意愿）", "people it is suggested to (want training)"),
+                t.one("需要该技能的招聘人数", "openings needing the skill"),
+            ),
+            (_GREEN, _BLUE),
+        )
         ax.set_title(t("因岗定培：能解锁最多岗位的培训", "Training that unlocks most openings"))
         if frame.empty:
             ax.text(0.5, 0.5, t.one("没有培训建议", "no training suggested"), transform=ax.transAxes, ha="center")
@@ -241,24 +288,40 @@ def exposure_chart(per_post: pd.DataFrame, multiple: float, stats: dict[str, dic
         ax.set_xticks(x, names)
         line = float(np.searchsorted(upper, multiple, side="left")) + 0.5
         ax.axvline(line, color=_GREY, linestyle="--")
-        ax.text(line, ax.get_ylim()[1] * 0.97,
-                t.one(f" 目标上限：每名额{multiple:g}次", f" target: {multiple:g}× openings"),
-                va="top", color="#555555")
+        ax.text(
+            line,
+            ax.get_ylim()[1] * 0.97,
+            t.one(f" 目标上限：每名额{multiple:g}次", f" target: {multiple:g}× openings"),
+            va="top",
+            color="#555555",
+        )
         ax.set_xlabel(t.one("每个招聘名额被推荐的次数", "times suggested per opening"))
         ax.set_ylabel(t.one("岗位数", "posts"))
         lines = []
         for key, zh, en in (("without", "无", "without"), ("with", "有", "with")):
             s = stats.get(key) or {}
             if s:
-                lines.append(t.one(f"{zh}拥堵控制：最大 {s['exposure_per_opening_max']:.1f}，P99 "
-                                   f"{s['exposure_per_opening_p99']:.1f}，基尼 {s['exposure_gini']:.2f}，"
-                                   f"平均分 {s['mean_score']:.3f}",
-                                   f"{en}: max {s['exposure_per_opening_max']:.1f}, p99 "
-                                   f"{s['exposure_per_opening_p99']:.1f}, Gini {s['exposure_gini']:.2f}, "
-                                   f"mean score {s['mean_score']:.3f}"))
+                lines.append(
+                    t.one(
+                        f"{zh}拥堵控制：最大 {s['exposure_per_opening_max']:.1f}，P99 "
+                        f"{s['exposure_per_opening_p99']:.1f}，基尼 {s['exposure_gini']:.2f}，"
+                        f"平均分 {s['mean_score']:.3f}",
+                        f"{en}: max {s['exposure_per_opening_max']:.1f}, p99 "
+                        f"{s['exposure_per_opening_p99']:.1f}, Gini {s['exposure_gini']:.2f}, "
+                        f"mean score {s['mean_score']:.3f}",
+                    )
+                )
         if lines:
-            ax.text(0.99, 0.80, "\n".join(lines), transform=ax.transAxes, ha="right", va="top", fontsize=9,
-                    bbox={"facecolor": "white", "edgecolor": "#cccccc"})
+            ax.text(
+                0.99,
+                0.80,
+                "\n".join(lines),
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=9,
+                bbox={"facecolor": "white", "edgecolor": "#cccccc"},
+            )
         ax.legend(loc="upper right", frameon=False)
         ax.set_title(t("岗位曝光分布：拥堵控制前后", "Exposure per opening, without vs with the congestion step"))
         return _save(fig, path)

@@ -36,10 +36,30 @@ SHORTFALL_CATEGORIES: dict[str, tuple[str, str]] = {
 }
 UNKNOWN_PLACE = "（未识别）"
 _MOBILITY = re.compile(r"外出意愿为「(.+?)」")
-_PEOPLE_COLUMNS = ["laborer_id", "household_id", "county", "county_code", "town", "town_code", "village",
-                   "village_code", "skills", "job_intention", "wants_training", "mobility"]
-_POST_COLUMNS = ["vacancy_id", "title", "kind", "occupation_code", "openings", "county", "county_code",
-                 "required_skills"]
+_PEOPLE_COLUMNS = [
+    "laborer_id",
+    "household_id",
+    "county",
+    "county_code",
+    "town",
+    "town_code",
+    "village",
+    "village_code",
+    "skills",
+    "job_intention",
+    "wants_training",
+    "mobility",
+]
+_POST_COLUMNS = [
+    "vacancy_id",
+    "title",
+    "kind",
+    "occupation_code",
+    "openings",
+    "county",
+    "county_code",
+    "required_skills",
+]
 
 
 def shortfall_category(reason_en: str) -> str:
@@ -87,8 +107,9 @@ class ReportData:
         if self._occupations is None:
             from matcher.prepare import occupation_lists
 
-            cells = [_list(s) + _list(j) for s, j in zip(self.people["skills"], self.people["job_intention"],
-                                                          strict=True)]
+            cells = [
+                _list(s) + _list(j) for s, j in zip(self.people["skills"], self.people["job_intention"], strict=True)
+            ]
             self._occupations = occupation_lists(cells)
         return self._occupations
 
@@ -112,15 +133,20 @@ def _store_people(engine: Engine, ids: list[str], counties: list[str]) -> pd.Dat
     from store.schema import laborers
 
     wanted = set(ids)
-    frame = _select(engine, laborers, _PEOPLE_COLUMNS,
-                    [laborers.c.wants_job.is_(True), laborers.c.county_code.in_(counties)]) if counties else None
+    frame = (
+        _select(
+            engine, laborers, _PEOPLE_COLUMNS, [laborers.c.wants_job.is_(True), laborers.c.county_code.in_(counties)]
+        )
+        if counties
+        else None
+    )
     if frame is None or len(frame) == 0:
         frame = pd.DataFrame(columns=_PEOPLE_COLUMNS)
     frame = frame[frame["laborer_id"].isin(wanted)]
     missing = sorted(wanted - set(frame["laborer_id"]))
     # A person who moved county or no longer wants a job since the run, or whose county is unknown.
     for start in range(0, len(missing), 10_000):
-        more = _select(engine, laborers, _PEOPLE_COLUMNS, [laborers.c.laborer_id.in_(missing[start:start + 10_000])])
+        more = _select(engine, laborers, _PEOPLE_COLUMNS, [laborers.c.laborer_id.in_(missing[start : start + 10_000])])
         frame = pd.concat([frame, more], ignore_index=True)
     return frame.rename(columns={"county_code": "store_county_code"})
 
@@ -174,8 +200,7 @@ def load_report_data(run: RunDir, engine: Engine) -> ReportData:
     short = read_table(run, "shortfalls", columns=["laborer_id", "reason", "reason_en"]).drop_duplicates("laborer_id")
     short_cat = dict(zip(short["laborer_id"], map(shortfall_category, short["reason_en"].fillna("")), strict=True))
     people["shortfall"] = people["laborer_id"].map(short_cat)
-    people["shortfall_reason"] = people["laborer_id"].map(dict(zip(short["laborer_id"], short["reason"],
-                                                                   strict=True)))
+    people["shortfall_reason"] = people["laborer_id"].map(dict(zip(short["laborer_id"], short["reason"], strict=True)))
     mob = short["reason"].fillna("").str.extract(_MOBILITY, expand=False).fillna("")
     people["mobility_zh"] = people["laborer_id"].map(dict(zip(short["laborer_id"], mob, strict=True)))
 
@@ -187,8 +212,11 @@ def load_report_data(run: RunDir, engine: Engine) -> ReportData:
         people[f"flag_{kind}"] = people["laborer_id"].isin(holders)
 
     snapshot_path = run.path / "posts.parquet"
-    snapshot = (pd.read_parquet(snapshot_path, columns=["vacancy_id", "suggestible"]) if snapshot_path.exists()
-                else pd.DataFrame({"vacancy_id": pd.Series(dtype=object), "suggestible": pd.Series(dtype=bool)}))
+    snapshot = (
+        pd.read_parquet(snapshot_path, columns=["vacancy_id", "suggestible"])
+        if snapshot_path.exists()
+        else pd.DataFrame({"vacancy_id": pd.Series(dtype=object), "suggestible": pd.Series(dtype=bool)})
+    )
     store_posts = load_vacancies(engine)[_POST_COLUMNS]
     posts = snapshot.merge(store_posts, on="vacancy_id", how="left")
     posts["openings"] = pd.to_numeric(posts["openings"], errors="coerce").fillna(0).astype(np.int64)

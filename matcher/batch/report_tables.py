@@ -19,8 +19,20 @@ import pandas as pd
 
 from matcher.batch.report_data import SHORTFALL_CATEGORIES, ReportData
 
-__all__ = ["LABELS", "ALL", "FLAG_NAMES", "coverage", "shortfall_reasons", "flags_by_kind", "flag_reasons",
-           "supply_demand", "training_courses", "zero_households", "exposure", "run_record"]
+__all__ = [
+    "LABELS",
+    "ALL",
+    "FLAG_NAMES",
+    "coverage",
+    "shortfall_reasons",
+    "flags_by_kind",
+    "flag_reasons",
+    "supply_demand",
+    "training_courses",
+    "zero_households",
+    "exposure",
+    "run_record",
+]
 
 ALL = "全部"
 FLAG_NAMES: dict[str, tuple[str, str]] = {
@@ -33,8 +45,11 @@ FLAG_NAMES: dict[str, tuple[str, str]] = {
 IMBALANCE = 2.0
 
 LABELS: dict[str, tuple[str, str]] = {
-    "county_code": ("县区代码", "county code"), "county": ("县区", "county"),
-    "town_code": ("乡镇代码", "town code"), "town": ("乡镇", "town"), "village": ("村", "village"),
+    "county_code": ("县区代码", "county code"),
+    "county": ("县区", "county"),
+    "town_code": ("乡镇代码", "town code"),
+    "town": ("乡镇", "town"),
+    "village": ("村", "village"),
     "served": ("服务人数（有就业意愿）", "people served (wants a job)"),
     "with_3": ("≥3条建议人数", "people with ≥ 3 suggestions"),
     "share_with_3": ("≥3条建议占比", "share with ≥ 3 suggestions"),
@@ -47,30 +62,45 @@ LABELS: dict[str, tuple[str, str]] = {
     "wants_training": ("有培训意愿人数", "people wanting training"),
     "zero_households": ("零就业户（有成员在册求职）", "zero-employment households with a job seeker"),
     "zero_households_without": ("其中无任何建议的户", "of which without any suggestion"),
-    "category": ("缺口类别", "shortfall category"), "category_en": ("缺口类别（英文）", "category (English)"),
-    "mobility": ("外出意愿", "mobility"), "people": ("人数", "people"),
-    "share": ("占服务人数", "share of people served"), "kind": ("类型", "kind"),
-    "kind_zh": ("标记类型", "flag kind"), "reason": ("原因", "reason"),
+    "category": ("缺口类别", "shortfall category"),
+    "category_en": ("缺口类别（英文）", "category (English)"),
+    "mobility": ("外出意愿", "mobility"),
+    "people": ("人数", "people"),
+    "share": ("占服务人数", "share of people served"),
+    "kind": ("类型", "kind"),
+    "kind_zh": ("标记类型", "flag kind"),
+    "reason": ("原因", "reason"),
     "share_of_kind": ("占该类标记", "share of the kind"),
-    "occupation_code": ("职业代码", "occupation code"), "occupation": ("职业", "occupation"),
-    "group": ("所属中类", "middle group"), "posts": ("岗位数", "posts"),
-    "openings": ("招聘人数", "openings"), "seekers": ("求职人数（技能或意向）", "seekers (skills or intention)"),
-    "openings_per_seeker": ("岗位/求职比", "openings per seeker"), "gap": ("岗位减求职", "openings minus seekers"),
+    "occupation_code": ("职业代码", "occupation code"),
+    "occupation": ("职业", "occupation"),
+    "group": ("所属中类", "middle group"),
+    "posts": ("岗位数", "posts"),
+    "openings": ("招聘人数", "openings"),
+    "seekers": ("求职人数（技能或意向）", "seekers (skills or intention)"),
+    "openings_per_seeker": ("岗位/求职比", "openings per seeker"),
+    "gap": ("岗位减求职", "openings minus seekers"),
     "balance": ("供需判断", "balance"),
-    "course": ("培训课程", "course"), "suggested": ("建议参加人数", "people it is suggested to"),
+    "course": ("培训课程", "course"),
+    "suggested": ("建议参加人数", "people it is suggested to"),
     "first_choice": ("其中首选", "of which first choice"),
     "unlocked_mean": ("人均可解锁附近岗位", "openings nearby it unlocks, per person"),
     "course_posts": ("需要该技能的在招岗位", "open posts needing the skill"),
     "course_openings": ("需要该技能的招聘人数", "openings needing the skill"),
-    "household_id": ("户编号", "household id"), "members": ("家庭劳动力数", "members in the ledger"),
-    "members_in_run": ("在册求职成员", "members seeking work"), "member_ids": ("成员编号", "member ids"),
-    "flags": ("成员标记", "members' flags"), "shortfall_reason": ("缺口原因", "shortfall reason"),
-    "vacancy_id": ("岗位编号", "post id"), "title": ("岗位名称", "title"),
+    "household_id": ("户编号", "household id"),
+    "members": ("家庭劳动力数", "members in the ledger"),
+    "members_in_run": ("在册求职成员", "members seeking work"),
+    "member_ids": ("成员编号", "member ids"),
+    "flags": ("成员标记", "members' flags"),
+    "shortfall_reason": ("缺口原因", "shortfall reason"),
+    "vacancy_id": ("岗位编号", "post id"),
+    "title": ("岗位名称", "title"),
     "exposure_without": ("曝光（无拥堵控制）", "exposure without congestion step"),
     "exposure_with": ("曝光（有拥堵控制）", "exposure with congestion step"),
     "per_opening_without": ("每个名额曝光（无）", "exposure per opening, without"),
     "per_opening_with": ("每个名额曝光（有）", "exposure per opening, with"),
-    "item": ("项目", "item"), "item_en": ("项目（英文）", "item (English)"), "value": ("值", "value"),
+    "item": ("项目", "item"),
+    "item_en": ("项目（英文）", "item (English)"),
+    "value": ("值", "value"),
 }
 
 
@@ -112,8 +142,9 @@ def coverage(data: ReportData, level: str = "county") -> pd.DataFrame:
     homes = p.loc[p["household_id"].isin(zero_ids), [*keys, "household_id", "n_suggestions"]]
     best = homes.groupby([*keys, "household_id"])["n_suggestions"].max().reset_index()
     best["none"] = best["n_suggestions"] == 0
-    per_place = best.groupby(keys).agg(zero_households=("household_id", "size"),
-                                       zero_households_without=("none", "sum"))
+    per_place = best.groupby(keys).agg(
+        zero_households=("household_id", "size"), zero_households_without=("none", "sum")
+    )
     out = out.merge(per_place.reset_index(), on=keys, how="left")
     total = out.drop(columns=keys).sum(numeric_only=True)
     # A household split over two towns counts once in the total.
@@ -134,10 +165,16 @@ def shortfall_reasons(data: ReportData) -> pd.DataFrame:
     if p.empty:
         return pd.DataFrame(columns=cols)
     frame = p[["county_code", "county", "shortfall", "mobility_zh"]].rename(
-        columns={"shortfall": "key", "mobility_zh": "mobility"})
+        columns={"shortfall": "key", "mobility_zh": "mobility"}
+    )
     every = frame.assign(county_code=ALL, county=ALL)
-    out = (pd.concat([every, frame]).groupby(["county_code", "county", "key", "mobility"], sort=False)
-           .size().rename("people").reset_index())
+    out = (
+        pd.concat([every, frame])
+        .groupby(["county_code", "county", "key", "mobility"], sort=False)
+        .size()
+        .rename("people")
+        .reset_index()
+    )
     order = {k: i for i, k in enumerate(SHORTFALL_CATEGORIES)}
     out["category"] = out["key"].map(lambda k: SHORTFALL_CATEGORIES[k][0])
     out["category_en"] = out["key"].map(lambda k: SHORTFALL_CATEGORIES[k][1])
@@ -155,13 +192,24 @@ def flags_by_kind(data: ReportData) -> pd.DataFrame:
     for (code, name), g in groups:
         for kind, (zh, _) in FLAG_NAMES.items():
             count = int(g[f"flag_{kind}"].sum())
-            rows.append({"county_code": code, "county": name, "kind": kind, "kind_zh": zh, "people": count,
-                         "share": count / max(len(g), 1)})
+            rows.append(
+                {
+                    "county_code": code,
+                    "county": name,
+                    "kind": kind,
+                    "kind_zh": zh,
+                    "people": count,
+                    "share": count / max(len(g), 1),
+                }
+            )
     return pd.DataFrame(rows, columns=["county_code", "county", "kind", "kind_zh", "people", "share"])
 
 
-_REASON_FORMS = ((re.compile(r"^年龄\d+岁$"), "年龄N岁"), (re.compile(r"不超过\d+个"), "不超过N个"),
-                 (re.compile(r"^有培训意愿.*$"), "有培训意愿"))
+_REASON_FORMS = (
+    (re.compile(r"^年龄\d+岁$"), "年龄N岁"),
+    (re.compile(r"不超过\d+个"), "不超过N个"),
+    (re.compile(r"^有培训意愿.*$"), "有培训意愿"),
+)
 _UNLOCK = re.compile(r"^参加(.+?)可解锁附近(\d+)个岗位$")
 
 
@@ -178,8 +226,10 @@ def flag_reasons(data: ReportData) -> pd.DataFrame:
                 reason = pattern.sub(form, reason)
             counts[(kind, reason)] += 1
     order = {k: i for i, k in enumerate(FLAG_NAMES)}
-    rows = [{"kind": k, "kind_zh": FLAG_NAMES.get(k, (k, k))[0], "reason": r, "people": c,
-             "share_of_kind": c / per_kind[k]} for (k, r), c in counts.items()]
+    rows = [
+        {"kind": k, "kind_zh": FLAG_NAMES.get(k, (k, k))[0], "reason": r, "people": c, "share_of_kind": c / per_kind[k]}
+        for (k, r), c in counts.items()
+    ]
     out = pd.DataFrame(rows, columns=["kind", "kind_zh", "reason", "people", "share_of_kind"])
     out["_o"] = out["kind"].map(order).fillna(len(order))
     return out.sort_values(["_o", "people"], ascending=[True, False]).drop(columns="_o").reset_index(drop=True)
@@ -218,26 +268,44 @@ def supply_demand(data: ReportData, level: int = 4) -> pd.DataFrame:
             groups[key] = (tax.group(code, lvl) if code in tax else None) or code
         return groups[key]
 
-    posts = data.posts[data.posts["suggestible"] & (data.posts["openings"] > 0)
-                       & data.posts["occupation_code"].notna()].copy()
+    posts = data.posts[
+        data.posts["suggestible"] & (data.posts["openings"] > 0) & data.posts["occupation_code"].notna()
+    ].copy()
     posts["occ"] = [at(c, level) for c in posts["occupation_code"]]
     people = data.people
     codes = data.occupations()
-    pairs = pd.DataFrame({"laborer_id": np.repeat(people["laborer_id"].to_numpy(), [len(c) for c in codes]),
-                          "county_code": np.repeat(people["county_code"].to_numpy(), [len(c) for c in codes]),
-                          "occ": [at(c, level) for cs in codes for c in cs]}).drop_duplicates()
+    pairs = pd.DataFrame(
+        {
+            "laborer_id": np.repeat(people["laborer_id"].to_numpy(), [len(c) for c in codes]),
+            "county_code": np.repeat(people["county_code"].to_numpy(), [len(c) for c in codes]),
+            "occ": [at(c, level) for cs in codes for c in cs],
+        }
+    ).drop_duplicates()
     names = people.drop_duplicates("county_code").set_index("county_code")["county"]
     frames = []
-    for scope, post_rows, pair_rows in [(ALL, posts, pairs), *[
-            (c, posts[posts["county_code"] == c], pairs[pairs["county_code"] == c]) for c in names.index]]:
+    for scope, post_rows, pair_rows in [
+        (ALL, posts, pairs),
+        *[(c, posts[posts["county_code"] == c], pairs[pairs["county_code"] == c]) for c in names.index],
+    ]:
         supply = post_rows.groupby("occ").agg(posts=("vacancy_id", "size"), openings=("openings", "sum"))
         demand = pair_rows.groupby("occ")["laborer_id"].nunique().rename("seekers")
         both = supply.join(demand, how="outer").fillna(0).astype(np.int64).reset_index()
         both.insert(0, "county", ALL if scope == ALL else names[scope])
         both.insert(0, "county_code", scope)
         frames.append(both)
-    cols = ["county_code", "county", "occupation_code", "occupation", *(["group"] if level > 2 else []),
-            "posts", "openings", "seekers", "openings_per_seeker", "gap", "balance"]
+    cols = [
+        "county_code",
+        "county",
+        "occupation_code",
+        "occupation",
+        *(["group"] if level > 2 else []),
+        "posts",
+        "openings",
+        "seekers",
+        "openings_per_seeker",
+        "gap",
+        "balance",
+    ]
     out = pd.concat(frames, ignore_index=True).rename(columns={"occ": "occupation_code"})
     if out.empty:
         return pd.DataFrame(columns=cols)
@@ -267,10 +335,15 @@ def _course_openings(posts: pd.DataFrame) -> pd.DataFrame:
     from matcher.prepare import canonical_skill_lists
 
     table = get_skill_table()
-    skills = canonical_skill_lists([_list(s) + [t] for s, t in zip(posts["required_skills"],
-                                                                    posts["title"].fillna(""), strict=True)])
-    rows = [(c, v, o) for v, o, ss in zip(posts["vacancy_id"], posts["openings"], skills, strict=True)
-            for c in {table.get(s).course for s in ss if s in table} if c]
+    skills = canonical_skill_lists(
+        [_list(s) + [t] for s, t in zip(posts["required_skills"], posts["title"].fillna(""), strict=True)]
+    )
+    rows = [
+        (c, v, o)
+        for v, o, ss in zip(posts["vacancy_id"], posts["openings"], skills, strict=True)
+        for c in {table.get(s).course for s in ss if s in table}
+        if c
+    ]
     return pd.DataFrame(rows, columns=["course", "vacancy_id", "openings"])
 
 
@@ -282,12 +355,21 @@ def training_courses(data: ReportData) -> pd.DataFrame:
     nearby it unlocks for them (the flag's own figure), and the open posts and
     openings in the county (plus online posts) that ask for a skill it teaches.
     """
-    cols = ["county_code", "county", "course", "suggested", "first_choice", "unlocked_mean", "course_posts",
-            "course_openings"]
+    cols = [
+        "county_code",
+        "county",
+        "course",
+        "suggested",
+        "first_choice",
+        "unlocked_mean",
+        "course_posts",
+        "course_openings",
+    ]
     tr = data.flags[data.flags["kind"] == "training"]
     rows = []
-    for pid, county, reasons, suggest in zip(tr["laborer_id"], tr["county_code"], tr["reasons"], tr["suggest"],
-                                             strict=True):
+    for pid, county, reasons, suggest in zip(
+        tr["laborer_id"], tr["county_code"], tr["reasons"], tr["suggest"], strict=True
+    ):
         unlocked = {m.group(1): int(m.group(2)) for r in json.loads(reasons) if (m := _UNLOCK.match(r))}
         for rank, course in enumerate(json.loads(suggest)):
             rows.append((pid, str(county), course, rank == 0, unlocked.get(course, 0)))
@@ -299,8 +381,9 @@ def training_courses(data: ReportData) -> pd.DataFrame:
     need = _course_openings(open_posts).merge(open_posts[["vacancy_id", "county_code"]], on="vacancy_id")
     frames = []
     for scope, sub in [(ALL, picks), *picks.groupby("county_code", sort=True)]:
-        agg = sub.groupby("course").agg(suggested=("laborer_id", "nunique"), first_choice=("first", "sum"),
-                                        unlocked_mean=("unlocked", "mean"))
+        agg = sub.groupby("course").agg(
+            suggested=("laborer_id", "nunique"), first_choice=("first", "sum"), unlocked_mean=("unlocked", "mean")
+        )
         here = need if scope == ALL else need[(need["county_code"] == scope) | need["county_code"].isna()]
         posts = here.groupby("course").agg(course_posts=("vacancy_id", "nunique"), course_openings=("openings", "sum"))
         agg = agg.join(posts, how="left").fillna({"course_posts": 0, "course_openings": 0}).reset_index()
@@ -315,8 +398,17 @@ def training_courses(data: ReportData) -> pd.DataFrame:
 
 def zero_households(data: ReportData) -> pd.DataFrame:
     """Zero-employment households whose members in the run got no suggestion at all, by place."""
-    cols = ["county", "town", "village", "household_id", "members", "members_in_run", "member_ids", "flags",
-            "shortfall_reason"]
+    cols = [
+        "county",
+        "town",
+        "village",
+        "household_id",
+        "members",
+        "members_in_run",
+        "member_ids",
+        "flags",
+        "shortfall_reason",
+    ]
     zero = data.households[data.households["zero_employment"]].set_index("household_id")["members"]
     p = data.people[data.people["household_id"].isin(zero.index)]
     if p.empty:
@@ -324,15 +416,25 @@ def zero_households(data: ReportData) -> pd.DataFrame:
     best = p.groupby("household_id")["n_suggestions"].max()
     p = p[p["household_id"].isin(best.index[best == 0])]
     kinds = [k for k in FLAG_NAMES]
-    p = p.assign(flag_text=[
-        "、".join(FLAG_NAMES[k][0] for k, on in zip(kinds, row, strict=True) if on)
-        for row in p[[f"flag_{k}" for k in kinds]].to_numpy()])
-    out = p.groupby("household_id", sort=False).agg(
-        county=("county", "first"), town=("town", "first"), village=("village", "first"),
-        members_in_run=("laborer_id", "size"), member_ids=("laborer_id", "、".join),
-        flags=("flag_text", lambda s: "、".join(dict.fromkeys(x for t in s for x in t.split("、") if x))),
-        shortfall_reason=("shortfall_reason", lambda s: "；".join(dict.fromkeys(s.dropna()))),
-    ).reset_index()
+    p = p.assign(
+        flag_text=[
+            "、".join(FLAG_NAMES[k][0] for k, on in zip(kinds, row, strict=True) if on)
+            for row in p[[f"flag_{k}" for k in kinds]].to_numpy()
+        ]
+    )
+    out = (
+        p.groupby("household_id", sort=False)
+        .agg(
+            county=("county", "first"),
+            town=("town", "first"),
+            village=("village", "first"),
+            members_in_run=("laborer_id", "size"),
+            member_ids=("laborer_id", "、".join),
+            flags=("flag_text", lambda s: "、".join(dict.fromkeys(x for t in s for x in t.split("、") if x))),
+            shortfall_reason=("shortfall_reason", lambda s: "；".join(dict.fromkeys(s.dropna()))),
+        )
+        .reset_index()
+    )
     out["members"] = out["household_id"].map(zero).fillna(0).astype(np.int64)
     return out.sort_values(["county", "town", "village", "household_id"])[cols].reset_index(drop=True)
 
@@ -366,18 +468,48 @@ def exposure(data: ReportData, candidates: pd.DataFrame, suggestions: pd.DataFra
 
 
 _RECORD_LABELS: dict[str, str] = {
-    "run_id": "批次编号", "status": "状态", "started_at": "开始时间（UTC）", "finished_at": "结束时间（UTC）",
-    "artifact": "模型版本", "today": "计算日期", "prior": "先验排序（无历史数据）", "people": "求职人数",
-    "people_served": "服务人数", "people_with_3": "≥3条建议人数", "shortfalls": "有缺口说明人数",
-    "covered_share": "≥3条或有缺口说明占比", "suggestions": "建议条数", "candidates": "候选条数",
-    "options": "参数", "timings": "耗时（秒）", "incremental": "增量计算", "exposure_with": "曝光（有拥堵控制）",
-    "exposure_without": "曝光（无拥堵控制）", "errors": "错误", "resumed_at": "续跑时间",
-    "k": "每人建议数", "full": "全量重算", "congestion": "拥堵控制", "multiple": "每名额曝光上限倍数",
-    "scope": "范围", "resume": "续跑批次", "scheduler": "Dask调度器", "workers": "本地工作进程", "block": "分块人数",
-    "load": "读取", "compute": "计算", "incremental_check": "增量判断", "congestion_and_write": "拥堵控制与写出",
-    "total": "合计", "from_run": "基于批次", "recomputed": "重算人数", "copied": "沿用人数",
-    "exposure_per_opening_max": "每名额曝光最大值", "exposure_per_opening_p99": "每名额曝光P99",
-    "exposure_gini": "曝光基尼系数", "mean_score": "平均匹配分",
+    "run_id": "批次编号",
+    "status": "状态",
+    "started_at": "开始时间（UTC）",
+    "finished_at": "结束时间（UTC）",
+    "artifact": "模型版本",
+    "today": "计算日期",
+    "prior": "先验排序（无历史数据）",
+    "people": "求职人数",
+    "people_served": "服务人数",
+    "people_with_3": "≥3条建议人数",
+    "shortfalls": "有缺口说明人数",
+    "covered_share": "≥3条或有缺口说明占比",
+    "suggestions": "建议条数",
+    "candidates": "候选条数",
+    "options": "参数",
+    "timings": "耗时（秒）",
+    "incremental": "增量计算",
+    "exposure_with": "曝光（有拥堵控制）",
+    "exposure_without": "曝光（无拥堵控制）",
+    "errors": "错误",
+    "resumed_at": "续跑时间",
+    "k": "每人建议数",
+    "full": "全量重算",
+    "congestion": "拥堵控制",
+    "multiple": "每名额曝光上限倍数",
+    "scope": "范围",
+    "resume": "续跑批次",
+    "scheduler": "Dask调度器",
+    "workers": "本地工作进程",
+    "block": "分块人数",
+    "load": "读取",
+    "compute": "计算",
+    "incremental_check": "增量判断",
+    "congestion_and_write": "拥堵控制与写出",
+    "total": "合计",
+    "from_run": "基于批次",
+    "recomputed": "重算人数",
+    "copied": "沿用人数",
+    "exposure_per_opening_max": "每名额曝光最大值",
+    "exposure_per_opening_p99": "每名额曝光P99",
+    "exposure_gini": "曝光基尼系数",
+    "mean_score": "平均匹配分",
 }
 
 

@@ -41,7 +41,7 @@ class BatchOptions:
     full: bool = False
     congestion: bool = True
     multiple: float = 3.0
-    scope: list[str] = field(default_factory=list)   # admin code prefixes (2/4/6 digits); empty = all
+    scope: list[str] = field(default_factory=list)  # admin code prefixes (2/4/6 digits); empty = all
     resume: str | None = None
     scheduler: str | None = None
     workers: int | None = None
@@ -77,8 +77,9 @@ def _seekers(engine: Engine, scope: list[str]) -> tuple[pd.DataFrame, pd.DataFra
     return laborers, households
 
 
-def run_batch(engine: Engine, options: BatchOptions, progress: Progress | None = None,
-              today: dt.date | None = None) -> RunDir:
+def run_batch(
+    engine: Engine, options: BatchOptions, progress: Progress | None = None, today: dt.date | None = None
+) -> RunDir:
     """Run the batch; returns the published run."""
     from store import load_vacancies
 
@@ -91,11 +92,16 @@ def run_batch(engine: Engine, options: BatchOptions, progress: Progress | None =
         vacancies = load_vacancies(engine)
         laborers, households = _seekers(engine, options.scope)
         if laborers.empty:
-            raise MatcherError("no laborer with wants_job in the scope; nothing to compute",
-                               "范围内没有有就业意愿的劳动力，无需计算")
+            raise MatcherError(
+                "no laborer with wants_job in the scope; nothing to compute", "范围内没有有就业意愿的劳动力，无需计算"
+            )
         context = BatchContext(None, vacancies, today)
-        run.record.update(artifact=context.model.path.name, today=today.isoformat(),
-                          prior=context.model.is_prior, people=int(len(laborers)))
+        run.record.update(
+            artifact=context.model.path.name,
+            today=today.isoformat(),
+            prior=context.model.is_prior,
+            people=int(len(laborers)),
+        )
         timings["load"] = time.perf_counter() - started
         previous = _previous(root, context, options)
         todo = laborers
@@ -103,8 +109,11 @@ def run_batch(engine: Engine, options: BatchOptions, progress: Progress | None =
             t0 = time.perf_counter()
             todo = affected_people(context, previous, laborers, households, options.candidates)
             timings["incremental_check"] = time.perf_counter() - t0
-            run.record["incremental"] = {"from_run": previous.run_id, "recomputed": int(len(todo)),
-                                         "copied": int(len(laborers) - len(todo))}
+            run.record["incremental"] = {
+                "from_run": previous.run_id,
+                "recomputed": int(len(todo)),
+                "copied": int(len(laborers) - len(todo)),
+            }
         post_snapshot(context.posts, today).to_parquet(run.path / "posts.parquet", index=False)
         t0 = time.perf_counter()
         _compute(run, context, laborers, todo, households, previous, options, progress)
@@ -135,9 +144,16 @@ def _previous(root: Any, context: BatchContext, options: BatchOptions) -> RunDir
     return prev if same else None
 
 
-def _compute(run: RunDir, context: BatchContext, laborers: pd.DataFrame, todo: pd.DataFrame,
-             households: pd.DataFrame, previous: RunDir | None, options: BatchOptions,
-             progress: Progress | None) -> None:
+def _compute(
+    run: RunDir,
+    context: BatchContext,
+    laborers: pd.DataFrame,
+    todo: pd.DataFrame,
+    households: pd.DataFrame,
+    previous: RunDir | None,
+    options: BatchOptions,
+    progress: Progress | None,
+) -> None:
     done = run.done_partitions()
     counties = sorted(laborers["county_code"].unique().tolist())
     pending = [c for c in counties if c not in done]
@@ -193,8 +209,9 @@ def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[s
     plain = independent_topk(person_codes, score, options.k)
     stats["exposure_without"] = exposure_stats(post_pos[valid], plain[valid], openings, score[valid])
     if options.congestion:
-        keep, weight = rerank(person_codes, post_pos, score, openings, options.k,
-                              CongestionSettings(multiple=options.multiple))
+        keep, weight = rerank(
+            person_codes, post_pos, score, openings, options.k, CongestionSettings(multiple=options.multiple)
+        )
         cand["weight"] = weight
     else:
         keep = plain
@@ -211,6 +228,11 @@ def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[s
     with_three = int((counts >= 3).sum())
     short_ids = set(shortfalls["laborer_id"])
     covered = sum(1 for pid in people["laborer_id"] if counts.get(pid, 0) >= 3 or pid in short_ids)
-    stats.update(people_served=int(served), people_with_3=with_three, shortfalls=len(short_ids),
-                 covered_share=covered / max(served, 1), suggestions=int(len(final)))
+    stats.update(
+        people_served=int(served),
+        people_with_3=with_three,
+        shortfalls=len(short_ids),
+        covered_share=covered / max(served, 1),
+        suggestions=int(len(final)),
+    )
     return stats

@@ -97,8 +97,9 @@ def new_run(root: Path, options: dict[str, Any]) -> RunDir:
     run_id = dt.datetime.now(dt.UTC).strftime("R%Y%m%dT%H%M%S%f")
     path = root / f"{run_id}.partial"
     path.mkdir()
-    run = RunDir(run_id, path, {"run_id": run_id, "status": "running", "started_at": _now(), "options": options,
-                                "errors": []})
+    run = RunDir(
+        run_id, path, {"run_id": run_id, "status": "running", "started_at": _now(), "options": options, "errors": []}
+    )
     run.save_record()
     return run
 
@@ -110,7 +111,8 @@ def resume_run(root: Path, run_id: str) -> RunDir:
         raise MatcherError(
             f"run {run_id} {'is already complete' if done else 'has no partial directory'} under {root}; "
             "start a new run without --resume",
-            f"批处理 {run_id} {'已完成' if done else '没有可续跑的中间结果'}，请不带 --resume 重新运行")
+            f"批处理 {run_id} {'已完成' if done else '没有可续跑的中间结果'}，请不带 --resume 重新运行",
+        )
     record = json.loads((path / "run.json").read_text(encoding="utf-8"))
     record["status"] = "running"
     record.setdefault("resumed_at", []).append(_now())
@@ -125,8 +127,10 @@ def latest_run(root: Path | None = None, run_id: str = "latest") -> RunDir:
     if run_id == "latest":
         pointer = root / "LATEST"
         if not pointer.exists():
-            raise MatcherError(f"no complete batch run under {root}; run `matcher batch` first",
-                               f"{root} 下没有已完成的批处理结果，请先运行 `matcher batch`")
+            raise MatcherError(
+                f"no complete batch run under {root}; run `matcher batch` first",
+                f"{root} 下没有已完成的批处理结果，请先运行 `matcher batch`",
+            )
         run_id = pointer.read_text(encoding="utf-8").strip()
     path = root / run_id
     if not (path / "run.json").exists():
@@ -169,11 +173,22 @@ def stored_result(run: RunDir, laborer_id: str, county: str) -> dict[str, object
         "run_id": run.run_id,
         "flags": [{"kind": r.kind, "reasons": json.loads(r.reasons)} for r in flags.itertuples()],
         "recommendations": [
-            {"vacancy_id": r.vacancy_id, "title": r.title, "kind": r.kind, "score": round(float(r.score), 4),
-             "step": r.step, "reasons": json.loads(r.reasons)} for r in sugg.itertuples()
+            {
+                "vacancy_id": r.vacancy_id,
+                "title": r.title,
+                "kind": r.kind,
+                "score": round(float(r.score), 4),
+                "step": r.step,
+                "reasons": json.loads(r.reasons),
+            }
+            for r in sugg.itertuples()
         ],
-        "shortfall": None if short.empty else {"reason": short.iloc[0]["reason"],
-                                               "reason_en": short.iloc[0]["reason_en"],
-                                               "available": int(short.iloc[0]["available"])},
+        "shortfall": None
+        if short.empty
+        else {
+            "reason": short.iloc[0]["reason"],
+            "reason_en": short.iloc[0]["reason_en"],
+            "available": int(short.iloc[0]["available"]),
+        },
         "prior": bool(sugg["prior"].iloc[0]) if len(sugg) and "prior" in sugg else False,
     }

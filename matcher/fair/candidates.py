@@ -107,8 +107,9 @@ def _venue_post(template: pd.DataFrame, code: str | None, lat: float | None, lon
     return prepare_posts(row)
 
 
-def venue_reach(people: People, posts_frame: pd.DataFrame, code: str | None, lat: float | None,
-                lon: float | None) -> np.ndarray:
+def venue_reach(
+    people: People, posts_frame: pd.DataFrame, code: str | None, lat: float | None, lon: float | None
+) -> np.ndarray:
     """Per person: can the venue be reached under the person's mobility (reach rules of :mod:`matcher.reach`)?"""
     if not code or not len(people):
         return np.ones(len(people), dtype=bool)
@@ -119,9 +120,18 @@ def venue_reach(people: People, posts_frame: pd.DataFrame, code: str | None, lat
     return ring_of(people, venue, pi, pj, geo) >= 0
 
 
-def fair_pairs(rec: Recommender, people: People, post_rows: np.ndarray, reach_venue: np.ndarray,
-               fair_county: int, welfare_ok: np.ndarray, *, top_per_person: int = 6, prefilter: int = 24,
-               exact_pairs: int = EXACT_PAIRS) -> FairPairs:
+def fair_pairs(
+    rec: Recommender,
+    people: People,
+    post_rows: np.ndarray,
+    reach_venue: np.ndarray,
+    fair_county: int,
+    welfare_ok: np.ndarray,
+    *,
+    top_per_person: int = 6,
+    prefilter: int = 24,
+    exact_pairs: int = EXACT_PAIRS,
+) -> FairPairs:
     """Scored eligible pairs between ``people`` and the fair's posts (see the module docstring).
 
     Parameters
@@ -164,19 +174,28 @@ def fair_pairs(rec: Recommender, people: People, post_rows: np.ndarray, reach_ve
 
 def _geo_groups(people: People) -> tuple[np.ndarray, np.ndarray]:
     """Group people whose reach is decided by the same inputs; returns (representative rows, group per person)."""
-    key = pd.DataFrame({
-        "v": people.village, "t": people.town, "c": people.county, "ci": people.city, "p": people.province,
-        "lat": np.round(np.nan_to_num(people.lat, nan=-1.0), 7),
-        "lon": np.round(np.nan_to_num(people.lon, nan=-1.0), 7),
-        "pr": people.precise, "m": people.mobility, "care": people.care,
-    })
+    key = pd.DataFrame(
+        {
+            "v": people.village,
+            "t": people.town,
+            "c": people.county,
+            "ci": people.city,
+            "p": people.province,
+            "lat": np.round(np.nan_to_num(people.lat, nan=-1.0), 7),
+            "lon": np.round(np.nan_to_num(people.lon, nan=-1.0), 7),
+            "pr": people.precise,
+            "m": people.mobility,
+            "care": people.care,
+        }
+    )
     group = key.groupby(list(key.columns), sort=False).ngroup().to_numpy()
     _, reps = np.unique(group, return_index=True)
     return reps.astype(np.int64), group
 
 
-def _pruned_scores(rec: Recommender, people: People, post_rows: np.ndarray, top: int, prefilter: int,
-                   block: int = 1_000_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pruned_scores(
+    rec: Recommender, people: People, post_rows: np.ndarray, top: int, prefilter: int, block: int = 1_000_000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Like ``score_posts`` for many people: reach once per place group, a vector-space pre-cut, then the ranker."""
     posts = rec.posts
     m = len(post_rows)
@@ -184,9 +203,9 @@ def _pruned_scores(rec: Recommender, people: People, post_rows: np.ndarray, top:
     rings = np.empty((len(reps), m), dtype=np.int8)
     step = max(1, block // m)
     for a in range(0, len(reps), step):
-        r = reps[a:a + step]
+        r = reps[a : a + step]
         pi, pj = np.repeat(r, m), np.tile(post_rows, len(r))
-        rings[a:a + len(r)] = ring_of(people, posts, pi, pj, pair_geo(people, posts, pi, pj)).reshape(len(r), m)
+        rings[a : a + len(r)] = ring_of(people, posts, pi, pj, pair_geo(people, posts, pi, pj)).reshape(len(r), m)
     post_vectors = posts.vectors[post_rows] if posts.vectors is not None else None
     cand_i, cand_j = [], []
     k = min(prefilter, m)

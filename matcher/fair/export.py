@@ -22,13 +22,35 @@ from matcher.explain import KIND_ZH
 from matcher.fair.shortlist import Shortlist
 from matcher.fair.solver import TIER_ZH
 
-__all__ = ["write_outputs", "write_workbook", "write_html", "write_pdf", "BOOTH_HEADER", "SUMMARY_TITLE",
-           "OUTCOME_CHOICES"]
+__all__ = [
+    "write_outputs",
+    "write_workbook",
+    "write_html",
+    "write_pdf",
+    "BOOTH_HEADER",
+    "SUMMARY_TITLE",
+    "OUTCOME_CHOICES",
+]
 
 SUMMARY_TITLE = "招聘会邀请名单"
 #: Header row (row 3) of every booth sheet; the workbook reader recognises a booth sheet by it.
-BOOTH_HEADER = ("序号", "招聘会编号", "岗位编号", "劳动力编号", "姓名", "身份证号", "联系电话", "所在村", "优先类别",
-                "录用可能性", "匹配理由", "是否到场", "结果", "日期", "备注")
+BOOTH_HEADER = (
+    "序号",
+    "招聘会编号",
+    "岗位编号",
+    "劳动力编号",
+    "姓名",
+    "身份证号",
+    "联系电话",
+    "所在村",
+    "优先类别",
+    "录用可能性",
+    "匹配理由",
+    "是否到场",
+    "结果",
+    "日期",
+    "备注",
+)
 OUTCOME_CHOICES = ("已报名", "已面试", "录用", "未录用")
 CHROMIUM = Path("/usr/bin/chromium")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -68,18 +90,29 @@ def _summary_rows(sl: Shortlist) -> list[tuple[str, object]]:
     m, b = sl.metrics, sl.baseline
     f = sl.fair
     return [
-        ("招聘会编号 fair_id", f.fair_id), ("名称", f.name), ("日期", f.date.isoformat()), ("地点", f.place),
-        ("县代码", f.county_code), ("岗位数（展位）", len(sl.booths)), ("招聘人数", int(sl.booths["openings"].sum())),
-        ("候选求职者", sl.candidates), ("邀请人次", m.invitations), ("被邀请人数", m.people),
+        ("招聘会编号 fair_id", f.fair_id),
+        ("名称", f.name),
+        ("日期", f.date.isoformat()),
+        ("地点", f.place),
+        ("县代码", f.county_code),
+        ("岗位数（展位）", len(sl.booths)),
+        ("招聘人数", int(sl.booths["openings"].sum())),
+        ("候选求职者", sl.candidates),
+        ("邀请人次", m.invitations),
+        ("被邀请人数", m.people),
         ("覆盖户数", m.households),
         ("覆盖零就业家庭户数", f"{m.zero_households} / {m.zero_households_eligible}"),
         ("预计录用人数（按岗位招聘数封顶）", round(m.expected_hires, 1)),
-        ("每个招聘名额最多邀请", round(m.max_per_opening, 2)), ("各岗位邀请人数基尼系数", round(m.gini_posts, 3)),
+        ("每个招聘名额最多邀请", round(m.max_per_opening, 2)),
+        ("各岗位邀请人数基尼系数", round(m.gini_posts, 3)),
         ("对照：逐人取前3个岗位（同样邀请总数）覆盖零就业家庭", b.zero_households),
         ("对照：每个招聘名额最多邀请", round(b.max_per_opening, 2)),
         ("对照：预计录用人数", round(b.expected_hires, 1)),
-        ("规则", f"每岗最多邀请 招聘人数×{sl.settings.factor:g}，每人最多{sl.settings.per_person}个展位，"
-                 f"每户最多{sl.settings.household_cap}人次；优先：零就业家庭 > 建档立卡 > 重点帮扶 > 其他"),
+        (
+            "规则",
+            f"每岗最多邀请 招聘人数×{sl.settings.factor:g}，每人最多{sl.settings.per_person}个展位，"
+            f"每户最多{sl.settings.household_cap}人次；优先：零就业家庭 > 建档立卡 > 重点帮扶 > 其他",
+        ),
     ]
 
 
@@ -100,23 +133,57 @@ def write_workbook(sl: Shortlist, path: Path, with_pii: bool = False) -> Path:
     ws.append([])
     ws.append(["展位号", "岗位编号", "岗位", "单位", "类型", "招聘人数", "邀请上限", "已邀请"])
     for _, b in sl.booths.iterrows():
-        ws.append([int(b["booth"]), b["vacancy_id"], b["title"], b["employer_name"], KIND_ZH.get(b["kind"], b["kind"]),
-                   int(b["openings"]), int(b["capacity"]), int(b["invited"])])
+        ws.append(
+            [
+                int(b["booth"]),
+                b["vacancy_id"],
+                b["title"],
+                b["employer_name"],
+                KIND_ZH.get(b["kind"], b["kind"]),
+                int(b["openings"]),
+                int(b["capacity"]),
+                int(b["invited"]),
+            ]
+        )
     ws.column_dimensions["A"].width = 44
     taken = {"汇总"}
     by_booth = dict(tuple(inv.groupby("vacancy_id", sort=False)))
     date = sl.fair.date.isoformat()
     for _, b in sl.booths.iterrows():
         sheet = wb.create_sheet(_sheet_name(_booth_label(b), taken))
-        sheet.append([f"{b['booth']}号展位 {b['title'] or ''}（{b['employer_name'] or ''}）岗位编号 {b['vacancy_id']}，"
-                      f"招聘{int(b['openings'])}人，邀请{int(b['invited'])}人"])
-        sheet.append(["到场后请填写“是否到场”（是/否）和“结果”（" + "/".join(OUTCOME_CHOICES) + "），"
-                      "交回后用 matcher ingest placements 本文件 导入"])
+        sheet.append(
+            [
+                f"{b['booth']}号展位 {b['title'] or ''}（{b['employer_name'] or ''}）岗位编号 {b['vacancy_id']}，"
+                f"招聘{int(b['openings'])}人，邀请{int(b['invited'])}人"
+            ]
+        )
+        sheet.append(
+            [
+                "到场后请填写“是否到场”（是/否）和“结果”（" + "/".join(OUTCOME_CHOICES) + "），"
+                "交回后用 matcher ingest placements 本文件 导入"
+            ]
+        )
         sheet.append(list(BOOTH_HEADER))
         for _, r in by_booth.get(b["vacancy_id"], pd.DataFrame(columns=inv.columns)).iterrows():
-            sheet.append([int(r["rank"]), sl.fair.fair_id, r["vacancy_id"], r["laborer_id"], r["name"], r["id_number"],
-                          r["phone"], f"{r['town']}{r['village']}", TIER_ZH[r["tier"]], f"{r['probability']:.0%}",
-                          "；".join(r["reasons"]), "", "", date, ""])
+            sheet.append(
+                [
+                    int(r["rank"]),
+                    sl.fair.fair_id,
+                    r["vacancy_id"],
+                    r["laborer_id"],
+                    r["name"],
+                    r["id_number"],
+                    r["phone"],
+                    f"{r['town']}{r['village']}",
+                    TIER_ZH[r["tier"]],
+                    f"{r['probability']:.0%}",
+                    "；".join(r["reasons"]),
+                    "",
+                    "",
+                    date,
+                    "",
+                ]
+            )
         last = max(sheet.max_row, 4)
         choice = DataValidation(type="list", formula1='"' + ",".join(OUTCOME_CHOICES) + '"', allow_blank=True)
         sheet.add_data_validation(choice)
@@ -133,10 +200,13 @@ def write_workbook(sl: Shortlist, path: Path, with_pii: bool = False) -> Path:
         sheet.append(["劳动力编号", "姓名", "联系电话", "户编号", "优先类别", "邀请的展位"])
         for laborer, rows in grp.groupby("laborer_id", sort=True):
             first = rows.iloc[0]
-            booths = "；".join(f"{r['booth']}号 {sl.booths.set_index('vacancy_id').at[r['vacancy_id'], 'title']}"
-                              for _, r in rows.iterrows())
-            sheet.append([laborer, first["name"], first["phone"], first["household_id"], TIER_ZH[first["tier"]],
-                          booths])
+            booths = "；".join(
+                f"{r['booth']}号 {sl.booths.set_index('vacancy_id').at[r['vacancy_id'], 'title']}"
+                for _, r in rows.iterrows()
+            )
+            sheet.append(
+                [laborer, first["name"], first["phone"], first["household_id"], TIER_ZH[first["tier"]], booths]
+            )
         sheet.column_dimensions["F"].width = 60
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
@@ -159,37 +229,48 @@ def write_html(sl: Shortlist, path: Path, with_pii: bool = False) -> Path:
     inv = _people_view(sl.invitations, with_pii)
     e = html.escape
     f = sl.fair
-    parts = [f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{e(f.name)} 邀请名单</title>"
-             f"<style>{_CSS}</style></head><body>",
-             f"<h1>{e(f.name)} · 邀请名单</h1><p>招聘会编号 {e(f.fair_id)}；日期 {e(f.date.isoformat())}；"
-             f"地点 {e(f.place)}</p><table>"]
+    parts = [
+        f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{e(f.name)} 邀请名单</title>"
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{e(f.name)} · 邀请名单</h1><p>招聘会编号 {e(f.fair_id)}；日期 {e(f.date.isoformat())}；"
+        f"地点 {e(f.place)}</p><table>",
+    ]
     parts += [f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>" for k, v in _summary_rows(sl)]
     parts.append("</table>")
     by_booth = dict(tuple(inv.groupby("vacancy_id", sort=False)))
     for _, b in sl.booths.iterrows():
-        parts.append(f"<section class='booth'><h2>{b['booth']}号展位 {e(str(b['title'] or ''))}"
-                     f"（{e(str(b['employer_name'] or ''))}）</h2><p>岗位编号 {e(b['vacancy_id'])}；"
-                     f"招聘{int(b['openings'])}人；邀请{int(b['invited'])}人</p><table><tr><th>序号</th><th>劳动力编号</th>"
-                     "<th>姓名</th><th>身份证号</th><th>电话</th><th>村</th><th>优先</th><th>可能性</th><th>匹配理由</th>"
-                     "<th>到场</th><th>结果</th></tr>")
+        parts.append(
+            f"<section class='booth'><h2>{b['booth']}号展位 {e(str(b['title'] or ''))}"
+            f"（{e(str(b['employer_name'] or ''))}）</h2><p>岗位编号 {e(b['vacancy_id'])}；"
+            f"招聘{int(b['openings'])}人；邀请{int(b['invited'])}人</p><table><tr><th>序号</th><th>劳动力编号</th>"
+            "<th>姓名</th><th>身份证号</th><th>电话</th><th>村</th><th>优先</th><th>可能性</th><th>匹配理由</th>"
+            "<th>到场</th><th>结果</th></tr>"
+        )
         rows = by_booth.get(b["vacancy_id"])
-        for _, r in (rows.iterrows() if rows is not None else []):
-            parts.append(f"<tr><td>{int(r['rank'])}</td><td>{e(r['laborer_id'])}</td><td>{e(r['name'])}</td>"
-                         f"<td>{e(r['id_number'])}</td><td>{e(r['phone'])}</td><td>{e(r['town'] + r['village'])}</td>"
-                         f"<td>{TIER_ZH[r['tier']]}</td><td>{r['probability']:.0%}</td>"
-                         f"<td class='r'>{'<br>'.join(e(x) for x in r['reasons'])}</td><td></td><td></td></tr>")
+        for _, r in rows.iterrows() if rows is not None else []:
+            parts.append(
+                f"<tr><td>{int(r['rank'])}</td><td>{e(r['laborer_id'])}</td><td>{e(r['name'])}</td>"
+                f"<td>{e(r['id_number'])}</td><td>{e(r['phone'])}</td><td>{e(r['town'] + r['village'])}</td>"
+                f"<td>{TIER_ZH[r['tier']]}</td><td>{r['probability']:.0%}</td>"
+                f"<td class='r'>{'<br>'.join(e(x) for x in r['reasons'])}</td><td></td><td></td></tr>"
+            )
         parts.append("</table></section>")
     titles = dict(zip(sl.booths["vacancy_id"], sl.booths["title"], strict=True))
     for place, grp in _villages(inv):
-        parts.append(f"<section class='village'><h2>{e(place)} · 通知名单</h2>"
-                     f"<p>请通知以下人员于{e(f.date.isoformat())}到{e(f.place)}参加招聘会</p><table><tr><th>劳动力编号</th><th>姓名</th><th>电话</th><th>优先</th>"
-                     "<th>请到以下展位</th></tr>")
+        parts.append(
+            f"<section class='village'><h2>{e(place)} · 通知名单</h2>"
+            f"<p>请通知以下人员于{e(f.date.isoformat())}到{e(f.place)}参加招聘会</p><table><tr><th>劳动力编号</th><th>姓名</th><th>电话</th><th>优先</th>"
+            "<th>请到以下展位</th></tr>"
+        )
         for laborer, rows in grp.groupby("laborer_id", sort=True):
             first = rows.iloc[0]
-            booths = "；".join(f"{r['booth']}号 {e(str(titles.get(r['vacancy_id']) or ''))}"
-                              for _, r in rows.iterrows())
-            parts.append(f"<tr><td>{e(laborer)}</td><td>{e(first['name'])}</td><td>{e(first['phone'])}</td>"
-                         f"<td>{TIER_ZH[first['tier']]}</td><td>{booths}</td></tr>")
+            booths = "；".join(
+                f"{r['booth']}号 {e(str(titles.get(r['vacancy_id']) or ''))}" for _, r in rows.iterrows()
+            )
+            parts.append(
+                f"<tr><td>{e(laborer)}</td><td>{e(first['name'])}</td><td>{e(first['phone'])}</td>"
+                f"<td>{TIER_ZH[first['tier']]}</td><td>{booths}</td></tr>"
+            )
         parts.append("</table></section>")
     parts.append("</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -202,9 +283,19 @@ def write_pdf(html_path: Path, pdf_path: Path, chromium: Path = CHROMIUM) -> Pat
     if not chromium.exists() or shutil.which(str(chromium)) is None:
         return None
     try:
-        subprocess.run([str(chromium), "--headless", "--no-sandbox", "--disable-gpu",
-                        f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()],
-                       check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [
+                str(chromium),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                f"--print-to-pdf={pdf_path}",
+                html_path.resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return pdf_path if pdf_path.exists() else None

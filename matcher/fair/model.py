@@ -23,8 +23,19 @@ from matcher.errors import InputError
 from store import load_known_ids, load_vacancies, migrate
 from store.schema import job_fair_invitations, job_fair_vacancies, job_fairs, laborers, placements, vacancies
 
-__all__ = ["Fair", "create_fair", "seeker_ids", "list_fairs", "load_fair", "read_vacancy_ids", "resolve_venue",
-           "county_vacancy_ids", "save_invitations", "load_invitations", "fair_placements"]
+__all__ = [
+    "Fair",
+    "create_fair",
+    "seeker_ids",
+    "list_fairs",
+    "load_fair",
+    "read_vacancy_ids",
+    "resolve_venue",
+    "county_vacancy_ids",
+    "save_invitations",
+    "load_invitations",
+    "fair_placements",
+]
 
 #: Post kinds a county-wide fair offers: public-welfare posts are placed by the village, not at a booth.
 FAIR_KINDS = ("enterprise", "workshop_factory", "workshop_home", "workshop_base", "online")
@@ -76,7 +87,8 @@ def read_vacancy_ids(path: Path) -> list[str]:
                 headers = "、".join(map(str, table.frame.columns[:10]))
                 raise InputError(
                     f"--vacancies {path.name}: no vacancy id column (vacancy_id / 岗位编号); found: {headers}",
-                    f"--vacancies {path.name}：找不到岗位编号列（vacancy_id / 岗位编号）；文件中的列：{headers}")
+                    f"--vacancies {path.name}：找不到岗位编号列（vacancy_id / 岗位编号）；文件中的列：{headers}",
+                )
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
     ids = [line.split(",")[0].strip() for line in text.splitlines()]
     return list(dict.fromkeys(i for i in ids if i and not i.startswith("#")))
@@ -86,7 +98,8 @@ def seeker_ids(engine: Engine, county_codes: list[str] | None) -> list[str]:
     """Ids of the job seekers (``wants_job``; not ``unable`` or ``student``) of some counties (all when None)."""
     status = laborers.c.employment_status
     stmt = sa.select(laborers.c.laborer_id).where(
-        laborers.c.wants_job.is_(True), sa.or_(status.is_(None), status.not_in(["unable", "student"])))
+        laborers.c.wants_job.is_(True), sa.or_(status.is_(None), status.not_in(["unable", "student"]))
+    )
     if county_codes is not None:
         stmt = stmt.where(laborers.c.county_code.in_(county_codes))
     with engine.connect() as conn:
@@ -105,8 +118,9 @@ def county_vacancy_ids(engine: Engine, county_code: str, on: dt.date) -> list[st
     return frame.loc[keep.to_numpy(dtype=bool), "vacancy_id"].astype(str).tolist()
 
 
-def resolve_venue(place: str, county_code: str, place_code: str | None = None
-                  ) -> tuple[str | None, float | None, float | None]:
+def resolve_venue(
+    place: str, county_code: str, place_code: str | None = None
+) -> tuple[str | None, float | None, float | None]:
     """``(admin code, lat, lon)`` of the venue: the explicit code, else the deepest place of the county named.
 
     Town names match with or without their suffix (``马坊镇`` and ``马坊``); a
@@ -119,8 +133,10 @@ def resolve_venue(place: str, county_code: str, place_code: str | None = None
     if place_code:
         found = gaz.get(place_code)
         if found is None:
-            raise InputError(f"--place-code {place_code!r}: not an administrative code of the gazetteer",
-                             f"--place-code「{place_code}」不是有效的行政区划代码")
+            raise InputError(
+                f"--place-code {place_code!r}: not an administrative code of the gazetteer",
+                f"--place-code「{place_code}」不是有效的行政区划代码",
+            )
         lat, lon = gaz.coords(found.code)
         return found.code, lat, lon
     county = gaz.get(county_code)
@@ -163,8 +179,16 @@ def _next_fair_id(conn: sa.Connection, date: dt.date) -> str:
     return f"{prefix}{n:02d}"
 
 
-def create_fair(engine: Engine, *, name: str, date: dt.date, place: str, vacancy_ids: list[str] | None = None,
-                county: str | None = None, place_code: str | None = None) -> Fair:
+def create_fair(
+    engine: Engine,
+    *,
+    name: str,
+    date: dt.date,
+    place: str,
+    vacancy_ids: list[str] | None = None,
+    county: str | None = None,
+    place_code: str | None = None,
+) -> Fair:
     """Store a new fair and return it.
 
     Exactly one of ``vacancy_ids`` and ``county`` selects the posts. With
@@ -182,26 +206,35 @@ def create_fair(engine: Engine, *, name: str, date: dt.date, place: str, vacancy
     if not place.strip():
         raise InputError("--place is empty; give the venue", "--place 为空，请填写举办地点")
     if (vacancy_ids is None) == (county is None):
-        raise InputError("give either --vacancies FILE or --county CODE (one of them)",
-                         "请给出 --vacancies 文件或 --county 县代码（二选一）")
+        raise InputError(
+            "give either --vacancies FILE or --county CODE (one of them)",
+            "请给出 --vacancies 文件或 --county 县代码（二选一）",
+        )
     if county is not None:
         if not (len(county) == 6 and county.isdigit()):
-            raise InputError(f"--county {county!r}: must be a 6-digit county code such as 610426",
-                             f"--county「{county}」应为6位县级行政区划代码，例如 610426")
+            raise InputError(
+                f"--county {county!r}: must be a 6-digit county code such as 610426",
+                f"--county「{county}」应为6位县级行政区划代码，例如 610426",
+            )
         vacancy_ids = county_vacancy_ids(engine, county, date)
         if not vacancy_ids:
-            raise InputError(f"--county {county}: no open market post of this county is active on {date}",
-                             f"--county {county}：该县在{date}没有在招的市场岗位")
+            raise InputError(
+                f"--county {county}: no open market post of this county is active on {date}",
+                f"--county {county}：该县在{date}没有在招的市场岗位",
+            )
     assert vacancy_ids is not None
     ids = list(dict.fromkeys(vacancy_ids))
     if not ids:
-        raise InputError("the vacancy list is empty; give at least one vacancy id",
-                         "岗位清单为空，请至少给出一个岗位编号")
+        raise InputError(
+            "the vacancy list is empty; give at least one vacancy id", "岗位清单为空，请至少给出一个岗位编号"
+        )
     unknown = [v for v in ids if v not in load_known_ids(engine, "vacancies", ids)]
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
-        raise InputError(f"{len(unknown)} vacancy ids are not in the store: {shown}; ingest the vacancies first",
-                         f"{len(unknown)}个岗位编号不在库中：{shown}；请先导入岗位清单")
+        raise InputError(
+            f"{len(unknown)} vacancy ids are not in the store: {shown}; ingest the vacancies first",
+            f"{len(unknown)}个岗位编号不在库中：{shown}；请先导入岗位清单",
+        )
     if county is None:
         codes = load_vacancies(engine, ids=ids)["county_code"].dropna()
         county = str(codes.mode().iloc[0]) if len(codes) else ""
@@ -211,16 +244,36 @@ def create_fair(engine: Engine, *, name: str, date: dt.date, place: str, vacancy
     with engine.begin() as conn:
         fair_id = _next_fair_id(conn, date)
         now = utcnow().replace(microsecond=0)
-        conn.execute(sa.insert(job_fairs).values(
-            fair_id=fair_id, name=name.strip(), date=date, place=place.strip(), county_code=county or None,
-            created_at=now, venue_code=venue_code, venue_lat=lat, venue_lon=lon))
+        conn.execute(
+            sa.insert(job_fairs).values(
+                fair_id=fair_id,
+                name=name.strip(),
+                date=date,
+                place=place.strip(),
+                county_code=county or None,
+                created_at=now,
+                venue_code=venue_code,
+                venue_lat=lat,
+                venue_lon=lon,
+            )
+        )
         conn.execute(sa.insert(job_fair_vacancies), [{"fair_id": fair_id, "vacancy_id": v} for v in ids])
     return load_fair(engine, fair_id)
 
 
 def _fair(row: sa.Row, ids: tuple[str, ...]) -> Fair:
-    return Fair(row.fair_id, row.name or "", row.date, row.place or "", row.county_code or "", row.venue_code,
-                row.venue_lat, row.venue_lon, ids, row.created_at)
+    return Fair(
+        row.fair_id,
+        row.name or "",
+        row.date,
+        row.place or "",
+        row.county_code or "",
+        row.venue_code,
+        row.venue_lat,
+        row.venue_lon,
+        ids,
+        row.created_at,
+    )
 
 
 def load_fair(engine: Engine, fair_id: str) -> Fair:
@@ -235,33 +288,56 @@ def load_fair(engine: Engine, fair_id: str) -> Fair:
     with engine.connect() as conn:
         row = conn.execute(sa.select(job_fairs).where(job_fairs.c.fair_id == fair_id)).first()
         if row is None:
-            raise InputError(f"no job fair with id {fair_id!r}; `matcher fair list` shows the fairs",
-                             f"没有编号为「{fair_id}」的招聘会；`matcher fair list` 可列出全部招聘会")
-        ids = conn.execute(sa.select(job_fair_vacancies.c.vacancy_id).where(job_fair_vacancies.c.fair_id == fair_id)
-                           .order_by(job_fair_vacancies.c.vacancy_id)).scalars()
+            raise InputError(
+                f"no job fair with id {fair_id!r}; `matcher fair list` shows the fairs",
+                f"没有编号为「{fair_id}」的招聘会；`matcher fair list` 可列出全部招聘会",
+            )
+        ids = conn.execute(
+            sa.select(job_fair_vacancies.c.vacancy_id)
+            .where(job_fair_vacancies.c.fair_id == fair_id)
+            .order_by(job_fair_vacancies.c.vacancy_id)
+        ).scalars()
         return _fair(row, tuple(ids))
 
 
 def list_fairs(engine: Engine) -> pd.DataFrame:
     """One row per fair: id, date, name, place, posts, openings, invitations (newest first)."""
     migrate(engine)
-    posts = (sa.select(job_fair_vacancies.c.fair_id, sa.func.count().label("posts"),
-                       sa.func.coalesce(sa.func.sum(vacancies.c.openings), 0).label("openings"))
-             .join(vacancies, vacancies.c.vacancy_id == job_fair_vacancies.c.vacancy_id, isouter=True)
-             .group_by(job_fair_vacancies.c.fair_id).subquery())
-    invited = (sa.select(job_fair_invitations.c.fair_id, sa.func.count().label("invitations"))
-               .group_by(job_fair_invitations.c.fair_id).subquery())
-    stmt = (sa.select(job_fairs.c.fair_id, job_fairs.c.date, job_fairs.c.name, job_fairs.c.place,
-                      job_fairs.c.county_code, sa.func.coalesce(posts.c.posts, 0).label("posts"),
-                      sa.func.coalesce(posts.c.openings, 0).label("openings"),
-                      sa.func.coalesce(invited.c.invitations, 0).label("invitations"))
-            .join(posts, posts.c.fair_id == job_fairs.c.fair_id, isouter=True)
-            .join(invited, invited.c.fair_id == job_fairs.c.fair_id, isouter=True)
-            .order_by(job_fairs.c.date.desc(), job_fairs.c.fair_id.desc()))
+    posts = (
+        sa.select(
+            job_fair_vacancies.c.fair_id,
+            sa.func.count().label("posts"),
+            sa.func.coalesce(sa.func.sum(vacancies.c.openings), 0).label("openings"),
+        )
+        .join(vacancies, vacancies.c.vacancy_id == job_fair_vacancies.c.vacancy_id, isouter=True)
+        .group_by(job_fair_vacancies.c.fair_id)
+        .subquery()
+    )
+    invited = (
+        sa.select(job_fair_invitations.c.fair_id, sa.func.count().label("invitations"))
+        .group_by(job_fair_invitations.c.fair_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(
+            job_fairs.c.fair_id,
+            job_fairs.c.date,
+            job_fairs.c.name,
+            job_fairs.c.place,
+            job_fairs.c.county_code,
+            sa.func.coalesce(posts.c.posts, 0).label("posts"),
+            sa.func.coalesce(posts.c.openings, 0).label("openings"),
+            sa.func.coalesce(invited.c.invitations, 0).label("invitations"),
+        )
+        .join(posts, posts.c.fair_id == job_fairs.c.fair_id, isouter=True)
+        .join(invited, invited.c.fair_id == job_fairs.c.fair_id, isouter=True)
+        .order_by(job_fairs.c.date.desc(), job_fairs.c.fair_id.desc())
+    )
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    return pd.DataFrame(rows, columns=["fair_id", "date", "name", "place", "county_code", "posts", "openings",
-                                       "invitations"])
+    return pd.DataFrame(
+        rows, columns=["fair_id", "date", "name", "place", "county_code", "posts", "openings", "invitations"]
+    )
 
 
 def save_invitations(engine: Engine, fair_id: str, invitations: pd.DataFrame) -> None:
@@ -282,8 +358,11 @@ def load_invitations(engine: Engine, fair_id: str) -> pd.DataFrame:
     """The fair's stored shortlist, one row per invitation."""
     cols = [c.name for c in job_fair_invitations.c]
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(job_fair_invitations).where(job_fair_invitations.c.fair_id == fair_id)
-                            .order_by(job_fair_invitations.c.vacancy_id, job_fair_invitations.c.rank)).all()
+        rows = conn.execute(
+            sa.select(job_fair_invitations)
+            .where(job_fair_invitations.c.fair_id == fair_id)
+            .order_by(job_fair_invitations.c.vacancy_id, job_fair_invitations.c.rank)
+        ).all()
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -62,14 +62,23 @@ def fair_report(engine: Engine, fair_id: str) -> FairReport:
     outcomes = fair_placements(engine, fair_id)
     posts = load_vacancies(engine, ids=list(fair.vacancy_ids))[["vacancy_id", "title", "openings"]]
     posts["openings"] = pd.to_numeric(posts["openings"], errors="coerce").fillna(0).astype(int)
-    pairs = outcomes.groupby(["laborer_id", "vacancy_id"])["outcome"].agg(set).reset_index() if len(outcomes) else \
-        pd.DataFrame({"laborer_id": pd.Series(dtype=object), "vacancy_id": pd.Series(dtype=object),
-                      "outcome": pd.Series(dtype=object)})
+    pairs = (
+        outcomes.groupby(["laborer_id", "vacancy_id"])["outcome"].agg(set).reset_index()
+        if len(outcomes)
+        else pd.DataFrame(
+            {
+                "laborer_id": pd.Series(dtype=object),
+                "vacancy_id": pd.Series(dtype=object),
+                "outcome": pd.Series(dtype=object),
+            }
+        )
+    )
     pairs["interviewed"] = np.array([bool(s & _INTERVIEWED) for s in pairs["outcome"]], dtype=bool)
     pairs["hired"] = np.array([bool(s & _HIRED) for s in pairs["outcome"]], dtype=bool)
     invited_pairs = set(zip(inv["laborer_id"], inv["vacancy_id"], strict=True))
-    pairs["invited"] = np.array([(a, b) in invited_pairs for a, b in zip(pairs["laborer_id"], pairs["vacancy_id"],
-                                                                          strict=True)], dtype=bool)
+    pairs["invited"] = np.array(
+        [(a, b) in invited_pairs for a, b in zip(pairs["laborer_id"], pairs["vacancy_id"], strict=True)], dtype=bool
+    )
     zero = np.zeros(len(pairs), dtype=bool)
     hired_people = pairs.loc[pairs["hired"], "laborer_id"].unique().tolist()
     if hired_people:
@@ -82,7 +91,9 @@ def fair_report(engine: Engine, fair_id: str) -> FairReport:
     booths = posts.assign(
         invited=posts["vacancy_id"].map(inv.groupby("vacancy_id").size()).fillna(0).astype(int),
         attended=posts["vacancy_id"].map(pairs.groupby("vacancy_id").size()).fillna(0).astype(int),
-        interviews=posts["vacancy_id"].map(pairs[pairs["interviewed"]].groupby("vacancy_id").size()).fillna(0)
+        interviews=posts["vacancy_id"]
+        .map(pairs[pairs["interviewed"]].groupby("vacancy_id").size())
+        .fillna(0)
         .astype(int),
         hires=posts["vacancy_id"].map(hires_per_post).fillna(0).astype(int),
     )

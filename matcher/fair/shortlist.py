@@ -58,9 +58,16 @@ class Shortlist:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def solve_pairs(pi: np.ndarray, pj_local: np.ndarray, p: np.ndarray, tier: np.ndarray, household: np.ndarray,
-                openings: np.ndarray, zero: np.ndarray, settings: FairSettings
-                ) -> tuple[np.ndarray, FairMetrics, FairMetrics]:
+def solve_pairs(
+    pi: np.ndarray,
+    pj_local: np.ndarray,
+    p: np.ndarray,
+    tier: np.ndarray,
+    household: np.ndarray,
+    openings: np.ndarray,
+    zero: np.ndarray,
+    settings: FairSettings,
+) -> tuple[np.ndarray, FairMetrics, FairMetrics]:
     """Assignment and top-k baseline over the same pairs; ``pj_local`` indexes ``openings``."""
     capacity = settings.capacity(openings)
     chosen = assign(pi, pj_local, p, tier, household, capacity, settings, openings)
@@ -72,8 +79,15 @@ def solve_pairs(pi: np.ndarray, pj_local: np.ndarray, p: np.ndarray, tier: np.nd
     return chosen, metrics, baseline
 
 
-def build_shortlist(engine: Engine, fair_id: str, settings: FairSettings | None = None, *, lookup: Any = None,
-                    store: bool = True, counties: Sequence[str] | None = None) -> Shortlist:
+def build_shortlist(
+    engine: Engine,
+    fair_id: str,
+    settings: FairSettings | None = None,
+    *,
+    lookup: Any = None,
+    store: bool = True,
+    counties: Sequence[str] | None = None,
+) -> Shortlist:
     """Compute (and by default store) the shortlist of one fair.
 
     Parameters
@@ -109,8 +123,10 @@ def build_shortlist(engine: Engine, fair_id: str, settings: FairSettings | None 
     frame = seekers(load_laborers(engine, ids=ids)) if ids else pd.DataFrame()
     if frame.empty:
         where = ",".join(counties or ["?"])
-        raise MatcherError(f"fair {fair_id}: no job seeker (wants_job) in county {where}",
-                           f"招聘会 {fair_id}：县 {where} 没有有求职意愿的劳动力")
+        raise MatcherError(
+            f"fair {fair_id}: no job seeker (wants_job) in county {where}",
+            f"招聘会 {fair_id}：县 {where} 没有有求职意愿的劳动力",
+        )
     people = prepare_people(frame, load_households(engine, county_codes=counties))
     people.vectors = lookup.model.encoder.transform_laborers(people.frame)
     timings["load"] = time.perf_counter() - t0
@@ -129,14 +145,23 @@ def build_shortlist(engine: Engine, fair_id: str, settings: FairSettings | None 
     local[post_rows] = np.arange(len(post_rows))
     household = pd.factorize(people.frame["household_id"].astype(str))[0]
     openings = posts.openings[post_rows]
-    chosen, metrics, baseline = solve_pairs(pairs.pi, local[pairs.pj], pairs.p, tier, household, openings,
-                                            people.zero_employment, s)
+    chosen, metrics, baseline = solve_pairs(
+        pairs.pi, local[pairs.pj], pairs.p, tier, household, openings, people.zero_employment, s
+    )
     timings["solve"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     booths = _booths(posts.frame.iloc[post_rows], s, local[pairs.pj[chosen]])
-    invitations = _invitations(rec, people, pairs.pi[chosen], pairs.pj[chosen], pairs.p[chosen], tier, booths,
-                               bool(getattr(rec.ranker, "is_prior", False)))
+    invitations = _invitations(
+        rec,
+        people,
+        pairs.pi[chosen],
+        pairs.pj[chosen],
+        pairs.p[chosen],
+        tier,
+        booths,
+        bool(getattr(rec.ranker, "is_prior", False)),
+    )
     if store:
         save_invitations(engine, fair_id, invitations)
     timings["reasons"] = time.perf_counter() - t0
@@ -153,11 +178,33 @@ def _booths(frame: pd.DataFrame, s: FairSettings, invited_local: np.ndarray) -> 
     return out
 
 
-def _invitations(rec: Any, people: People, pi: np.ndarray, pj: np.ndarray, p: np.ndarray, tier: np.ndarray,
-                 booths: pd.DataFrame, prior: bool) -> pd.DataFrame:
+def _invitations(
+    rec: Any,
+    people: People,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    p: np.ndarray,
+    tier: np.ndarray,
+    booths: pd.DataFrame,
+    prior: bool,
+) -> pd.DataFrame:
     posts = rec.posts
-    columns = ["vacancy_id", "laborer_id", "rank", "probability", "tier", "household_id", "village_code", "village",
-               "town", "name", "id_number", "phone", "reasons", "booth"]
+    columns = [
+        "vacancy_id",
+        "laborer_id",
+        "rank",
+        "probability",
+        "tier",
+        "household_id",
+        "village_code",
+        "village",
+        "town",
+        "name",
+        "id_number",
+        "phone",
+        "reasons",
+        "booth",
+    ]
     if not len(pi):
         return pd.DataFrame(columns=columns)
     rows = np.unique(pi)
@@ -172,24 +219,27 @@ def _invitations(rec: Any, people: People, pi: np.ndarray, pj: np.ndarray, p: np
         step = RINGS[int(ring[k])] if ring[k] >= 0 else "county"
         if ring[k] > 2:
             step = "province" if ring[k] == 3 else "nationwide"
-        reasons.append(explain(sub, posts, int(si[k]), int(pj[k]), k, geo, skills, int(level[k]), step,
-                               float(p[k]), prior))
+        reasons.append(
+            explain(sub, posts, int(si[k]), int(pj[k]), k, geo, skills, int(level[k]), step, float(p[k]), prior)
+        )
     f = sub.frame
-    out = pd.DataFrame({
-        "vacancy_id": posts.ids[pj].astype(str),
-        "laborer_id": sub.ids[si].astype(str),
-        "probability": p,
-        "tier": [TIERS[t] for t in tier[pi]],
-        "household_id": f["household_id"].to_numpy(dtype=object)[si],
-        "village_code": f["village_code"].to_numpy(dtype=object)[si],
-        "village": f["village"].to_numpy(dtype=object)[si],
-        "town": f["town"].to_numpy(dtype=object)[si],
-        "name": f["name"].to_numpy(dtype=object)[si],
-        "id_number": f["id_number"].to_numpy(dtype=object)[si],
-        "phone": f["phone"].to_numpy(dtype=object)[si],
-        "reasons": reasons,
-        "kind": [KINDS[k] for k in posts.kind[pj]],
-    })
+    out = pd.DataFrame(
+        {
+            "vacancy_id": posts.ids[pj].astype(str),
+            "laborer_id": sub.ids[si].astype(str),
+            "probability": p,
+            "tier": [TIERS[t] for t in tier[pi]],
+            "household_id": f["household_id"].to_numpy(dtype=object)[si],
+            "village_code": f["village_code"].to_numpy(dtype=object)[si],
+            "village": f["village"].to_numpy(dtype=object)[si],
+            "town": f["town"].to_numpy(dtype=object)[si],
+            "name": f["name"].to_numpy(dtype=object)[si],
+            "id_number": f["id_number"].to_numpy(dtype=object)[si],
+            "phone": f["phone"].to_numpy(dtype=object)[si],
+            "reasons": reasons,
+            "kind": [KINDS[k] for k in posts.kind[pj]],
+        }
+    )
     out["tier_rank"] = tier[pi]
     out = out.sort_values(["vacancy_id", "tier_rank", "probability"], ascending=[True, True, False], kind="stable")
     out["rank"] = out.groupby("vacancy_id").cumcount() + 1

@@ -32,8 +32,12 @@ __all__ = ["TIERS", "TIER_ZH", "FairSettings", "assign", "topk_baseline", "FairM
 
 #: Priority tiers, most urgent first (index = tier code).
 TIERS: tuple[str, ...] = ("zero_employment", "registered_poor", "flagged", "other")
-TIER_ZH: dict[str, str] = {"zero_employment": "零就业家庭", "registered_poor": "建档立卡", "flagged": "重点帮扶",
-                           "other": "一般"}
+TIER_ZH: dict[str, str] = {
+    "zero_employment": "零就业家庭",
+    "registered_poor": "建档立卡",
+    "flagged": "重点帮扶",
+    "other": "一般",
+}
 #: Integer cost units per unit of weighted hire probability.
 SCALE = 100_000
 
@@ -80,9 +84,16 @@ class FairSettings:
         return np.ceil(self.factor * np.maximum(np.asarray(openings, dtype=np.float64), 0) - 1e-9).astype(np.int64)
 
 
-def assign(pi: np.ndarray, pj: np.ndarray, p: np.ndarray, tier: np.ndarray, household: np.ndarray,
-           capacity: np.ndarray, settings: FairSettings | None = None, openings: np.ndarray | None = None
-           ) -> np.ndarray:
+def assign(
+    pi: np.ndarray,
+    pj: np.ndarray,
+    p: np.ndarray,
+    tier: np.ndarray,
+    household: np.ndarray,
+    capacity: np.ndarray,
+    settings: FairSettings | None = None,
+    openings: np.ndarray | None = None,
+) -> np.ndarray:
     """Choose the invitations: the optimum of the min-cost flow described in the module docstring.
 
     Parameters
@@ -126,23 +137,49 @@ def assign(pi: np.ndarray, pj: np.ndarray, p: np.ndarray, tier: np.ndarray, hous
     source, sink = 0, 1
     h0, i0, j0 = 2, 2 + n_h, 2 + n_h + n_i
     cap_j = np.asarray(capacity, dtype=np.int64)[posts]
-    first_j = np.zeros(n_j, dtype=np.int64) if openings is None else \
-        np.minimum(np.maximum(np.asarray(openings, dtype=np.int64)[posts], 0), cap_j)
+    first_j = (
+        np.zeros(n_j, dtype=np.int64)
+        if openings is None
+        else np.minimum(np.maximum(np.asarray(openings, dtype=np.int64)[posts], 0), cap_j)
+    )
     total = int(cap_j.sum())
     slots = np.arange(s.household_cap)
     slot_home = np.repeat(np.arange(n_h), s.household_cap)
     slot_bonus = s.household_bonus * weights[home_tier][slot_home] * s.bonus_decay ** np.tile(slots, n_h)
     pair_gain = weights[np.asarray(tier, dtype=np.int64)[pi[usable]]] * p[usable]
-    tails = np.concatenate([np.full(n_h * s.household_cap, source), h0 + home_of_person, i0 + person_of,
-                            j0 + np.arange(n_j), j0 + np.arange(n_j), [source]])
+    tails = np.concatenate(
+        [
+            np.full(n_h * s.household_cap, source),
+            h0 + home_of_person,
+            i0 + person_of,
+            j0 + np.arange(n_j),
+            j0 + np.arange(n_j),
+            [source],
+        ]
+    )
     heads = np.concatenate([h0 + slot_home, i0 + np.arange(n_i), j0 + post_of, np.full(2 * n_j, sink), [sink]])
-    caps = np.concatenate([np.ones(n_h * s.household_cap, dtype=np.int64), np.full(n_i, s.per_person),
-                           np.ones(len(usable), dtype=np.int64), first_j, cap_j - first_j, [total]])
-    costs = np.concatenate([-np.rint(SCALE * slot_bonus), np.zeros(n_i), -np.rint(SCALE * pair_gain),
-                            np.full(n_j, -round(SCALE * s.post_bonus)), np.zeros(n_j), [0]]).astype(np.int64)
+    caps = np.concatenate(
+        [
+            np.ones(n_h * s.household_cap, dtype=np.int64),
+            np.full(n_i, s.per_person),
+            np.ones(len(usable), dtype=np.int64),
+            first_j,
+            cap_j - first_j,
+            [total],
+        ]
+    )
+    costs = np.concatenate(
+        [
+            -np.rint(SCALE * slot_bonus),
+            np.zeros(n_i),
+            -np.rint(SCALE * pair_gain),
+            np.full(n_j, -round(SCALE * s.post_bonus)),
+            np.zeros(n_j),
+            [0],
+        ]
+    ).astype(np.int64)
     flow = min_cost_flow.SimpleMinCostFlow()
-    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32),
-                                                     caps, costs)
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
     supplies = np.zeros(j0 + n_j, dtype=np.int64)
     supplies[source], supplies[sink] = total, -total
     flow.set_nodes_supplies(np.arange(j0 + n_j, dtype=np.int32), supplies)
@@ -150,7 +187,7 @@ def assign(pi: np.ndarray, pj: np.ndarray, p: np.ndarray, tier: np.ndarray, hous
     if status != flow.OPTIMAL:  # pragma: no cover - the network is always feasible (bypass arc)
         raise RuntimeError(f"min-cost flow ended with status {status}")
     first_pair = n_h * s.household_cap + n_i
-    used = np.asarray(flow.flows(arcs[first_pair:first_pair + len(usable)])) > 0
+    used = np.asarray(flow.flows(arcs[first_pair : first_pair + len(usable)])) > 0
     chosen[usable[used]] = True
     return chosen
 
@@ -191,8 +228,15 @@ class FairMetrics(NamedTuple):
     expected_hires: float
 
 
-def fair_metrics(chosen: np.ndarray, pi: np.ndarray, pj: np.ndarray, p: np.ndarray, openings: np.ndarray,
-                 household: np.ndarray, zero_household: np.ndarray) -> FairMetrics:
+def fair_metrics(
+    chosen: np.ndarray,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    p: np.ndarray,
+    openings: np.ndarray,
+    household: np.ndarray,
+    zero_household: np.ndarray,
+) -> FairMetrics:
     """Coverage, congestion and expected hires of a set of invitations.
 
     ``openings`` is per post (all posts of the fair, so a post nobody is invited

@@ -80,11 +80,22 @@ def fair_workbook_table(path: Path) -> RawTable | None:
                     outcome = "已报名"
                 if not outcome or not cells[col["劳动力编号"]]:
                     continue
-                rows.append([cells[col["劳动力编号"]], cells[col["岗位编号"]], outcome, cells[col["日期"]][:10],
-                             "fair", cells[col["招聘会编号"]], f"{ws.title}!{n}"])
+                rows.append(
+                    [
+                        cells[col["劳动力编号"]],
+                        cells[col["岗位编号"]],
+                        outcome,
+                        cells[col["日期"]][:10],
+                        "fair",
+                        cells[col["招聘会编号"]],
+                        f"{ws.title}!{n}",
+                    ]
+                )
     finally:
         wb.close()
     if not rows:
-        raise UnusableFile(f"{path.name}: a fair workbook with no filled 是否到场 or 结果 cell; nothing to ingest",
-                           f"{path.name}：招聘会名单中没有填写“是否到场”或“结果”的行，没有可导入的记录")
+        raise UnusableFile(
+            f"{path.name}: a fair workbook with no filled 是否到场 or 结果 cell; nothing to ingest",
+            f"{path.name}：招聘会名单中没有填写“是否到场”或“结果”的行，没有可导入的记录",
+        )
     return RawTable(pd.DataFrame(rows, columns=_COLUMNS), None, 1, "xlsx")

@@ -50,8 +50,21 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 def build(home: Path, args: argparse.Namespace, env: dict[str, str]) -> None:
     out = home / "sample"
-    wall, _ = run([MATCHER, "sample", "--laborers", str(args.laborers), "--vacancies", str(args.vacancies),
-                   "--seed", str(args.seed), "--out", str(out)], env)
+    wall, _ = run(
+        [
+            MATCHER,
+            "sample",
+            "--laborers",
+            str(args.laborers),
+            "--vacancies",
+            str(args.vacancies),
+            "--seed",
+            str(args.seed),
+            "--out",
+            str(out),
+        ],
+        env,
+    )
     print(f"sample: {wall:.1f} s")
     for kind in ("laborers", "vacancies", "placements"):
         wall, text = run([MATCHER, "ingest", kind, str(out / f"{kind}.csv")], env)
@@ -66,15 +79,20 @@ def change(home: Path, args: argparse.Namespace, env: dict[str, str]) -> None:
     out = home / "sample"
     lab = pd.read_csv(out / "laborers.csv", dtype=str, keep_default_na=False)
     pick = lab.sample(frac=0.01, random_state=args.seed)
-    pick = pick.assign(expected_wage=(pd.to_numeric(pick["expected_wage"], errors="coerce").fillna(2500) + 300)
-                       .astype(int).astype(str),
-                       updated_at=dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"))
+    pick = pick.assign(
+        expected_wage=(pd.to_numeric(pick["expected_wage"], errors="coerce").fillna(2500) + 300)
+        .astype(int)
+        .astype(str),
+        updated_at=dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
+    )
     pick.to_csv(home / "changed_laborers.csv", index=False)
     vac = pd.read_csv(out / "vacancies.csv", dtype=str, keep_default_na=False)
     vpick = vac.sample(frac=0.05, random_state=args.seed)
     openings = pd.to_numeric(vpick["openings"], errors="coerce").fillna(1).astype(int)
-    vpick = vpick.assign(openings=(openings + rng.integers(-1, 3, len(vpick))).clip(lower=0).astype(str),
-                         updated_at=dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"))
+    vpick = vpick.assign(
+        openings=(openings + rng.integers(-1, 3, len(vpick))).clip(lower=0).astype(str),
+        updated_at=dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
+    )
     vpick.to_csv(home / "changed_vacancies.csv", index=False)
     for kind, name in (("laborers", "changed_laborers.csv"), ("vacancies", "changed_vacancies.csv")):
         wall, text = run([MATCHER, "ingest", kind, str(home / name)], env)
@@ -98,8 +116,9 @@ def violations(home: Path, env: dict[str, str]) -> int:
     pi = sugg["laborer_id"].map(people.position).to_numpy(dtype=np.int64)
     pj = sugg["vacancy_id"].map(posts.position).to_numpy(dtype=np.int64)
     geo = pair_geo(people, posts, pi, pj)
-    ok = eligible(people, posts, pi, pj, ring_of(people, posts, pi, pj, geo), dt.date.fromisoformat(
-        run_dir.record["today"]))
+    ok = eligible(
+        people, posts, pi, pj, ring_of(people, posts, pi, pj, geo), dt.date.fromisoformat(run_dir.record["today"])
+    )
     return int((~ok).sum())
 
 
@@ -124,8 +143,10 @@ def main() -> None:
     print("   " + "\n   ".join(text.strip().splitlines()[-4:]))
     record = json.loads((home / "runs" / text.strip().splitlines()[-1] / "run.json").read_text(encoding="utf-8"))
     print(f"   timings: {record['timings']}")
-    print(f"   people served {record['people_served']:,}; ≥3 suggestions {record['people_with_3']:,}; "
-          f"shortfalls {record['shortfalls']:,}; ≥3 or shortfall with reason: {record['covered_share']:.2%}")
+    print(
+        f"   people served {record['people_served']:,}; ≥3 suggestions {record['people_with_3']:,}; "
+        f"shortfalls {record['shortfalls']:,}; ≥3 or shortfall with reason: {record['covered_share']:.2%}"
+    )
     change(home, args, env)
     inc, text = run([MATCHER, "batch"], env)
     print(f"INCREMENTAL batch: {inc:.1f} s wall = {inc / full:.1%} of the full run")

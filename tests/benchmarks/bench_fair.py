@@ -66,13 +66,21 @@ def use_home(home: Path) -> None:
 def show(sl: object) -> None:
     m, b = sl.metrics, sl.baseline  # type: ignore[attr-defined]
     rows = [
-        ("zero-employment households with ≥1 invitation", f"{m.zero_households} / {m.zero_households_eligible}",
-         f"{b.zero_households}", "higher"),
+        (
+            "zero-employment households with ≥1 invitation",
+            f"{m.zero_households} / {m.zero_households_eligible}",
+            f"{b.zero_households}",
+            "higher",
+        ),
         ("households with ≥1 invitation", m.households, b.households, "higher"),
         ("largest invitations per opening", f"{m.max_per_opening:.2f}", f"{b.max_per_opening:.2f}", "lower"),
         ("Gini of invitations over posts", f"{m.gini_posts:.3f}", f"{b.gini_posts:.3f}", "lower"),
-        ("expected hires (capped by openings)", f"{m.expected_hires:.1f}", f"{b.expected_hires:.1f}",
-         f"{(m.expected_hires / b.expected_hires - 1) * 100:+.1f} % (≥ -5 %)" if b.expected_hires else ""),
+        (
+            "expected hires (capped by openings)",
+            f"{m.expected_hires:.1f}",
+            f"{b.expected_hires:.1f}",
+            f"{(m.expected_hires / b.expected_hires - 1) * 100:+.1f} % (≥ -5 %)" if b.expected_hires else "",
+        ),
         ("invitations", m.invitations, b.invitations, "same"),
         ("people invited", m.people, b.people, ""),
     ]
@@ -93,12 +101,17 @@ def part1(seed: int) -> None:
     print("== part 1: the sample county (6,000 laborers, 600 posts)")
     build(home, 6000, 600, seed)
     engine = get_engine()
-    county = str(engine.connect().exec_driver_sql(
-        "SELECT county_code FROM vacancies GROUP BY county_code ORDER BY COUNT(*) DESC LIMIT 1").scalar())
+    county = str(
+        engine.connect()
+        .exec_driver_sql("SELECT county_code FROM vacancies GROUP BY county_code ORDER BY COUNT(*) DESC LIMIT 1")
+        .scalar()
+    )
     fair = create_fair(engine, name="样本县专场", date=dt.date.today(), place="县城", county=county)
     sl = build_shortlist(engine, fair.fair_id)
-    print(f"  fair {fair.fair_id}: {len(fair.vacancy_ids)} posts, {int(sl.booths['openings'].sum()):,} openings, "
-          f"{sl.candidates:,} candidates")
+    print(
+        f"  fair {fair.fair_id}: {len(fair.vacancy_ids)} posts, {int(sl.booths['openings'].sum()):,} openings, "
+        f"{sl.candidates:,} candidates"
+    )
     show(sl)
 
 
@@ -119,18 +132,26 @@ def part2(home: Path, laborers: int, reuse: bool, seed: int, posts: int) -> None
     rng = np.random.default_rng(seed)
     ids = rng.choice(market["vacancy_id"].to_numpy(), size=min(posts, len(market)), replace=False).tolist()
     with engine.connect() as conn:
-        counties = sorted(str(c) for c in conn.exec_driver_sql(
-            "SELECT DISTINCT county_code FROM laborers WHERE county_code IS NOT NULL").scalars())
+        counties = sorted(
+            str(c)
+            for c in conn.exec_driver_sql(
+                "SELECT DISTINCT county_code FROM laborers WHERE county_code IS NOT NULL"
+            ).scalars()
+        )
     fair = create_fair(engine, name="大型专场", date=dt.date.today(), place="县城", county=None, vacancy_ids=ids)
     t0, c0 = time.perf_counter(), time.process_time()
     sl = build_shortlist(engine, fair.fair_id, counties=counties)
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(f"  fair {fair.fair_id} at {county}: {len(ids)} posts, {int(sl.booths['openings'].sum()):,} openings, "
-          f"{sl.candidates:,} candidates from {len(counties)} counties")
+    print(
+        f"  fair {fair.fair_id} at {county}: {len(ids)} posts, {int(sl.booths['openings'].sum()):,} openings, "
+        f"{sl.candidates:,} candidates from {len(counties)} counties"
+    )
     show(sl)
     shortlist_s = sum(v for k, v in sl.timings.items() if k != "load")
-    print(f"  shortlist without loading the store and model: {shortlist_s:.1f} s; end to end {total:.1f} s "
-          f"(CPU time of this process {cpu:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(
+        f"  shortlist without loading the store and model: {shortlist_s:.1f} s; end to end {total:.1f} s "
+        f"(CPU time of this process {cpu:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
 
 
 def main() -> None:

@@ -83,10 +83,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     frame = address_frame(gazetteer, args.rows, args.places, args.seed)
-    print(
-        f"built {len(frame):,} rows from {args.places:,} villages in "
-        f"{time.perf_counter() - t0:.1f} s"
-    )
+    print(f"built {len(frame):,} rows from {args.places:,} villages in {time.perf_counter() - t0:.1f} s")
 
     t0 = time.perf_counter()
     result = gazetteer.resolve_many(frame)

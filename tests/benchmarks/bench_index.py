@@ -81,8 +81,7 @@ def main() -> None:
         per_q = (time.perf_counter() - t0) / 200 * 1e3
         full = np.mean([sum(v is not None for v in row) for row in result.ids])
         print(
-            f"filtered search, {len(allowed)} allowed: {per_q:.3f}ms/query (batch of 200), "
-            f"{full:.1f} results per row"
+            f"filtered search, {len(allowed)} allowed: {per_q:.3f}ms/query (batch of 200), {full:.1f} results per row"
         )
 
     new = clustered(100, dim, seed=4)

@@ -38,12 +38,18 @@ def main() -> None:
     parser.add_argument("--laborers", type=int, default=200_000)
     parser.add_argument("--vacancies", type=int, default=40_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--placements", type=int, default=0,
-                        help="grow the placement history to this many rows by replaying earlier two-year cycles")
+    parser.add_argument(
+        "--placements",
+        type=int,
+        default=0,
+        help="grow the placement history to this many rows by replaying earlier two-year cycles",
+    )
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--check", type=int, default=3000, help="people whose suggestions are re-checked")
     parser.add_argument("--home", type=Path, default=None)
-    parser.add_argument("--reuse", action="store_true", help="--home already holds a trained store: skip sample/ingest/train")
+    parser.add_argument(
+        "--reuse", action="store_true", help="--home already holds a trained store: skip sample/ingest/train"
+    )
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="bench_match_"))
     os.environ["MATCHER_HOME"] = str(home)
@@ -131,8 +137,10 @@ def measure(args: argparse.Namespace, engine: object) -> None:
     n_open = int(lookup.posts.open.sum())
     for name, times in (("ranking core (person loaded)", core), ("full lookup (store read + encode + rank)", full)):
         p50, p99 = np.percentile(times, [50, 99])
-        print(f"single recommend, {name}, k=10, {len(times)} people, {n_open:,} open posts: "
-              f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+        print(
+            f"single recommend, {name}, k=10, {len(times)} people, {n_open:,} open posts: "
+            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        )
 
     check_ids = rng.choice(seekers, size=min(args.check, len(seekers)), replace=False)
     people = lookup.people(list(check_ids))
@@ -141,8 +149,10 @@ def measure(args: argparse.Namespace, engine: object) -> None:
     t_batch = time.perf_counter() - t0
     covered = sum(1 for r in results if len(r.recommendations) >= 3 or (r.shortfall and r.shortfall.reason))
     violations = count_violations(lookup, people, results, dt.date.today())
-    print(f"batch of {len(results):,} people: {t_batch:.1f} s; ≥3 or shortfall with reason: "
-          f"{covered / max(len(results), 1):.1%}; hard-constraint violations: {violations}")
+    print(
+        f"batch of {len(results):,} people: {t_batch:.1f} s; ≥3 or shortfall with reason: "
+        f"{covered / max(len(results), 1):.1%}; hard-constraint violations: {violations}"
+    )
     print(f"peak memory: {peak_mb():,.0f} MB")
 
 

@@ -28,9 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # see tests/confte
 
 from store import dispose_engines, get_engine, migrate, upsert  # noqa: E402
 
-PG_SERVER = os.environ.get(
-    "MATCHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+PG_SERVER = os.environ.get("MATCHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def records(n: int, version: int) -> list[dict]:

@@ -24,38 +24,82 @@ VALID_ID = make_id()  # 1980-01-01, sequence 123 → odd → male
 
 # One valid raw value per column (what a clerk might type), and what it becomes.
 GOOD: dict[str, tuple[object, object]] = {
-    "laborer_id": ("L-001", "L-001"), "name": ("張三", "张三"), "id_number": (VALID_ID, VALID_ID),
-    "phone": ("138-1234-5678", "13812345678"), "gender": ("男", "male"), "age": ("46岁", 46),
-    "birth_date": ("1980年1月1日", dt.date(1980, 1, 1)), "household_id": ("H-01", "H-01"),
-    "province": ("江西省", "江西省"), "city": ("萍乡市", "萍乡市"), "county": ("上栗县", "上栗县"),
-    "town": ("金山镇", "金山镇"), "village": ("某村", "某村"), "admin_code": ("360322", "360322"),
-    "lat": ("27.88", 27.88), "lon": ("113.80", 113.80), "education": ("初中", "junior"),
-    "disability": ("无", "none"), "health": ("健康", "healthy"), "skills": ("电焊、叉车", ["电焊", "叉车"]),
-    "certificates": ("电工证；焊工证", ["电工证", "焊工证"]), "job_intention": ("普工, 保安", ["普工", "保安"]),
-    "wants_job": ("是", True), "wants_training": ("否", False), "training_interest": ("家政", ["家政"]),
-    "wants_business": ("有", True), "mobility": ("县内", "county"), "care_duties": ("是", True),
-    "employment_status": ("未就业", "unemployed"), "expected_wage": ("3,000元", 3000.0),
-    "registered_poor": ("是", True), "caseworker": ("李干部", "李干部"),
+    "laborer_id": ("L-001", "L-001"),
+    "name": ("張三", "张三"),
+    "id_number": (VALID_ID, VALID_ID),
+    "phone": ("138-1234-5678", "13812345678"),
+    "gender": ("男", "male"),
+    "age": ("46岁", 46),
+    "birth_date": ("1980年1月1日", dt.date(1980, 1, 1)),
+    "household_id": ("H-01", "H-01"),
+    "province": ("江西省", "江西省"),
+    "city": ("萍乡市", "萍乡市"),
+    "county": ("上栗县", "上栗县"),
+    "town": ("金山镇", "金山镇"),
+    "village": ("某村", "某村"),
+    "admin_code": ("360322", "360322"),
+    "lat": ("27.88", 27.88),
+    "lon": ("113.80", 113.80),
+    "education": ("初中", "junior"),
+    "disability": ("无", "none"),
+    "health": ("健康", "healthy"),
+    "skills": ("电焊、叉车", ["电焊", "叉车"]),
+    "certificates": ("电工证；焊工证", ["电工证", "焊工证"]),
+    "job_intention": ("普工, 保安", ["普工", "保安"]),
+    "wants_job": ("是", True),
+    "wants_training": ("否", False),
+    "training_interest": ("家政", ["家政"]),
+    "wants_business": ("有", True),
+    "mobility": ("县内", "county"),
+    "care_duties": ("是", True),
+    "employment_status": ("未就业", "unemployed"),
+    "expected_wage": ("3,000元", 3000.0),
+    "registered_poor": ("是", True),
+    "caseworker": ("李干部", "李干部"),
     "updated_at": ("2026-10-01 08:30", dt.datetime(2026, 10, 1, 8, 30)),
-    "vacancy_id": ("V-1", "V-1"), "employer_id": ("E-1", "E-1"), "employer_name": ("某某鞋业", "某某鞋业"),
-    "kind": ("扶贫车间", "workshop_factory"), "title": ("電焊工", "电焊工"), "occupation_code": ("6-18-02-04", "6-18-02-04"),
-    "description": ("焊接钢结构", "焊接钢结构"), "required_skills": ("电焊", ["电焊"]),
-    "required_certificates": ("焊工证", ["焊工证"]), "openings": ("5人", 5),
-    "wage_min": ("3000", 3000.0), "wage_max": ("4500", 4500.0), "wage_unit": ("元/月", "month"),
-    "hours": ("全日制", "full_time"), "age_min": ("18", 18), "age_max": ("45", 45),
-    "physical_demand": ("中", "medium"), "training_provided": ("是", True), "transport_provided": ("否", False),
-    "lodging_provided": ("包住", None), "start_date": ("2026-01-01", dt.date(2026, 1, 1)),
-    "end_date": ("2026/12/31", dt.date(2026, 12, 31)), "status": ("招聘中", "open"),
-    "placement_id": ("P1", "P1"), "outcome": ("已录用", "hired"), "date": ("2026-05-06", dt.date(2026, 5, 6)),
-    "source": ("招聘会", "招聘会"), "fair_id": ("F1", "F1"),
-    "wage": ("3000-4500元/月", None), "age_range": ("18-45岁", None),
+    "vacancy_id": ("V-1", "V-1"),
+    "employer_id": ("E-1", "E-1"),
+    "employer_name": ("某某鞋业", "某某鞋业"),
+    "kind": ("扶贫车间", "workshop_factory"),
+    "title": ("電焊工", "电焊工"),
+    "occupation_code": ("6-18-02-04", "6-18-02-04"),
+    "description": ("焊接钢结构", "焊接钢结构"),
+    "required_skills": ("电焊", ["电焊"]),
+    "required_certificates": ("焊工证", ["焊工证"]),
+    "openings": ("5人", 5),
+    "wage_min": ("3000", 3000.0),
+    "wage_max": ("4500", 4500.0),
+    "wage_unit": ("元/月", "month"),
+    "hours": ("全日制", "full_time"),
+    "age_min": ("18", 18),
+    "age_max": ("45", 45),
+    "physical_demand": ("中", "medium"),
+    "training_provided": ("是", True),
+    "transport_provided": ("否", False),
+    "lodging_provided": ("包住", None),
+    "start_date": ("2026-01-01", dt.date(2026, 1, 1)),
+    "end_date": ("2026/12/31", dt.date(2026, 12, 31)),
+    "status": ("招聘中", "open"),
+    "placement_id": ("P1", "P1"),
+    "outcome": ("已录用", "hired"),
+    "date": ("2026-05-06", dt.date(2026, 5, 6)),
+    "source": ("招聘会", "招聘会"),
+    "fair_id": ("F1", "F1"),
+    "wage": ("3000-4500元/月", None),
+    "age_range": ("18-45岁", None),
 }
 GOOD["lodging_provided"] = ("是", True)
 
 BASE: dict[str, dict[str, object]] = {
     "laborers": {"laborer_id": "L1", "household_id": "H1", "county": "上栗县", "age": "40"},
-    "vacancies": {"vacancy_id": "V1", "employer_id": "E1", "kind": "enterprise", "title": "普工",
-                  "openings": "3", "county": "上栗县"},
+    "vacancies": {
+        "vacancy_id": "V1",
+        "employer_id": "E1",
+        "kind": "enterprise",
+        "title": "普工",
+        "openings": "3",
+        "county": "上栗县",
+    },
     "placements": {"laborer_id": "L1", "vacancy_id": "V1", "outcome": "hired", "date": "2026-01-02"},
 }
 
@@ -66,12 +110,12 @@ def one_row(kind: str, /, **cells: object) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-ALIAS_CASES = [(kind, col.name, alias) for kind, cols in SCHEMAS.items() for col in cols
-               for alias in (col.name, *col.aliases)]
+ALIAS_CASES = [
+    (kind, col.name, alias) for kind, cols in SCHEMAS.items() for col in cols for alias in (col.name, *col.aliases)
+]
 
 
-@pytest.mark.parametrize(("kind", "column", "alias"), ALIAS_CASES,
-                         ids=[f"{k}-{c}-{a}" for k, c, a in ALIAS_CASES])
+@pytest.mark.parametrize(("kind", "column", "alias"), ALIAS_CASES, ids=[f"{k}-{c}-{a}" for k, c, a in ALIAS_CASES])
 def test_every_alias_reaches_its_column(kind: str, column: str, alias: str) -> None:
     raw_value, expected = GOOD[column]
     base = {k: v for k, v in BASE[kind].items() if k != column}
@@ -111,7 +155,12 @@ def test_headers_tolerate_traditional_fullwidth_and_blanks() -> None:
         ("laborers", {"laborer_id": "L 1"}, "laborer_id", "blanks"),
         ("laborers", {"laborer_id": "x" * 65}, "laborer_id", "longer than 64"),
         ("laborers", {"name": "张" * 65}, "name", "longer than 64"),
-        ("laborers", {"id_number": VALID_ID[:-1] + ("0" if VALID_ID[-1] != "0" else "1")}, "id_number", "check character"),
+        (
+            "laborers",
+            {"id_number": VALID_ID[:-1] + ("0" if VALID_ID[-1] != "0" else "1")},
+            "id_number",
+            "check character",
+        ),
         ("laborers", {"id_number": "12345"}, "id_number", "18 characters"),
         ("laborers", {"id_number": make_id(birth="19800231")}, "id_number", "not a real date"),
         ("laborers", {"id_number": make_id(birth="20990101")}, "id_number", "out of range"),
@@ -160,8 +209,9 @@ def test_headers_tolerate_traditional_fullwidth_and_blanks() -> None:
         ("placements", {"date": None}, "date", "required value is missing"),
     ],
 )
-def test_every_rejection_reason_names_column_and_value(kind: str, cells: dict[str, object], column: str,
-                                                       fragment: str) -> None:
+def test_every_rejection_reason_names_column_and_value(
+    kind: str, cells: dict[str, object], column: str, fragment: str
+) -> None:
     frame = one_row(kind, **cells)
     if "age_range" in cells:
         frame = frame.rename(columns={"age_range": "年龄要求"})
@@ -215,8 +265,27 @@ def test_content_hash_ignores_updated_at_but_not_content() -> None:
 CELL = st.one_of(
     st.none(),
     st.text(max_size=30),
-    st.sampled_from(["是", "否", "男", "女", "县内", "省外", "初中", "-1", "200", "3000-4500", VALID_ID,
-                     "2026-01-01", "0", "nan", "  ", "區(qū)", "ＡＢＣ"]),
+    st.sampled_from(
+        [
+            "是",
+            "否",
+            "男",
+            "女",
+            "县内",
+            "省外",
+            "初中",
+            "-1",
+            "200",
+            "3000-4500",
+            VALID_ID,
+            "2026-01-01",
+            "0",
+            "nan",
+            "  ",
+            "區(qū)",
+            "ＡＢＣ",
+        ]
+    ),
     st.integers(-1000, 100000).map(str),
 )
 

@@ -298,9 +298,7 @@ _TEXT = st.one_of(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(names=st.tuples(_TEXT, _TEXT, _TEXT, _TEXT, _TEXT), code=st.one_of(_TEXT, st.integers()))
-def test_random_input_never_raises(
-    gaz: Gazetteer, names: tuple[str | None, ...], code: object
-) -> None:
+def test_random_input_never_raises(gaz: Gazetteer, names: tuple[str | None, ...], code: object) -> None:
     res = gaz.resolve(*names, code=code)
     assert isinstance(res, Resolution)
     chain = [res.province_code, res.city_code, res.county_code, res.town_code, res.village_code]

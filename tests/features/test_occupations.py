@@ -186,9 +186,7 @@ def test_load_refuses_foreign_directory(normalizer: OccupationNormalizer, tmp_pa
         OccupationNormalizer.load(tmp_path)
     path = normalizer.save(tmp_path / "occ")
     manifest = (path / "manifest.json").read_text("utf-8")
-    (path / "manifest.json").write_text(
-        manifest.replace('"format_version": 1', '"format_version": 99'), "utf-8"
-    )
+    (path / "manifest.json").write_text(manifest.replace('"format_version": 1', '"format_version": 99'), "utf-8")
     with pytest.raises(ArtifactError, match="v99"):
         OccupationNormalizer.load(path)
 

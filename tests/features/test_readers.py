@@ -68,8 +68,9 @@ def test_json_shapes(tmp_path: Path, shape: str) -> None:
         ("broken.xlsx", b"PK\x03\x04 not a workbook", "not a readable .xlsx"),
     ],
 )
-def test_unusable_files_are_refused_with_a_bilingual_reason(tmp_path: Path, name: str, content: bytes | None,
-                                                            fragment: str) -> None:
+def test_unusable_files_are_refused_with_a_bilingual_reason(
+    tmp_path: Path, name: str, content: bytes | None, fragment: str
+) -> None:
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)

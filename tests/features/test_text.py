@@ -12,13 +12,13 @@ from features.text import normalize_text, split_list
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [
-        ("河池市宜州區(qū)", "河池市宜州区"),          # pinyin residue of seed 001, Traditional
-        ("精準（zhǔn）施策", "精准施策"),              # full-width brackets, tone marks
+        ("河池市宜州區(qū)", "河池市宜州区"),  # pinyin residue of seed 001, Traditional
+        ("精準（zhǔn）施策", "精准施策"),  # full-width brackets, tone marks
         ("電焊工", "电焊工"),
-        ("ＡＢＣ１２３，", "ABC123,"),                 # full-width → half-width
-        ("  叉车　司机\t ", "叉车 司机"),               # ideographic space, tabs, edges
-        ("陝西省乾縣", "陕西省乾县"),                  # 乾 is a Simplified character in 乾县: kept
-        ("Excel(2016)", "Excel(2016)"),                # parentheses after Latin text are content
+        ("ＡＢＣ１２３，", "ABC123,"),  # full-width → half-width
+        ("  叉车　司机\t ", "叉车 司机"),  # ideographic space, tabs, edges
+        ("陝西省乾縣", "陕西省乾县"),  # 乾 is a Simplified character in 乾县: kept
+        ("Excel(2016)", "Excel(2016)"),  # parentheses after Latin text are content
         ("hao3(hao3)", "hao3(hao3)"),
     ],
 )

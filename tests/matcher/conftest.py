@@ -147,8 +147,13 @@ def county_copy(county: County, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     shutil.copytree(county.home / "artifacts", home / "artifacts")
     db_url = f"sqlite:///{home / 'matcher.db'}"
     point_env(monkeypatch, home, db_url)
-    copy = replace(county, home=home, db_url=db_url, engine=get_engine(db_url),
-                   model_path=home / "artifacts" / county.model_path.name)
+    copy = replace(
+        county,
+        home=home,
+        db_url=db_url,
+        engine=get_engine(db_url),
+        model_path=home / "artifacts" / county.model_path.name,
+    )
     yield copy
     copy.engine.dispose()
     get_settings.cache_clear()
@@ -169,8 +174,7 @@ def _validated(kind: str, rows: list[dict[str, Any]], today: dt.date) -> pd.Data
 
 def people_frame(*rows: dict[str, Any], today: dt.date = TODAY) -> pd.DataFrame:
     """Validated, place-resolved laborers (store-shaped); ``PERSON`` fills what a row leaves out."""
-    full = [{"laborer_id": f"P{n:03d}", "household_id": f"H{n:03d}", **PERSON, **row}
-            for n, row in enumerate(rows, 1)]
+    full = [{"laborer_id": f"P{n:03d}", "household_id": f"H{n:03d}", **PERSON, **row} for n, row in enumerate(rows, 1)]
     return _validated("laborers", full, today)
 
 
@@ -185,8 +189,7 @@ def posts_frame(*rows: dict[str, Any], today: dt.date = TODAY) -> pd.DataFrame:
     return _validated("vacancies", full, today)
 
 
-def encoded(model: MatchModel, people: pd.DataFrame, posts: pd.DataFrame
-            ) -> tuple[People, Posts, VacancyIndex]:
+def encoded(model: MatchModel, people: pd.DataFrame, posts: pd.DataFrame) -> tuple[People, Posts, VacancyIndex]:
     """People and posts with vectors from the trained encoder, and a real faiss index of the posts."""
     p, q = prepare_people(people), prepare_posts(posts)
     p.vectors = model.encoder.transform_laborers(p.frame)
@@ -202,8 +205,9 @@ Run = Callable[..., list[PersonResult]]
 def run(model: MatchModel) -> Run:
     """``run(people_df, posts_df, k=10)``: the real Recommender over hand-built frames."""
 
-    def _run(people: pd.DataFrame, posts: pd.DataFrame, k: int = 10, today: dt.date = TODAY,
-             policy: Policy | None = None) -> list[PersonResult]:
+    def _run(
+        people: pd.DataFrame, posts: pd.DataFrame, k: int = 10, today: dt.date = TODAY, policy: Policy | None = None
+    ) -> list[PersonResult]:
         p, q, index = encoded(model, people, posts)
         rec = Recommender(q, model.ranker, model.employers, index, policy or Policy.default(), today)
         return rec.recommend(p, k=k)

@@ -62,12 +62,12 @@ def test_load_model_round_trips(county_env: County) -> None:
     np.testing.assert_allclose(model.index.vectors(ids), fresh, atol=1e-5)
     again = load_model(county_env.model_path)
     people = load_laborers(county_env.engine).iloc[:20]
-    np.testing.assert_array_equal(again.encoder.transform_laborers(people),
-                                  model.encoder.transform_laborers(people))
+    np.testing.assert_array_equal(again.encoder.transform_laborers(people), model.encoder.transform_laborers(people))
 
 
-def test_no_placement_history_trains_the_prior_and_says_so(county: County, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_placement_history_trains_the_prior_and_says_so(
+    county: County, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db_url = f"sqlite:///{tmp_path / 'matcher.db'}"
     engine = get_engine(db_url)
     for kind in ("laborers", "vacancies"):

@@ -117,8 +117,9 @@ def test_ranks_and_metrics_on_a_known_answer() -> None:
     assert m["recall@3"] == 0.5 and m["recall@10"] == 0.5
     assert m["ndcg@10"] == pytest.approx(0.5 / math.log2(3))
     # Ties are broken by the tie-breaker, not in the target's favour.
-    tied = target_ranks(np.ones(3), np.zeros(3, dtype=np.int64), np.array([False, True, False]),
-                  np.array([0.9, 0.1, 0.5]), 1)
+    tied = target_ranks(
+        np.ones(3), np.zeros(3, dtype=np.int64), np.array([False, True, False]), np.array([0.9, 0.1, 0.5]), 1
+    )
     assert tied[0] == 3
     expected = random_expected(np.array([4, 20]), np.array([True, False]))
     assert expected["recall@3"] == pytest.approx(0.5 * 3 / 4)
@@ -147,8 +148,7 @@ def test_store_without_placements_or_hires(sample: dict[str, Path], tmp_path: Pa
     assert "no hire" in err.value.message_en and "录用" in err.value.message_zh
 
 
-def test_cli_prints_the_table(report: EvaluationReport, store_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_prints_the_table(report: EvaluationReport, store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The command is a thin wrapper: hand it the module's report and check what it passes and prints.
     import matcher.evaluate
 

@@ -61,8 +61,10 @@ def test_invitations_keep_hard_constraints_and_limits(county_copy, factor: float
 
 def test_people_who_cannot_leave_home_get_only_home_based_posts(model) -> None:
     people = people_frame({"mobility": "home"}, {"mobility": "county"})
-    posts = posts_frame({"admin_code": DIANTOU, "title": "普工"},
-                        {"admin_code": DIANTOU, "kind": "workshop_home", "title": "手工编织", "wage_unit": "piece"})
+    posts = posts_frame(
+        {"admin_code": DIANTOU, "title": "普工"},
+        {"admin_code": DIANTOU, "kind": "workshop_home", "title": "手工编织", "wage_unit": "piece"},
+    )
     p, q, index = encoded(model, people, posts)
     rec = Recommender(q, model.ranker, model.employers, index, Policy.default(), TODAY)
     code, lat, lon = resolve_venue("店头镇樊家河村", COUNTY, DIANTOU)

@@ -11,8 +11,15 @@ from scipy.sparse import coo_matrix
 
 from matcher.fair.solver import FairSettings, assign, fair_metrics, gini, topk_baseline
 
-PLAIN = FairSettings(factor=1, per_person=1, household_bonus=0.0, post_bonus=0.0, tier_weights=(1, 1, 1, 1),
-                     min_probability=0.0, household_cap=10)
+PLAIN = FairSettings(
+    factor=1,
+    per_person=1,
+    household_bonus=0.0,
+    post_bonus=0.0,
+    tier_weights=(1, 1, 1, 1),
+    min_probability=0.0,
+    household_cap=10,
+)
 
 
 def test_hand_solved_fair() -> None:
@@ -39,12 +46,26 @@ def test_household_spread() -> None:
     # Two members of household 0 (p 0.5 each) and one of household 1 (p 0.45); two invitations in all.
     pi, pj, p = np.array([0, 1, 2]), np.array([0, 0, 0]), np.array([0.5, 0.5, 0.45])
     tier, home = np.full(3, 3), np.array([0, 0, 1])
-    spread = FairSettings(factor=2, per_person=1, post_bonus=0.0, household_bonus=0.1, bonus_decay=0.4,
-                          tier_weights=(1, 1, 1, 1), min_probability=0.0)
+    spread = FairSettings(
+        factor=2,
+        per_person=1,
+        post_bonus=0.0,
+        household_bonus=0.1,
+        bonus_decay=0.4,
+        tier_weights=(1, 1, 1, 1),
+        min_probability=0.0,
+    )
     chosen = assign(pi, pj, p, tier, home, np.array([2]), spread)
     assert chosen[2] and chosen.sum() == 2
-    capped = FairSettings(factor=2, per_person=1, post_bonus=0.0, household_bonus=0.0, household_cap=1,
-                          tier_weights=(1, 1, 1, 1), min_probability=0.0)
+    capped = FairSettings(
+        factor=2,
+        per_person=1,
+        post_bonus=0.0,
+        household_bonus=0.0,
+        household_cap=1,
+        tier_weights=(1, 1, 1, 1),
+        min_probability=0.0,
+    )
     chosen = assign(pi, pj, p, tier, home, np.array([2]), capped)
     assert chosen[2] and chosen[:2].sum() == 1
 
@@ -71,18 +92,28 @@ def test_topk_baseline_and_metrics() -> None:
 def fairs(draw: st.DrawFn) -> tuple:
     n_people = draw(st.integers(1, 12))
     n_posts = draw(st.integers(1, 5))
-    cells = draw(st.lists(st.tuples(st.integers(0, n_people - 1), st.integers(0, n_posts - 1),
-                                    st.floats(0.0, 1.0, allow_nan=False)), min_size=1, max_size=40,
-                          unique_by=lambda c: (c[0], c[1])))
+    cells = draw(
+        st.lists(
+            st.tuples(st.integers(0, n_people - 1), st.integers(0, n_posts - 1), st.floats(0.0, 1.0, allow_nan=False)),
+            min_size=1,
+            max_size=40,
+            unique_by=lambda c: (c[0], c[1]),
+        )
+    )
     pi = np.array([c[0] for c in cells])
     pj = np.array([c[1] for c in cells])
     p = np.array([c[2] for c in cells])
     tier = np.array(draw(st.lists(st.integers(0, 3), min_size=n_people, max_size=n_people)))
     home = np.array(draw(st.lists(st.integers(0, 4), min_size=n_people, max_size=n_people)))
     openings = np.array(draw(st.lists(st.integers(0, 3), min_size=n_posts, max_size=n_posts)))
-    s = FairSettings(factor=draw(st.sampled_from([1.0, 1.5, 3.0])), per_person=draw(st.integers(1, 3)),
-                     household_cap=draw(st.integers(1, 4)), household_bonus=draw(st.sampled_from([0.0, 0.1])),
-                     post_bonus=draw(st.sampled_from([0.0, 0.08])), min_probability=0.05)
+    s = FairSettings(
+        factor=draw(st.sampled_from([1.0, 1.5, 3.0])),
+        per_person=draw(st.integers(1, 3)),
+        household_cap=draw(st.integers(1, 4)),
+        household_bonus=draw(st.sampled_from([0.0, 0.1])),
+        post_bonus=draw(st.sampled_from([0.0, 0.08])),
+        min_probability=0.05,
+    )
     return pi, pj, p, tier, home, openings, s
 
 
@@ -103,8 +134,14 @@ def test_limits_hold(case: tuple) -> None:
 def test_optimal_against_the_lp(case: tuple) -> None:
     """Without bonuses the flow optimum equals the LP optimum (HiGHS) of the same b-matching."""
     pi, pj, p, tier, _, openings, s = case
-    s = FairSettings(factor=s.factor, per_person=s.per_person, household_bonus=0.0, post_bonus=0.0,
-                     min_probability=0.0, household_cap=100)
+    s = FairSettings(
+        factor=s.factor,
+        per_person=s.per_person,
+        household_bonus=0.0,
+        post_bonus=0.0,
+        min_probability=0.0,
+        household_cap=100,
+    )
     cap = s.capacity(openings)
     weights = np.asarray(s.tier_weights)[tier[pi]] * p
     chosen = assign(pi, pj, p, tier, np.arange(len(tier)), cap, s)

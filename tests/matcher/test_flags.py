@@ -142,9 +142,7 @@ def test_bedridden_carer_who_cannot_leave_home_gets_home_based() -> None:
 
 def test_home_based_for_carers_and_travel_limiting_disability() -> None:
     assert one({"care_duties": True}, "home_based").reasons == ("需照顾家庭",)
-    assert one({"disability": "moderate", "mobility": "town"}, "home_based").reasons == (
-        "中度残疾",
-    )
+    assert one({"disability": "moderate", "mobility": "town"}, "home_based").reasons == ("中度残疾",)
     assert "home_based" not in kinds({"disability": "severe", "mobility": "nationwide"})
 
 
@@ -273,12 +271,8 @@ _people = st.fixed_dictionaries(
         "wants_business": st.booleans(),
         "care_duties": st.booleans(),
         "registered_poor": st.booleans(),
-        "training_interest": st.lists(
-            st.sampled_from(["电工", "叉车", "刺绣", "学开车"]), max_size=2
-        ),
-        "mobility": st.sampled_from(
-            ["home", "village", "town", "county", "province", "nationwide"]
-        ),
+        "training_interest": st.lists(st.sampled_from(["电工", "叉车", "刺绣", "学开车"]), max_size=2),
+        "mobility": st.sampled_from(["home", "village", "town", "county", "province", "nationwide"]),
         "employment_status": st.sampled_from(
             ["unemployed", "employed_local", "farming", "unable", "public_welfare", None]
         ),
@@ -306,8 +300,6 @@ def test_random_people_never_raise_and_every_flag_has_a_reason(rows: list[Any]) 
             assert flag.reasons and len(flag.reasons) == len(flag.reasons_en)
             assert all(isinstance(r, str) and r for r in flag.reasons + flag.reasons_en)
         # a batch answers each person as that person alone would be answered
-        alone = compute_flags(
-            people.iloc[[i]], market_in_reach=reach[i : i + 1], course_unlocks=unlocks[i : i + 1]
-        )
+        alone = compute_flags(people.iloc[[i]], market_in_reach=reach[i : i + 1], course_unlocks=unlocks[i : i + 1])
         assert alone == [row]
     assert sum(flags_summary(out).values()) == sum(len(r) for r in out)

@@ -45,9 +45,7 @@ def ivf(big: tuple[list[str], np.ndarray, np.ndarray]) -> VacancyIndex:
 
 
 def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
-    return float(
-        np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)])
-    )
+    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
 
 
 def test_ivf_recall_at_10_against_exact(big, ivf: VacancyIndex) -> None:
@@ -134,9 +132,7 @@ def test_allowed_per_query_and_unknown_ids(ivf: VacancyIndex, big) -> None:
     assert set(result.ids[0][:2]) == {ids[0], ids[1]} and result.ids[0][2] is None
     assert result.ids[1].tolist() == [None] * 4
     assert set(result.ids[2]) <= set(ids[:5000])
-    assert (
-        ivf.search(queries[:2], 4, allowed=np.array([], dtype=str)).ids.tolist() == [[None] * 4] * 2
-    )
+    assert ivf.search(queries[:2], 4, allowed=np.array([], dtype=str)).ids.tolist() == [[None] * 4] * 2
 
 
 def test_search_subset_is_exact(ivf: VacancyIndex, big) -> None:

@@ -35,8 +35,9 @@ def _copy(sample_dir: Path, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_sample_county_lands_whole_and_reingest_changes_nothing(engine: Engine, sample_dir: Path,
-                                                                 tmp_path: Path) -> None:
+def test_sample_county_lands_whole_and_reingest_changes_nothing(
+    engine: Engine, sample_dir: Path, tmp_path: Path
+) -> None:
     d = _copy(sample_dir, tmp_path)
     first = {k: ingest_file(k, d / f"{k}.csv", engine=engine) for k in ("laborers", "vacancies", "placements")}
     for kind, s in first.items():
@@ -55,8 +56,9 @@ def test_sample_county_lands_whole_and_reingest_changes_nothing(engine: Engine, 
     assert households["zero_employment"].any()
 
 
-def test_sqlite_and_postgresql_hold_the_same_counts(sample_dir: Path, tmp_path: Path,
-                                                   request: pytest.FixtureRequest) -> None:
+def test_sqlite_and_postgresql_hold_the_same_counts(
+    sample_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     from store import get_engine
 
     pg_url = request.getfixturevalue("pg_database_url")  # skips, with the reason, without a server
@@ -140,8 +142,9 @@ def test_dry_run_writes_nothing(engine: Engine, tmp_path: Path) -> None:
     assert count_rows(engine).get("laborers", 0) == 0
 
 
-def test_a_crash_mid_file_leaves_the_store_as_it_was(engine: Engine, sample_dir: Path, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_mid_file_leaves_the_store_as_it_was(
+    engine: Engine, sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     d = _copy(sample_dir, tmp_path)
     ingest_file("laborers", d / "laborers.csv", engine=engine)
     before = load_laborers(engine).sort_values("laborer_id").reset_index(drop=True)
@@ -163,13 +166,35 @@ def test_a_crash_mid_file_leaves_the_store_as_it_was(engine: Engine, sample_dir:
 
 def test_vacancy_codes_are_checked_and_filled(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "v.json"
-    pd.DataFrame([
-        {"岗位编号": "V1", "企业编号": "E1", "岗位类型": "企业", "岗位名称": "电焊工", "招聘人数": 3, "所在县": "永寿县"},
-        {"岗位编号": "V2", "企业编号": "E1", "岗位类型": "企业", "岗位名称": "普工", "职业代码": "9-99-99-99",
-         "招聘人数": 3, "所在县": "永寿县"},
-        {"岗位编号": "V3", "企业编号": "E2", "岗位类型": "线上", "岗位名称": "拼多多运营", "招聘人数": 2,
-         "工资": "3000-5000元/月"},
-    ]).to_json(path, orient="records", force_ascii=False)
+    pd.DataFrame(
+        [
+            {
+                "岗位编号": "V1",
+                "企业编号": "E1",
+                "岗位类型": "企业",
+                "岗位名称": "电焊工",
+                "招聘人数": 3,
+                "所在县": "永寿县",
+            },
+            {
+                "岗位编号": "V2",
+                "企业编号": "E1",
+                "岗位类型": "企业",
+                "岗位名称": "普工",
+                "职业代码": "9-99-99-99",
+                "招聘人数": 3,
+                "所在县": "永寿县",
+            },
+            {
+                "岗位编号": "V3",
+                "企业编号": "E2",
+                "岗位类型": "线上",
+                "岗位名称": "拼多多运营",
+                "招聘人数": 2,
+                "工资": "3000-5000元/月",
+            },
+        ]
+    ).to_json(path, orient="records", force_ascii=False)
     summary = ingest_file("vacancies", path, engine=engine)
     assert (summary.inserted, summary.rejected) == (2, 1)
     stored = load_vacancies(engine).set_index("vacancy_id")
@@ -187,7 +212,6 @@ def test_placements_must_reference_known_people_and_posts(engine: Engine, sample
 
 def test_cli_exit_codes_and_no_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from service.cli import app
-
     from store import get_settings
 
     monkeypatch.setenv("MATCHER_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")

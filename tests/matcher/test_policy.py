@@ -68,9 +68,7 @@ def test_county_file_overrides_only_its_keys(tmp_path: Path) -> None:
     assert policy.source == str(path)
 
 
-def test_env_variable_names_the_county_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_env_variable_names_the_county_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "[training]\nmin_unlocked = 5\n")
     monkeypatch.setenv(POLICY_ENV, str(path))
     assert Policy.load().training.min_unlocked == 5

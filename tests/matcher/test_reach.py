@@ -54,11 +54,16 @@ PRECISE = ("input", "village", "town")
 HALF_HOUR = 30.0
 GEO_STEPS = ("village", "half_hour", "county", "province", "nationwide")
 #: The widest geographic step a person of each mobility may be given.
-WIDEST_STEP = {"home": "village", "village": "village", "town": "half_hour", "county": "county",
-               "province": "province", "nationwide": "nationwide"}
+WIDEST_STEP = {
+    "home": "village",
+    "village": "village",
+    "town": "half_hour",
+    "county": "county",
+    "province": "province",
+    "nationwide": "nationwide",
+}
 PHYSICAL_CLOSED = {
-    "high": lambda health, disability: health in ("chronic", "serious")
-    or disability in ("moderate", "severe"),
+    "high": lambda health, disability: health in ("chronic", "serious") or disability in ("moderate", "severe"),
     "medium": lambda health, disability: health == "serious" or disability == "severe",
 }
 
@@ -198,8 +203,11 @@ def person_rows(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def post_rows(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["enterprise", "workshop_factory", "workshop_home", "workshop_base",
-                                 "public_welfare", "online"]))
+    kind = draw(
+        st.sampled_from(
+            ["enterprise", "workshop_factory", "workshop_home", "workshop_base", "public_welfare", "online"]
+        )
+    )
     title = draw(st.sampled_from(TITLES))
     row: dict[str, Any] = {
         "kind": kind,
@@ -232,9 +240,13 @@ COUNTY_SAMPLE = st.tuples(
 )
 # Seeded and without shrinking: a full recommendation run per example makes shrinking take
 # minutes; the assertion message lists every broken rule with the post, step and distance instead.
-PROPERTY = settings(max_examples=50, deadline=None, derandomize=True,
-                    phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=50,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _frames(people: list[dict[str, Any]], posts: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -257,13 +269,16 @@ def _violations(result: PersonResult, person: pd.Series, posts: pd.DataFrame, k:
         post = posts.loc[rec.vacancy_id]
         tag = f"{rec.vacancy_id} ({post['kind']}, step {rec.step})"
         if not open_today(post, TODAY):
-            out.append(f"{tag}: not open today (status {post['status']}, end {post['end_date']}, "
-                       f"openings {post['openings']})")
+            out.append(
+                f"{tag}: not open today (status {post['status']}, end {post['end_date']}, openings {post['openings']})"
+            )
         if not reachable(person, post):
             out.append(f"{tag}: beyond mobility {mob} ({minutes(person, post):.0f} min)")
         if not within_limits(person, post):
-            out.append(f"{tag}: age/physical limits ({person['age']}, {person['health']}, "
-                       f"{person['disability']} vs {post['age_min']}-{post['age_max']}, {post['physical_demand']})")
+            out.append(
+                f"{tag}: age/physical limits ({person['age']}, {person['health']}, "
+                f"{person['disability']} vs {post['age_min']}-{post['age_max']}, {post['physical_demand']})"
+            )
         if post["kind"] == "public_welfare" and ("public_welfare" not in flagged or rec.step != "safety_net"):
             out.append(f"{tag}: public-welfare post for a person flagged {sorted(flagged)}")
         if rec.step in GEO_STEPS and GEO_STEPS.index(rec.step) > GEO_STEPS.index(WIDEST_STEP[mob]):
@@ -306,8 +321,10 @@ def test_a_short_list_holds_every_allowed_market_post(run: Run, sample: tuple[An
             continue
         listed = {r.vacancy_id for r in result.recommendations}
         allowed = [
-            post["vacancy_id"] for _, post in posts.iterrows()
-            if post["kind"] != "public_welfare" and hard_ok(person, post)
+            post["vacancy_id"]
+            for _, post in posts.iterrows()
+            if post["kind"] != "public_welfare"
+            and hard_ok(person, post)
             and not (cert_missing(person, post) and not _true(post["training_provided"]))
         ]
         lost = sorted(set(allowed) - listed)
@@ -321,8 +338,11 @@ def test_a_short_list_holds_every_allowed_market_post(run: Run, sample: tuple[An
 
 def test_travel_time_from_coordinates_where_both_places_have_them() -> None:
     people = prepare_people(people_frame({"admin_code": MAFANG_A}))
-    posts = prepare_posts(posts_frame({"admin_code": CHANGNING}, {"admin_code": QUZI},
-                                      {"admin_code": QIANXIAN, "lat": 34.80, "lon": 108.18}))
+    posts = prepare_posts(
+        posts_frame(
+            {"admin_code": CHANGNING}, {"admin_code": QUZI}, {"admin_code": QIANXIAN, "lat": 34.80, "lon": 108.18}
+        )
+    )
     pi, pj = np.zeros(3, dtype=np.int64), np.arange(3)
     geo = pair_geo(people, posts, pi, pj)
     expected = travel_minutes(haversine_km(people.lat[0], people.lon[0], posts.lat, posts.lon))
@@ -334,9 +354,16 @@ def test_travel_time_from_coordinates_where_both_places_have_them() -> None:
 def test_travel_time_from_the_tree_without_precise_coordinates() -> None:
     # 监军街道 has only county-centre coordinates: every distance from it comes from the tree.
     people = prepare_people(people_frame({"admin_code": JIANJUN}))
-    posts = prepare_posts(posts_frame({"admin_code": JIANJUN}, {"admin_code": "610426001001"},
-                                      {"admin_code": MAFANG_A}, {"admin_code": QIANXIAN},
-                                      {"admin_code": LINYOU}, {"admin_code": PINGLIANG}))
+    posts = prepare_posts(
+        posts_frame(
+            {"admin_code": JIANJUN},
+            {"admin_code": "610426001001"},
+            {"admin_code": MAFANG_A},
+            {"admin_code": QIANXIAN},
+            {"admin_code": LINYOU},
+            {"admin_code": PINGLIANG},
+        )
+    )
     assert not people.precise[0]
     geo = pair_geo(people, posts, np.zeros(6, dtype=np.int64), np.arange(6))
     assert geo.minutes.tolist() == [5.0, 20.0, 60.0, 120.0, 600.0, 600.0]
@@ -379,18 +406,21 @@ def test_reach_by_mobility(run: Run, mobility: str) -> None:
 def test_half_hour_post_across_the_prefecture_line_is_reached(run: Run, mobility: str) -> None:
     """A factory 2 km away is in the half-hour circle even if the prefecture line runs between."""
     near = {"lat": MAFANG_CENTRE[0] + 0.015, "lon": MAFANG_CENTRE[1] + 0.01}
-    posts = posts_frame({"vacancy_id": "across", "admin_code": LINYOU, **near},
-                        {"vacancy_id": "far", "admin_code": LINYOU})
+    posts = posts_frame(
+        {"vacancy_id": "across", "admin_code": LINYOU, **near}, {"vacancy_id": "far", "admin_code": LINYOU}
+    )
     (result,) = run(people_frame({"mobility": mobility}), posts, k=10)
     assert [(r.vacancy_id, r.step) for r in result.recommendations] == [("across", "half_hour")]
 
 
 def test_public_welfare_posts_only_in_own_village_or_town(run: Run) -> None:
     welfare = {"kind": "public_welfare", "title": "保洁员", "openings": 1}
-    posts = posts_frame({**welfare, "vacancy_id": "W_village", "admin_code": MAFANG_A},
-                        {**welfare, "vacancy_id": "W_town", "admin_code": MAFANG_B},
-                        {**welfare, "vacancy_id": "W_near", "admin_code": CHANGNING},
-                        {**welfare, "vacancy_id": "W_county", "admin_code": DIANTOU})
+    posts = posts_frame(
+        {**welfare, "vacancy_id": "W_village", "admin_code": MAFANG_A},
+        {**welfare, "vacancy_id": "W_town", "admin_code": MAFANG_B},
+        {**welfare, "vacancy_id": "W_near", "admin_code": CHANGNING},
+        {**welfare, "vacancy_id": "W_county", "admin_code": DIANTOU},
+    )
     older = {"age": 58, "education": "primary", "skills": None}  # flagged public_welfare
     people = people_frame({**older, "mobility": "village"}, {**older, "mobility": "nationwide"})
     village, anywhere = run(people, posts, k=10)
@@ -414,8 +444,9 @@ def test_closed_expired_and_full_posts_are_never_suggested(run: Run) -> None:
     assert {r.vacancy_id for r in result.recommendations} == {"ok", "ends_today"}
 
 
-@pytest.mark.parametrize(("age", "expected"), [(17, {"any"}), (18, {"any", "18_45"}),
-                                               (45, {"any", "18_45"}), (46, {"any"})])
+@pytest.mark.parametrize(
+    ("age", "expected"), [(17, {"any"}), (18, {"any", "18_45"}), (45, {"any", "18_45"}), (46, {"any"})]
+)
 def test_age_limits(run: Run, age: int, expected: set[str]) -> None:
     posts = posts_frame({"vacancy_id": "any"}, {"vacancy_id": "18_45", "age_min": 18, "age_max": 45})
     (result,) = run(people_frame({"age": age}), posts, k=10)

@@ -72,8 +72,9 @@ def test_home_bound_person_with_two_posts_gets_both_and_a_shortfall_naming_two(r
 
 
 def test_nothing_in_reach_gives_an_empty_list_and_says_so(run: Run) -> None:
-    posts = posts_frame({"vacancy_id": "next_village", "admin_code": MAFANG_B},
-                        {"vacancy_id": "county_post", "admin_code": DIANTOU})
+    posts = posts_frame(
+        {"vacancy_id": "next_village", "admin_code": MAFANG_B}, {"vacancy_id": "county_post", "admin_code": DIANTOU}
+    )
     (result,) = run(people_frame(HOME_BOUND), posts, k=10)
     assert result.recommendations == []
     assert result.shortfall is not None
@@ -138,8 +139,9 @@ def test_village_with_enough_posts_gives_only_village_step(run: Run, mobility: s
 
 
 def test_town_person_with_few_village_posts_widens_to_the_half_hour_circle(run: Run) -> None:
-    posts = [p for p in _ring_posts() if p["vacancy_id"] != "village1"
-             and p["vacancy_id"] not in ("village2", "village3")]  # one village post left
+    posts = [
+        p for p in _ring_posts() if p["vacancy_id"] != "village1" and p["vacancy_id"] not in ("village2", "village3")
+    ]  # one village post left
     (result,) = run(people_frame({"mobility": "town"}), posts_frame(*posts), k=5)
     assert len(result.recommendations) == 5
     assert steps(result) == {"village", "half_hour"}
@@ -163,26 +165,38 @@ def test_steps_are_opened_in_order(run: Run) -> None:
 
 
 def _training_posts() -> list[dict[str, Any]]:
-    electrician = {"title": "电工", "required_skills": "电工", "required_certificates": "电工证",
-                   "admin_code": MAFANG_B}
-    return [{"vacancy_id": "village0", "admin_code": MAFANG_A},
-            *({**electrician, "vacancy_id": f"electrician{n}"} for n in range(3))]
+    electrician = {
+        "title": "电工",
+        "required_skills": "电工",
+        "required_certificates": "电工证",
+        "admin_code": MAFANG_B,
+    }
+    return [
+        {"vacancy_id": "village0", "admin_code": MAFANG_A},
+        *({**electrician, "vacancy_id": f"electrician{n}"} for n in range(3)),
+    ]
 
 
 def test_training_step_for_a_person_who_wants_that_training(run: Run) -> None:
     wants = {"mobility": "town", "wants_training": "是", "training_interest": "电工"}
     (result,) = run(people_frame(wants), posts_frame(*_training_posts()), k=4)
     assert {r.vacancy_id for r in result.recommendations if r.step == "training"} == {
-        "electrician0", "electrician1", "electrician2"}
+        "electrician0",
+        "electrician1",
+        "electrician2",
+    }
     for rec in result.recommendations:
         if rec.step == "training":
             assert STEP_NAMES["training"] in rec.reasons
 
 
-@pytest.mark.parametrize("person", [
-    {"mobility": "town", "wants_training": "否", "training_interest": "电工"},
-    {"mobility": "town", "wants_training": "是", "training_interest": "家政"},
-])
+@pytest.mark.parametrize(
+    "person",
+    [
+        {"mobility": "town", "wants_training": "否", "training_interest": "电工"},
+        {"mobility": "town", "wants_training": "是", "training_interest": "家政"},
+    ],
+)
 def test_no_training_step_without_that_wish(run: Run, person: dict[str, Any]) -> None:
     (result,) = run(people_frame(person), posts_frame(*_training_posts()), k=4)
     assert "training" not in steps(result)
@@ -193,15 +207,18 @@ def test_no_training_step_without_that_wish(run: Run, person: dict[str, Any]) ->
 
 
 def _welfare_village() -> list[dict[str, Any]]:
-    return [*({"vacancy_id": f"village{n}", "admin_code": MAFANG_A} for n in range(5)),
-            {**WELFARE, "vacancy_id": "welfare0", "admin_code": MAFANG_A},
-            {**WELFARE, "vacancy_id": "welfare1", "admin_code": MAFANG_A, "title": "护林员"},
-            {**WELFARE, "vacancy_id": "welfare2", "admin_code": MAFANG_B, "title": "道路养护员"}]
+    return [
+        *({"vacancy_id": f"village{n}", "admin_code": MAFANG_A} for n in range(5)),
+        {**WELFARE, "vacancy_id": "welfare0", "admin_code": MAFANG_A},
+        {**WELFARE, "vacancy_id": "welfare1", "admin_code": MAFANG_A, "title": "护林员"},
+        {**WELFARE, "vacancy_id": "welfare2", "admin_code": MAFANG_B, "title": "道路养护员"},
+    ]
 
 
 def test_public_welfare_posts_for_flagged_people_only(run: Run) -> None:
-    people = people_frame({**OLDER, "mobility": "village"}, {"mobility": "village"},
-                          {"mobility": "town", "age": 30, "skills": "电工"})
+    people = people_frame(
+        {**OLDER, "mobility": "village"}, {"mobility": "village"}, {"mobility": "town", "age": 30, "skills": "电工"}
+    )
     flagged, younger, skilled = run(people, posts_frame(*_welfare_village()), k=10)
     assert "public_welfare" in {f.kind for f in flagged.flags}
     welfare = [r for r in flagged.recommendations if r.kind == "public_welfare"]
@@ -242,13 +259,17 @@ def seeker_results(sample_lookup: Lookup, job_seekers: list[str]) -> list[Person
     return sample_lookup.recommend(job_seekers, k=10)
 
 
-def test_every_job_seeker_gets_three_posts_or_a_reason(seeker_results: list[PersonResult],
-                                                       job_seekers: list[str]) -> None:
+def test_every_job_seeker_gets_three_posts_or_a_reason(
+    seeker_results: list[PersonResult], job_seekers: list[str]
+) -> None:
     assert len(job_seekers) > 100
     assert [r.laborer_id for r in seeker_results] == job_seekers
-    failing = [r.laborer_id for r in seeker_results
-               if len(r.recommendations) < MIN_POSTS
-               and (r.shortfall is None or not CJK.search(r.shortfall.reason) or not r.shortfall.reason_en)]
+    failing = [
+        r.laborer_id
+        for r in seeker_results
+        if len(r.recommendations) < MIN_POSTS
+        and (r.shortfall is None or not CJK.search(r.shortfall.reason) or not r.shortfall.reason_en)
+    ]
     assert failing == []
     covered = sum(len(r.recommendations) >= MIN_POSTS for r in seeker_results) / len(seeker_results)
     assert covered > 0.5  # the sample county has posts for most people: the guarantee is not vacuous
@@ -285,9 +306,16 @@ def test_batch_equals_single(sample_lookup: Lookup, job_seekers: list[str]) -> N
 
 
 def test_batch_equals_single_on_hand_built_people(run: Run) -> None:
-    people = [{"mobility": m, "age": a, "admin_code": c}
-              for m, a, c in (("home", 40, MAFANG_A), ("town", 58, MAFANG_B), ("county", 30, CHANGNING),
-                              ("province", 25, DIANTOU), ("nationwide", 45, QIANXIAN))]
+    people = [
+        {"mobility": m, "age": a, "admin_code": c}
+        for m, a, c in (
+            ("home", 40, MAFANG_A),
+            ("town", 58, MAFANG_B),
+            ("county", 30, CHANGNING),
+            ("province", 25, DIANTOU),
+            ("nationwide", 45, QIANXIAN),
+        )
+    ]
     posts = posts_frame(*_ring_posts(), *_welfare_village()[5:], *_training_posts()[1:])
     batch = run(people_frame(*people), posts, k=5)
     for n, person in enumerate(people):

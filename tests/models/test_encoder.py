@@ -51,9 +51,7 @@ class FakeNormalizer:
         return [self._find(t) for t in texts]
 
     def normalize(self, texts: list[str], k: int = 5) -> list[list[Match]]:
-        return [
-            [Match(self.code[t], t, 1.0, "skill_alias") for t in self._find(x)][:k] for x in texts
-        ]
+        return [[Match(self.code[t], t, 1.0, "skill_alias") for t in self._find(x)][:k] for x in texts]
 
 
 def laborer_frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -64,9 +62,7 @@ def laborer_frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
             "laborer_id": [f"L{i:06d}" for i in range(n)],
             "skills": [[w[rng.integers(len(w))]] for w in words],
             "certificates": [[] for _ in range(n)],
-            "job_intention": [
-                [w[rng.integers(len(w))]] if rng.random() < 0.5 else [] for w in words
-            ],
+            "job_intention": [[w[rng.integers(len(w))]] if rng.random() < 0.5 else [] for w in words],
             "training_interest": [[] for _ in range(n)],
             "education": "junior",
             "age": rng.integers(18, 65, n),
@@ -134,9 +130,7 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def fitted(frames: tuple[pd.DataFrame, pd.DataFrame]) -> PersonPostEncoder:
     laborers, vacancies = frames
-    return PersonPostEncoder(n_components=32, occupation_normalizer=FakeNormalizer()).fit(
-        laborers, vacancies
-    )
+    return PersonPostEncoder(n_components=32, occupation_normalizer=FakeNormalizer()).fit(laborers, vacancies)
 
 
 WORDINGS = [
@@ -176,14 +170,10 @@ def test_output_is_unit_float32_and_batch_equals_single(
     assert people.dtype == np.float32 and people.shape == (50, fitted.dim_)
     assert posts.shape == (len(vacancies), fitted.dim_)
     np.testing.assert_allclose(np.linalg.norm(posts, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(
-        fitted.transform_laborers(laborers.iloc[7:8])[0], people[7], atol=1e-6
-    )
+    np.testing.assert_allclose(fitted.transform_laborers(laborers.iloc[7:8])[0], people[7], atol=1e-6)
 
 
-def test_chunking_does_not_change_vectors(
-    fitted: PersonPostEncoder, frames: tuple[pd.DataFrame, pd.DataFrame]
-) -> None:
+def test_chunking_does_not_change_vectors(fitted: PersonPostEncoder, frames: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     laborers, _ = frames
     small = PersonPostEncoder(**{**fitted.get_params(), "chunk_size": 7})
     small.vectorizer_, small.components_ = fitted.vectorizer_, fitted.components_
@@ -192,18 +182,12 @@ def test_chunking_does_not_change_vectors(
     )
 
 
-def test_save_load_round_trip(
-    tmp_path, fitted: PersonPostEncoder, frames: tuple[pd.DataFrame, pd.DataFrame]
-) -> None:
+def test_save_load_round_trip(tmp_path, fitted: PersonPostEncoder, frames: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     laborers, vacancies = frames
     fitted.save(tmp_path / "enc")
     loaded = PersonPostEncoder.load(tmp_path / "enc", occupation_normalizer=FakeNormalizer())
-    np.testing.assert_array_equal(
-        loaded.transform_laborers(laborers), fitted.transform_laborers(laborers)
-    )
-    np.testing.assert_array_equal(
-        loaded.transform_vacancies(vacancies), fitted.transform_vacancies(vacancies)
-    )
+    np.testing.assert_array_equal(loaded.transform_laborers(laborers), fitted.transform_laborers(laborers))
+    np.testing.assert_array_equal(loaded.transform_vacancies(vacancies), fitted.transform_vacancies(vacancies))
     manifest = read_manifest(tmp_path / "enc", KIND, 1)
     assert manifest["dim"] == fitted.dim_
     assert manifest["data"]["n_laborers"] == len(laborers)
@@ -222,9 +206,7 @@ def test_manifest_format_mismatch_is_refused(tmp_path, fitted: PersonPostEncoder
     manifest = json.loads(path.read_text("utf-8"))
     manifest["format"] = 99
     path.write_text(json.dumps(manifest), "utf-8")
-    with pytest.raises(
-        ArtifactError, match=r"has format 99, this program reads format 1: run `matcher train`"
-    ):
+    with pytest.raises(ArtifactError, match=r"has format 99, this program reads format 1: run `matcher train`"):
         PersonPostEncoder.load(tmp_path / "enc", occupation_normalizer=FakeNormalizer())
 
 

@@ -90,9 +90,7 @@ def test_hidden_utility_drives_outcomes(sample: SampleCounty) -> None:
     assert kept.loc[retained, "u_ret"].mean() > kept.loc[quit_, "u_ret"].mean()
     # Carers rarely end up in far, full-time work.
     care = sample.laborers["care_duties"].to_numpy()[pairs["li"].to_numpy()]
-    assert (
-        hired[care & (pairs["dist_km"] > 30)].mean() < hired[~care & (pairs["dist_km"] > 30)].mean()
-    )
+    assert hired[care & (pairs["dist_km"] > 30)].mean() < hired[~care & (pairs["dist_km"] > 30)].mean()
 
 
 def test_current_jobs_show_in_employment_status(sample: SampleCounty) -> None:

@@ -25,9 +25,7 @@ def test_every_id_number_is_valid_and_consistent(sample: SampleCounty) -> None:
     assert ids.str.fullmatch(r"\d{17}[\dX]").all()
     assert all(_check(v[:17]) == v[17] for v in ids)
     assert parse_id_numbers(ids)["error"].isna().all()
-    adcode = dict(
-        zip(sample.geography.counties["county"], sample.geography.counties["adcode"], strict=True)
-    )
+    adcode = dict(zip(sample.geography.counties["county"], sample.geography.counties["adcode"], strict=True))
     assert (ids.str[:6] == people["county"].map(adcode).astype(str)).all()
     assert (ids.str[6:14] == people["birth_date"].str.replace("-", "")).all()
     odd = ids.str[16].astype(int) % 2 == 1

@@ -66,12 +66,7 @@ def test_households(sample: SampleCounty) -> None:
     same = people.merge(households, on="household_id", suffixes=("", "_h"))
     for column in ("county", "town", "village", "registered_poor"):
         assert (same[column] == same[f"{column}_h"]).all()
-    working = (
-        people["employment_status"]
-        .isin(vocab.EMPLOYED_STATUSES)
-        .groupby(people["household_id"])
-        .any()
-    )
+    working = people["employment_status"].isin(vocab.EMPLOYED_STATUSES).groupby(people["household_id"]).any()
     assert (households.set_index("household_id")["zero_employment"] == ~working).all()
     assert 0.05 < households["zero_employment"].mean() < 0.3
 
@@ -92,9 +87,7 @@ def test_list_fields_are_dirty_like_clerks_write(sample: SampleCounty) -> None:
     for sep in ("、", ",", "，", ";", "；"):
         assert sep in joined
     assert any(ch in joined for ch in "銲電護遞織繡證飼"), "no Traditional characters"
-    assert any("\uff01" <= ch <= "\uff5e" and ch not in "（），；" for ch in joined), (
-        "no full-width forms"
-    )
+    assert any("\uff01" <= ch <= "\uff5e" and ch not in "（），；" for ch in joined), "no full-width forms"
     share_with_skills = (people["skills"] != "").mean()
     assert 0.4 < share_with_skills < 0.85
     assert people["job_intention"].str.contains("电焊|焊工|叉车|保姆|厨师|普工").any()

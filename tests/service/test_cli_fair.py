@@ -61,8 +61,9 @@ def env(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _create(app: typer.Typer, *extra: str) -> str:
-    result = runner.invoke(app, ["fair", "create", "--name", "春风行动专场", "--date", YESTERDAY,
-                                 "--place", "永寿县马坊镇", *extra])
+    result = runner.invoke(
+        app, ["fair", "create", "--name", "春风行动专场", "--date", YESTERDAY, "--place", "永寿县马坊镇", *extra]
+    )
     assert result.exit_code == 0, result.output
     last = result.output.strip().splitlines()[-1]
     assert re.fullmatch(r"JF\d{8}-\d{2}", last), result.output
@@ -105,17 +106,25 @@ def test_shortlist_writes_workbook_and_page_masked(app: typer.Typer, env: Path, 
     assert "openings left" in report.output
 
 
-@pytest.mark.parametrize("args, words", [
-    (["fair", "create", "--name", "x", "--date", "2025-03-01", "--place", "马坊镇", "--county", "61"],
-     ["--county", "6位", "6-digit"]),
-    (["fair", "create", "--name", "x", "--date", "明天", "--place", "马坊镇", "--county", "610426"],
-     ["--date", "日期", "not a date"]),
-    (["fair", "create", "--name", "x", "--date", "2025-03-01", "--place", "马坊镇"], ["二选一", "one of them"]),
-    (["fair", "shortlist", "JF00000000-99"], ["JF00000000-99", "没有", "no job fair"]),
-    (["fair", "report", "NOPE"], ["NOPE", "没有", "no job fair"]),
-])
-def test_bad_input_is_bilingual_without_traceback(app: typer.Typer, env: Path, tmp_path: Path, args: list[str],
-                                                  words: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (
+            ["fair", "create", "--name", "x", "--date", "2025-03-01", "--place", "马坊镇", "--county", "61"],
+            ["--county", "6位", "6-digit"],
+        ),
+        (
+            ["fair", "create", "--name", "x", "--date", "明天", "--place", "马坊镇", "--county", "610426"],
+            ["--date", "日期", "not a date"],
+        ),
+        (["fair", "create", "--name", "x", "--date", "2025-03-01", "--place", "马坊镇"], ["二选一", "one of them"]),
+        (["fair", "shortlist", "JF00000000-99"], ["JF00000000-99", "没有", "no job fair"]),
+        (["fair", "report", "NOPE"], ["NOPE", "没有", "no job fair"]),
+    ],
+)
+def test_bad_input_is_bilingual_without_traceback(
+    app: typer.Typer, env: Path, tmp_path: Path, args: list[str], words: list[str]
+) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code != 0
     text = result.output + (result.stderr if result.stderr_bytes is not None else "")
@@ -127,7 +136,8 @@ def test_bad_input_is_bilingual_without_traceback(app: typer.Typer, env: Path, t
 def test_unknown_vacancy_ids_are_named(app: typer.Typer, env: Path, tmp_path: Path) -> None:
     ids = tmp_path / "ids.txt"
     ids.write_text("V-NOT-THERE\n", encoding="utf-8")
-    result = runner.invoke(app, ["fair", "create", "--name", "x", "--date", YESTERDAY, "--place", "马坊镇",
-                                 "--vacancies", str(ids)])
+    result = runner.invoke(
+        app, ["fair", "create", "--name", "x", "--date", YESTERDAY, "--place", "马坊镇", "--vacancies", str(ids)]
+    )
     assert result.exit_code == 2
     assert "V-NOT-THERE" in result.output and "不在库中" in result.output

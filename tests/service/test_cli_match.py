@@ -64,8 +64,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("cli_home")
     with pytest.MonkeyPatch.context() as mp:
         point(mp, home)
-        ok(cli("sample", "--laborers", "1500", "--vacancies", "200", "--seed", "31",
-               "--out", str(home / "sample")))
+        ok(cli("sample", "--laborers", "1500", "--vacancies", "200", "--seed", "31", "--out", str(home / "sample")))
         for kind in ("laborers", "vacancies"):
             ok(cli("ingest", kind, str(home / "sample" / f"{kind}.csv")))
         (home / "train.txt").write_text(ok(cli("train")).output, encoding="utf-8")
@@ -126,8 +125,16 @@ def test_recommend_text(env: Path, seekers: list[str]) -> None:
 
 
 def test_recommend_profile_with_chinese_keys(env: Path, tmp_path: Path) -> None:
-    person = {"年龄": 45, "性别": "女", "所在县": "永寿县", "所在乡镇": "马坊镇", "技能": ["缝纫", "手工编织"],
-              "外出意愿": "乡镇内", "就业意愿": "是", "文化程度": "初中"}
+    person = {
+        "年龄": 45,
+        "性别": "女",
+        "所在县": "永寿县",
+        "所在乡镇": "马坊镇",
+        "技能": ["缝纫", "手工编织"],
+        "外出意愿": "乡镇内",
+        "就业意愿": "是",
+        "文化程度": "初中",
+    }
     path = tmp_path / "person.json"
     path.write_text(json.dumps(person, ensure_ascii=False), encoding="utf-8")
     payload = json.loads(ok(cli("recommend", "--profile", str(path), "--json")).stdout)
@@ -195,8 +202,7 @@ def test_recommend_with_the_prior_says_so(env: Path, seekers: list[str]) -> None
     assert "先验" in ok(cli("recommend", seekers[0])).stdout
 
 
-def test_no_open_posts(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                       seekers: list[str]) -> None:
+def test_no_open_posts(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seekers: list[str]) -> None:
     """A trained model, but every post of the store has since been closed: a clear refusal."""
     with sqlite3.connect(home / "matcher.db") as src, sqlite3.connect(tmp_path / "matcher.db") as dst:
         src.backup(dst)

@@ -71,9 +71,7 @@ def test_file_batch_table(app: typer.Typer, tmp_path: Path) -> None:
         (["occupation", "电工", "--file", "x.txt"], "not both"),
     ],
 )
-def test_bad_input_exits_2_without_traceback(
-    app: typer.Typer, args: list[str], needle: str
-) -> None:
+def test_bad_input_exits_2_without_traceback(app: typer.Typer, args: list[str], needle: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert needle in result.output

@@ -65,6 +65,4 @@ def test_malformed_urls_fail_fast(monkeypatch, url: str, match: str) -> None:
 def test_sqlite_foreign_keys_enforced(migrated_engine: sa.Engine) -> None:
     with pytest.raises(sa.exc.IntegrityError):
         with migrated_engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO job_fair_vacancies (fair_id, vacancy_id) VALUES ('F1', 'V1')"
-            )
+            conn.exec_driver_sql("INSERT INTO job_fair_vacancies (fair_id, vacancy_id) VALUES ('F1', 'V1')")

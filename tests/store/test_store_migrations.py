@@ -36,9 +36,7 @@ def test_expected_indexes_exist(migrated_engine: Engine) -> None:
         table: {tuple(ix["column_names"]) for ix in insp.get_indexes(table)}
         for table in ("laborers", "vacancies", "placements", "households")
     }
-    assert {("household_id",), ("county_code",), ("town_code",), ("village_code",)} <= indexed[
-        "laborers"
-    ]
+    assert {("household_id",), ("county_code",), ("town_code",), ("village_code",)} <= indexed["laborers"]
     assert {("employer_id",), ("county_code",), ("status",)} <= indexed["vacancies"]
     assert {("laborer_id",), ("vacancy_id",)} <= indexed["placements"]
     assert {("county_code",)} <= indexed["households"]

@@ -106,8 +106,7 @@ def _install_failing_trigger(conn: sa.Connection, laborer_id: str) -> None:
             "RETURN NEW; END $$ LANGUAGE plpgsql"
         )
         conn.exec_driver_sql(
-            "CREATE TRIGGER fail_one BEFORE INSERT ON laborers "
-            "FOR EACH ROW EXECUTE FUNCTION fail_one()"
+            "CREATE TRIGGER fail_one BEFORE INSERT ON laborers FOR EACH ROW EXECUTE FUNCTION fail_one()"
         )
 
 
@@ -151,9 +150,7 @@ def test_json_lists_round_trip(migrated_engine: Engine, make_laborer, make_vacan
         ("laborers", [{"laborer_id": "L1", "content_hash": "x", "updated_at": 5}], "updated_at"),
     ],
 )
-def test_malformed_batches_are_refused(
-    migrated_engine: Engine, table: str, records: list[dict], match: str
-) -> None:
+def test_malformed_batches_are_refused(migrated_engine: Engine, table: str, records: list[dict], match: str) -> None:
     with migrated_engine.begin() as conn:
         with pytest.raises(RecordError, match=match):
             upsert(conn, table, records)

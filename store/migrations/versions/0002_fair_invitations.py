@@ -37,9 +37,7 @@ def upgrade() -> None:
             name=op.f("fk_job_fair_invitations_fair_id_job_fairs"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "fair_id", "vacancy_id", "laborer_id", name=op.f("pk_job_fair_invitations")
-        ),
+        sa.PrimaryKeyConstraint("fair_id", "vacancy_id", "laborer_id", name=op.f("pk_job_fair_invitations")),
     )
 
 

@@ -127,9 +127,11 @@ def results(run: RunDir) -> dict[str, pd.DataFrame]:
     """A run's suggestions, flags and shortfalls, sorted so that two runs compare with ``equals``."""
     out = {}
     keys = {"suggestions": ["laborer_id", "rank"], "flags": ["laborer_id", "kind"], "shortfalls": ["laborer_id"]}
-    columns = {"suggestions": ["laborer_id", "rank", "vacancy_id", "step", "score", "reasons", "county_code"],
-               "flags": ["laborer_id", "kind", "reasons", "suggest", "county_code"],
-               "shortfalls": ["laborer_id", "reason", "reason_en", "available", "county_code"]}
+    columns = {
+        "suggestions": ["laborer_id", "rank", "vacancy_id", "step", "score", "reasons", "county_code"],
+        "flags": ["laborer_id", "kind", "reasons", "suggest", "county_code"],
+        "shortfalls": ["laborer_id", "reason", "reason_en", "available", "county_code"],
+    }
     for part, key in keys.items():
         frame = read_table(run, part)
         frame = frame[columns[part]].sort_values(key, kind="stable").reset_index(drop=True)
@@ -143,5 +145,6 @@ def assert_same_results(a: RunDir, b: RunDir) -> None:
     """Suggestions (ids, order, steps, scores, reasons), flags and shortfalls equal, person by person."""
     left, right = results(a), results(b)
     for part in left:
-        pd.testing.assert_frame_equal(left[part], right[part], check_dtype=False, obj=f"{part} of {a.run_id} vs "
-                                      f"{b.run_id}")
+        pd.testing.assert_frame_equal(
+            left[part], right[part], check_dtype=False, obj=f"{part} of {a.run_id} vs {b.run_id}"
+        )

@@ -69,12 +69,16 @@ def test_kill_9_mid_run_keeps_the_previous_run_and_the_next_run_starts_clean(bat
     person = read_table(before, "suggestions")["laborer_id"].iloc[0]
     served = _recommend_latest(person)
     env = {**os.environ, "MATCHER_HOME": str(batch_copy.home), "MATCHER_DATABASE_URL": batch_copy.db_url}
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_BATCH], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_BATCH], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
+
         def first_partition_written() -> bool:
-            return any(p.is_dir() and any((p / "people").glob("county_code=*/part.parquet"))
-                       for p in batch_copy.runs.glob("*.partial"))
+            return any(
+                p.is_dir() and any((p / "people").glob("county_code=*/part.parquet"))
+                for p in batch_copy.runs.glob("*.partial")
+            )
 
         _wait_for(first_partition_written, 120, proc)
         proc.send_signal(signal.SIGKILL)
@@ -102,7 +106,8 @@ def test_kill_9_mid_run_keeps_the_previous_run_and_the_next_run_starts_clean(bat
 
 
 def test_full_disk_mid_run_keeps_the_previous_run_and_records_the_failure(
-        batch_copy: BatchCounty, monkeypatch: pytest.MonkeyPatch) -> None:
+    batch_copy: BatchCounty, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = latest_run()
     frames = _snapshot(before)
     original = RunDir.write_part
@@ -128,7 +133,8 @@ def test_full_disk_mid_run_keeps_the_previous_run_and_records_the_failure(
 
 
 def test_resume_continues_a_partial_run_and_skips_finished_partitions(
-        batch_copy: BatchCounty, monkeypatch: pytest.MonkeyPatch) -> None:
+    batch_copy: BatchCounty, monkeypatch: pytest.MonkeyPatch
+) -> None:
     original_write = RunDir.write_part
 
     def fail_on_second_county(self: RunDir, part: str, county: str, frame: pd.DataFrame) -> None:

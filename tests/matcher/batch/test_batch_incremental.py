@@ -34,8 +34,7 @@ def test_incremental_recomputes_only_affected_people_and_equals_full(batch_copy:
     vacancies = pd.read_csv(batch_copy.files["vacancies"], dtype=str, keep_default_na=False)
     openings = int(vacancies.loc[vacancies["vacancy_id"] == post, "openings"].iloc[0])
     _edit(batch_copy.files["laborers"], tmp_path / "laborers.csv", "laborer_id", person, skills="电焊、叉车")
-    _edit(batch_copy.files["vacancies"], tmp_path / "vacancies.csv", "vacancy_id", post,
-          openings=str(openings + 5))
+    _edit(batch_copy.files["vacancies"], tmp_path / "vacancies.csv", "vacancy_id", post, openings=str(openings + 5))
     for kind in ("laborers", "vacancies"):
         summary = ingest_file(kind, tmp_path / f"{kind}.csv", engine=batch_copy.engine)
         assert summary.updated == 1, summary.line()
@@ -50,7 +49,8 @@ def test_incremental_recomputes_only_affected_people_and_equals_full(batch_copy:
     flags = read_table(base, "flags")
     county = vacancies.loc[vacancies["vacancy_id"] == post, "county"].iloc[0]
     trainees = set(flags.loc[flags["kind"] == "training", "laborer_id"]) & set(
-        seekers.loc[seekers["county"] == county, "laborer_id"])
+        seekers.loc[seekers["county"] == county, "laborer_id"]
+    )
     assert 1 <= recomputed <= len(touched | trainees) + 60, info
     assert recomputed < len(seekers) / 2, info
     assert recomputed + info["copied"] == len(seekers)

@@ -130,8 +130,7 @@ def test_tables_agree_with_the_run_and_the_store(published: Published) -> None:
     exp = t.exposure
     assert exp["exposure_with"].sum() == record["suggestions"]
     assert exp["per_opening_with"].max() == pytest.approx(record["exposure_with"]["exposure_per_opening_max"])
-    assert exp["per_opening_without"].max() == pytest.approx(
-        record["exposure_without"]["exposure_per_opening_max"])
+    assert exp["per_opening_without"].max() == pytest.approx(record["exposure_without"]["exposure_per_opening_max"])
     assert exp["per_opening_with"].max() <= exp["per_opening_without"].max()
 
     items = dict(zip(t.run_record["item_en"], t.run_record["value"], strict=True))
@@ -142,8 +141,7 @@ def test_pngs_and_csvs_are_written_and_not_blank(written: list[Path]) -> None:
     from PIL import Image
 
     pngs = [p for p in written if p.suffix == ".png"]
-    assert [p.name for p in pngs] == ["coverage.png", "flags.png", "supply_demand.png", "training.png",
-                                      "exposure.png"]
+    assert [p.name for p in pngs] == ["coverage.png", "flags.png", "supply_demand.png", "training.png", "exposure.png"]
     for png in pngs:
         assert png.stat().st_size > 15_000, png
         with Image.open(png) as im:
@@ -156,8 +154,9 @@ def test_pngs_and_csvs_are_written_and_not_blank(written: list[Path]) -> None:
     assert county["county_code"].iloc[-1] == ALL
 
 
-def test_charts_fall_back_to_english_without_a_cjk_font(published: Published, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_charts_fall_back_to_english_without_a_cjk_font(
+    published: Published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A missing glyph would be a warning, and warnings are errors in this suite.
     monkeypatch.setattr(report_charts, "cjk_font", lambda: None)
     paths = write_report(published.run, tmp_path, engine=published.engine)
@@ -189,33 +188,43 @@ def test_an_unpublished_run_is_refused(published: Published, tmp_path: Path) -> 
 
 def _hand_data() -> ReportData:
     """Five people of two towns; households H1 (two members, nothing suggested), H2, H3 zero-employment."""
-    people = pd.DataFrame({
-        "laborer_id": ["A", "B", "C", "D", "E"],
-        "county_code": ["610426"] * 5, "county": ["永寿县"] * 5,
-        "town_code": ["T1", "T1", "T1", "T2", "T2"], "town": ["马坊镇", "马坊镇", "马坊镇", "常宁镇", "常宁镇"],
-        "village": ["罗家村", "罗家村", "何家村", "果纳村", "果纳村"],
-        "household_id": ["H1", "H1", "H2", "H3", "H4"],
-        "n_suggestions": [0, 0, 10, 0, 3],
-        "shortfall": ["no_posts", "few_posts", None, "limits", None],
-        "shortfall_reason": ["无岗位", "不足3个", None, "年龄不符", None],
-        "wants_training": [False, True, False, False, True],
-        "flag_public_welfare": [True, False, False, True, False], "flag_home_based": [False] * 5,
-        "flag_training": [False, True, False, False, False], "flag_business": [False] * 5,
-    })
-    households = pd.DataFrame({"household_id": ["H1", "H2", "H3"], "members": [3, 1, 2],
-                               "zero_employment": [True, True, True]})
+    people = pd.DataFrame(
+        {
+            "laborer_id": ["A", "B", "C", "D", "E"],
+            "county_code": ["610426"] * 5,
+            "county": ["永寿县"] * 5,
+            "town_code": ["T1", "T1", "T1", "T2", "T2"],
+            "town": ["马坊镇", "马坊镇", "马坊镇", "常宁镇", "常宁镇"],
+            "village": ["罗家村", "罗家村", "何家村", "果纳村", "果纳村"],
+            "household_id": ["H1", "H1", "H2", "H3", "H4"],
+            "n_suggestions": [0, 0, 10, 0, 3],
+            "shortfall": ["no_posts", "few_posts", None, "limits", None],
+            "shortfall_reason": ["无岗位", "不足3个", None, "年龄不符", None],
+            "wants_training": [False, True, False, False, True],
+            "flag_public_welfare": [True, False, False, True, False],
+            "flag_home_based": [False] * 5,
+            "flag_training": [False, True, False, False, False],
+            "flag_business": [False] * 5,
+        }
+    )
+    households = pd.DataFrame(
+        {"household_id": ["H1", "H2", "H3"], "members": [3, 1, 2], "zero_employment": [True, True, True]}
+    )
     run = RunDir("R0", Path("."), {"status": "complete", "options": {"k": 10}})
-    return ReportData(run, people, pd.DataFrame(columns=["laborer_id", "kind", "reasons", "suggest"]),
-                      pd.DataFrame(), households)
+    return ReportData(
+        run, people, pd.DataFrame(columns=["laborer_id", "kind", "reasons", "suggest"]), pd.DataFrame(), households
+    )
 
 
 def test_coverage_and_households_have_the_known_answer() -> None:
     data = _hand_data()
     towns = coverage(data, "town").set_index("town")
-    assert towns.loc["马坊镇", ["served", "with_3", "with_0", "shortfall", "zero_households",
-                              "zero_households_without"]].tolist() == [3, 1, 2, 2, 2, 1]
-    assert towns.loc["常宁镇", ["served", "with_3", "with_0", "shortfall_limits", "flag_public_welfare",
-                              "zero_households_without"]].tolist() == [2, 1, 1, 1, 1, 1]
+    assert towns.loc[
+        "马坊镇", ["served", "with_3", "with_0", "shortfall", "zero_households", "zero_households_without"]
+    ].tolist() == [3, 1, 2, 2, 2, 1]
+    assert towns.loc[
+        "常宁镇", ["served", "with_3", "with_0", "shortfall_limits", "flag_public_welfare", "zero_households_without"]
+    ].tolist() == [2, 1, 1, 1, 1, 1]
     total = towns.loc[ALL]
     assert total["served"] == 5 and total["zero_households"] == 3 and total["zero_households_without"] == 2
     assert total["share_with_3"] == pytest.approx(0.4)
@@ -227,12 +236,18 @@ def test_coverage_and_households_have_the_known_answer() -> None:
     assert h1["flags"] == "公益性岗位托底、技能培训" and h1["shortfall_reason"] == "无岗位；不足3个"
 
 
-@pytest.mark.parametrize(("reason", "key"), [
-    ("within reach of a person who cannot leave home there are no open posts", "no_posts"),
-    ("within reach of a person who stays in the township there are only 5 open posts, 4 of them closed by age "
-     "or physical limits", "limits"),
-    ("within reach of a person who stays in the village there are only 2 open posts (all listed)", "few_posts"),
-    ("", "other"),
-])
+@pytest.mark.parametrize(
+    ("reason", "key"),
+    [
+        ("within reach of a person who cannot leave home there are no open posts", "no_posts"),
+        (
+            "within reach of a person who stays in the township there are only 5 open posts, 4 of them closed by age "
+            "or physical limits",
+            "limits",
+        ),
+        ("within reach of a person who stays in the village there are only 2 open posts (all listed)", "few_posts"),
+        ("", "other"),
+    ],
+)
 def test_shortfall_categories(reason: str, key: str) -> None:
     assert shortfall_category(reason) == key
