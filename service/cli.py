@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -40,7 +40,7 @@ def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable
     return register
 
 
-class LedgerKind(str, Enum):
+class LedgerKind(StrEnum):
     laborers = "laborers"
     vacancies = "vacancies"
     placements = "placements"
