@@ -329,7 +329,7 @@ class Recommender:
         return out
 
     def _course_unlocks(self, people: People, i: int, cand: Candidates, sl: slice, X: np.ndarray) -> dict[str, int]:
-        """Openings within the county that a course would open to this person, by course name."""
+        """Posts within the county that a course would open to this person, by course name."""
         from features.skills import get_skill_table
 
         if not people.wants_training[i]:
@@ -340,12 +340,11 @@ class Recommender:
         pj = cand.pj[sl]
         near = cand.ring[sl] <= 2
         for j in pj[near]:
-            for s in self.posts.skills[j]:
-                if s in have or s not in table:
-                    continue
-                course = table.get(s).course
-                if course:
-                    out[course] = out.get(course, 0) + int(self.posts.openings[j])
+            courses = {table.get(s).course for s in self.posts.skills[j] if s not in have and s in table}
+            for course in courses - {None}:
+                # Posts, not openings: the flag reads "可解锁附近N个岗位", and a count of posts does not
+                # move when an employer only changes how many people it hires.
+                out[course] = out.get(course, 0) + 1
         return out
 
     def _shortfall(self, people: People, i: int, in_reach: int, blocked: int, got: int) -> Shortfall:

@@ -28,13 +28,31 @@ from matcher.prepare import Posts, prepare_people
 __all__ = ["post_snapshot", "changed_posts", "affected_people"]
 
 
+#: The post fields a person's candidate list depends on: everything but how many people are
+#: hired (openings only matter through "suggestible", the congestion step and the "在招N人" text,
+#: all of which every run recomputes or refreshes at publish).
+MATCH_FIELDS = (
+    "employer_id", "kind", "title", "occupation_code", "description", "required_skills", "required_certificates",
+    "county_code", "town_code", "village_code", "lat", "lon", "wage_min", "wage_max", "wage_unit", "hours",
+    "age_min", "age_max", "physical_demand", "training_provided", "transport_provided", "lodging_provided",
+    "start_date", "end_date",
+)  # fmt: skip
+
+
+def match_hash(posts: Posts) -> np.ndarray:
+    """A digest per post of :data:`MATCH_FIELDS`."""
+    cols = [c for c in MATCH_FIELDS if c in posts.frame.columns]
+    text = posts.frame[cols].astype(str)
+    return pd.util.hash_pandas_object(text, index=False).to_numpy().astype(str)
+
+
 def post_snapshot(posts: Posts, today: dt.date) -> pd.DataFrame:
     """Which version of each post a run saw, and whether it was suggestible that day."""
     t = today.toordinal()
     return pd.DataFrame(
         {
             "vacancy_id": posts.ids.astype(str),
-            "content_hash": posts.frame["content_hash"].astype(str).to_numpy(),
+            "content_hash": match_hash(posts),
             "suggestible": posts.open & (posts.end >= t) & (posts.openings > 0),
             "openings": posts.openings,
             "occupation_code": posts.col("occupation_code"),

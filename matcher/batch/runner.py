@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -221,6 +222,7 @@ def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[s
     # (the widening steps: village first, safety net last).
     final = cand[keep].copy().sort_values(["laborer_id", "rank"], kind="stable")
     final["rank"] = final.groupby("laborer_id").cumcount() + 1
+    final["reasons"] = _current_openings(final, context)
     for county, frame in final.groupby("county_code", sort=True):
         run.write_part("suggestions", str(county), frame.drop(columns=["county_code", "weight"]))
     counts = final.groupby("laborer_id").size()
@@ -236,3 +238,17 @@ def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[s
         suggestions=int(len(final)),
     )
     return stats
+
+
+_OPENINGS = re.compile(r"在招\d+人")
+
+
+def _current_openings(final: pd.DataFrame, context: BatchContext) -> list[str]:
+    """Reasons with today's openings ("在招N人"): a person copied from an earlier run may carry an older count."""
+    openings = context.posts.openings
+    position = context.posts.position
+    out = []
+    for vacancy, reasons in zip(final["vacancy_id"], final["reasons"], strict=True):
+        j = position.get(vacancy)
+        out.append(reasons if j is None else _OPENINGS.sub(f"在招{int(openings[j])}人", reasons))
+    return out
