@@ -75,10 +75,11 @@ def build(home: Path, args: argparse.Namespace, env: dict[str, str]) -> None:
 
 def change(home: Path, args: argparse.Namespace, env: dict[str, str]) -> None:
     """1 % of laborers and 5 % of posts changed, sent through `matcher ingest` as a county office would."""
-    rng = np.random.default_rng(args.seed + 1)
+    seed = int(time.time())  # a different change on every call, also with --reuse
+    rng = np.random.default_rng(seed)
     out = home / "sample"
     lab = pd.read_csv(out / "laborers.csv", dtype=str, keep_default_na=False)
-    pick = lab.sample(frac=0.01, random_state=args.seed)
+    pick = lab.sample(frac=0.01, random_state=seed % 2**31)
     pick = pick.assign(
         expected_wage=(pd.to_numeric(pick["expected_wage"], errors="coerce").fillna(2500) + 300)
         .astype(int)
@@ -87,12 +88,16 @@ def change(home: Path, args: argparse.Namespace, env: dict[str, str]) -> None:
     )
     pick.to_csv(home / "changed_laborers.csv", index=False)
     vac = pd.read_csv(out / "vacancies.csv", dtype=str, keep_default_na=False)
-    vpick = vac.sample(frac=0.05, random_state=args.seed)
+    vpick = vac.sample(frac=0.05, random_state=seed % 2**31).copy()
+    # A day's changes: most posts change their openings, some their wage, some close.
+    what = rng.choice(["openings", "wage", "closed"], size=len(vpick), p=[0.6, 0.2, 0.2])
     openings = pd.to_numeric(vpick["openings"], errors="coerce").fillna(1).astype(int)
-    vpick = vpick.assign(
-        openings=(openings + rng.integers(-1, 3, len(vpick))).clip(lower=0).astype(str),
-        updated_at=dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
-    )
+    vpick["openings"] = np.where(what == "openings", openings + rng.integers(1, 4, len(vpick)), openings).astype(str)
+    wage = pd.to_numeric(vpick["wage_max"], errors="coerce").fillna(3000)
+    vpick["wage_max"] = np.where(what == "wage", wage + 200, wage).astype(int).astype(str)
+    vpick["status"] = np.where(what == "closed", "closed", vpick["status"])
+    vpick["updated_at"] = dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
+    print(f"changed posts: {dict(zip(*np.unique(what, return_counts=True), strict=True))}")
     vpick.to_csv(home / "changed_vacancies.csv", index=False)
     for kind, name in (("laborers", "changed_laborers.csv"), ("vacancies", "changed_vacancies.csv")):
         wall, text = run([MATCHER, "ingest", kind, str(home / name)], env)
