@@ -23,7 +23,7 @@ from store.readers import (
     load_placements,
     load_vacancies,
 )
-from store.runs import count_rows, record_ingest_run
+from store.runs import count_rows, load_batch_runs, record_batch_run, record_ingest_run
 from store.upsert import UpsertCounts, upsert
 
 __all__ = [
@@ -39,6 +39,8 @@ __all__ = [
     "upsert",
     "recompute_households",
     "record_ingest_run",
+    "record_batch_run",
+    "load_batch_runs",
     "count_rows",
     "load_laborers",
     "load_vacancies",

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from store.errors import RecordError
-from store.schema import TABLES, ingest_runs
+from store.schema import TABLES, batch_runs, ingest_runs
 from store.upsert import utcnow
 
-__all__ = ["record_ingest_run", "count_rows"]
+__all__ = ["record_ingest_run", "count_rows", "record_batch_run", "load_batch_runs"]
 
 
 def record_ingest_run(conn: Connection, **fields: Any) -> int:
@@ -59,3 +60,24 @@ def count_rows(engine: Engine) -> dict[str, int]:
             name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
             for name, table in TABLES.items()
         }
+
+
+def record_batch_run(engine: Engine, **fields: Any) -> None:
+    """Insert or update the ``batch_runs`` row of one run (keyed by ``run_id``), in its own transaction."""
+    allowed = {c.name for c in batch_runs.c}
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise RecordError(f"batch_runs 没有这些字段 / batch_runs has no field(s) {', '.join(unknown)}")
+    with engine.begin() as conn:
+        exists = conn.execute(sa.select(batch_runs.c.run_id).where(batch_runs.c.run_id == fields["run_id"])).first()
+        if exists:
+            conn.execute(batch_runs.update().where(batch_runs.c.run_id == fields["run_id"]).values(**fields))
+        else:
+            conn.execute(batch_runs.insert().values(**fields))
+
+
+def load_batch_runs(engine: Engine) -> pd.DataFrame:
+    """Every batch run recorded, newest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(batch_runs).order_by(batch_runs.c.started_at.desc())).all()
+    return pd.DataFrame(rows, columns=[c.name for c in batch_runs.c])

@@ -24,6 +24,7 @@ __all__ = [
     "job_fair_vacancies",
     "job_fair_invitations",
     "ingest_runs",
+    "batch_runs",
     "LEDGER_TABLES",
     "TABLES",
     "EMPLOYED_STATUSES",
@@ -232,6 +233,24 @@ ingest_runs = sa.Table(
     sa.Column("stale", sa.Integer),
     sa.Column("rejected", sa.Integer),
     sa.Column("dry_run", sa.Boolean),
+)
+
+batch_runs = sa.Table(
+    "batch_runs",
+    metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("started_at", sa.DateTime),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("artifact", sa.String(64)),
+    sa.Column("scope", sa.String(256)),
+    sa.Column("people", sa.Integer),
+    sa.Column("suggestions", sa.Integer),
+    sa.Column("shortfalls", sa.Integer),
+    sa.Column("covered_share", sa.Float),
+    sa.Column("seconds", sa.Float),
+    sa.Column("path", sa.String(512)),
+    sa.Column("errors", sa.Text),
 )
 
 #: Tables re-sent by the county ledgers, with their id column; ``upsert`` targets.

@@ -82,11 +82,13 @@ def run_batch(
     engine: Engine, options: BatchOptions, progress: Progress | None = None, today: dt.date | None = None
 ) -> RunDir:
     """Run the batch; returns the published run."""
-    from store import load_vacancies
+    from store import load_vacancies, migrate
 
     today = today or dt.date.today()
     root = runs_root()
+    migrate(engine)
     run = resume_run(root, options.resume) if options.resume else new_run(root, asdict(options))
+    _record(engine, run, options)
     started = time.perf_counter()
     timings: dict[str, float] = {}
     try:
@@ -124,12 +126,45 @@ def run_batch(
         timings["congestion_and_write"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - started
         run.record.update(timings=timings, **stats)
-        return run.publish(root)
+        published = run.publish(root)
+        _record(engine, published, options)
+        return published
     except BaseException as exc:
         run.record["status"] = "failed"
         run.record["errors"].append(f"{exc.__class__.__name__}: {getattr(exc, 'message_en', str(exc))[:300]}")
         run.save_record()
+        try:
+            _record(engine, run, options)
+        except Exception:  # noqa: BLE001 - the run's own error is the one to report
+            log.exception("could not record the failed run %s in the store", run.run_id)
         raise
+
+
+def _record(engine: Engine, run: RunDir, options: BatchOptions) -> None:
+    """The run's record in the store's ``batch_runs`` table (the Parquet outputs stay in the run directory)."""
+    from store import record_batch_run
+
+    r = run.record
+
+    def stamp(key: str) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(r[key]) if r.get(key) else None
+
+    record_batch_run(
+        engine,
+        run_id=run.run_id,
+        status=r["status"],
+        started_at=stamp("started_at"),
+        finished_at=stamp("finished_at"),
+        artifact=r.get("artifact"),
+        scope=",".join(options.scope) or "all",
+        people=r.get("people_served", r.get("people")),
+        suggestions=r.get("suggestions"),
+        shortfalls=r.get("shortfalls"),
+        covered_share=r.get("covered_share"),
+        seconds=r.get("timings", {}).get("total"),
+        path=str(run.path),
+        errors="; ".join(r.get("errors", [])) or None,
+    )
 
 
 def _previous(root: Any, context: BatchContext, options: BatchOptions) -> RunDir | None:

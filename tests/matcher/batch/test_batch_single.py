@@ -108,3 +108,15 @@ def test_no_published_suggestion_breaks_a_hard_constraint(batch_env: BatchCounty
     ok = eligible(people, posts, pi, pj, ring, TODAY)
     assert ok.all(), sugg.loc[~ok, ["laborer_id", "vacancy_id", "step"]].head().to_dict("records")
     assert not sugg.duplicated(["laborer_id", "vacancy_id"]).any()
+
+
+def test_run_is_recorded_in_the_store(batch_env) -> None:  # type: ignore[no-untyped-def]
+    """The chain's reports read the run records from the store (SQLite here, PostgreSQL in production)."""
+    from store import get_engine, load_batch_runs
+
+    runs = load_batch_runs(get_engine())
+    latest = latest_run()
+    row = runs.set_index("run_id").loc[latest.run_id]
+    assert row["status"] == "complete"
+    assert row["people"] == latest.record["people_served"] and row["suggestions"] == latest.record["suggestions"]
+    assert row["covered_share"] == 1.0
