@@ -32,6 +32,8 @@ __all__ = ["Candidates", "candidate_pairs", "FAR_FETCH", "STAGE0", "STAGE0_PER_R
 
 #: Posts fetched from the vector index per far-travelling person before filtering.
 FAR_FETCH = 150
+#: IVF cells visited for the far fetch (the tuned nprobe aims at exact-search recall, not needed here).
+FAR_NPROBE = 32
 #: Eligible posts per person kept for full feature scoring, overall and per widening ring.
 STAGE0 = 400
 STAGE0_PER_RING = 40
@@ -112,7 +114,8 @@ def _far_candidates(
     if index is None or people.vectors is None or len(far_rows) == 0 or len(index) == 0:
         return {}
     k = min(FAR_FETCH, len(index))
-    result = index.search(people.vectors[far_rows], k, allowed=allowed)  # type: ignore[arg-type]
+    # Far posts are extra candidates beyond the complete local pool: a few IVF cells are enough.
+    result = index.search(people.vectors[far_rows], k, allowed=allowed, nprobe=FAR_NPROBE)  # type: ignore[arg-type]
     out: dict[int, np.ndarray] = {}
     position = posts.position
     for r, ids in zip(far_rows, result.ids, strict=True):

@@ -238,6 +238,7 @@ class VacancyIndex:
         queries: np.ndarray,
         k: int,
         allowed: np.ndarray | Sequence[np.ndarray] | Selection | None = None,
+        nprobe: int | None = None,
     ) -> SearchResult:
         """Top-``k`` vacancies for each query.
 
@@ -248,6 +249,9 @@ class VacancyIndex:
         allowed : array of vacancy_id, or a sequence of n such arrays, or None
             Only these vacancies may be returned: one array for all queries,
             or one per query. Unknown and removed ids are ignored.
+        nprobe : int, optional
+            IVF cells to visit instead of the tuned ``nprobe_`` (a caller that
+            only wants extra candidates may trade recall for speed).
 
         Returns
         -------
@@ -260,11 +264,11 @@ class VacancyIndex:
         if k <= 0:
             raise ValueError(f"k: got {k}; allowed: a positive integer / k 必须为正整数")
         if allowed is None:
-            scores, ints = self._search_all(q, k)
+            scores, ints = self._search_all(q, k, nprobe)
         elif isinstance(allowed, Selection):
-            scores, ints = self._search_allowed(q, k, allowed.ints)
+            scores, ints = self._search_allowed(q, k, allowed.ints, nprobe)
         elif is_flat_keys(allowed):
-            scores, ints = self._search_allowed(q, k, self._store.lookup(as_keys(allowed, "allowed")))
+            scores, ints = self._search_allowed(q, k, self._store.lookup(as_keys(allowed, "allowed")), nprobe)
         else:
             rows = list(allowed)  # type: ignore[arg-type]
             if len(rows) != len(q):
@@ -273,7 +277,7 @@ class VacancyIndex:
             ints = np.full((len(q), k), -1, dtype=np.int64)
             for r, row in enumerate(rows):
                 sel = self._store.lookup(as_keys(row, "allowed"))
-                scores[r], ints[r] = (a[0] for a in self._search_allowed(q[r : r + 1], k, sel))
+                scores[r], ints[r] = (a[0] for a in self._search_allowed(q[r : r + 1], k, sel, nprobe))
         scores[ints < 0] = -np.inf
         return SearchResult(scores, self._store.to_keys(ints))
 
@@ -295,16 +299,19 @@ class VacancyIndex:
         scores, ints = self._store.exact(q, self._store.lookup(as_keys(vacancy_ids)), k)
         return SearchResult(scores, self._store.to_keys(ints))
 
-    def _search_all(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _search_all(self, q: np.ndarray, k: int, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         n_alive = len(self)
         if n_alive == 0:
             return empty_result(len(q), k)
         if self.kind == "flat":
             return self._index.search(q, k)
-        scores, ints = self._index.search(q, k, params=_faiss.SearchParametersIVF(nprobe=self.nprobe_))
+        probe = min(self._index.nlist, nprobe or self.nprobe_)
+        scores, ints = self._index.search(q, k, params=_faiss.SearchParametersIVF(nprobe=probe))
         return self._fill_short(q, k, scores, ints, np.flatnonzero(self._store.alive))
 
-    def _search_allowed(self, q: np.ndarray, k: int, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _search_allowed(
+        self, q: np.ndarray, k: int, sel: np.ndarray, nprobe: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         if len(sel) == 0:
             return empty_result(len(q), k)
         if len(sel) <= max(self.subset_threshold, k):
@@ -319,8 +326,8 @@ class VacancyIndex:
             params = _faiss.SearchParameters(sel=selector)
         else:
             share = len(sel) / max(len(self), 1)
-            nprobe = min(self._index.nlist, math.ceil(self.nprobe_ / share))
-            params = _faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+            probe = min(self._index.nlist, math.ceil((nprobe or self.nprobe_) / share))
+            params = _faiss.SearchParametersIVF(sel=selector, nprobe=probe)
         scores, ints = self._index.search(q, k, params=params)
         return self._fill_short(q, k, scores, ints, sel)
 

@@ -130,7 +130,7 @@ class Recommender:
         """Hire probabilities, features and the shortlist mask of candidate pairs.
 
         Two stages: the ranker's linear first stage scores every candidate; each
-        person's best ``max(SHORTLIST, 3k)`` (and the best ``PER_STEP`` of every widening
+        person's best ``max(SHORTLIST, 2k + 10)`` (and the best ``PER_STEP`` of every widening
         ring, and every public-welfare post, so that no step is starved) go
         through the calibrated trees. Pairs left out get no score and are not
         suggested.
@@ -140,7 +140,7 @@ class Recommender:
         if len(X):
             coarse = self.ranker.coarse_score(X)
             welfare = self.posts.kind[cand.pj] == _WELFARE
-            shortlist = max(SHORTLIST, 3 * k)
+            shortlist = max(SHORTLIST, 2 * k + 10)
             for a, b in zip(bounds[:-1], bounds[1:], strict=True):
                 if b - a <= shortlist:
                     keep[a:b] = True
