@@ -16,18 +16,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from features.contract.vocab import MOBILITY_ORDER
+from features.contract.vocab import KIND, MOBILITY_ORDER
 
 __all__ = ["People", "Posts", "KINDS", "prepare_people", "prepare_posts", "occ_int", "SkillVocab"]
 
-KINDS: tuple[str, ...] = (
-    "enterprise",
-    "workshop_factory",
-    "workshop_home",
-    "workshop_base",
-    "public_welfare",
-    "online",
-)
+#: Post kinds in the contract's order; arrays hold their index.
+KINDS: tuple[str, ...] = tuple(KIND)
 KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
 EDUCATION = ("none", "primary", "junior", "senior", "vocational", "college", "bachelor")
 HOURS = ("full_time", "part_time", "flexible")
