@@ -23,7 +23,7 @@ import pandas as pd
 
 from matcher.batch.engine import BatchContext
 from matcher.batch.runs import RunDir, read_table
-from matcher.prepare import Posts, prepare_people
+from matcher.prepare import KIND_INDEX, Posts, prepare_people
 
 __all__ = ["post_snapshot", "changed_posts", "affected_people"]
 
@@ -110,19 +110,57 @@ def affected_people(
         in_county = laborers["county_code"].astype(str).isin(counties).to_numpy() | everywhere
         need |= in_county & laborers["laborer_id"].isin(trainees).to_numpy()
     if entering:
-        rest = laborers[~need]
-        weakest = cand.groupby("laborer_id")["score"].agg(["min", "size"])
-        rows = np.array([context.posts.position[v] for v in entering if v in context.posts.position], dtype=np.int64)
-        for start in range(0, len(rest), 20_000):
-            chunk = rest.iloc[start : start + 20_000]
+        need |= _entering(context, laborers, households, need, cand, entering, per_person)
+    return laborers[need].reset_index(drop=True)
+
+
+#: Changed posts scored per person in the entering check (the linear first stage picks them).
+ENTERING_PER_PERSON = 3
+
+
+def _entering(
+    context: BatchContext,
+    laborers: pd.DataFrame,
+    households: pd.DataFrame,
+    need: np.ndarray,
+    cand: pd.DataFrame,
+    entering: set[str],
+    per_person: int,
+) -> np.ndarray:
+    """People a new or changed post would now enter the list of.
+
+    Each county's people are scored against the changed posts of their own prefecture and the
+    changed online posts (the posts their local pool holds); the first stage keeps each person's
+    best ``ENTERING_PER_PERSON`` of those, and a person is recomputed when one of them beats the
+    weakest of their earlier candidates. A changed post farther away reaches a person only through
+    the far fetch of the vector index, which this check does not replay.
+    """
+    posts = context.posts
+    rows = np.array([posts.position[v] for v in entering if v in posts.position], dtype=np.int64)
+    out = np.zeros(len(laborers), dtype=bool)
+    if not len(rows):
+        return out
+    weakest = cand.groupby("laborer_id")["score"].agg(["min", "size"])
+    online = rows[posts.kind[rows] == KIND_INDEX["online"]]
+    city = posts.city[rows]
+    todo = np.flatnonzero(~need)
+    counties = laborers["county_code"].astype(str).to_numpy()
+    for county in np.unique(counties[todo]):
+        members = todo[counties[todo] == county]
+        near = rows[city == (int(county[:4]) if county[:4].isdigit() else -1)]
+        mine = np.union1d(near, online)
+        if not len(mine):
+            continue
+        for start in range(0, len(members), 5_000):
+            chunk = laborers.iloc[members[start : start + 5_000]]
             people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
             people.vectors = context.model.encoder.transform_laborers(people.frame)
-            pi, _, p = context.recommender.score_posts(people, rows, top_per_person=None)
+            pi, _, p = context.recommender.score_posts(people, mine, top_per_person=ENTERING_PER_PERSON)
             if not len(pi):
                 continue
             ids = people.ids[pi]
             floor = weakest["min"].reindex(ids).to_numpy()
             size = weakest["size"].reindex(ids).fillna(0).to_numpy()
             beats = (size < per_person) | np.isnan(floor) | (p > floor)
-            need |= laborers["laborer_id"].isin(set(ids[beats])).to_numpy()
-    return laborers[need].reset_index(drop=True)
+            out |= laborers["laborer_id"].isin(set(ids[beats])).to_numpy()
+    return out
