@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default (SQLite under $MATCHER_HOME, default ./var):
 # set up the environment, make the sample county, ingest it, print the summary,
-# train the matcher and print a few example recommendations.
+# train the matcher, print a few example recommendations, run the nightly batch
+# and write its morning report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -35,3 +36,6 @@ PY
 for id in $IDS; do
   $M recommend "$id" --k 5
 done
+echo "== nightly batch (every job seeker) and the morning report"
+$M batch
+$M report latest --out "$MATCHER_HOME/report"
