@@ -26,7 +26,7 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
-# Keep Chinese readable in the database instead of \uXXXX escapes. One shared
+# Keep Chinese readable in the database instead of \\u-escaped code points. One shared
 # encoder: json.dumps with options would build a new one per value.
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
