@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from models.artifacts import read_manifest, write_manifest
 from models.encoder import PersonPostEncoder
 from models.errors import ArtifactError
 from models.ranker import HireRanker, PriorRanker, load_ranker
+from store.config import data_home
 
 __all__ = ["MatchModel", "train", "load_model", "artifacts_dir", "MIN_HISTORY"]
 
@@ -45,7 +45,7 @@ MIN_HISTORY = 30
 
 
 def artifacts_dir() -> Path:
-    return Path(os.environ.get("MATCHER_HOME", "var")) / "artifacts"
+    return data_home() / "artifacts"
 
 
 @dataclass

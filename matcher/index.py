@@ -70,9 +70,20 @@ class SearchResult(NamedTuple):
 
 
 class Selection(NamedTuple):
-    """Allowed vacancies as the index's sorted internal ids (see :meth:`VacancyIndex.select`)."""
+    """Allowed vacancies as the index's sorted internal ids (see :meth:`VacancyIndex.select`).
+
+    ``bitmap`` is the dense faiss filter of the same ids, built once with the selection
+    instead of on every search.
+    """
 
     ints: np.ndarray
+    bitmap: np.ndarray | None = None
+
+
+def _bitmap(sel: np.ndarray, n: int) -> np.ndarray:
+    bitmap = np.zeros((n + 7) // 8, dtype=np.uint8)
+    np.bitwise_or.at(bitmap, sel >> 3, (1 << (sel & 7)).astype(np.uint8))
+    return bitmap
 
 
 class VacancyIndex:
@@ -266,7 +277,7 @@ class VacancyIndex:
         if allowed is None:
             scores, ints = self._search_all(q, k, nprobe)
         elif isinstance(allowed, Selection):
-            scores, ints = self._search_allowed(q, k, allowed.ints, nprobe)
+            scores, ints = self._search_allowed(q, k, allowed.ints, nprobe, allowed.bitmap)
         elif is_flat_keys(allowed):
             scores, ints = self._search_allowed(q, k, self._store.lookup(as_keys(allowed, "allowed")), nprobe)
         else:
@@ -286,7 +297,9 @@ class VacancyIndex:
 
         Valid until the next add/remove/update of the index.
         """
-        return Selection(self._store.lookup(as_keys(ids, "allowed")))
+        ints = self._store.lookup(as_keys(ids, "allowed"))
+        dense = 8 * len(ints) > len(self._store.alive)
+        return Selection(ints, _bitmap(ints, len(self._store.alive)) if dense else None)
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``ids`` (shape (len(ids), dim)); unknown ids raise ``KeyError``."""
@@ -310,15 +323,14 @@ class VacancyIndex:
         return self._fill_short(q, k, scores, ints, np.flatnonzero(self._store.alive))
 
     def _search_allowed(
-        self, q: np.ndarray, k: int, sel: np.ndarray, nprobe: int | None = None
+        self, q: np.ndarray, k: int, sel: np.ndarray, nprobe: int | None = None, bitmap: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         if len(sel) == 0:
             return empty_result(len(q), k)
         if len(sel) <= max(self.subset_threshold, k):
             return self._store.exact(q, sel, k)
         if 8 * len(sel) > len(self._store.alive):  # dense filter: a bitmap is cheaper than a hash set
-            bitmap = np.zeros((len(self._store.alive) + 7) // 8, dtype=np.uint8)
-            np.bitwise_or.at(bitmap, sel >> 3, (1 << (sel & 7)).astype(np.uint8))
+            bitmap = _bitmap(sel, len(self._store.alive)) if bitmap is None else bitmap
             selector = _faiss.IDSelectorBitmap(bitmap)
         else:
             selector = _faiss.IDSelectorBatch(sel)

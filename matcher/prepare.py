@@ -226,6 +226,21 @@ def _precise(coord_source: pd.Series) -> np.ndarray:
     )
 
 
+def _place_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Administrative codes as integers and coordinates, the same for people and posts."""
+    admin = frame["admin_code"].fillna("").astype(str)
+    return {
+        "province": _code_int(admin, 2),
+        "city": _code_int(admin, 4),
+        "county": _code_int(frame["county_code"].fillna("").astype(str), 6),
+        "town": _code_int(frame["town_code"].fillna("").astype(str), 12),
+        "village": _code_int(frame["village_code"].fillna("").astype(str), 12),
+        "lat": _float(frame["lat"]),
+        "lon": _float(frame["lon"]),
+        "precise": _precise(frame["coord_source"]),
+    }
+
+
 def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = None) -> People:
     """Build :class:`People` from store frames (``load_laborers``/``load_households``)."""
     frame = laborers.reset_index(drop=True)
@@ -246,7 +261,6 @@ def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = Non
         zero = frame["household_id"].map(z).fillna(False).to_numpy(dtype=bool)
     frame["zero_employment"] = zero
     mobility = _enum(frame["mobility"], MOBILITY_ORDER, missing=3)
-    admin = frame["admin_code"].fillna("").astype(str)
     return People(
         frame=frame,
         ids=frame["laborer_id"].to_numpy(dtype=object),
@@ -259,14 +273,7 @@ def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = Non
         care=_bool(frame["care_duties"]),
         wants_training=_bool(frame["wants_training"]),
         expected_wage=_float(frame["expected_wage"]),
-        province=_code_int(admin, 2),
-        city=_code_int(admin, 4),
-        county=_code_int(frame["county_code"].fillna("").astype(str), 6),
-        town=_code_int(frame["town_code"].fillna("").astype(str), 12),
-        village=_code_int(frame["village_code"].fillna("").astype(str), 12),
-        lat=_float(frame["lat"]),
-        lon=_float(frame["lon"]),
-        precise=_precise(frame["coord_source"]),
+        **_place_arrays(frame),
         codes=codes,
         skills=skills,
         certificates=_lists(frame["certificates"]),
@@ -289,7 +296,6 @@ def monthly_wage(frame: pd.DataFrame) -> np.ndarray:
 def prepare_posts(vacancies: pd.DataFrame) -> Posts:
     """Build :class:`Posts` from a store frame (``load_vacancies``)."""
     frame = vacancies.reset_index(drop=True)
-    admin = frame["admin_code"].fillna("").astype(str)
     kind = _enum(frame["kind"], KINDS, missing=0)
     posts = Posts(
         frame=frame,
@@ -304,14 +310,7 @@ def prepare_posts(vacancies: pd.DataFrame) -> Posts:
         physical=_enum(frame["physical_demand"], PHYSICAL, missing=0),
         hours=_enum(frame["hours"], HOURS, missing=0),
         wage=monthly_wage(frame),
-        province=_code_int(admin, 2),
-        city=_code_int(admin, 4),
-        county=_code_int(frame["county_code"].fillna("").astype(str), 6),
-        town=_code_int(frame["town_code"].fillna("").astype(str), 12),
-        village=_code_int(frame["village_code"].fillna("").astype(str), 12),
-        lat=_float(frame["lat"]),
-        lon=_float(frame["lon"]),
-        precise=_precise(frame["coord_source"]),
+        **_place_arrays(frame),
         code=np.fromiter((occ_int(c) for c in frame["occupation_code"]), dtype=np.int64, count=len(frame)),
         skills=canonical_skill_lists(
             [s + [t] for s, t in zip(_lists(frame["required_skills"]), frame["title"].fillna(""), strict=True)]

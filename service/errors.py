@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,8 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from store.config import data_home
+
 log = logging.getLogger("matcher")
 
 EXIT_USAGE = 2
@@ -27,7 +28,7 @@ EXIT_INTERNAL = 1
 
 
 def log_dir() -> Path:
-    return Path(os.environ.get("MATCHER_HOME", "var")) / "logs"
+    return data_home() / "logs"
 
 
 def setup_logging() -> None:

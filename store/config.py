@@ -9,6 +9,7 @@ first query.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -125,3 +126,12 @@ def get_settings() -> Settings:
     except ValidationError as exc:
         details = "; ".join(str(err.get("msg", "")) for err in exc.errors())
         raise StoreConfigError(f"配置错误 / invalid store settings: {details}") from None
+
+
+def data_home() -> Path:
+    """The data directory, read from ``MATCHER_HOME`` on every call (default ``./var``).
+
+    Artifacts, batch runs and logs live here; unlike :func:`get_settings` it is not cached, so a
+    process that changes ``MATCHER_HOME`` (tests, the benchmark scripts) sees the new value.
+    """
+    return Path(os.environ.get("MATCHER_HOME", "var"))

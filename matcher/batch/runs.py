@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from matcher.errors import MatcherError
+from store.config import data_home
 
 __all__ = ["RunDir", "runs_root", "latest_run", "new_run", "resume_run", "read_table", "PARTS"]
 
@@ -35,7 +36,7 @@ PARTS = ("candidates", "flags", "shortfalls", "people")
 
 
 def runs_root() -> Path:
-    return Path(os.environ.get("MATCHER_HOME", "var")) / "runs"
+    return data_home() / "runs"
 
 
 @dataclass
