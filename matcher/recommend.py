@@ -34,7 +34,7 @@ from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_
 from matcher.prepare import KIND_INDEX, KINDS, People, Posts
 from matcher.reach import RINGS
 
-__all__ = ["Recommendation", "Shortfall", "PersonResult", "Recommender", "MIN_POSTS", "STEPS"]
+__all__ = ["Recommendation", "Shortfall", "PersonResult", "PairReport", "Recommender", "MIN_POSTS", "STEPS"]
 
 MIN_POSTS = 3
 STEPS: tuple[str, ...] = (*RINGS[:3], "province", "nationwide", "training", "safety_net")
@@ -68,6 +68,9 @@ class PersonResult(NamedTuple):
     recommendations: list[Recommendation]
     shortfall: Shortfall | None
     prior: bool
+    #: The first stage's score a post had to reach to be ranked by the trees for this person
+    #: (-inf: every candidate was); an incremental batch lets a new post in only above it.
+    coarse_floor: float = float("-inf")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +96,31 @@ class PersonResult(NamedTuple):
             },
             "prior": self.prior,
         }
+
+
+class PairReport(NamedTuple):
+    """What :meth:`Recommender.describe_pairs` found for pairs ``(people[pi], posts[pj])``."""
+
+    recommender: Recommender
+    people: People
+    pi: np.ndarray
+    pj: np.ndarray
+    geo: Any
+    skills: PairSkills
+    X: np.ndarray
+    ok: np.ndarray  # passes every hard constraint today
+    ring: np.ndarray  # innermost widening ring (-1: out of reach)
+    market: np.ndarray  # a market post (not public-welfare, no missing certificate without training)
+    score: np.ndarray  # calibrated hire probability
+    coarse: np.ndarray  # the first stage's score (compared with a person's ``coarse_floor``)
+
+    def reasons(self, n: int, step: str) -> tuple[str, ...]:
+        """The reasons of pair ``n`` as a suggestion from ``step``."""
+        rec = self.recommender
+        level = int(round(self.X[n, _COL["occupation_level"]] * 4))
+        prior = bool(getattr(rec.ranker, "is_prior", False))
+        i, j = int(self.pi[n]), int(self.pj[n])
+        return explain(self.people, rec.posts, i, j, n, self.geo, self.skills, level, step, float(self.score[n]), prior)
 
 
 class Recommender:
@@ -126,28 +154,31 @@ class Recommender:
 
     def score(
         self, people: People, cand: Candidates, skills: PairSkills, bounds: np.ndarray, k: int = 10
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Hire probabilities, features and the shortlist mask of candidate pairs.
 
         Two stages: the ranker's linear first stage scores every candidate; each
         person's best ``max(SHORTLIST, 2k + 10)`` (and the best ``PER_STEP`` of every widening
         ring, and every public-welfare post, so that no step is starved) go
         through the calibrated trees. Pairs left out get no score and are not
-        suggested.
+        suggested. Returns scores, features, the shortlist mask and each person's
+        first-stage floor (the score of their last shortlisted post; -inf when all were).
         """
         X = pair_features(people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers, cosine=cand.cosine)
         keep = np.zeros(len(X), dtype=bool)
+        floors = np.full(len(bounds) - 1, -np.inf)
         if len(X):
             coarse = self.ranker.coarse_score(X)
             welfare = self.posts.kind[cand.pj] == _WELFARE
             shortlist = max(SHORTLIST, 2 * k + 10)
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            for n, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
                 if b - a <= shortlist:
                     keep[a:b] = True
                     continue
                 seg = np.arange(a, b)
                 order = seg[np.argsort(-coarse[a:b], kind="stable")]
                 keep[order[:shortlist]] = True
+                floors[n] = float(coarse[order[shortlist - 1]])
                 ring = cand.ring[order]
                 for r in np.unique(ring):
                     keep[order[ring == r][:PER_STEP]] = True
@@ -155,7 +186,7 @@ class Recommender:
         p = np.full(len(X), -1.0)
         if keep.any():
             p[keep] = self.ranker.predict_proba(X[keep])[:, 1]
-        return p, X, keep
+        return p, X, keep, floors
 
     def score_posts(
         self,
@@ -211,6 +242,26 @@ class Recommender:
             return empty, empty, np.zeros(0)
         return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_p)
 
+    def describe_pairs(self, people: People, pi: np.ndarray, pj: np.ndarray) -> PairReport:
+        """Today's verdict on given pairs: eligible, ring, market post, calibrated score, and their reasons.
+
+        For repairing a stored list in place (the incremental batch): the same
+        constraints, features, ranker and explanations as :meth:`recommend`.
+        """
+        from matcher.reach import eligible, pair_geo, ring_of
+
+        pi, pj = np.asarray(pi, dtype=np.int64), np.asarray(pj, dtype=np.int64)
+        geo = pair_geo(people, self.posts, pi, pj)
+        ring = ring_of(people, self.posts, pi, pj, geo)
+        ok = eligible(people, self.posts, pi, pj, ring, self.today)
+        skills = PairSkills.for_people(self._post_skills, people)
+        X = pair_features(people, self.posts, pi, pj, geo, skills, self.employers)
+        score = self.ranker.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
+        cert_missing = X[:, _COL["cert_missing"]] > 0
+        market = (self.posts.kind[pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[pj])
+        coarse = self.ranker.coarse_score(X) if len(X) else np.zeros(0)
+        return PairReport(self, people, pi, pj, geo, skills, X, ok, ring, market, score, coarse)
+
     def recommend(self, people: People, rows: np.ndarray | None = None, k: int = 10) -> list[PersonResult]:
         """Suggestions, flags and shortfalls for ``people[rows]`` (all when ``rows`` is None)."""
         from matcher.flags import compute_flags
@@ -219,7 +270,7 @@ class Recommender:
         cand = candidate_pairs(people, self.posts, rows, today=self.today, index=self.index, open_ids=self._open_ids)
         skills = PairSkills.for_people(self._post_skills, people)
         bounds = np.searchsorted(cand.pi, np.append(rows, np.iinfo(np.int64).max))
-        scores, X, shortlisted = self.score(people, cand, skills, bounds, k)
+        scores, X, shortlisted, floors = self.score(people, cand, skills, bounds, k)
         cert_missing = X[:, _COL["cert_missing"]] > 0 if len(X) else np.zeros(0, dtype=bool)
         market = (self.posts.kind[cand.pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[cand.pj])
         running = np.concatenate([[0], np.cumsum(market)])
@@ -260,7 +311,7 @@ class Recommender:
                 offered = int(market_counts[n]) + sum(1 for r in recs if r.kind == "public_welfare")
                 blocked = int(cand.blocked_limits[n])
                 shortfall = self._shortfall(people, int(i), offered + blocked, blocked, len(recs))
-            out.append(PersonResult(str(people.ids[i]), flags[n], recs, shortfall, prior))
+            out.append(PersonResult(str(people.ids[i]), flags[n], recs, shortfall, prior, float(floors[n])))
         return out
 
     def _assemble(

@@ -82,7 +82,8 @@ class BatchContext:
         results: list[PersonResult] = []
         if laborers.empty:
             cand, flags, short = results_frames([])
-            return PartitionOutput(county, cand, flags, short, laborers[["laborer_id", "content_hash"]], 0.0)
+            empty = laborers[["laborer_id", "content_hash"]].assign(coarse_floor=np.zeros(0))
+            return PartitionOutput(county, cand, flags, short, empty, 0.0)
         for a in range(0, len(laborers), block):
             chunk = laborers.iloc[a : a + block]
             people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
@@ -90,6 +91,8 @@ class BatchContext:
             results.extend(self.recommender.recommend(people, k=k))
         cand, flags, short = results_frames(results)
         people_frame = laborers[["laborer_id", "content_hash"]].reset_index(drop=True)
+        floors = {r.laborer_id: r.coarse_floor for r in results}
+        people_frame["coarse_floor"] = people_frame["laborer_id"].map(floors).astype(np.float64)
         return PartitionOutput(county, cand, flags, short, people_frame, time.perf_counter() - start)
 
 

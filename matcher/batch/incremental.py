@@ -1,31 +1,50 @@
-"""Who must be recomputed since the last run, and who can keep yesterday's suggestions.
+"""The incremental night: who is recomputed, whose list is repaired in place, who keeps yesterday's.
 
-A person is recomputed when
+A person's list depends on hundreds of posts (every eligible post the first
+stages looked at), so with 5 % of a province's posts changing in a day an
+exact replay would recompute nearly everyone. The incremental run therefore
+works at the level of the pairs a list holds:
 
-* their ledger row changed (content hash) or they are new;
-* one of their earlier candidates is a post that changed, closed, expired,
-  filled up or disappeared;
-* a post that is new or changed since the last run would now enter their
-  list: it is eligible for them and its hire probability beats the weakest
-  of their earlier candidates (or their list was not full).
+* **recomputed** (exactly as ``--full`` would): people whose ledger row or
+  household changed, or who are new; people with a shortfall when a post of
+  their county (or an online post) moved; people of a zero-employment
+  household who lost a post; people whose list would fall below
+  :func:`refill_below` posts, or whose training or safety-net part a change
+  touches (those parts depend on how many market posts there are);
+* **repaired in place**: a post that closed, expired, filled up or vanished
+  leaves the list; a post whose match fields changed (wage, hours, limits …)
+  is re-checked against the hard constraints, re-scored by the ranker and
+  re-explained; a new or changed post enters the list when it is eligible,
+  lies within the rings the list already opened and beats the weakest market
+  post (or the list was not full). The list is then ordered as the
+  recommender orders it (score, ties by post);
+* **kept**: everyone else, rows copied from the previous run.
 
-Everyone else keeps the previous run's rows, copied into the new run. The
-third test scores only the changed posts against the people of their
-reach, so its cost follows the size of the change, not of the province.
+What a repair does not replay, and ``--full`` (weekly, or after a new
+artifact) refreshes: a post that now falls out of a person's first stages
+makes room for the next one only at the next recompute; a training flag's
+count of posts a course would unlock is the count of the person's last
+recompute. Every published list still passes every hard constraint today
+(repairs re-check them), and the openings in the reasons are today's (see
+:func:`matcher.batch.runner._current_openings`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from matcher.batch.engine import BatchContext
 from matcher.batch.runs import RunDir, read_table
-from matcher.prepare import KIND_INDEX, Posts, prepare_people
+from matcher.prepare import KIND_INDEX, KINDS, Posts, prepare_people
+from matcher.reach import RINGS
 
-__all__ = ["post_snapshot", "changed_posts", "affected_people"]
+__all__ = ["post_snapshot", "changed_posts", "plan_incremental", "IncrementalPlan"]
 
 
 #: The post fields a person's candidate list depends on: everything but how many people are
@@ -83,84 +102,270 @@ def changed_posts(previous: RunDir, now: pd.DataFrame) -> tuple[set[str], set[st
     return touched, entering
 
 
-def affected_people(
-    context: BatchContext, previous: RunDir, laborers: pd.DataFrame, households: pd.DataFrame, per_person: int
-) -> pd.DataFrame:
-    """The rows of ``laborers`` that must be recomputed."""
-    old_people = read_table(previous, "people", columns=["laborer_id", "content_hash"])
-    old_hash = dict(zip(old_people["laborer_id"], old_people["content_hash"], strict=True))
-    changed_person = np.fromiter(
-        (old_hash.get(pid) != h for pid, h in zip(laborers["laborer_id"], laborers["content_hash"], strict=True)),
-        dtype=bool,
-        count=len(laborers),
-    )
-    touched, entering = changed_posts(previous, post_snapshot(context.posts, context.today))
-    cand = read_table(previous, "candidates", columns=["laborer_id", "vacancy_id", "score"])
-    hit = set(cand.loc[cand["vacancy_id"].isin(touched), "laborer_id"])
-    need = changed_person | laborers["laborer_id"].isin(hit).to_numpy()
-    # A training flag names the openings a course unlocks in the county: any changed post
-    # there (or any changed online post) can change its text.
-    snapshot = post_snapshot(context.posts, context.today)
-    moved = snapshot[snapshot["vacancy_id"].isin(touched | entering)]
-    flags = read_table(previous, "flags", columns=["laborer_id", "kind"])
-    trainees = set(flags.loc[flags["kind"] == "training", "laborer_id"])
-    if trainees and len(moved):
-        counties = set(moved["county_code"].dropna().astype(str))
-        everywhere = bool((moved["kind"] == "online").any())
-        in_county = laborers["county_code"].astype(str).isin(counties).to_numpy() | everywhere
-        need |= in_county & laborers["laborer_id"].isin(trainees).to_numpy()
-    if entering:
-        need |= _entering(context, laborers, households, need, cand, entering, per_person)
-    return laborers[need].reset_index(drop=True)
+@dataclass
+class IncrementalPlan:
+    """The outcome of the incremental check."""
+
+    todo: pd.DataFrame  # laborers to recompute
+    repaired: pd.DataFrame  # candidate rows of the people whose lists were repaired in place
+    counts: dict[str, int]
+
+
+def refill_below(per_person: int, k: int) -> int:
+    """A list that a repair leaves shorter than this is recomputed instead (refilled): halfway from ``k`` to
+    ``per_person``, so the congestion step keeps room to choose and a list never serves fewer than ``k``."""
+    return k + (per_person - k) // 2
 
 
 #: Changed posts scored per person in the entering check (the linear first stage picks them).
 ENTERING_PER_PERSON = 3
+_ROW = ["laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons", "prior"]
 
 
-def _entering(
+def plan_incremental(
     context: BatchContext,
+    previous: RunDir,
     laborers: pd.DataFrame,
     households: pd.DataFrame,
-    need: np.ndarray,
-    cand: pd.DataFrame,
-    entering: set[str],
     per_person: int,
-) -> np.ndarray:
-    """People a new or changed post would now enter the list of.
+    k: int,
+) -> IncrementalPlan:
+    """Split ``laborers`` into recomputed, repaired and kept people (see the module notes)."""
+    old_people = read_table(previous, "people")
+    old_hash = dict(zip(old_people["laborer_id"], old_people["content_hash"], strict=True))
+    ids = laborers["laborer_id"].to_numpy()
+    recompute = np.fromiter(
+        (old_hash.get(pid) != h for pid, h in zip(ids, laborers["content_hash"], strict=True)),
+        dtype=bool,
+        count=len(laborers),
+    )
+    counts = {"changed_people": int(recompute.sum())}
+    if "coarse_floor" not in old_people.columns:  # a run of an older version: recompute everyone
+        counts["previous_run_too_old"] = int((~recompute).sum())
+        return IncrementalPlan(laborers.reset_index(drop=True), pd.DataFrame(columns=_ROW), counts)
+    snapshot = post_snapshot(context.posts, context.today)
+    touched, entering = changed_posts(previous, snapshot)
+    suggestible = set(snapshot.loc[snapshot["suggestible"], "vacancy_id"])
+    cand = read_table(previous, "candidates")
+    cand = cand[[c for c in _ROW if c in cand.columns]]
+    position = pd.Series(np.arange(len(laborers)), index=ids)
 
-    Each county's people are scored against the changed posts of their own prefecture and the
-    changed online posts (the posts their local pool holds); the first stage keeps each person's
-    best ``ENTERING_PER_PERSON`` of those, and a person is recomputed when one of them beats the
-    weakest of their earlier candidates. A changed post farther away reaches a person only through
-    the far fetch of the vector index, which this check does not replay.
-    """
-    posts = context.posts
-    rows = np.array([posts.position[v] for v in entering if v in posts.position], dtype=np.int64)
-    out = np.zeros(len(laborers), dtype=bool)
-    if not len(rows):
-        return out
-    weakest = cand.groupby("laborer_id")["score"].agg(["min", "size"])
-    online = rows[posts.kind[rows] == KIND_INDEX["online"]]
-    city = posts.city[rows]
-    todo = np.flatnonzero(~need)
-    counties = laborers["county_code"].astype(str).to_numpy()
-    for county in np.unique(counties[todo]):
-        members = todo[counties[todo] == county]
-        near = rows[city == (int(county[:4]) if county[:4].isdigit() else -1)]
-        mine = np.union1d(near, online)
-        if not len(mine):
-            continue
-        for start in range(0, len(members), 5_000):
-            chunk = laborers.iloc[members[start : start + 5_000]]
-            people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
-            people.vectors = context.model.encoder.transform_laborers(people.frame)
-            pi, _, p = context.recommender.score_posts(people, mine, top_per_person=ENTERING_PER_PERSON)
-            if not len(pi):
+    def mark(people: set[str] | pd.Series, reason: str) -> None:
+        rows = position.reindex(list(people)).dropna().to_numpy(dtype=np.int64)
+        fresh = rows[~recompute[rows]]
+        recompute[fresh] = True
+        counts[reason] = counts.get(reason, 0) + len(fresh)
+
+    # Shortfalls name how many posts are within reach: any moved post of the county can change that.
+    moved = snapshot[snapshot["vacancy_id"].isin(touched | entering)]
+    moved_counties = set(moved["county_code"].dropna().astype(str))
+    online_moved = bool((moved["kind"] == "online").any())
+    shortfalls = read_table(previous, "shortfalls", columns=["laborer_id"])
+    short_ids = laborers["laborer_id"].isin(set(shortfalls["laborer_id"]))
+    in_moved = laborers["county_code"].astype(str).isin(moved_counties) | online_moved
+    mark(set(laborers.loc[short_ids & in_moved, "laborer_id"]), "shortfall_reach_moved")
+
+    hit = cand["vacancy_id"].isin(touched)
+    gone = hit & ~cand["vacancy_id"].isin(suggestible)
+    market_row = cand["step"].isin(RINGS[: len(RINGS)])
+    mark(set(cand.loc[gone & ~market_row, "laborer_id"]), "lost_training_or_safety_post")
+    zero = laborers.loc[laborers["content_hash"].astype(str).str.endswith("|z"), "laborer_id"]
+    mark(set(zero) & set(cand.loc[gone, "laborer_id"]), "zero_employment_lost_post")
+    left = (~gone).groupby(cand["laborer_id"]).sum()
+    lost = set(cand.loc[gone, "laborer_id"])
+    short_lists = left[(left < refill_below(per_person, k)) & left.index.isin(lost)].index
+    mark(set(short_lists), "list_below_refill")
+
+    floors = old_people.set_index("laborer_id")["coarse_floor"] if "coarse_floor" in old_people else pd.Series()
+    repair = _Repairs(context, cand, gone, hit & ~gone, refill_below(per_person, k), per_person, floors)
+    todo_rows = np.flatnonzero(~recompute)
+    repair.run(laborers, households, todo_rows, entering)
+    mark(repair.recompute, "repair_needs_recompute")
+    repaired = repair.frame(set(ids[recompute]))
+    counts["repaired"] = int(repaired["laborer_id"].nunique()) if len(repaired) else 0
+    return IncrementalPlan(laborers[recompute].reset_index(drop=True), repaired, counts)
+
+
+class _Repairs:
+    """Pair-level repairs of the lists of people who are not recomputed."""
+
+    def __init__(
+        self,
+        context: BatchContext,
+        cand: pd.DataFrame,
+        gone: pd.Series,
+        rescore: pd.Series,
+        refill: int,
+        per_person: int,
+        floors: pd.Series,
+    ) -> None:
+        self.context = context
+        self.floors = floors.to_dict()
+        self.refill = refill
+        self.per_person = per_person
+        self.cand = cand
+        self.gone = set(cand.loc[gone, "vacancy_id"])
+        self.rescore_rows = cand[rescore]
+        self.rescored_posts = set(self.rescore_rows["vacancy_id"])
+        self.touched_people = set(cand.loc[gone | rescore, "laborer_id"])
+        self.recompute: set[str] = set()
+        # Per person: vacancy -> (ok, ring, market, score, coarse, (report, pair))
+        self.verdicts: dict[str, dict[str, tuple[bool, int, bool, float, float, Any]]] = {}
+
+    def run(self, laborers: pd.DataFrame, households: pd.DataFrame, rows: np.ndarray, entering: set[str]) -> None:
+        posts = self.context.posts
+        enter = np.array(sorted(posts.position[v] for v in entering if v in posts.position), dtype=np.int64)
+        online = enter[posts.kind[enter] == KIND_INDEX["online"]] if len(enter) else enter
+        city = posts.city[enter] if len(enter) else enter
+        wanted = self.rescore_rows.groupby("laborer_id")["vacancy_id"].agg(list).to_dict()
+        counties = laborers["county_code"].astype(str).to_numpy()
+        ids = laborers["laborer_id"].to_numpy()
+        for county in np.unique(counties[rows]):
+            members = rows[counties[rows] == county]
+            near = enter[city == (int(county[:4]) if county[:4].isdigit() else -1)] if len(enter) else enter
+            mine = np.union1d(near, online)
+            if not len(mine):
+                members = members[np.isin(ids[members], list(wanted))]
+            if not len(members):
                 continue
-            ids = people.ids[pi]
-            floor = weakest["min"].reindex(ids).to_numpy()
-            size = weakest["size"].reindex(ids).fillna(0).to_numpy()
-            beats = (size < per_person) | np.isnan(floor) | (p > floor)
-            out |= laborers["laborer_id"].isin(set(ids[beats])).to_numpy()
-    return out
+            for start in range(0, len(members), 5_000):
+                chunk = laborers.iloc[members[start : start + 5_000]]
+                self._chunk(chunk, households, mine, wanted)
+
+    def _chunk(self, chunk: pd.DataFrame, households: pd.DataFrame, mine: np.ndarray, wanted: dict) -> None:
+        context, posts = self.context, self.context.posts
+        people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
+        people.vectors = context.model.encoder.transform_laborers(people.frame)
+        pi_parts, pj_parts = [], []
+        if len(mine):
+            pi, pj, _ = context.recommender.score_posts(people, mine, top_per_person=ENTERING_PER_PERSON)
+            pi_parts.append(pi)
+            pj_parts.append(pj)
+        for n, pid in enumerate(people.ids):
+            for v in wanted.get(pid, ()):
+                j = posts.position.get(v)
+                if j is not None:
+                    pi_parts.append(np.array([n]))
+                    pj_parts.append(np.array([j]))
+        if not pi_parts:
+            return
+        pi, pj = np.concatenate(pi_parts), np.concatenate(pj_parts)
+        if not len(pi):
+            return
+        report = context.recommender.describe_pairs(people, pi, pj)
+        for n in range(len(pi)):
+            pid = str(people.ids[pi[n]])
+            vid = str(posts.ids[pj[n]])
+            self.verdicts.setdefault(pid, {})[vid] = (
+                bool(report.ok[n]),
+                int(report.ring[n]),
+                bool(report.market[n]),
+                float(report.score[n]),
+                float(report.coarse[n]),
+                (report, n),
+            )
+
+    def frame(self, recomputed: set[str]) -> pd.DataFrame:
+        """The repaired lists (people recomputed after all are left out)."""
+        people = (self.touched_people | set(self.verdicts)) - recomputed
+        sub = self.cand[self.cand["laborer_id"].isin(people)].sort_values(["laborer_id", "rank"], kind="stable")
+        out: list[dict[str, Any]] = []
+        for pid, rows in sub.groupby("laborer_id", sort=True):
+            fixed = self._repair(str(pid), rows.to_dict("records"))
+            if fixed is None:
+                self.recompute.add(str(pid))
+            elif fixed is not _UNCHANGED:
+                out.extend(fixed)
+        # People with entering verdicts but no previous rows had empty lists: recompute them.
+        listed = set(sub["laborer_id"])
+        for pid in set(self.verdicts) - listed - recomputed:
+            if any(v[0] for v in self.verdicts[pid].values()):
+                self.recompute.add(pid)
+        frame = pd.DataFrame(out, columns=_ROW)
+        return frame[~frame["laborer_id"].isin(self.recompute)].reset_index(drop=True)
+
+    def _repair(self, pid: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | object | None:
+        """The repaired rows of one person; None: recompute instead; _UNCHANGED: keep as they are."""
+        verdicts = self.verdicts.get(pid, {})
+        changed = False
+        kept: list[dict[str, Any]] = []
+        for row in rows:
+            vid = row["vacancy_id"]
+            if vid in self.gone:
+                changed = True
+                continue
+            verdict = verdicts.get(vid)
+            if verdict is not None and vid in self.rescored_posts:
+                ok, ring, market, score, _, (report, n) = verdict
+                in_rings = row["step"] in RINGS
+                if not ok or (in_rings and not market):
+                    if not in_rings:
+                        return None
+                    changed = True
+                    continue
+                step = RINGS[ring] if in_rings else row["step"]
+                j = int(report.pj[n])
+                row = dict(
+                    row,
+                    score=score,
+                    step=step,
+                    title=str(self.context.posts.col("title")[j]),
+                    kind=KINDS[self.context.posts.kind[j]],
+                    reasons=json.dumps(list(report.reasons(n, step)), ensure_ascii=False),
+                )
+                changed = True
+            kept.append(row)
+        market = [r for r in kept if r["step"] in RINGS]
+        others = [r for r in kept if r["step"] not in RINGS]
+        welfare = [r for r in others if r["step"] == "safety_net" and r["kind"] == "public_welfare"]
+        rest = [r for r in others if r not in welfare]
+        capacity = self.per_person - len(welfare) - len(rest)
+        was_full = len([r for r in rows if r["step"] in RINGS]) >= self.per_person - len(welfare)
+        listed = {r["vacancy_id"] for r in kept} | {r["vacancy_id"] for r in rows}
+        reach = max((RINGS.index(r["step"]) for r in market), default=-1)
+        prior = bool(rows[0]["prior"]) if rows else False
+        # A post the first stage would not have shortlisted for this person stays out, as in a full run.
+        floor = self.floors.get(pid, np.inf)
+        for vid, (ok, ring, is_market, score, coarse, (report, n)) in verdicts.items():
+            if vid in listed or not ok or ring < 0 or not coarse >= floor:
+                continue
+            if self.context.posts.kind[int(report.pj[n])] == KIND_INDEX["public_welfare"]:
+                continue  # offered only as a flagged person's safety net, decided at a recompute
+            if not is_market:
+                if rest:
+                    return None
+                continue
+            if not was_full:
+                if rest:
+                    return None
+            elif ring > reach or score <= min((r["score"] for r in market), default=np.inf):
+                continue
+            step = RINGS[ring]
+            j = int(report.pj[n])
+            market.append(
+                {
+                    "laborer_id": pid,
+                    "rank": 0,
+                    "vacancy_id": vid,
+                    "title": str(self.context.posts.col("title")[j]),
+                    "kind": KINDS[self.context.posts.kind[j]],
+                    "score": score,
+                    "step": step,
+                    "reasons": json.dumps(list(report.reasons(n, step)), ensure_ascii=False),
+                    "prior": prior,
+                }
+            )
+            changed = True
+        if not changed:
+            return _UNCHANGED
+        position = self.context.posts.position
+        market.sort(key=lambda r: (-r["score"], position.get(r["vacancy_id"], 1 << 62)))
+        final = market[: max(capacity, 0)] + rest + welfare
+        if len(final) < len(rows) and len(final) < self.refill:
+            return None
+        for rank, row in enumerate(final, 1):
+            row["rank"] = rank
+        return final
+
+
+_UNCHANGED = object()

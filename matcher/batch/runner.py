@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from matcher.batch.engine import BatchContext, PartitionOutput
-from matcher.batch.incremental import affected_people, post_snapshot
+from matcher.batch.incremental import plan_incremental, post_snapshot
 from matcher.batch.runs import RunDir, latest_run, new_run, read_table, resume_run, runs_root
 from matcher.congestion import CongestionSettings, exposure_stats, independent_topk, rerank
 from matcher.errors import MatcherError
@@ -107,19 +107,23 @@ def run_batch(
         )
         timings["load"] = time.perf_counter() - started
         previous = _previous(root, context, options)
-        todo = laborers
+        todo, repaired = laborers, None
         if previous is not None:
             t0 = time.perf_counter()
-            todo = affected_people(context, previous, laborers, households, options.candidates)
+            plan = plan_incremental(context, previous, laborers, households, options.candidates, options.k)
+            todo, repaired = plan.todo, plan.repaired
             timings["incremental_check"] = time.perf_counter() - t0
+            n_repaired = int(repaired["laborer_id"].nunique()) if len(repaired) else 0
             run.record["incremental"] = {
                 "from_run": previous.run_id,
                 "recomputed": int(len(todo)),
-                "copied": int(len(laborers) - len(todo)),
+                "repaired": n_repaired,
+                "copied": int(len(laborers) - len(todo) - n_repaired),
+                "reasons": plan.counts,
             }
         post_snapshot(context.posts, today).to_parquet(run.path / "posts.parquet", index=False)
         t0 = time.perf_counter()
-        _compute(run, context, laborers, todo, households, previous, options, progress)
+        _compute(run, context, laborers, todo, households, previous, repaired, options, progress)
         timings["compute"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         stats = _finish(run, context, options)
@@ -187,6 +191,7 @@ def _compute(
     todo: pd.DataFrame,
     households: pd.DataFrame,
     previous: RunDir | None,
+    repaired: pd.DataFrame | None,
     options: BatchOptions,
     progress: Progress | None,
 ) -> None:
@@ -207,26 +212,47 @@ def _compute(
     total = len(counties)
     finished = len(done)
     for (county, sub, members), out in zip(work, outputs, strict=True):
-        _write_partition(run, out, members, previous)
+        _write_partition(run, out, members, previous, repaired)
         finished += 1
         if progress is not None:
             progress(finished, total, f"county {county}: {len(sub):,} recomputed of {len(members):,}")
 
 
-def _write_partition(run: RunDir, out: PartitionOutput, members: pd.DataFrame, previous: RunDir | None) -> None:
-    """Write one county: fresh results plus the previous run's rows for people not recomputed."""
+def _write_partition(
+    run: RunDir,
+    out: PartitionOutput,
+    members: pd.DataFrame,
+    previous: RunDir | None,
+    repaired: pd.DataFrame | None = None,
+) -> None:
+    """Write one county: fresh results, repaired lists, and the previous run's rows for everyone else."""
     frames = {"candidates": out.candidates, "flags": out.flags, "shortfalls": out.shortfalls}
     if previous is not None:
         fresh = set(out.people["laborer_id"])
         keep = set(members["laborer_id"]) - fresh
+        mended = pd.DataFrame()
+        if repaired is not None and len(repaired):
+            mended = repaired[repaired["laborer_id"].isin(keep)]
         for part in frames:
             old = read_table(previous, part, county=out.county)
+            if part == "candidates" and len(mended):
+                old = old[~old["laborer_id"].isin(set(mended["laborer_id"]))] if len(old) else old
+                old = pd.concat([old, mended], ignore_index=True) if len(old) else mended
             if len(old):
                 old = old[old["laborer_id"].isin(keep)]
                 frames[part] = pd.concat([frames[part], old[frames[part].columns]], ignore_index=True)
     for part, frame in frames.items():
         run.write_part(part, out.county, frame)
-    run.write_part("people", out.county, members[["laborer_id", "content_hash"]].reset_index(drop=True))
+    # The people of the run with the content they were computed from and their first-stage floor.
+    people = members[["laborer_id", "content_hash"]].reset_index(drop=True)
+    floors = out.people.set_index("laborer_id")["coarse_floor"] if "coarse_floor" in out.people else pd.Series()
+    if previous is not None:
+        old = read_table(previous, "people", county=out.county)
+        if "coarse_floor" in old.columns:
+            floors = pd.concat([floors, old.set_index("laborer_id")["coarse_floor"]])
+            floors = floors[~floors.index.duplicated(keep="first")]
+    people["coarse_floor"] = people["laborer_id"].map(floors).astype(np.float64)
+    run.write_part("people", out.county, people)
 
 
 def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[str, Any]:
