@@ -26,7 +26,7 @@ from scipy.spatial import cKDTree
 
 from matcher.index import VacancyIndex
 from matcher.prepare import KIND_INDEX, People, Posts
-from matcher.reach import PairGeo, eligible, pair_geo, ring_of
+from matcher.reach import PairGeo, eligible, open_mask, pair_geo, ring_of
 
 __all__ = ["Candidates", "candidate_pairs", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING"]
 
@@ -218,8 +218,7 @@ def _grid(
     ring = ring_of(people, posts, bi, pj, geo)
     reach = ring >= 0
     if today is not None:
-        t = today.toordinal()
-        reach = reach & (posts.open & (posts.end >= t) & (posts.openings > 0))[pool][None, :]
+        reach = reach & open_mask(posts, today)[pool][None, :]
     ok = eligible(people, posts, bi, pj, ring, today)
     # Reach counters for the shortfall note: market posts only (a public-welfare post is
     # offered only to flagged people and is counted when it is listed).

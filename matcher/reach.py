@@ -130,8 +130,7 @@ def eligible(
     """Hard constraints for pairs; ``today=None`` skips the date/status/openings checks (replay)."""
     ok = ring >= 0
     if today is not None:
-        t = today.toordinal()
-        ok &= posts.open[pj] & (posts.end[pj] >= t) & (posts.openings[pj] > 0)
+        ok &= open_mask(posts, today)[pj]
     age = people.age[pi]
     ok &= ~(age < posts.age_min[pj]) & ~(age > posts.age_max[pj])
     health, dis, demand = people.health[pi], people.disability[pi], posts.physical[pj]
@@ -142,6 +141,14 @@ def eligible(
 
 
 def open_mask(posts: Posts, today: dt.date) -> np.ndarray:
-    """Posts that can be suggested today at all (status, dates, openings)."""
+    """Posts that can be suggested today at all (status, dates, openings); kept on ``posts`` per day.
+
+    ``posts`` is a day's snapshot: its status, end dates and openings are not edited in place.
+    """
+    cached = getattr(posts, "_open_mask", None)
+    if cached is not None and cached[0] == today and cached[1] is posts.openings:
+        return cached[2]
     t = today.toordinal()
-    return posts.open & (posts.end >= t) & (posts.openings > 0)
+    mask = posts.open & (posts.end >= t) & (posts.openings > 0)
+    posts._open_mask = (today, posts.openings, mask)  # type: ignore[attr-defined]
+    return mask
