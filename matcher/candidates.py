@@ -1,11 +1,16 @@
 """Candidate generation: the pairs worth scoring, hard constraints applied inside retrieval.
 
-People are taken in blocks of the same county. A block is checked as one
-grid against its local pool — every online post, every post of the county,
-and every post within the half-hour neighbourhood of the block's towns
-(across county borders) — with the hard constraints of :mod:`matcher.reach`
-evaluated by broadcasting, and the embedding similarity by one matrix
-product. People who will go to the province or anywhere also get the
+People are taken in blocks of the same county (those who stay in their
+village or town in blocks of their own, ordered by town). A block is checked
+as one grid against its local pool — every online post, every open post of
+the county (for a village-or-town block, the home-style workshop posts and
+the posts of its own villages and towns), and every post within each
+member's half-hour neighbourhood (across county borders) — with the hard
+constraints of :mod:`matcher.reach` evaluated by broadcasting, and the
+embedding similarity by one matrix product. Each person is held to their own
+universe (county, online, own neighbourhood), so the candidates of a person
+are the same alone and in any block: a caseworker's lookup equals the
+nightly batch. People who will go to the province or anywhere also get the
 nearest posts in the vector space from the faiss index (an over-fetch
 restricted to open posts, then the same constraints). Because the local
 pool is complete, a tight filter (a person who cannot leave home) still
@@ -27,6 +32,7 @@ from scipy.spatial import cKDTree
 from matcher.index import VacancyIndex
 from matcher.prepare import KIND_INDEX, People, Posts
 from matcher.reach import PairGeo, eligible, open_mask, pair_geo, ring_of
+from matcher.similarity import grid_cosine, pair_cosine
 
 __all__ = ["Candidates", "candidate_pairs", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING"]
 
@@ -77,7 +83,8 @@ class Neighbourhoods:
             if self.tree is None or not (np.isfinite(lat) and np.isfinite(lon)):
                 hit = np.zeros(0, dtype=np.int64)
             else:
-                chord = 2 * np.sin(NEIGHBOURHOOD_KM / _EARTH_KM / 2)
+                # A little wider than the neighbourhood: the grid applies the exact radius.
+                chord = 2 * np.sin((NEIGHBOURHOOD_KM + 0.5) / _EARTH_KM / 2)
                 hit = self.has[
                     np.asarray(
                         self.tree.query_ball_point(_unit(np.array([lat]), np.array([lon]))[0], chord), dtype=np.int64
@@ -95,15 +102,32 @@ def _neighbourhoods(posts: Posts) -> Neighbourhoods:
     return cached
 
 
-def _block_pool(people: People, posts: Posts, block: np.ndarray) -> np.ndarray:
+def _block_pool(people: People, posts: Posts, block: np.ndarray, today: dt.date | None) -> np.ndarray:
+    """Posts that any person of ``block`` (one county) might reach; a superset, checked pair by pair later.
+
+    Online posts, and the posts of the county (for a block of people who stay in
+    their village or town only the county's home-style workshop posts and the
+    posts of their own villages and towns), and the half-hour neighbourhood of
+    everyone who goes as far as the town. Posts that cannot be suggested today
+    (closed, expired, filled) are left out: no rule could let them through.
+    """
     mark = np.zeros(len(posts), dtype=bool)
     mark[posts.online] = True
     county = int(people.county[block[0]])
     if county in posts.by_county:
-        mark[posts.by_county[county]] = True
+        local = posts.by_county[county]
+        if people.mobility[block].max() <= 2:
+            local = local[
+                (posts.kind[local] == KIND_INDEX["workshop_home"])
+                | np.isin(posts.village[local], people.village[block])
+                | np.isin(posts.town[local], people.town[block])
+            ]
+        mark[local] = True
     near = _neighbourhoods(posts)
     for i in block[people.mobility[block] >= 2]:
         mark[near.near(float(people.lat[i]), float(people.lon[i]))] = True
+    if today is not None:
+        mark &= open_mask(posts, today)
     return np.flatnonzero(mark)
 
 
@@ -125,20 +149,31 @@ def _far_candidates(
 
 def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> np.ndarray:
     """Per row of a grid, the ``STAGE0`` best cells overall and the best ``STAGE0_PER_RING`` of each ring."""
-    keep = np.zeros(cheap.shape, dtype=bool)
     finite = np.isfinite(cheap)
     if cheap.shape[1] <= STAGE0:
         return finite
+    keep = np.zeros(cheap.shape, dtype=bool)
     rows = np.arange(cheap.shape[0])[:, None]
-    top = np.argpartition(-cheap, STAGE0 - 1, axis=1)[:, :STAGE0]
+    neg = -cheap
+    top = np.argpartition(neg, STAGE0 - 1, axis=1)[:, :STAGE0]
     keep[rows, top] = True
+    keep &= finite
+    m = min(STAGE0_PER_RING, cheap.shape[1])
     for r in range(5):
-        in_ring = np.where(ring == r, cheap, -np.inf)
-        if not np.isfinite(in_ring).any():
+        in_ring = (ring == r) & finite
+        have = in_ring.sum(axis=1)
+        if not have.any():
             continue
-        m = min(STAGE0_PER_RING, cheap.shape[1])
-        best = np.argpartition(-in_ring, m - 1, axis=1)[:, :m]
-        keep[rows, best] = True
+        # The overall best already hold a ring's best cells in order; only rows that hold
+        # fewer than STAGE0_PER_RING of a ring (and have more of it) need a partition.
+        short = (have > (keep & in_ring).sum(axis=1)) & ((keep & in_ring).sum(axis=1) < m)
+        small = short & (have <= m)
+        keep[small] |= in_ring[small]
+        big = np.flatnonzero(short & (have > m))
+        if len(big):
+            sub = np.where(in_ring[big], neg[big], np.inf)
+            best = np.argpartition(sub, m - 1, axis=1)[:, :m]
+            keep[big[:, None], best] = True
     keep |= welfare
     return keep & finite
 
@@ -176,6 +211,9 @@ def candidate_pairs(
     ordered = rows[by_county]
     cut = np.flatnonzero(np.diff(people.county[ordered])) + 1
     for group in np.split(ordered, cut):
+        # People who stay in their village or town share a block with their neighbours only,
+        # so their pool is a few villages' posts rather than the whole county's.
+        group = group[np.lexsort((people.town[group], people.mobility[group] > 2))]
         for start in range(0, len(group), BLOCK):
             block = group[start : start + BLOCK]
             chunks.append(_grid(people, posts, block, today, local, in_reach, blocked))
@@ -212,13 +250,20 @@ def _grid(
     in_reach: np.ndarray,
     blocked: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
-    pool = _block_pool(people, posts, block)
+    pool = _block_pool(people, posts, block, today)
     bi, pj = block[:, None], pool[None, :]
     geo = pair_geo(people, posts, bi, pj)
     ring = ring_of(people, posts, bi, pj, geo)
+    # Each person's own universe, whoever shares the block: the county, online posts and the
+    # person's own neighbourhood (the pool also holds the neighbourhoods of the others).
+    own = geo.same_county | (posts.kind[pool] == KIND_INDEX["online"])[None, :]
+    own |= (
+        ((people.mobility[block] >= 2) & people.precise[block])[:, None]
+        & posts.precise[pool][None, :]
+        & (geo.km <= NEIGHBOURHOOD_KM)
+    )
+    ring = np.where(own, ring, np.int8(-1))
     reach = ring >= 0
-    if today is not None:
-        reach = reach & open_mask(posts, today)[pool][None, :]
     ok = eligible(people, posts, bi, pj, ring, today)
     # Reach counters for the shortfall note: market posts only (a public-welfare post is
     # offered only to flagged people and is counted when it is listed).
@@ -227,7 +272,7 @@ def _grid(
     in_reach[idx] += reach.sum(axis=1)
     blocked[idx] += (reach & ~ok).sum(axis=1)
     if people.vectors is not None and posts.vectors is not None:
-        cosine = people.vectors[block] @ posts.vectors[pool].T
+        cosine = grid_cosine(people, posts, block, pool)
     else:
         cosine = np.zeros((len(block), len(pool)), dtype=np.float32)
     cheap = np.where(ok, cosine - 0.1 * np.log1p(geo.minutes), -np.inf)
@@ -264,7 +309,7 @@ def _sparse(
     ring = ring_of(people, posts, pi, pj, geo)
     ok = eligible(people, posts, pi, pj, ring, today)
     cosine = (
-        np.einsum("ij,ij->i", people.vectors[pi], posts.vectors[pj])
+        pair_cosine(people, posts, pi, pj)
         if people.vectors is not None and posts.vectors is not None
         else np.zeros(len(pi), dtype=np.float32)
     )

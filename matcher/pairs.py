@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from matcher.prepare import KINDS, People, Posts, SkillVocab
 from matcher.reach import PairGeo
+from matcher.similarity import pair_cosine
 
 __all__ = [
     "FEATURES",
@@ -227,7 +228,7 @@ def pair_features(
     if cosine is not None:
         out[:, col["cosine"]] = cosine
     elif people.vectors is not None and posts.vectors is not None and n:
-        out[:, col["cosine"]] = np.einsum("ij,ij->i", people.vectors[pi], posts.vectors[pj])
+        out[:, col["cosine"]] = pair_cosine(people, posts, pi, pj)
     out[:, col["occupation_level"]] = occupation_level(people, posts, pi, pj) / 4.0
     _, cover, missing = skill_match(skills, pi, pj)
     out[:, col["skill_cover"]] = cover

@@ -38,7 +38,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from features.geo import haversine_km, travel_minutes
+from features.geo import travel_minutes
+from features.geo_distance import chord_km, unit_vectors
 from matcher.prepare import KIND_INDEX, People, Posts
 
 __all__ = ["RINGS", "HALF_HOUR", "PairGeo", "pair_geo", "eligible", "ring_of"]
@@ -80,7 +81,7 @@ def pair_geo(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> Pa
         list(_TREE_MINUTES[:4]),
         default=_TREE_MINUTES[4],
     )
-    km = haversine_km(people.lat[pi], people.lon[pi], posts.lat[pj], posts.lon[pj])
+    km = _km(people, posts, pi, pj)
     usable = people.precise[pi] & posts.precise[pj] & np.isfinite(km)
     minutes = np.where(usable, travel_minutes(np.nan_to_num(km)), tree)
     # Never farther than the tree says for the same village/town (coarse coordinates).
@@ -90,6 +91,25 @@ def pair_geo(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> Pa
     minutes = np.where(online, 0.0, minutes)
     km = np.where(online, 0.0, km)
     return PairGeo(minutes, km, same_village, same_town, same_county, same_province)
+
+
+def units(places: People | Posts) -> np.ndarray:
+    """Unit vectors of the places' coordinates, shape (n, 3), computed once per object."""
+    cached = getattr(places, "_units", None)
+    if cached is not None and cached[0] is places.lat:
+        return cached[1]
+    u = unit_vectors(places.lat, places.lon)
+    places._units = (places.lat, u)  # type: ignore[union-attr]
+    return u
+
+
+def _km(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+    """Great-circle km of pairs; a (people × posts) grid is one matrix product."""
+    up, uq = units(people), units(posts)
+    if np.ndim(pi) == 2 and np.ndim(pj) == 2 and np.shape(pi)[1] == 1 and np.shape(pj)[0] == 1:
+        return chord_km(up[np.asarray(pi)[:, 0]] @ uq[np.asarray(pj)[0]].T)
+    a, b = np.broadcast_arrays(np.asarray(pi), np.asarray(pj))
+    return chord_km(np.einsum("...k,...k->...", up[a], uq[b]))
 
 
 def ring_of(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray, geo: PairGeo) -> np.ndarray:

@@ -1,0 +1,36 @@
+"""Candidate generation (matcher/candidates.py): a person's candidates do not depend on the block they share."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matcher.artifact import MatchModel
+from matcher.candidates import candidate_pairs
+from tests.matcher.conftest import DIANTOU, MAFANG_A, MAFANG_CENTRE, QIANXIAN, TODAY, encoded, people_frame, posts_frame
+
+
+def _pairs(people, posts, rows):  # type: ignore[no-untyped-def]
+    cand = candidate_pairs(people, posts, np.asarray(rows), today=TODAY, index=None)
+    return {(people.ids[i], posts.ids[j]) for i, j in zip(cand.pi, cand.pj, strict=True)}
+
+
+def test_a_neighbours_cross_border_post_is_not_a_candidate_of_a_far_blockmate(model: MatchModel) -> None:
+    # B lives in 马坊镇 next to a post just across the county border (乾县, a few minutes away);
+    # A, who would go anywhere in the province, lives 31 km away in 店头镇. Without the faiss
+    # far fetch, A must get the same candidates alone as beside B.
+    people = people_frame(
+        {"laborer_id": "A", "admin_code": DIANTOU, "mobility": "province"},
+        {"laborer_id": "B", "admin_code": MAFANG_A, "mobility": "town"},
+    )
+    lat, lon = MAFANG_CENTRE
+    posts = posts_frame(
+        {"vacancy_id": "ACROSS", "admin_code": QIANXIAN, "lat": lat + 0.01, "lon": lon + 0.01},
+        {"vacancy_id": "HOME", "admin_code": DIANTOU},
+        {"vacancy_id": "TOWN", "admin_code": MAFANG_A},
+    )
+    p, q, _ = encoded(model, people, posts)
+    together = _pairs(p, q, [0, 1])
+    assert ("B", "ACROSS") in together  # in B's half-hour circle
+    assert {x for x in together if x[0] == "A"} == _pairs(p, q, [0])
+    assert {x for x in together if x[0] == "B"} == _pairs(p, q, [1])
+    assert ("A", "ACROSS") not in together
