@@ -298,12 +298,13 @@ def _sparse(
     """Far posts from the index: the same constraints, pair by pair; pairs already in a grid are dropped."""
     pi = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in extra])
     pj = np.concatenate([p for _, p in extra])
-    seen = set()
-    for c in done:
-        seen.update(zip(c[0].tolist(), c[1].tolist(), strict=True))
-    fresh = np.fromiter(
-        ((a, b) not in seen for a, b in zip(pi.tolist(), pj.tolist(), strict=True)), dtype=bool, count=len(pi)
-    )
+    # Pairs as one integer each: (person, post) -> person * n_posts + post.
+    width = np.int64(len(posts))
+    people_rows = np.unique(pi)
+    seen = [c[0] * width + c[1] for c in done if len(c[0])]
+    seen_keys = np.concatenate(seen) if seen else np.zeros(0, dtype=np.int64)
+    seen_keys = seen_keys[np.isin(seen_keys // width, people_rows)]
+    fresh = ~np.isin(pi * width + pj, seen_keys)
     pi, pj = pi[fresh], pj[fresh]
     geo = pair_geo(people, posts, pi, pj)
     ring = ring_of(people, posts, pi, pj, geo)

@@ -7,6 +7,8 @@ it passed the hard constraints, and which widening step produced it.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from features.contract.vocab import MOBILITY_ORDER
@@ -45,51 +47,90 @@ HOURS_ZH = ("全日制", "非全日制", "灵活工时")
 PHYSICAL_ZH = ("轻体力", "中等体力", "重体力")
 
 
-def _wage(posts: Posts, j: int, expected: float) -> str:
+class _PostText(NamedTuple):
+    """The parts of a post's reasons that do not depend on the person (built once per post)."""
+
+    place: str
+    extras: str
+    wage: str
+    monthly: float
+    kind: str
+    hours: str
+    flexible: bool
+    occupation: str
+    limits: tuple[int, int] | None
+    physical: str
+    training: bool
+
+
+def _post_text(posts: Posts, j: int) -> _PostText:
+    cache: dict[int, _PostText] | None = getattr(posts, "_explain_text", None)
+    if cache is None:
+        cache = posts._explain_text = {}  # type: ignore[attr-defined]
+    hit = cache.get(j)
+    if hit is not None:
+        return hit
+    place = "".join(str(posts.col(c)[j]) for c in ("county", "town", "village") if posts.col(c)[j] is not None) or str(
+        posts.col("city")[j] or ""
+    )
+    extras = [w for w, flag in (("提供交通", posts.transport[j]), ("提供住宿", posts.lodging[j])) if flag]
     lo, hi, unit = posts.col("wage_min")[j], posts.col("wage_max")[j], posts.col("wage_unit")[j]
     if lo is None and hi is None:
-        return "工资面议"
-    span = (
-        f"{lo:.0f}-{hi:.0f}"
-        if lo is not None and hi is not None and lo != hi
-        else f"{(hi if hi is not None else lo):.0f}"
+        wage = "工资面议"
+    else:
+        span = (
+            f"{lo:.0f}-{hi:.0f}"
+            if lo is not None and hi is not None and lo != hi
+            else f"{(hi if hi is not None else lo):.0f}"
+        )
+        wage = {"day": f"日薪{span}元", "piece": f"计件，约{span}元/月"}.get(unit, f"月薪{span}元")
+    age_lo, age_hi = int(posts.age_min[j]), int(posts.age_max[j])
+    hit = _PostText(
+        place=place,
+        extras=f"，{'、'.join(extras)}" if extras else "",
+        wage=wage,
+        monthly=float(posts.wage[j]) if lo is not None or hi is not None else float("nan"),
+        kind=KIND_ZH[KINDS[posts.kind[j]]],
+        hours=HOURS_ZH[max(int(posts.hours[j]), 0)],
+        flexible=bool(posts.hours[j] >= 1),
+        occupation=_occupation_name(posts.col("occupation_code")[j]),
+        limits=(age_lo, age_hi) if age_lo > 0 or age_hi < 200 else None,
+        physical=PHYSICAL_ZH[max(int(posts.physical[j]), 0)],
+        training=bool(posts.training_provided[j]),
     )
-    text = {"day": f"日薪{span}元", "piece": f"计件，约{span}元/月"}.get(unit, f"月薪{span}元")
-    if np.isfinite(expected) and expected > 0:
-        monthly = posts.wage[j]
-        if np.isfinite(monthly):
-            verdict = "达到" if monthly >= expected else "低于"
-            text += f"（{verdict}期望{expected:.0f}元/月）"
-    return text
+    cache[j] = hit
+    return hit
 
 
-def _distance(people: People, posts: Posts, i: int, j: int, geo: PairGeo, k: int) -> str:
+def _wage(text: _PostText, expected: float) -> str:
+    if text.wage == "工资面议" or not (np.isfinite(expected) and expected > 0) or not np.isfinite(text.monthly):
+        return text.wage
+    verdict = "达到" if text.monthly >= expected else "低于"
+    return f"{text.wage}（{verdict}期望{expected:.0f}元/月）"
+
+
+def _distance(posts: Posts, j: int, geo: PairGeo, k: int, text: _PostText) -> str:
     kind = KINDS[posts.kind[j]]
     if kind == "online":
         return "线上岗位，在家即可工作"
     if kind == "workshop_home" and geo.same_county[k]:
         return "居家式车间，活计送到家（同县）"
-    place = "".join(str(posts.col(c)[j]) for c in ("county", "town", "village") if posts.col(c)[j] is not None) or str(
-        posts.col("city")[j] or ""
-    )
     if geo.same_village[k]:
-        return f"本村（{place}）"
+        return f"本村（{text.place}）"
     minutes = float(geo.minutes[k])
     where = "同镇" if geo.same_town[k] else "县内" if geo.same_county[k] else "省内" if geo.same_province[k] else "省外"
-    text = (
-        f"{where}，{place}，约{minutes:.0f}分钟车程（直线{geo.km[k]:.0f}公里）"
+    head = (
+        f"{where}，{text.place}，约{minutes:.0f}分钟车程（直线{geo.km[k]:.0f}公里）"
         if minutes <= 180
-        else f"{where}，{place}（直线约{geo.km[k]:.0f}公里）"
+        else f"{where}，{text.place}（直线约{geo.km[k]:.0f}公里）"
     )
-    extras = [w for w, flag in (("提供交通", posts.transport[j]), ("提供住宿", posts.lodging[j])) if flag]
-    return text + (f"，{'、'.join(extras)}" if extras else "")
+    return head + text.extras
 
 
-def _match(people: People, posts: Posts, i: int, j: int, level: int, shared: list[str]) -> str:
+def _match(level: int, shared: list[str], text: _PostText) -> str:
     if shared:
         return "技能对口：" + "、".join(shared[:3])
-    code = posts.col("occupation_code")[j]
-    name = _occupation_name(code)
+    name = text.occupation
     if level >= 4:
         return f"求职意向/技能与岗位职业一致（{name}）"
     if level >= 2:
@@ -106,14 +147,14 @@ def _occupation_name(code: object) -> str:
     return tax.name(code) if code in tax else code
 
 
-def _constraints(people: People, posts: Posts, i: int, j: int) -> str:
+def _constraints(people: People, posts: Posts, i: int, j: int, text: _PostText) -> str:
     mob = MOBILITY_ZH[MOBILITY_ORDER[int(people.mobility[i])]]
     parts = [f"在外出意愿（{mob}）范围内"]
-    lo, hi = int(posts.age_min[j]), int(posts.age_max[j])
     age = people.age[i]
-    if np.isfinite(age) and (lo > 0 or hi < 200):
+    if text.limits is not None and np.isfinite(age):
+        lo, hi = text.limits
         parts.append(f"年龄{age:.0f}岁符合{lo if lo > 0 else 16}-{hi if hi < 200 else 65}岁要求")
-    parts.append(f"{PHYSICAL_ZH[max(int(posts.physical[j]), 0)]}，身体条件允许")
+    parts.append(f"{text.physical}，身体条件允许")
     parts.append(f"在招{int(posts.openings[j])}人")
     return "；".join(parts)
 
@@ -132,23 +173,20 @@ def explain(
     prior: bool,
 ) -> tuple[str, ...]:
     """Reasons for suggesting ``posts[j]`` to ``people[i]`` (pair ``k`` of the candidate arrays)."""
-    person_sk = set(people.skills[i])
+    person_sk = people.skills[i]
     shared = [s for s in posts.skills[j] if s in person_sk]
-    kind = KINDS[posts.kind[j]]
-    hours = HOURS_ZH[max(int(posts.hours[j]), 0)]
-    if people.care[i] and posts.hours[j] >= 1:
-        hours += "，便于照顾家庭"
+    text = _post_text(posts, j)
+    hours = text.hours + ("，便于照顾家庭" if people.care[i] and text.flexible else "")
+    label = "先验模型估计" if prior else "预测"
     reasons = [
-        _match(people, posts, i, j, level, shared),
-        _distance(people, posts, i, j, geo, k),
-        _wage(posts, j, float(people.expected_wage[i])),
-        f"{KIND_ZH[kind]}，{hours}",
-        _constraints(people, posts, i, j),
+        _match(level, shared, text),
+        _distance(posts, j, geo, k, text),
+        _wage(text, float(people.expected_wage[i])),
+        f"{text.kind}，{hours}",
+        _constraints(people, posts, i, j, text),
         STEP_NAMES[step],
-        f"{'先验模型估计' if prior else '预测'}录用可能性{score:.0%}"
-        if score >= 0.01
-        else f"{'先验模型估计' if prior else '预测'}录用可能性不足1%",
+        f"{label}录用可能性{score:.0%}" if score >= 0.01 else f"{label}录用可能性不足1%",
     ]
-    if posts.training_provided[j]:
+    if text.training:
         reasons.insert(4, "单位提供岗前培训")
     return tuple(reasons)

@@ -381,22 +381,38 @@ class Recommender:
 
     def _course_unlocks(self, people: People, i: int, cand: Candidates, sl: slice, X: np.ndarray) -> dict[str, int]:
         """Posts within the county that a course would open to this person, by course name."""
-        from features.skills import get_skill_table
-
         if not people.wants_training[i]:
             return {}
-        table = get_skill_table()
-        have = set(people.skills[i])
+        taught = self._taught
+        have = people.skills[i]
         out: dict[str, int] = {}
         pj = cand.pj[sl]
-        near = cand.ring[sl] <= 2
-        for j in pj[near]:
-            courses = {table.get(s).course for s in self.posts.skills[j] if s not in have and s in table}
-            for course in courses - {None}:
-                # Posts, not openings: the flag reads "可解锁附近N个岗位", and a count of posts does not
-                # move when an employer only changes how many people it hires.
+        for j in pj[cand.ring[sl] <= 2].tolist():
+            pairs = taught[j]
+            if not pairs:
+                continue
+            # Posts, not openings: the flag reads "可解锁附近N个岗位", and a count of posts does not
+            # move when an employer only changes how many people it hires.
+            for course in {c for s, c in pairs if s not in have}:
                 out[course] = out.get(course, 0) + 1
         return out
+
+    @property
+    def _taught(self) -> list[tuple[tuple[str, str], ...]]:
+        """Per post, its required skills that a course teaches, as ``(skill, course)`` (built once)."""
+        cached = getattr(self, "_taught_cache", None)
+        if cached is None:
+            from features.skills import get_skill_table
+
+            table = get_skill_table()
+            course = {}
+            for skills in self.posts.skills:
+                for s in skills:
+                    if s not in course:
+                        course[s] = table.get(s).course if s in table else None
+            cached = [tuple((s, course[s]) for s in skills if course[s] is not None) for skills in self.posts.skills]
+            self._taught_cache = cached
+        return cached
 
     def _shortfall(self, people: People, i: int, in_reach: int, blocked: int, got: int) -> Shortfall:
         mob = MOBILITY_ORDER[int(people.mobility[i])]
