@@ -171,18 +171,23 @@ class Recommender:
             coarse = self.ranker.coarse_score(X)
             welfare = self.posts.kind[cand.pj] == _WELFARE
             shortlist = max(SHORTLIST, 2 * k + 10)
-            for n, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-                if b - a <= shortlist:
-                    keep[a:b] = True
-                    continue
-                seg = np.arange(a, b)
-                order = seg[np.argsort(-coarse[a:b], kind="stable")]
-                keep[order[:shortlist]] = True
-                floors[n] = float(coarse[order[shortlist - 1]])
-                ring = cand.ring[order]
-                for r in np.unique(ring):
-                    keep[order[ring == r][:PER_STEP]] = True
-                keep[a:b] |= welfare[a:b]
+            # Rank of every pair within its person by the first stage (ties: candidate order), and
+            # within its person and ring; candidates are sorted by person already.
+            person = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+            order = np.lexsort((-coarse, person))
+            rank = np.empty(len(X), dtype=np.int64)
+            rank[order] = np.arange(len(X)) - bounds[:-1][person[order]]
+            size = np.diff(bounds)[person]
+            by_ring = np.lexsort((-coarse, cand.ring, person))
+            ring_sorted = cand.ring[by_ring].astype(np.int64)
+            group = np.flatnonzero(np.r_[True, (np.diff(person[by_ring]) != 0) | (np.diff(ring_sorted) != 0)])
+            ring_rank = np.empty(len(X), dtype=np.int64)
+            ring_rank[by_ring] = np.arange(len(X)) - np.repeat(group, np.diff(np.r_[group, len(X)]))
+            keep = (size <= shortlist) | (rank < shortlist) | (ring_rank < PER_STEP) | welfare
+            full = np.flatnonzero(np.diff(bounds) > shortlist)
+            if len(full):
+                last = order[bounds[full] + shortlist - 1]
+                floors[full] = coarse[last]
         p = np.full(len(X), -1.0)
         if keep.any():
             p[keep] = self.ranker.predict_proba(X[keep])[:, 1]
