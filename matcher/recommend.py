@@ -33,6 +33,7 @@ from matcher.explain import MOBILITY_ZH, explain
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_features
 from matcher.prepare import KIND_INDEX, KINDS, People, Posts
 from matcher.reach import RINGS
+from matcher.similarity import grid_cosine
 
 __all__ = ["Recommendation", "Shortfall", "PersonResult", "PairReport", "Recommender", "MIN_POSTS", "STEPS"]
 
@@ -231,7 +232,10 @@ class Recommender:
             geo = type(geo)(*(a[ok] for a in geo))
             if not len(pi):
                 continue
-            X = pair_features(people, self.posts, pi, pj, geo, skills, self.employers)
+            cosine = None
+            if people.vectors is not None and self.posts.vectors is not None:
+                cosine = grid_cosine(people, self.posts, rows, post_rows).ravel()[ok]
+            X = pair_features(people, self.posts, pi, pj, geo, skills, self.employers, cosine=cosine)
             keep = np.ones(len(pi), dtype=bool)
             if top_per_person is not None:
                 coarse = self.ranker.coarse_score(X)

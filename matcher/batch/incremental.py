@@ -32,6 +32,7 @@ recompute. Every published list still passes every hard constraint today
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -267,11 +268,14 @@ class _Repairs:
 
     def frame(self, recomputed: set[str]) -> pd.DataFrame:
         """The repaired lists (people recomputed after all are left out)."""
-        people = (self.touched_people | set(self.verdicts)) - recomputed
+        people = (self.touched_people | self._may_enter()) - recomputed
         sub = self.cand[self.cand["laborer_id"].isin(people)].sort_values(["laborer_id", "rank"], kind="stable")
         out: list[dict[str, Any]] = []
-        for pid, rows in sub.groupby("laborer_id", sort=True):
-            fixed = self._repair(str(pid), rows.to_dict("records"))
+        # One conversion for all rows (a per-person to_dict costs more than the repairs).
+        columns = {c: sub[c].tolist() for c in sub.columns}
+        records = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        for pid, group in itertools.groupby(records, key=lambda r: r["laborer_id"]):
+            fixed = self._repair(str(pid), list(group))
             if fixed is None:
                 self.recompute.add(str(pid))
             elif fixed is not _UNCHANGED:
@@ -283,6 +287,20 @@ class _Repairs:
                 self.recompute.add(pid)
         frame = pd.DataFrame(out, columns=_ROW)
         return frame[~frame["laborer_id"].isin(self.recompute)].reset_index(drop=True)
+
+    def _may_enter(self) -> set[str]:
+        """People with a new or changed post that passes the first checks of :meth:`_repair` (eligible,
+        within reach, above the person's first-stage floor, not public-welfare): the others keep their list."""
+        welfare = KIND_INDEX["public_welfare"]
+        kind = self.context.posts.kind
+        out = set()
+        for pid, verdicts in self.verdicts.items():
+            floor = self.floors.get(pid, np.inf)
+            for ok, ring, _, _, coarse, (report, n) in verdicts.values():
+                if ok and ring >= 0 and coarse >= floor and kind[int(report.pj[n])] != welfare:
+                    out.add(pid)
+                    break
+        return out
 
     def _repair(self, pid: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | object | None:
         """The repaired rows of one person; None: recompute instead; _UNCHANGED: keep as they are."""
