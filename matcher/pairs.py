@@ -126,10 +126,40 @@ class PairSkills:
         return cls.for_people(PostSkills.build(posts), people)
 
 
-def _rowwise_overlap(a: object, b: object, ai: np.ndarray, bj: np.ndarray) -> np.ndarray:
-    if len(ai) == 0:
+def _row_keys(a: sp.csr_matrix) -> np.ndarray:
+    """The nonzero cells of ``a`` as sorted integers ``row * n_cols + col`` (cached on the matrix)."""
+    cached = getattr(a, "_row_keys", None)
+    if cached is None:
+        rows = np.repeat(np.arange(a.shape[0], dtype=np.int64), np.diff(a.indptr))
+        cached = np.sort(rows * a.shape[1] + a.indices.astype(np.int64))
+        a._row_keys = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _rowwise_overlap(a: sp.csr_matrix, b: sp.csr_matrix, ai: np.ndarray, bj: np.ndarray) -> np.ndarray:
+    """Columns shared by row ``ai[k]`` of ``a`` and row ``bj[k]`` of ``b`` (0/1 matrices), per pair.
+
+    Every column of the post's row is looked up among the person's cells (a sorted search), so
+    the cost follows the posts' few skills, not a sparse row product per pair.
+    """
+    n = len(ai)
+    if n == 0:
         return np.zeros(0)
-    return np.asarray(a[ai].multiply(b[bj]).sum(axis=1)).ravel()  # type: ignore[index]
+    bj = np.asarray(bj, dtype=np.int64)
+    start = b.indptr[bj].astype(np.int64)
+    count = b.indptr[bj + 1].astype(np.int64) - start
+    total = int(count.sum())
+    if total == 0:
+        return np.zeros(n)
+    pair = np.repeat(np.arange(n, dtype=np.int64), count)
+    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    cols = b.indices[start[pair] + offset].astype(np.int64)
+    keys = np.asarray(ai, dtype=np.int64)[pair] * a.shape[1] + cols
+    have = _row_keys(a)
+    if not len(have):
+        return np.zeros(n)
+    found = have[np.minimum(np.searchsorted(have, keys), len(have) - 1)] == keys
+    return np.bincount(pair, weights=found, minlength=n).astype(np.float64)
 
 
 def skill_match(ps: PairSkills, pi: np.ndarray, pj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

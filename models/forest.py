@@ -37,10 +37,31 @@ class FlatForest:
         self.value = nodes["value"].astype(np.float64)
         self.depth = int(nodes["depth"].max()) + 1
         self.baseline = float(np.asarray(model._baseline_prediction).ravel()[0])
+        # The fast walk: a leaf points to itself whichever way a row goes (threshold +inf, so it
+        # always "goes left"), and both children sit side by side: child = children[2*node + right].
+        index = np.arange(len(nodes), dtype=np.int64)
+        self.walk_threshold = np.where(self.leaf, np.inf, self.threshold)
+        self.walk_feature = np.where(self.leaf, 0, self.feature)
+        self.children = np.column_stack(
+            [np.where(self.leaf, index, self.left), np.where(self.leaf, index, self.right)]
+        ).ravel()
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """Raw scores (log-odds), shape (n,)."""
         X = np.asarray(X, dtype=np.float64)
+        if np.isnan(X).any():
+            return self._raw_missing(X)
+        n, d = X.shape
+        flat = X.ravel()
+        base = (np.arange(n, dtype=np.int64) * d)[:, None]
+        node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
+        for _ in range(self.depth):
+            right = flat[base + self.walk_feature[node]] > self.walk_threshold[node]
+            node = self.children[2 * node + right]
+        return self.value[node].sum(axis=1) + self.baseline
+
+    def _raw_missing(self, X: np.ndarray) -> np.ndarray:
+        """The same walk for rows with missing values (they follow each split's ``missing_go_to_left``)."""
         n = len(X)
         node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
         rows = np.arange(n)[:, None]
