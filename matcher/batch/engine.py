@@ -37,6 +37,8 @@ class PartitionOutput:
     shortfalls: pd.DataFrame
     people: pd.DataFrame
     seconds: float
+    #: The people's embedding vectors, row i for ``people`` row i (kept for the next incremental run).
+    vectors: np.ndarray | None = None
 
 
 class BatchContext:
@@ -80,6 +82,7 @@ class BatchContext:
 
         start = time.perf_counter()
         results: list[PersonResult] = []
+        vectors: list[np.ndarray] = []
         if laborers.empty:
             cand, flags, short = results_frames([])
             empty = laborers[["laborer_id", "content_hash"]].assign(coarse_floor=np.zeros(0))
@@ -88,12 +91,15 @@ class BatchContext:
             chunk = laborers.iloc[a : a + block]
             people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
             people.vectors = self.model.encoder.transform_laborers(people.frame)
+            vectors.append(people.vectors)
             results.extend(self.recommender.recommend(people, k=k))
         cand, flags, short = results_frames(results)
         people_frame = laborers[["laborer_id", "content_hash"]].reset_index(drop=True)
         floors = {r.laborer_id: r.coarse_floor for r in results}
         people_frame["coarse_floor"] = people_frame["laborer_id"].map(floors).astype(np.float64)
-        return PartitionOutput(county, cand, flags, short, people_frame, time.perf_counter() - start)
+        return PartitionOutput(
+            county, cand, flags, short, people_frame, time.perf_counter() - start, np.concatenate(vectors)
+        )
 
 
 def results_frames(results: list[PersonResult]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

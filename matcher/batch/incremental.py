@@ -178,7 +178,7 @@ def plan_incremental(
     mark(set(short_lists), "list_below_refill")
 
     floors = old_people.set_index("laborer_id")["coarse_floor"] if "coarse_floor" in old_people else pd.Series()
-    repair = _Repairs(context, cand, gone, hit & ~gone, refill_below(per_person, k), per_person, floors)
+    repair = _Repairs(context, cand, gone, hit & ~gone, refill_below(per_person, k), per_person, floors, previous)
     todo_rows = np.flatnonzero(~recompute)
     repair.run(laborers, households, todo_rows, entering)
     mark(repair.recompute, "repair_needs_recompute")
@@ -199,6 +199,7 @@ class _Repairs:
         refill: int,
         per_person: int,
         floors: pd.Series,
+        previous: RunDir,
     ) -> None:
         self.context = context
         self.floors = floors.to_dict()
@@ -210,6 +211,8 @@ class _Repairs:
         self.rescored_posts = set(self.rescore_rows["vacancy_id"])
         self.touched_people = set(cand.loc[gone | rescore, "laborer_id"])
         self.recompute: set[str] = set()
+        self.previous = previous
+        self.stored: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
         # Per person: vacancy -> (ok, ring, market, score, coarse, (report, pair))
         self.verdicts: dict[str, dict[str, tuple[bool, int, bool, float, float, Any]]] = {}
 
@@ -233,10 +236,29 @@ class _Repairs:
                 chunk = laborers.iloc[members[start : start + 5_000]]
                 self._chunk(chunk, households, mine, wanted)
 
+    def _vectors(self, county: str, people: Any) -> np.ndarray:
+        """The people's vectors as the previous run stored them (same artifact, unchanged rows), encoding
+        only those it lacks."""
+        stored = self.stored.get(county)
+        if county not in self.stored:
+            stored = self.stored[county] = self.previous.read_vectors(county)
+        encoder = self.context.model.encoder
+        if stored is None:
+            return encoder.transform_laborers(people.frame)
+        ids, vectors = stored
+        at = pd.Index(ids).get_indexer(pd.Index(people.ids))
+        out = np.empty((len(people), vectors.shape[1]), dtype=np.float32)
+        have = at >= 0
+        have[have] = np.isfinite(vectors[at[have], 0])
+        out[have] = vectors[at[have]]
+        if not have.all():
+            out[~have] = encoder.transform_laborers(people.frame.iloc[np.flatnonzero(~have)])
+        return out
+
     def _chunk(self, chunk: pd.DataFrame, households: pd.DataFrame, mine: np.ndarray, wanted: dict) -> None:
         context, posts = self.context, self.context.posts
         people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
-        people.vectors = context.model.encoder.transform_laborers(people.frame)
+        people.vectors = self._vectors(str(chunk["county_code"].iloc[0]), people)
         pi_parts, pj_parts = [], []
         if len(mine):
             pi, pj, _ = context.recommender.score_posts(people, mine, top_per_person=ENTERING_PER_PERSON)

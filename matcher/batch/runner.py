@@ -252,7 +252,34 @@ def _write_partition(
             floors = pd.concat([floors, old.set_index("laborer_id")["coarse_floor"]])
             floors = floors[~floors.index.duplicated(keep="first")]
     people["coarse_floor"] = people["laborer_id"].map(floors).astype(np.float64)
+    vectors = _partition_vectors(people["laborer_id"], out, previous)
+    if vectors is not None:
+        run.write_vectors(out.county, vectors)
     run.write_part("people", out.county, people)
+
+
+def _partition_vectors(ids: pd.Series, out: PartitionOutput, previous: RunDir | None) -> np.ndarray | None:
+    """Embedding vectors of a county's people in ``ids`` order: fresh ones, else the previous run's
+    (the same artifact and an unchanged ledger row give the same vector); NaN rows where neither has one."""
+    sources = []
+    if out.vectors is not None and len(out.vectors):
+        sources.append((out.people["laborer_id"].to_numpy(dtype=object), out.vectors))
+    if previous is not None:
+        stored = previous.read_vectors(out.county)
+        if stored is not None:
+            sources.append(stored)
+    if not sources:
+        return None
+    dim = sources[0][1].shape[1]
+    vectors = np.full((len(ids), dim), np.nan, dtype=np.float32)
+    filled = np.zeros(len(ids), dtype=bool)
+    wanted = pd.Index(ids)
+    for source_ids, source in sources:
+        at = pd.Index(source_ids).get_indexer(wanted)
+        take = (at >= 0) & ~filled
+        vectors[take] = source[at[take]]
+        filled |= take
+    return vectors
 
 
 def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from matcher.errors import MatcherError
@@ -72,6 +73,25 @@ class RunDir:
         tmp = path.with_suffix(".tmp")
         frame.to_parquet(tmp, index=False)
         tmp.replace(path)
+
+    def write_vectors(self, county: str, vectors: np.ndarray) -> None:
+        """The people's embedding vectors of a county, row i for row i of its ``people`` part."""
+        path = self.path / "vectors" / f"county_code={county}" / "part.npy"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            np.save(fh, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+        tmp.replace(path)
+
+    def read_vectors(self, county: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(laborer_ids, vectors)`` of a county as the run stored them; None when it stored none."""
+        path = self.path / "vectors" / f"county_code={county}" / "part.npy"
+        people = self.part_path("people", county)
+        if not path.exists() or not people.exists():
+            return None
+        ids = pd.read_parquet(people, columns=["laborer_id"])["laborer_id"].to_numpy(dtype=object)
+        vectors = np.load(path, allow_pickle=False)
+        return (ids, vectors) if len(ids) == len(vectors) else None
 
     def publish(self, root: Path) -> RunDir:
         """Rename ``<id>.partial`` to ``<id>`` and point ``LATEST`` at it (each step atomic)."""

@@ -66,9 +66,7 @@ def test_incremental_recomputes_only_affected_people_and_equals_full(batch_copy:
     assert len(mine[mine["laborer_id"] == person]) >= 1
 
 
-def test_incremental_repairs_lists_in_place_when_posts_close_or_change(
-    batch_copy: BatchCounty, tmp_path: Path
-) -> None:
+def test_incremental_repairs_lists_in_place_when_posts_close_or_change(batch_copy: BatchCounty, tmp_path: Path) -> None:
     """A post many lists hold closes and another gets a new wage: lists are mended, not recomputed."""
     base = latest_run()
     seekers = load_laborers(batch_copy.engine, wants_job=True)
@@ -106,6 +104,7 @@ def test_incremental_repairs_lists_in_place_when_posts_close_or_change(
     assert (both["score"] - both["score_full"]).abs().max() < 1e-9
     assert (both["reasons"] == both["reasons_full"]).all()
     assert both["reasons"].str.contains(f"{wage_min:.0f}-{wage_max:.0f}").all()
+
     # Lists agree with the full run for nearly everyone. What a repair does not replay (a changed post
     # moving another one across a first-stage cut) touches few lists, and those by one post.
     def tops(frame: pd.DataFrame) -> pd.Series:
@@ -116,3 +115,31 @@ def test_incremental_repairs_lists_in_place_when_posts_close_or_change(
     assert (left == right).mean() >= 0.9
     overlap = [len(set(a) & set(b)) / len(b) for a, b in zip(left, right, strict=True)]
     assert np.mean(overlap) >= 0.98, np.mean(overlap)
+
+
+def test_runs_keep_each_persons_vector_for_the_next_incremental_run(batch_copy: BatchCounty, tmp_path: Path) -> None:
+    """The incremental check reads yesterday's vectors instead of re-encoding the ledger: they must be
+    exactly the encoder's vectors of each person, also for people copied from the previous run."""
+    from matcher.artifact import load_model
+    from matcher.prepare import prepare_people
+
+    seekers = load_laborers(batch_copy.engine, wants_job=True)
+    person = seekers.iloc[5]["laborer_id"]
+    _edit(batch_copy.files["laborers"], tmp_path / "laborers.csv", "laborer_id", person, skills="家政、育婴")
+    assert ingest_file("laborers", tmp_path / "laborers.csv", engine=batch_copy.engine).updated == 1
+    incremental = batch(batch_copy.engine)
+    assert incremental.record["incremental"]["copied"] > 0
+    encoder = load_model().encoder
+    fresh = load_laborers(batch_copy.engine, wants_job=True)
+    checked = 0
+    for county, members in fresh.groupby("county_code"):
+        stored = incremental.read_vectors(str(county))
+        assert stored is not None
+        ids, vectors = stored
+        assert sorted(ids) == sorted(members["laborer_id"])
+        sample = members[members["laborer_id"].isin([person, *members["laborer_id"].iloc[:20]])]
+        expected = encoder.transform_laborers(prepare_people(sample).frame)
+        at = pd.Index(ids).get_indexer(sample["laborer_id"])
+        np.testing.assert_array_equal(vectors[at], expected)
+        checked += len(sample)
+    assert checked >= 40
