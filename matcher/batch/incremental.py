@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -110,6 +110,8 @@ class IncrementalPlan:
     todo: pd.DataFrame  # laborers to recompute
     repaired: pd.DataFrame  # candidate rows of the people whose lists were repaired in place
     counts: dict[str, int]
+    #: Per county, ``(laborer_ids, vectors)`` the check had to encode (the previous run lacked them).
+    vectors: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def refill_below(per_person: int, k: int) -> int:
@@ -184,7 +186,11 @@ def plan_incremental(
     mark(repair.recompute, "repair_needs_recompute")
     repaired = repair.frame(set(ids[recompute]))
     counts["repaired"] = int(repaired["laborer_id"].nunique()) if len(repaired) else 0
-    return IncrementalPlan(laborers[recompute].reset_index(drop=True), repaired, counts)
+    encoded = {
+        county: (np.concatenate([ids for ids, _ in parts]), np.concatenate([v for _, v in parts]))
+        for county, parts in repair.encoded.items()
+    }
+    return IncrementalPlan(laborers[recompute].reset_index(drop=True), repaired, counts, encoded)
 
 
 class _Repairs:
@@ -213,6 +219,7 @@ class _Repairs:
         self.recompute: set[str] = set()
         self.previous = previous
         self.stored: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        self.encoded: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         # Per person: vacancy -> (ok, ring, market, score, coarse, (report, pair))
         self.verdicts: dict[str, dict[str, tuple[bool, int, bool, float, float, Any]]] = {}
 
@@ -244,7 +251,9 @@ class _Repairs:
             stored = self.stored[county] = self.previous.read_vectors(county)
         encoder = self.context.model.encoder
         if stored is None:
-            return encoder.transform_laborers(people.frame)
+            fresh = encoder.transform_laborers(people.frame)
+            self.encoded.setdefault(county, []).append((people.ids, fresh))
+            return fresh
         ids, vectors = stored
         at = pd.Index(ids).get_indexer(pd.Index(people.ids))
         out = np.empty((len(people), vectors.shape[1]), dtype=np.float32)
@@ -252,7 +261,9 @@ class _Repairs:
         have[have] = np.isfinite(vectors[at[have], 0])
         out[have] = vectors[at[have]]
         if not have.all():
-            out[~have] = encoder.transform_laborers(people.frame.iloc[np.flatnonzero(~have)])
+            missing = np.flatnonzero(~have)
+            out[missing] = encoder.transform_laborers(people.frame.iloc[missing])
+            self.encoded.setdefault(county, []).append((people.ids[missing], out[missing]))
         return out
 
     def _chunk(self, chunk: pd.DataFrame, households: pd.DataFrame, mine: np.ndarray, wanted: dict) -> None:

@@ -107,11 +107,11 @@ def run_batch(
         )
         timings["load"] = time.perf_counter() - started
         previous = _previous(root, context, options)
-        todo, repaired = laborers, None
+        todo, repaired, encoded = laborers, None, {}
         if previous is not None:
             t0 = time.perf_counter()
             plan = plan_incremental(context, previous, laborers, households, options.candidates, options.k)
-            todo, repaired = plan.todo, plan.repaired
+            todo, repaired, encoded = plan.todo, plan.repaired, plan.vectors
             timings["incremental_check"] = time.perf_counter() - t0
             n_repaired = int(repaired["laborer_id"].nunique()) if len(repaired) else 0
             run.record["incremental"] = {
@@ -123,7 +123,7 @@ def run_batch(
             }
         post_snapshot(context.posts, today).to_parquet(run.path / "posts.parquet", index=False)
         t0 = time.perf_counter()
-        _compute(run, context, laborers, todo, households, previous, repaired, options, progress)
+        _compute(run, context, laborers, todo, households, previous, repaired, options, progress, encoded)
         timings["compute"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         stats = _finish(run, context, options)
@@ -194,6 +194,7 @@ def _compute(
     repaired: pd.DataFrame | None,
     options: BatchOptions,
     progress: Progress | None,
+    encoded: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> None:
     done = run.done_partitions()
     counties = sorted(laborers["county_code"].unique().tolist())
@@ -212,7 +213,7 @@ def _compute(
     total = len(counties)
     finished = len(done)
     for (county, sub, members), out in zip(work, outputs, strict=True):
-        _write_partition(run, out, members, previous, repaired)
+        _write_partition(run, out, members, previous, repaired, (encoded or {}).get(county))
         finished += 1
         if progress is not None:
             progress(finished, total, f"county {county}: {len(sub):,} recomputed of {len(members):,}")
@@ -224,6 +225,7 @@ def _write_partition(
     members: pd.DataFrame,
     previous: RunDir | None,
     repaired: pd.DataFrame | None = None,
+    encoded: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     """Write one county: fresh results, repaired lists, and the previous run's rows for everyone else."""
     frames = {"candidates": out.candidates, "flags": out.flags, "shortfalls": out.shortfalls}
@@ -252,18 +254,26 @@ def _write_partition(
             floors = pd.concat([floors, old.set_index("laborer_id")["coarse_floor"]])
             floors = floors[~floors.index.duplicated(keep="first")]
     people["coarse_floor"] = people["laborer_id"].map(floors).astype(np.float64)
-    vectors = _partition_vectors(people["laborer_id"], out, previous)
+    vectors = _partition_vectors(people["laborer_id"], out, previous, encoded)
     if vectors is not None:
         run.write_vectors(out.county, vectors)
     run.write_part("people", out.county, people)
 
 
-def _partition_vectors(ids: pd.Series, out: PartitionOutput, previous: RunDir | None) -> np.ndarray | None:
-    """Embedding vectors of a county's people in ``ids`` order: fresh ones, else the previous run's
-    (the same artifact and an unchanged ledger row give the same vector); NaN rows where neither has one."""
+def _partition_vectors(
+    ids: pd.Series,
+    out: PartitionOutput,
+    previous: RunDir | None,
+    encoded: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray | None:
+    """Embedding vectors of a county's people in ``ids`` order: fresh ones, those the incremental check
+    encoded, else the previous run's (the same artifact and an unchanged ledger row give the same
+    vector); NaN rows where none has one."""
     sources = []
     if out.vectors is not None and len(out.vectors):
         sources.append((out.people["laborer_id"].to_numpy(dtype=object), out.vectors))
+    if encoded is not None:
+        sources.append(encoded)
     if previous is not None:
         stored = previous.read_vectors(out.county)
         if stored is not None:
