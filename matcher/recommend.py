@@ -201,6 +201,7 @@ class Recommender:
         *,
         top_per_person: int | None = 20,
         pairs_per_block: int = 1_000_000,
+        min_coarse: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibrated hire probabilities for eligible pairs between ``people`` and the posts at ``post_rows``.
 
@@ -208,6 +209,8 @@ class Recommender:
         against the hard constraints (today's date, reach, age, physical);
         the linear first stage keeps each person's best ``top_per_person``
         eligible posts (all when None) and the calibrated trees score those.
+        ``min_coarse`` (one per person) drops pairs whose first-stage score
+        lies below it before the trees (the incremental batch's floors).
 
         Returns
         -------
@@ -237,12 +240,19 @@ class Recommender:
                 cosine = grid_cosine(people, self.posts, rows, post_rows).ravel()[ok]
             X = pair_features(people, self.posts, pi, pj, geo, skills, self.employers, cosine=cosine)
             keep = np.ones(len(pi), dtype=bool)
-            if top_per_person is not None:
+            if min_coarse is not None:
                 coarse = self.ranker.coarse_score(X)
+                above = coarse >= min_coarse[pi]
+                pi, pj, X, coarse = pi[above], pj[above], X[above], coarse[above]
+                keep = keep[above]
+            if top_per_person is not None and len(pi):
+                coarse = self.ranker.coarse_score(X) if min_coarse is None else coarse
                 order = np.lexsort((-coarse, pi))
                 rank = np.arange(len(order)) - np.searchsorted(pi[order], pi[order])
                 keep = np.zeros(len(pi), dtype=bool)
                 keep[order[rank < top_per_person]] = True
+            if not keep.any():
+                continue
             out_i.append(pi[keep])
             out_j.append(pj[keep])
             out_p.append(self.ranker.predict_proba(X[keep])[:, 1])

@@ -272,7 +272,11 @@ class _Repairs:
         people.vectors = self._vectors(str(chunk["county_code"].iloc[0]), people)
         pi_parts, pj_parts = [], []
         if len(mine):
-            pi, pj, _ = context.recommender.score_posts(people, mine, top_per_person=ENTERING_PER_PERSON)
+            # A post below the person's first-stage floor would not enter (see _repair): left out early.
+            floor = np.array([self.floors.get(str(pid), np.inf) for pid in people.ids], dtype=np.float64)
+            pi, pj, _ = context.recommender.score_posts(
+                people, mine, top_per_person=ENTERING_PER_PERSON, min_coarse=np.nan_to_num(floor, nan=np.inf)
+            )
             pi_parts.append(pi)
             pj_parts.append(pj)
         for n, pid in enumerate(people.ids):
