@@ -308,8 +308,11 @@ class _Repairs:
         people = (self.touched_people | self._may_enter()) - recomputed
         sub = self.cand[self.cand["laborer_id"].isin(people)].sort_values(["laborer_id", "rank"], kind="stable")
         out: list[dict[str, Any]] = []
-        # One conversion for all rows (a per-person to_dict costs more than the repairs).
-        columns = {c: sub[c].tolist() for c in sub.columns}
+        # Light rows (the fields a repair reads, and the row's position in ``sub``): titles and reasons
+        # of rows a repair keeps as they were are taken from ``sub`` at the end, never converted.
+        light = [c for c in ("laborer_id", "vacancy_id", "step", "score", "kind", "prior") if c in sub.columns]
+        columns = {c: sub[c].tolist() for c in light}
+        columns["_pos"] = list(range(len(sub)))
         records = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
         for pid, group in itertools.groupby(records, key=lambda r: r["laborer_id"]):
             fixed = self._repair(str(pid), list(group))
@@ -322,7 +325,12 @@ class _Repairs:
         for pid in set(self.verdicts) - listed - recomputed:
             if any(v[0] for v in self.verdicts[pid].values()):
                 self.recompute.add(pid)
-        frame = pd.DataFrame(out, columns=_ROW)
+        kept = [r for r in out if "reasons" not in r]
+        same = sub.iloc[[r["_pos"] for r in kept]].assign(rank=[r["rank"] for r in kept])
+        new = pd.DataFrame([r for r in out if "reasons" in r], columns=_ROW)
+        parts = [f for f in (same[[c for c in _ROW if c in same.columns]], new) if len(f)]
+        frame = pd.concat(parts, ignore_index=True) if parts else new
+        frame = frame.sort_values(["laborer_id", "rank"], kind="stable")
         return frame[~frame["laborer_id"].isin(self.recompute)].reset_index(drop=True)
 
     def _may_enter(self) -> set[str]:
@@ -378,7 +386,7 @@ class _Repairs:
         was_full = len([r for r in rows if r["step"] in RINGS]) >= self.per_person - len(welfare)
         listed = {r["vacancy_id"] for r in kept} | {r["vacancy_id"] for r in rows}
         reach = max((RINGS.index(r["step"]) for r in market), default=-1)
-        prior = bool(rows[0]["prior"]) if rows else False
+        prior = bool(rows[0].get("prior", False)) if rows else False
         # A post the first stage would not have shortlisted for this person stays out, as in a full run.
         floor = self.floors.get(pid, np.inf)
         for vid, (ok, ring, is_market, score, coarse, (report, n)) in verdicts.items():
