@@ -121,7 +121,11 @@ class _People:
 
     def __init__(self, people: pd.DataFrame) -> None:
         self.n = len(people)
-        age = pd.to_numeric(people["age"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        age_col = people["age"]
+        if pd.api.types.is_numeric_dtype(age_col.dtype):  # the store's dtype: no parsing needed
+            age = age_col.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            age = pd.to_numeric(age_col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         self.age = age
         self.age_code = np.where(np.isnan(age), -1, np.clip(np.nan_to_num(age), 0, 254)).astype(np.int64)
         gender = _codes(people["gender"], ("male", "female"))
@@ -467,6 +471,8 @@ def _isin(codes: np.ndarray, vocab: Sequence[str], wanted: Sequence[str]) -> np.
 def _bool(series: pd.Series, name: str) -> np.ndarray:
     if series.dtype == bool:
         return series.to_numpy()
+    if isinstance(series.dtype, pd.BooleanDtype):  # the store's nullable booleans: empty counts as false
+        return series.to_numpy(dtype=bool, na_value=False)
     values = series.to_numpy(dtype=object)
     if all(isinstance(v, (bool, np.bool_)) or v is None for v in values):
         return np.fromiter((bool(v) for v in values), dtype=bool, count=len(values))
