@@ -327,7 +327,8 @@ def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[s
     served = people["laborer_id"].nunique()
     with_three = int((counts >= 3).sum())
     short_ids = set(shortfalls["laborer_id"])
-    covered = sum(1 for pid in people["laborer_id"] if counts.get(pid, 0) >= 3 or pid in short_ids)
+    ids = people["laborer_id"]
+    covered = int((ids.isin(counts[counts >= 3].index) | ids.isin(short_ids)).sum())
     stats.update(
         people_served=int(served),
         people_with_3=with_three,
@@ -341,12 +342,29 @@ def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[s
 _OPENINGS = re.compile(r"在招\d+人")
 
 
-def _current_openings(final: pd.DataFrame, context: BatchContext) -> list[str]:
-    """Reasons with today's openings ("在招N人"): a person copied from an earlier run may carry an older count."""
-    openings = context.posts.openings
-    position = context.posts.position
-    out = []
-    for vacancy, reasons in zip(final["vacancy_id"], final["reasons"], strict=True):
-        j = position.get(vacancy)
-        out.append(reasons if j is None else _OPENINGS.sub(f"在招{int(openings[j])}人", reasons))
+def _current_openings(final: pd.DataFrame, context: BatchContext) -> list[str] | pd.Series:
+    """Reasons with today's openings ("在招N人"): a person copied from an earlier run may carry an older count.
+
+    The count each row carries is read in one vectorised pass; only rows whose count moved are rewritten.
+    """
+    reasons = final["reasons"]
+    if not len(final):
+        return reasons
+    now = final["vacancy_id"].map(context.posts.position)
+    current = pd.Series(np.nan, index=final.index)
+    known = now.notna()
+    current[known] = context.posts.openings[now[known].astype(np.int64).to_numpy()]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # Arrow's regex engine reads the column where it lies (the run's Parquet strings), no Python strings made.
+    found = pc.extract_regex(pa.array(reasons, type=pa.string()), r"在招(?P<n>\d+)人").field("n")
+    carried = pd.Series(pc.cast(found, pa.float64()).to_numpy(zero_copy_only=False), index=final.index)
+    stale = known & carried.notna() & (carried != current)
+    if not stale.any():
+        return reasons
+    out = reasons.copy()
+    out[stale] = [
+        _OPENINGS.sub(f"在招{int(n)}人", text) for text, n in zip(reasons[stale], current[stale], strict=True)
+    ]
     return out

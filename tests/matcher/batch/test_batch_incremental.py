@@ -56,6 +56,13 @@ def test_incremental_recomputes_only_affected_people_and_equals_full(batch_copy:
     assert recomputed < len(seekers) / 2, info
     assert recomputed + info["copied"] == len(seekers)
 
+    # Lists holding the post were copied, not recomputed; their reasons still carry today's openings.
+    published = read_table(incremental, "suggestions")
+    holding = published[published["vacancy_id"] == post]
+    assert len(holding) >= 1
+    assert holding["reasons"].str.contains(f"在招{openings + 5}人").all()
+    assert not holding["reasons"].str.contains(f"在招{openings}人").any()
+
     full = batch(batch_copy.engine, full=True)
     assert "incremental" not in full.record
     left, right = results(incremental), results(full)
