@@ -226,18 +226,18 @@ class Recommender:
         step = max(1, pairs_per_block // max(len(post_rows), 1))
         for start in range(0, len(people), step):
             rows = np.arange(start, min(start + step, len(people)), dtype=np.int64)
-            pi = np.repeat(rows, len(post_rows))
-            pj = np.tile(post_rows, len(rows))
-            geo = pair_geo(people, self.posts, pi, pj)
-            ring = ring_of(people, self.posts, pi, pj, geo)
-            ok = eligible(people, self.posts, pi, pj, ring, self.today)
-            pi, pj = pi[ok], pj[ok]
-            geo = type(geo)(*(a[ok] for a in geo))
-            if not len(pi):
+            # One grid (people × posts), broadcast like the candidate grids; pairs in person order.
+            grid = pair_geo(people, self.posts, rows[:, None], post_rows[None, :])
+            ring = ring_of(people, self.posts, rows[:, None], post_rows[None, :], grid)
+            ok = eligible(people, self.posts, rows[:, None], post_rows[None, :], ring, self.today)
+            r, c = np.nonzero(ok)
+            if not len(r):
                 continue
+            pi, pj = rows[r], post_rows[c]
+            geo = type(grid)(*(np.broadcast_to(a, ok.shape)[r, c] for a in grid))
             cosine = None
             if people.vectors is not None and self.posts.vectors is not None:
-                cosine = grid_cosine(people, self.posts, rows, post_rows).ravel()[ok]
+                cosine = grid_cosine(people, self.posts, rows, post_rows)[r, c]
             X = pair_features(people, self.posts, pi, pj, geo, skills, self.employers, cosine=cosine)
             keep = np.ones(len(pi), dtype=bool)
             if min_coarse is not None:
