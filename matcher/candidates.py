@@ -29,9 +29,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy.spatial import cKDTree
 
+from features.geo_distance import EARTH_RADIUS_KM, unit_vectors
 from matcher.index import VacancyIndex
 from matcher.prepare import KIND_INDEX, People, Posts
-from matcher.reach import PairGeo, eligible, open_mask, pair_geo, ring_of
+from matcher.reach import PairGeo, eligible, open_mask, pair_geo, ring_of, units
 from matcher.similarity import grid_cosine, pair_cosine
 
 __all__ = ["Candidates", "candidate_pairs", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING"]
@@ -48,7 +49,6 @@ BLOCK = 256
 #: Straight-line radius that surely holds the half-hour circle (2.8 min/km after 5 min: 8.9 km) plus
 #: the spread of a town's villages around the point that stands for it.
 NEIGHBOURHOOD_KM = 15.0
-_EARTH_KM = 6371.0
 
 
 class Candidates(NamedTuple):
@@ -63,17 +63,12 @@ class Candidates(NamedTuple):
     cosine: np.ndarray | None = None  # (n_pairs,) embedding similarity, when vectors are set
 
 
-def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
 class Neighbourhoods:
     """Posts within ``NEIGHBOURHOOD_KM`` of a place, by a k-d tree over the posts' coordinates (cached)."""
 
     def __init__(self, posts: Posts) -> None:
         self.has = np.flatnonzero(np.isfinite(posts.lat) & np.isfinite(posts.lon) & posts.precise)
-        self.tree = cKDTree(_unit(posts.lat[self.has], posts.lon[self.has])) if len(self.has) else None
+        self.tree = cKDTree(units(posts)[self.has]) if len(self.has) else None
         self.cache: dict[tuple[float, float], np.ndarray] = {}
 
     def near(self, lat: float, lon: float) -> np.ndarray:
@@ -84,12 +79,8 @@ class Neighbourhoods:
                 hit = np.zeros(0, dtype=np.int64)
             else:
                 # A little wider than the neighbourhood: the grid applies the exact radius.
-                chord = 2 * np.sin((NEIGHBOURHOOD_KM + 0.5) / _EARTH_KM / 2)
-                hit = self.has[
-                    np.asarray(
-                        self.tree.query_ball_point(_unit(np.array([lat]), np.array([lon]))[0], chord), dtype=np.int64
-                    )
-                ]
+                chord = 2 * np.sin((NEIGHBOURHOOD_KM + 0.5) / EARTH_RADIUS_KM / 2)
+                hit = self.has[np.asarray(self.tree.query_ball_point(unit_vectors(lat, lon), chord), dtype=np.int64)]
             self.cache[key] = hit
         return hit
 
@@ -166,7 +157,8 @@ def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> np.ndar
             continue
         # The overall best already hold a ring's best cells in order; only rows that hold
         # fewer than STAGE0_PER_RING of a ring (and have more of it) need a partition.
-        short = (have > (keep & in_ring).sum(axis=1)) & ((keep & in_ring).sum(axis=1) < m)
+        kept = (keep & in_ring).sum(axis=1)
+        short = (have > kept) & (kept < m)
         small = short & (have <= m)
         keep[small] |= in_ring[small]
         big = np.flatnonzero(short & (have > m))

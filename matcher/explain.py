@@ -103,7 +103,7 @@ def _post_text(posts: Posts, j: int) -> _PostText:
 
 
 def _wage(text: _PostText, expected: float) -> str:
-    if text.wage == "工资面议" or not (np.isfinite(expected) and expected > 0) or not np.isfinite(text.monthly):
+    if not (np.isfinite(expected) and expected > 0 and np.isfinite(text.monthly)):
         return text.wage
     verdict = "达到" if text.monthly >= expected else "低于"
     return f"{text.wage}（{verdict}期望{expected:.0f}元/月）"

@@ -22,6 +22,7 @@ from matcher.errors import MatcherError
 from matcher.live import live_posts
 from matcher.policy import Policy
 from matcher.prepare import People, prepare_people
+from matcher.reach import open_mask
 from matcher.recommend import PersonResult, Recommender
 
 __all__ = ["Lookup"]
@@ -55,9 +56,7 @@ class Lookup:
         self.policy = policy or Policy.load()
         vacancies = load_vacancies(engine)
         self.posts, self.refresh = live_posts(self.model, vacancies)
-        t = self.today.toordinal()
-        open_now = self.posts.open & (self.posts.end >= t) & (self.posts.openings > 0)
-        if not open_now.any():
+        if not open_mask(self.posts, self.today).any():
             raise MatcherError(
                 "the store has no open posts today (all closed, expired or filled); ingest a current vacancy list",
                 "库中今天没有在招岗位（均已关闭、过期或招满），请导入最新的岗位清单",

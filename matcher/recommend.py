@@ -32,7 +32,7 @@ from matcher.candidates import Candidates, candidate_pairs
 from matcher.explain import MOBILITY_ZH, explain
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_features
 from matcher.prepare import KIND_INDEX, KINDS, People, Posts
-from matcher.reach import RINGS
+from matcher.reach import RINGS, open_mask
 from matcher.similarity import grid_cosine
 
 __all__ = ["Recommendation", "Shortfall", "PersonResult", "PairReport", "Recommender", "MIN_POSTS", "STEPS"]
@@ -148,8 +148,7 @@ class Recommender:
         self.index = index
         self.policy = policy
         self.today = today
-        t = today.toordinal()
-        self._open = posts.open & (posts.end >= t) & (posts.openings > 0)
+        self._open = open_mask(posts, today)
         self._open_ids = index.select(posts.ids[self._open].astype(str).tolist()) if index is not None else None
         self._post_skills = PostSkills.build(posts)
 
@@ -239,14 +238,13 @@ class Recommender:
             if people.vectors is not None and self.posts.vectors is not None:
                 cosine = grid_cosine(people, self.posts, rows, post_rows)[r, c]
             X = pair_features(people, self.posts, pi, pj, geo, skills, self.employers, cosine=cosine)
-            keep = np.ones(len(pi), dtype=bool)
-            if min_coarse is not None:
+            if min_coarse is not None or top_per_person is not None:
                 coarse = self.ranker.coarse_score(X)
+            if min_coarse is not None:
                 above = coarse >= min_coarse[pi]
                 pi, pj, X, coarse = pi[above], pj[above], X[above], coarse[above]
-                keep = keep[above]
+            keep = np.ones(len(pi), dtype=bool)
             if top_per_person is not None and len(pi):
-                coarse = self.ranker.coarse_score(X) if min_coarse is None else coarse
                 order = np.lexsort((-coarse, pi))
                 rank = np.arange(len(order)) - np.searchsorted(pi[order], pi[order])
                 keep = np.zeros(len(pi), dtype=bool)

@@ -22,6 +22,7 @@ from matcher.errors import MatcherError
 from matcher.live import live_posts
 from matcher.policy import Policy
 from matcher.prepare import prepare_people
+from matcher.reach import open_mask
 from matcher.recommend import PersonResult, Recommender
 
 __all__ = ["BatchContext", "PartitionOutput", "results_frames"]
@@ -64,8 +65,7 @@ class BatchContext:
         self.today = today
         self.policy = Policy.from_dict(policy) if policy is not None else Policy.load()
         self.posts, self.refresh = live_posts(self.model, vacancies)
-        t = today.toordinal()
-        if not (self.posts.open & (self.posts.end >= t) & (self.posts.openings > 0)).any():
+        if not open_mask(self.posts, today).any():
             raise MatcherError(
                 "the store has no open posts today; ingest a current vacancy list",
                 "库中今天没有在招岗位，请导入最新的岗位清单",

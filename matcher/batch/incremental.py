@@ -43,7 +43,7 @@ import pandas as pd
 from matcher.batch.engine import BatchContext
 from matcher.batch.runs import RunDir, read_table
 from matcher.prepare import KIND_INDEX, KINDS, Posts, prepare_people
-from matcher.reach import RINGS
+from matcher.reach import RINGS, open_mask
 
 __all__ = ["post_snapshot", "changed_posts", "plan_incremental", "IncrementalPlan"]
 
@@ -68,12 +68,11 @@ def match_hash(posts: Posts) -> np.ndarray:
 
 def post_snapshot(posts: Posts, today: dt.date) -> pd.DataFrame:
     """Which version of each post a run saw, and whether it was suggestible that day."""
-    t = today.toordinal()
     return pd.DataFrame(
         {
             "vacancy_id": posts.ids.astype(str),
             "content_hash": match_hash(posts),
-            "suggestible": posts.open & (posts.end >= t) & (posts.openings > 0),
+            "suggestible": open_mask(posts, today),
             "openings": posts.openings,
             "occupation_code": posts.col("occupation_code"),
             "kind": posts.frame["kind"].astype(str).to_numpy(),
@@ -110,8 +109,9 @@ class IncrementalPlan:
     todo: pd.DataFrame  # laborers to recompute
     repaired: pd.DataFrame  # candidate rows of the people whose lists were repaired in place
     counts: dict[str, int]
-    #: Per county, ``(laborer_ids, vectors)`` the check had to encode (the previous run lacked them).
-    vectors: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: Per county the check visited, the ``(laborer_ids, vectors)`` it holds: those it had to encode, then
+    #: the previous run's (so the runner need not read them again).
+    vectors: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
 
 def refill_below(per_person: int, k: int) -> int:
@@ -186,11 +186,7 @@ def plan_incremental(
     mark(repair.recompute, "repair_needs_recompute")
     repaired = repair.frame(set(ids[recompute]))
     counts["repaired"] = int(repaired["laborer_id"].nunique()) if len(repaired) else 0
-    encoded = {
-        county: (np.concatenate([ids for ids, _ in parts]), np.concatenate([v for _, v in parts]))
-        for county, parts in repair.encoded.items()
-    }
-    return IncrementalPlan(laborers[recompute].reset_index(drop=True), repaired, counts, encoded)
+    return IncrementalPlan(laborers[recompute].reset_index(drop=True), repaired, counts, repair.vector_sources())
 
 
 class _Repairs:
@@ -264,6 +260,14 @@ class _Repairs:
             missing = np.flatnonzero(~have)
             out[missing] = encoder.transform_laborers(people.frame.iloc[missing])
             self.encoded.setdefault(county, []).append((people.ids[missing], out[missing]))
+        return out
+
+    def vector_sources(self) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+        """Per county visited: the vectors encoded here, then the previous run's (see IncrementalPlan)."""
+        out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for county in set(self.encoded) | set(self.stored):
+            stored = self.stored.get(county)
+            out[county] = list(self.encoded.get(county, [])) + ([stored] if stored is not None else [])
         return out
 
     def _chunk(self, chunk: pd.DataFrame, households: pd.DataFrame, mine: np.ndarray, wanted: dict) -> None:

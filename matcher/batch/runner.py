@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.engine import Engine
 
 from matcher.batch.engine import BatchContext, PartitionOutput
@@ -194,7 +196,7 @@ def _compute(
     repaired: pd.DataFrame | None,
     options: BatchOptions,
     progress: Progress | None,
-    encoded: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    encoded: dict[str, list[tuple[np.ndarray, np.ndarray]]] | None = None,
 ) -> None:
     done = run.done_partitions()
     counties = sorted(laborers["county_code"].unique().tolist())
@@ -225,7 +227,7 @@ def _write_partition(
     members: pd.DataFrame,
     previous: RunDir | None,
     repaired: pd.DataFrame | None = None,
-    encoded: tuple[np.ndarray, np.ndarray] | None = None,
+    encoded: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> None:
     """Write one county: fresh results, repaired lists, and the previous run's rows for everyone else."""
     frames = {"candidates": out.candidates, "flags": out.flags, "shortfalls": out.shortfalls}
@@ -264,17 +266,17 @@ def _partition_vectors(
     ids: pd.Series,
     out: PartitionOutput,
     previous: RunDir | None,
-    encoded: tuple[np.ndarray, np.ndarray] | None = None,
+    known: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> np.ndarray | None:
-    """Embedding vectors of a county's people in ``ids`` order: fresh ones, those the incremental check
-    encoded, else the previous run's (the same artifact and an unchanged ledger row give the same
-    vector); NaN rows where none has one."""
+    """Embedding vectors of a county's people in ``ids`` order: fresh ones, then ``known`` (what the
+    incremental check holds for the county), else the previous run's (the same artifact and an unchanged
+    ledger row give the same vector); NaN rows where none has one."""
     sources = []
     if out.vectors is not None and len(out.vectors):
         sources.append((out.people["laborer_id"].to_numpy(dtype=object), out.vectors))
-    if encoded is not None:
-        sources.append(encoded)
-    if previous is not None:
+    if known is not None:
+        sources.extend(known)
+    elif previous is not None:
         stored = previous.read_vectors(out.county)
         if stored is not None:
             sources.append(stored)
@@ -342,7 +344,7 @@ def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[s
 _OPENINGS = re.compile(r"在招\d+人")
 
 
-def _current_openings(final: pd.DataFrame, context: BatchContext) -> list[str] | pd.Series:
+def _current_openings(final: pd.DataFrame, context: BatchContext) -> pd.Series:
     """Reasons with today's openings ("在招N人"): a person copied from an earlier run may carry an older count.
 
     The count each row carries is read in one vectorised pass; only rows whose count moved are rewritten.
@@ -354,9 +356,6 @@ def _current_openings(final: pd.DataFrame, context: BatchContext) -> list[str] |
     current = pd.Series(np.nan, index=final.index)
     known = now.notna()
     current[known] = context.posts.openings[now[known].astype(np.int64).to_numpy()]
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     # Arrow's regex engine reads the column where it lies (the run's Parquet strings), no Python strings made.
     found = pc.extract_regex(pa.array(reasons, type=pa.string()), r"在招(?P<n>\d+)人").field("n")
     carried = pd.Series(pc.cast(found, pa.float64()).to_numpy(zero_copy_only=False), index=final.index)
