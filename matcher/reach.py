@@ -42,7 +42,7 @@ from features.geo import travel_minutes
 from features.geo_distance import chord_km, unit_vectors
 from matcher.prepare import KIND_INDEX, People, Posts
 
-__all__ = ["RINGS", "HALF_HOUR", "PairGeo", "pair_geo", "eligible", "ring_of"]
+__all__ = ["RINGS", "HALF_HOUR", "PairGeo", "pair_geo", "eligible", "ring_of", "open_mask", "units"]
 
 #: Widening steps over geography, in order. ``safety_net`` and ``training`` follow them.
 RINGS: tuple[str, ...] = ("village", "half_hour", "county", "province", "nationwide")
