@@ -319,6 +319,7 @@ def _atom_flags(
     return rows, [built[i] for i in inverse.ravel().tolist()]
 
 
+@lru_cache(maxsize=65536)
 def _flag_from_key(kind: str, key: int, suggest: tuple[str, ...], zero_max: int) -> Flag:
     texts: list[tuple[str, str]] = []
     for atom in _ATOMS:
@@ -465,7 +466,16 @@ def _codes(series: pd.Series, vocab: Sequence[str]) -> np.ndarray:
 
 
 def _isin(codes: np.ndarray, vocab: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
-    return np.isin(codes, [list(vocab).index(w) for w in wanted])
+    """``codes`` (indexes into ``vocab``, -1 unknown) that name one of ``wanted``: a table lookup."""
+    return _member_table(tuple(vocab), tuple(wanted))[codes]
+
+
+@lru_cache(maxsize=256)
+def _member_table(vocab: tuple[str, ...], wanted: tuple[str, ...]) -> np.ndarray:
+    # One slot per code plus a last one (False) that code -1 lands on.
+    table = np.zeros(len(vocab) + 1, dtype=bool)
+    table[[vocab.index(w) for w in wanted]] = True
+    return table
 
 
 def _bool(series: pd.Series, name: str) -> np.ndarray:
