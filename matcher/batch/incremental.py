@@ -32,17 +32,15 @@ recompute. Every published list still passes every hard constraint today
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import json
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from matcher.batch.engine import BatchContext
-from matcher.batch.runs import RunDir, read_table
-from matcher.prepare import KIND_INDEX, KINDS, Posts, prepare_people
+from matcher.batch.repairs import REPAIR_COLUMNS, Repairs, isin
+from matcher.batch.runs import RunDir, read_table, table_columns
+from matcher.prepare import Posts
 from matcher.reach import RINGS, open_mask
 
 __all__ = ["post_snapshot", "changed_posts", "plan_incremental", "IncrementalPlan"]
@@ -107,7 +105,9 @@ class IncrementalPlan:
     """The outcome of the incremental check."""
 
     todo: pd.DataFrame  # laborers to recompute
-    repaired: pd.DataFrame  # candidate rows of the people whose lists were repaired in place
+    #: Candidate rows of the people whose lists were repaired in place (:data:`REPAIR_COLUMNS`; rows kept
+    #: as they were have null title and reasons, which the writer takes from the previous run).
+    repaired: pd.DataFrame
     counts: dict[str, int]
     #: Per county the check visited, the ``(laborer_ids, vectors)`` it holds: those it had to encode, then
     #: the previous run's (so the runner need not read them again).
@@ -120,9 +120,8 @@ def refill_below(per_person: int, k: int) -> int:
     return k + (per_person - k) // 2
 
 
-#: Changed posts scored per person in the entering check (the linear first stage picks them).
-ENTERING_PER_PERSON = 3
-_ROW = ["laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons", "prior"]
+#: The candidate columns the check reads (not titles and reasons: the writer reads those per county).
+_LIGHT = ["laborer_id", "rank", "vacancy_id", "kind", "score", "step", "prior"]
 
 
 def plan_incremental(
@@ -132,8 +131,12 @@ def plan_incremental(
     households: pd.DataFrame,
     per_person: int,
     k: int,
+    snapshot: pd.DataFrame | None = None,
 ) -> IncrementalPlan:
-    """Split ``laborers`` into recomputed, repaired and kept people (see the module notes)."""
+    """Split ``laborers`` into recomputed, repaired and kept people (see the module notes).
+
+    ``snapshot`` is today's :func:`post_snapshot` when the caller has it already.
+    """
     old_people = read_table(previous, "people")
     old_hash = dict(zip(old_people["laborer_id"], old_people["content_hash"], strict=True))
     ids = laborers["laborer_id"].to_numpy()
@@ -145,12 +148,13 @@ def plan_incremental(
     counts = {"changed_people": int(recompute.sum())}
     if "coarse_floor" not in old_people.columns:  # a run of an older version: recompute everyone
         counts["previous_run_too_old"] = int((~recompute).sum())
-        return IncrementalPlan(laborers.reset_index(drop=True), pd.DataFrame(columns=_ROW), counts)
-    snapshot = post_snapshot(context.posts, context.today)
+        return IncrementalPlan(laborers.reset_index(drop=True), pd.DataFrame(columns=REPAIR_COLUMNS), counts)
+    if snapshot is None:
+        snapshot = post_snapshot(context.posts, context.today)
     touched, entering = changed_posts(previous, snapshot)
     suggestible = set(snapshot.loc[snapshot["suggestible"], "vacancy_id"])
-    cand = read_table(previous, "candidates")
-    cand = cand[[c for c in _ROW if c in cand.columns]]
+    available = set(table_columns(previous, "candidates"))
+    cand = read_table(previous, "candidates", columns=[c for c in _LIGHT if c in available])
     position = pd.Series(np.arange(len(laborers)), index=ids)
 
     def mark(people: set[str] | pd.Series, reason: str) -> None:
@@ -168,271 +172,24 @@ def plan_incremental(
     in_moved = laborers["county_code"].astype(str).isin(moved_counties) | online_moved
     mark(set(laborers.loc[short_ids & in_moved, "laborer_id"]), "shortfall_reach_moved")
 
-    hit = cand["vacancy_id"].isin(touched)
-    gone = hit & ~cand["vacancy_id"].isin(suggestible)
-    market_row = cand["step"].isin(RINGS[: len(RINGS)])
-    mark(set(cand.loc[gone & ~market_row, "laborer_id"]), "lost_training_or_safety_post")
+    hit = isin(cand["vacancy_id"], touched)
+    gone = hit & ~isin(cand["vacancy_id"], suggestible)
+    market_row = isin(cand["step"], list(RINGS))
+    holder = cand["laborer_id"].to_numpy()
+    mark(set(holder[gone & ~market_row]), "lost_training_or_safety_post")
     zero = laborers.loc[laborers["content_hash"].astype(str).str.endswith("|z"), "laborer_id"]
-    mark(set(zero) & set(cand.loc[gone, "laborer_id"]), "zero_employment_lost_post")
-    left = (~gone).groupby(cand["laborer_id"]).sum()
-    lost = set(cand.loc[gone, "laborer_id"])
+    mark(set(zero) & set(holder[gone]), "zero_employment_lost_post")
+    left = pd.Series(~gone).groupby(holder).sum()
+    lost = set(holder[gone])
     short_lists = left[(left < refill_below(per_person, k)) & left.index.isin(lost)].index
     mark(set(short_lists), "list_below_refill")
 
-    floors = old_people.set_index("laborer_id")["coarse_floor"] if "coarse_floor" in old_people else pd.Series()
-    repair = _Repairs(context, cand, gone, hit & ~gone, refill_below(per_person, k), per_person, floors, previous)
+    floors = old_people.set_index("laborer_id")["coarse_floor"]
+    repair = Repairs(context, cand, gone, hit & ~gone, refill_below(per_person, k), per_person, floors, previous)
     todo_rows = np.flatnonzero(~recompute)
     repair.run(laborers, households, todo_rows, entering)
-    mark(repair.recompute, "repair_needs_recompute")
     repaired = repair.frame(set(ids[recompute]))
+    # Lists a repair cannot mend (left out of ``repaired``) are recomputed.
+    mark(repair.recompute, "repair_needs_recompute")
     counts["repaired"] = int(repaired["laborer_id"].nunique()) if len(repaired) else 0
     return IncrementalPlan(laborers[recompute].reset_index(drop=True), repaired, counts, repair.vector_sources())
-
-
-class _Repairs:
-    """Pair-level repairs of the lists of people who are not recomputed."""
-
-    def __init__(
-        self,
-        context: BatchContext,
-        cand: pd.DataFrame,
-        gone: pd.Series,
-        rescore: pd.Series,
-        refill: int,
-        per_person: int,
-        floors: pd.Series,
-        previous: RunDir,
-    ) -> None:
-        self.context = context
-        self.floors = floors.to_dict()
-        self.refill = refill
-        self.per_person = per_person
-        self.cand = cand
-        self.gone = set(cand.loc[gone, "vacancy_id"])
-        self.rescore_rows = cand[rescore]
-        self.rescored_posts = set(self.rescore_rows["vacancy_id"])
-        self.touched_people = set(cand.loc[gone | rescore, "laborer_id"])
-        self.recompute: set[str] = set()
-        self.previous = previous
-        self.stored: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
-        self.encoded: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-        # Per person: vacancy -> (ok, ring, market, score, coarse, (report, pair))
-        self.verdicts: dict[str, dict[str, tuple[bool, int, bool, float, float, Any]]] = {}
-
-    def run(self, laborers: pd.DataFrame, households: pd.DataFrame, rows: np.ndarray, entering: set[str]) -> None:
-        posts = self.context.posts
-        enter = np.array(sorted(posts.position[v] for v in entering if v in posts.position), dtype=np.int64)
-        online = enter[posts.kind[enter] == KIND_INDEX["online"]] if len(enter) else enter
-        city = posts.city[enter] if len(enter) else enter
-        wanted = self.rescore_rows.groupby("laborer_id")["vacancy_id"].agg(list).to_dict()
-        counties = laborers["county_code"].astype(str).to_numpy()
-        ids = laborers["laborer_id"].to_numpy()
-        for county in np.unique(counties[rows]):
-            members = rows[counties[rows] == county]
-            near = enter[city == (int(county[:4]) if county[:4].isdigit() else -1)] if len(enter) else enter
-            mine = np.union1d(near, online)
-            if not len(mine):
-                members = members[np.isin(ids[members], list(wanted))]
-            if not len(members):
-                continue
-            for start in range(0, len(members), 5_000):
-                chunk = laborers.iloc[members[start : start + 5_000]]
-                self._chunk(chunk, households, mine, wanted)
-
-    def _vectors(self, county: str, people: Any) -> np.ndarray:
-        """The people's vectors as the previous run stored them (same artifact, unchanged rows), encoding
-        only those it lacks."""
-        stored = self.stored.get(county)
-        if county not in self.stored:
-            stored = self.stored[county] = self.previous.read_vectors(county)
-        encoder = self.context.model.encoder
-        if stored is None:
-            fresh = encoder.transform_laborers(people.frame)
-            self.encoded.setdefault(county, []).append((people.ids, fresh))
-            return fresh
-        ids, vectors = stored
-        at = pd.Index(ids).get_indexer(pd.Index(people.ids))
-        out = np.empty((len(people), vectors.shape[1]), dtype=np.float32)
-        have = at >= 0
-        have[have] = np.isfinite(vectors[at[have], 0])
-        out[have] = vectors[at[have]]
-        if not have.all():
-            missing = np.flatnonzero(~have)
-            out[missing] = encoder.transform_laborers(people.frame.iloc[missing])
-            self.encoded.setdefault(county, []).append((people.ids[missing], out[missing]))
-        return out
-
-    def vector_sources(self) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
-        """Per county visited: the vectors encoded here, then the previous run's (see IncrementalPlan)."""
-        out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-        for county in set(self.encoded) | set(self.stored):
-            stored = self.stored.get(county)
-            out[county] = list(self.encoded.get(county, [])) + ([stored] if stored is not None else [])
-        return out
-
-    def _chunk(self, chunk: pd.DataFrame, households: pd.DataFrame, mine: np.ndarray, wanted: dict) -> None:
-        context, posts = self.context, self.context.posts
-        people = prepare_people(chunk, households[households["household_id"].isin(chunk["household_id"])])
-        people.vectors = self._vectors(str(chunk["county_code"].iloc[0]), people)
-        pi_parts, pj_parts = [], []
-        if len(mine):
-            # A post below the person's first-stage floor would not enter (see _repair): left out early.
-            floor = np.array([self.floors.get(str(pid), np.inf) for pid in people.ids], dtype=np.float64)
-            pi, pj, _ = context.recommender.score_posts(
-                people, mine, top_per_person=ENTERING_PER_PERSON, min_coarse=np.nan_to_num(floor, nan=np.inf)
-            )
-            pi_parts.append(pi)
-            pj_parts.append(pj)
-        for n, pid in enumerate(people.ids):
-            for v in wanted.get(pid, ()):
-                j = posts.position.get(v)
-                if j is not None:
-                    pi_parts.append(np.array([n]))
-                    pj_parts.append(np.array([j]))
-        if not pi_parts:
-            return
-        pi, pj = np.concatenate(pi_parts), np.concatenate(pj_parts)
-        if not len(pi):
-            return
-        report = context.recommender.describe_pairs(people, pi, pj)
-        for n in range(len(pi)):
-            pid = str(people.ids[pi[n]])
-            vid = str(posts.ids[pj[n]])
-            self.verdicts.setdefault(pid, {})[vid] = (
-                bool(report.ok[n]),
-                int(report.ring[n]),
-                bool(report.market[n]),
-                float(report.score[n]),
-                float(report.coarse[n]),
-                (report, n),
-            )
-
-    def frame(self, recomputed: set[str]) -> pd.DataFrame:
-        """The repaired lists (people recomputed after all are left out)."""
-        people = (self.touched_people | self._may_enter()) - recomputed
-        sub = self.cand[self.cand["laborer_id"].isin(people)].sort_values(["laborer_id", "rank"], kind="stable")
-        out: list[dict[str, Any]] = []
-        # Light rows (the fields a repair reads, and the row's position in ``sub``): titles and reasons
-        # of rows a repair keeps as they were are taken from ``sub`` at the end, never converted.
-        light = [c for c in ("laborer_id", "vacancy_id", "step", "score", "kind", "prior") if c in sub.columns]
-        columns = {c: sub[c].tolist() for c in light}
-        columns["_pos"] = list(range(len(sub)))
-        records = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-        for pid, group in itertools.groupby(records, key=lambda r: r["laborer_id"]):
-            fixed = self._repair(str(pid), list(group))
-            if fixed is None:
-                self.recompute.add(str(pid))
-            elif fixed is not _UNCHANGED:
-                out.extend(fixed)
-        # People with entering verdicts but no previous rows had empty lists: recompute them.
-        listed = set(sub["laborer_id"])
-        for pid in set(self.verdicts) - listed - recomputed:
-            if any(v[0] for v in self.verdicts[pid].values()):
-                self.recompute.add(pid)
-        kept = [r for r in out if "reasons" not in r]
-        same = sub.iloc[[r["_pos"] for r in kept]].assign(rank=[r["rank"] for r in kept])
-        new = pd.DataFrame([r for r in out if "reasons" in r], columns=_ROW)
-        parts = [f for f in (same[[c for c in _ROW if c in same.columns]], new) if len(f)]
-        frame = pd.concat(parts, ignore_index=True) if parts else new
-        frame = frame.sort_values(["laborer_id", "rank"], kind="stable")
-        return frame[~frame["laborer_id"].isin(self.recompute)].reset_index(drop=True)
-
-    def _may_enter(self) -> set[str]:
-        """People with a new or changed post that passes the first checks of :meth:`_repair` (eligible,
-        within reach, above the person's first-stage floor, not public-welfare): the others keep their list."""
-        welfare = KIND_INDEX["public_welfare"]
-        kind = self.context.posts.kind
-        out = set()
-        for pid, verdicts in self.verdicts.items():
-            floor = self.floors.get(pid, np.inf)
-            for ok, ring, _, _, coarse, (report, n) in verdicts.values():
-                if ok and ring >= 0 and coarse >= floor and kind[int(report.pj[n])] != welfare:
-                    out.add(pid)
-                    break
-        return out
-
-    def _repair(self, pid: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | object | None:
-        """The repaired rows of one person; None: recompute instead; _UNCHANGED: keep as they are."""
-        verdicts = self.verdicts.get(pid, {})
-        changed = False
-        kept: list[dict[str, Any]] = []
-        for row in rows:
-            vid = row["vacancy_id"]
-            if vid in self.gone:
-                changed = True
-                continue
-            verdict = verdicts.get(vid)
-            if verdict is not None and vid in self.rescored_posts:
-                ok, ring, market, score, _, (report, n) = verdict
-                in_rings = row["step"] in RINGS
-                if not ok or (in_rings and not market):
-                    if not in_rings:
-                        return None
-                    changed = True
-                    continue
-                step = RINGS[ring] if in_rings else row["step"]
-                j = int(report.pj[n])
-                row = dict(
-                    row,
-                    score=score,
-                    step=step,
-                    title=str(self.context.posts.col("title")[j]),
-                    kind=KINDS[self.context.posts.kind[j]],
-                    reasons=json.dumps(list(report.reasons(n, step)), ensure_ascii=False),
-                )
-                changed = True
-            kept.append(row)
-        market = [r for r in kept if r["step"] in RINGS]
-        others = [r for r in kept if r["step"] not in RINGS]
-        welfare = [r for r in others if r["step"] == "safety_net" and r["kind"] == "public_welfare"]
-        rest = [r for r in others if r not in welfare]
-        capacity = self.per_person - len(welfare) - len(rest)
-        was_full = len([r for r in rows if r["step"] in RINGS]) >= self.per_person - len(welfare)
-        listed = {r["vacancy_id"] for r in kept} | {r["vacancy_id"] for r in rows}
-        reach = max((RINGS.index(r["step"]) for r in market), default=-1)
-        prior = bool(rows[0].get("prior", False)) if rows else False
-        # A post the first stage would not have shortlisted for this person stays out, as in a full run.
-        floor = self.floors.get(pid, np.inf)
-        for vid, (ok, ring, is_market, score, coarse, (report, n)) in verdicts.items():
-            if vid in listed or not ok or ring < 0 or not coarse >= floor:
-                continue
-            if self.context.posts.kind[int(report.pj[n])] == KIND_INDEX["public_welfare"]:
-                continue  # offered only as a flagged person's safety net, decided at a recompute
-            if not is_market:
-                if rest:
-                    return None
-                continue
-            if not was_full:
-                if rest:
-                    return None
-            elif ring > reach or score <= min((r["score"] for r in market), default=np.inf):
-                continue
-            step = RINGS[ring]
-            j = int(report.pj[n])
-            market.append(
-                {
-                    "laborer_id": pid,
-                    "rank": 0,
-                    "vacancy_id": vid,
-                    "title": str(self.context.posts.col("title")[j]),
-                    "kind": KINDS[self.context.posts.kind[j]],
-                    "score": score,
-                    "step": step,
-                    "reasons": json.dumps(list(report.reasons(n, step)), ensure_ascii=False),
-                    "prior": prior,
-                }
-            )
-            changed = True
-        if not changed:
-            return _UNCHANGED
-        position = self.context.posts.position
-        market.sort(key=lambda r: (-r["score"], position.get(r["vacancy_id"], 1 << 62)))
-        final = market[: max(capacity, 0)] + rest + welfare
-        if len(final) < len(rows) and len(final) < self.refill:
-            return None
-        for rank, row in enumerate(final, 1):
-            row["rank"] = rank
-        return final
-
-
-_UNCHANGED = object()

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from matcher.batch.engine import BatchContext, PartitionOutput
 from matcher.batch.incremental import plan_incremental, post_snapshot
+from matcher.batch.repairs import isin
 from matcher.batch.runs import RunDir, latest_run, new_run, read_table, resume_run, runs_root
 from matcher.congestion import CongestionSettings, exposure_stats, independent_topk, rerank
 from matcher.errors import MatcherError
@@ -110,9 +111,12 @@ def run_batch(
         timings["load"] = time.perf_counter() - started
         previous = _previous(root, context, options)
         todo, repaired, encoded = laborers, None, {}
+        snapshot = post_snapshot(context.posts, today)
         if previous is not None:
             t0 = time.perf_counter()
-            plan = plan_incremental(context, previous, laborers, households, options.candidates, options.k)
+            plan = plan_incremental(
+                context, previous, laborers, households, options.candidates, options.k, snapshot=snapshot
+            )
             todo, repaired, encoded = plan.todo, plan.repaired, plan.vectors
             timings["incremental_check"] = time.perf_counter() - t0
             n_repaired = int(repaired["laborer_id"].nunique()) if len(repaired) else 0
@@ -123,7 +127,7 @@ def run_batch(
                 "copied": int(len(laborers) - len(todo) - n_repaired),
                 "reasons": plan.counts,
             }
-        post_snapshot(context.posts, today).to_parquet(run.path / "posts.parquet", index=False)
+        snapshot.to_parquet(run.path / "posts.parquet", index=False)
         t0 = time.perf_counter()
         _compute(run, context, laborers, todo, households, previous, repaired, options, progress, encoded)
         timings["compute"] = time.perf_counter() - t0
@@ -240,10 +244,9 @@ def _write_partition(
         for part in frames:
             old = read_table(previous, part, county=out.county)
             if part == "candidates" and len(mended):
-                old = old[~old["laborer_id"].isin(set(mended["laborer_id"]))] if len(old) else old
-                old = pd.concat([old, mended], ignore_index=True) if len(old) else mended
+                old = _mended_candidates(old, mended)
             if len(old):
-                old = old[old["laborer_id"].isin(keep)]
+                old = old[isin(old["laborer_id"], keep)]
                 frames[part] = pd.concat([frames[part], old[frames[part].columns]], ignore_index=True)
     for part, frame in frames.items():
         run.write_part(part, out.county, frame)
@@ -260,6 +263,17 @@ def _write_partition(
     if vectors is not None:
         run.write_vectors(out.county, vectors)
     run.write_part("people", out.county, people)
+
+
+def _mended_candidates(old: pd.DataFrame, mended: pd.DataFrame) -> pd.DataFrame:
+    """A county's previous candidate rows with the repaired lists in their place; the rows a repair kept
+    as they were (null reasons) take their title and reasons from ``old``."""
+    others = old[~isin(old["laborer_id"], set(mended["laborer_id"]))] if len(old) else old
+    same = mended["reasons"].isna().to_numpy()
+    key = ["laborer_id", "vacancy_id"]
+    kept = mended.loc[same, [*key, "rank"]].merge(old.drop(columns="rank"), on=key, how="left", validate="1:1")
+    parts = [f for f in (others, kept, mended[~same]) if len(f)]
+    return pd.concat(parts, ignore_index=True) if parts else mended.iloc[0:0]
 
 
 def _partition_vectors(

@@ -31,7 +31,7 @@ import pandas as pd
 from matcher.errors import MatcherError
 from store.config import data_home
 
-__all__ = ["RunDir", "runs_root", "latest_run", "new_run", "resume_run", "read_table", "PARTS"]
+__all__ = ["RunDir", "runs_root", "latest_run", "new_run", "resume_run", "read_table", "table_columns", "PARTS"]
 
 PARTS = ("candidates", "flags", "shortfalls", "people")
 
@@ -176,6 +176,15 @@ def read_table(run: RunDir, part: str, county: str | None = None, columns: list[
             frame["county_code"] = f.parent.name.split("=", 1)[1]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def table_columns(run: RunDir, part: str) -> list[str]:
+    """The columns of a run's output table as written (from the first partition's Parquet schema)."""
+    import pyarrow.parquet as pq
+
+    folder = run.path / part
+    first = next(iter(sorted(folder.rglob("*.parquet"))), None) if folder.exists() else None
+    return list(pq.read_schema(first).names) if first is not None else []
 
 
 def stored_result(run: RunDir, laborer_id: str, county: str) -> dict[str, object]:

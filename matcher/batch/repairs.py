@@ -1,0 +1,412 @@
+"""Pair-level repairs of the lists of people an incremental run does not recompute.
+
+See :mod:`matcher.batch.incremental` for when a list is repaired rather than
+recomputed or kept. This module does the repair itself, for every list at
+once with array operations (a night touches tens of thousands of lists):
+
+1. **verdicts**: the pairs a repair must judge today — each person with the
+   posts of their list that changed (re-scored), and with the new or changed
+   posts of their city and the online ones that the first stage ranks best
+   for them (entering) — are described by the recommender once
+   (:meth:`matcher.recommend.Recommender.describe_pairs`);
+2. **rows**: a post that closed, expired or vanished leaves; a changed post is
+   re-checked, re-scored and re-labelled (a market post that fails now leaves,
+   a training or safety-net post that fails sends the person to a recompute);
+3. **entering**: an eligible market post above the person's first-stage floor
+   enters a list that was not full, or a full one when it lies within the
+   rings the list opened and beats its weakest market post;
+4. **order**: market posts by score (ties by post), cut to the room the
+   training and safety-net posts leave, then those in their order; a list a
+   repair leaves shorter than before and below the refill size is recomputed.
+
+Rows a repair keeps as they were carry no title or reasons here (``reasons``
+is null): the writer takes them from the previous run's partition it reads
+anyway, so the check never reads or copies the long reason texts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from matcher.batch.engine import BatchContext
+from matcher.batch.runs import RunDir
+from matcher.prepare import KIND_INDEX, KINDS, People, prepare_people
+from matcher.recommend import PairReport
+
+__all__ = ["Repairs", "REPAIR_COLUMNS", "isin"]
+
+#: Changed posts scored per person in the entering check (the linear first stage picks them).
+ENTERING_PER_PERSON = 3
+#: Columns of a repaired list; ``title`` and ``reasons`` are null on rows kept as they were.
+REPAIR_COLUMNS = ["laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons", "prior"]
+#: The widening rings a list's market posts come from, in order (see :data:`matcher.reach.RINGS`).
+_RING_STEPS = ("village", "half_hour", "county", "province", "nationwide")
+_WELFARE = KIND_INDEX["public_welfare"]
+
+
+def isin(values: pd.Series, wanted: set[str] | list[str]) -> np.ndarray:
+    """``values.isin(wanted)`` for string columns, by Arrow's hash lookup (pandas converts each string)."""
+    if not len(values) or not len(wanted):
+        return np.zeros(len(values), dtype=bool)
+    found = pc.is_in(pa.array(values, type=pa.string()), value_set=pa.array(list(wanted), type=pa.string()))
+    return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+@dataclass
+class _Verdicts:
+    """Today's verdicts on the pairs a repair judges, one row per ``(laborer_id, vacancy_id)``."""
+
+    table: pd.DataFrame  # laborer_id, vacancy_id, post (row in posts), ok, ring, market, score, coarse, report, n
+    reports: list[PairReport] = field(default_factory=list)
+
+    def reasons(self, report: int, n: int, step: str) -> str:
+        return json.dumps(list(self.reports[report].reasons(n, step)), ensure_ascii=False)
+
+
+class Repairs:
+    """Repairs of the lists of people who are not recomputed.
+
+    Parameters
+    ----------
+    context : BatchContext
+    cand : pandas.DataFrame
+        The previous run's candidate rows without title and reasons (``laborer_id``, ``rank``,
+        ``vacancy_id``, ``kind``, ``score``, ``step``, ``prior``).
+    gone, rescore : ndarray of bool, shape (len(cand),)
+        Rows whose post can no longer be suggested; rows whose post changed and can still be.
+    refill : int
+        A list a repair leaves shorter than this (and shorter than before) is recomputed.
+    per_person : int
+        Candidates a list holds.
+    floors : pandas.Series
+        Each person's first-stage floor in the previous run, by laborer id.
+    previous : RunDir
+    """
+
+    def __init__(
+        self,
+        context: BatchContext,
+        cand: pd.DataFrame,
+        gone: np.ndarray,
+        rescore: np.ndarray,
+        refill: int,
+        per_person: int,
+        floors: pd.Series,
+        previous: RunDir,
+    ) -> None:
+        self.context = context
+        self.floors = floors
+        self.refill = refill
+        self.per_person = per_person
+        self.cand = cand
+        self.gone_posts = set(cand["vacancy_id"].to_numpy()[gone])
+        self.rescore_rows = cand[rescore]
+        self.rescored_posts = set(self.rescore_rows["vacancy_id"])
+        self.touched_people = set(cand["laborer_id"].to_numpy()[gone | rescore])
+        #: People a repair cannot mend (filled by :meth:`frame`); the caller recomputes them.
+        self.recompute: set[str] = set()
+        self.previous = previous
+        self.stored: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        self.encoded: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._parts: list[pd.DataFrame] = []
+        self._reports: list[PairReport] = []
+
+    # ------------------------------------------------------------------ verdicts
+    def run(self, laborers: pd.DataFrame, households: pd.DataFrame, rows: np.ndarray, entering: set[str]) -> None:
+        """Judge the pairs of ``laborers.iloc[rows]`` (the people not recomputed), county by county."""
+        posts = self.context.posts
+        enter = np.array(sorted(posts.position[v] for v in entering if v in posts.position), dtype=np.int64)
+        online = enter[posts.kind[enter] == KIND_INDEX["online"]]
+        city = posts.city[enter]
+        wanted = self.rescore_rows.groupby("laborer_id")["vacancy_id"].agg(list).to_dict()
+        counties = laborers["county_code"].astype(str).to_numpy()
+        ids = laborers["laborer_id"].to_numpy()
+        for county in np.unique(counties[rows]):
+            members = rows[counties[rows] == county]
+            near = enter[city == (int(county[:4]) if county[:4].isdigit() else -1)]
+            mine = np.union1d(near, online)
+            if not len(mine):
+                members = members[isin(pd.Series(ids[members]), list(wanted))]
+            if len(members):
+                self._county(county, laborers.iloc[members], households, mine, wanted)
+
+    def _county(
+        self, county: str, chunk: pd.DataFrame, households: pd.DataFrame, mine: np.ndarray, wanted: dict
+    ) -> None:
+        """Verdicts for one county's people: entering posts ``mine`` and their changed listed posts."""
+        context, posts = self.context, self.context.posts
+        people = prepare_people(chunk, households[isin(households["household_id"], set(chunk["household_id"]))])
+        people.vectors = self._vectors(county, people)
+        pi_parts, pj_parts = [], []
+        if len(mine):
+            # A post below the person's first-stage floor would not enter: left out before the trees.
+            floor = self.floors.reindex(people.ids).to_numpy(dtype=np.float64)
+            pi, pj, _ = context.recommender.score_posts(
+                people, mine, top_per_person=ENTERING_PER_PERSON, min_coarse=np.nan_to_num(floor, nan=np.inf)
+            )
+            pi_parts.append(pi)
+            pj_parts.append(pj)
+        mine_wanted = [(n, v) for n, pid in enumerate(people.ids) for v in wanted.get(pid, ())]
+        if mine_wanted:
+            at = np.array([n for n, _ in mine_wanted], dtype=np.int64)
+            post = np.array([posts.position.get(v, -1) for _, v in mine_wanted], dtype=np.int64)
+            pi_parts.append(at[post >= 0])
+            pj_parts.append(post[post >= 0])
+        pi = np.concatenate(pi_parts) if pi_parts else np.zeros(0, dtype=np.int64)
+        pj = np.concatenate(pj_parts) if pj_parts else np.zeros(0, dtype=np.int64)
+        if not len(pi):
+            return
+        report = context.recommender.describe_pairs(people, pi, pj)
+        self._reports.append(report)
+        self._parts.append(
+            pd.DataFrame(
+                {
+                    "laborer_id": people.ids[pi].astype(str),
+                    "vacancy_id": posts.ids[pj].astype(str),
+                    "post": pj,
+                    "ok": np.asarray(report.ok, dtype=bool),
+                    "ring": np.asarray(report.ring, dtype=np.int64),
+                    "market": np.asarray(report.market, dtype=bool),
+                    "score": np.asarray(report.score, dtype=np.float64),
+                    "coarse": np.asarray(report.coarse, dtype=np.float64),
+                    "report": len(self._reports) - 1,
+                    "n": np.arange(len(pi)),
+                }
+            )
+        )
+
+    def _vectors(self, county: str, people: People) -> np.ndarray:
+        """The people's vectors as the previous run stored them (same artifact, unchanged rows), encoding
+        only those it lacks."""
+        if county not in self.stored:
+            self.stored[county] = self.previous.read_vectors(county)
+        stored = self.stored[county]
+        encoder = self.context.model.encoder
+        if stored is None:
+            fresh = encoder.transform_laborers(people.frame)
+            self.encoded.setdefault(county, []).append((people.ids, fresh))
+            return fresh
+        ids, vectors = stored
+        at = pd.Index(ids).get_indexer(pd.Index(people.ids))
+        out = np.empty((len(people), vectors.shape[1]), dtype=np.float32)
+        have = at >= 0
+        have[have] = np.isfinite(vectors[at[have], 0])
+        out[have] = vectors[at[have]]
+        if not have.all():
+            missing = np.flatnonzero(~have)
+            out[missing] = encoder.transform_laborers(people.frame.iloc[missing])
+            self.encoded.setdefault(county, []).append((people.ids[missing], out[missing]))
+        return out
+
+    def vector_sources(self) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+        """Per county visited: the vectors encoded here, then the previous run's (see IncrementalPlan)."""
+        out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for county in set(self.encoded) | set(self.stored):
+            stored = self.stored.get(county)
+            out[county] = list(self.encoded.get(county, [])) + ([stored] if stored is not None else [])
+        return out
+
+    def _verdicts(self) -> _Verdicts:
+        if self._parts:
+            table = pd.concat(self._parts, ignore_index=True)
+        else:
+            ints = {c: np.zeros(0, dtype=np.int64) for c in ("post", "ring", "report", "n")}
+            floats = {c: np.zeros(0) for c in ("score", "coarse")}
+            flags = {c: np.zeros(0, dtype=bool) for c in ("ok", "market")}
+            table = pd.DataFrame(
+                {
+                    "laborer_id": pd.Series([], dtype="str"),
+                    "vacancy_id": pd.Series([], dtype="str"),
+                    **ints,
+                    **floats,
+                    **flags,
+                }
+            )
+        # A changed post may be both entering and listed for a person: the same pair, judged alike; keep one.
+        table = table.drop_duplicates(["laborer_id", "vacancy_id"], keep="last").reset_index(drop=True)
+        return _Verdicts(table.astype({"ok": bool, "market": bool}), self._reports)
+
+    # ------------------------------------------------------------------ lists
+    def frame(self, recomputed: set[str]) -> pd.DataFrame:
+        """The repaired lists (:data:`REPAIR_COLUMNS`) of the people whose list a repair changes; people
+        recomputed after all (``recomputed`` and those added to :attr:`recompute`) are left out."""
+        verdicts = self._verdicts()
+        v = verdicts.table
+        posts = self.context.posts
+        floor = self.floors.reindex(v["laborer_id"]).to_numpy(dtype=np.float64)
+        # A post the first stage would not have shortlisted for the person stays out, as in a full run;
+        # public-welfare posts are offered only as a flagged person's safety net, decided at a recompute.
+        candidate = (
+            v["ok"].to_numpy()
+            & (v["ring"].to_numpy() >= 0)
+            & (v["coarse"].to_numpy() >= np.nan_to_num(floor, nan=np.inf))
+            & (posts.kind[v["post"].to_numpy(dtype=np.int64)] != _WELFARE)
+        )
+        people = (self.touched_people | set(v.loc[candidate, "laborer_id"])) - recomputed
+        rows = self.cand[isin(self.cand["laborer_id"], people)].sort_values(["laborer_id", "rank"], kind="stable")
+        rows = rows.reset_index(drop=True)
+        # People with an eligible verdict but no previous rows had empty lists: recompute them.
+        listed = set(rows["laborer_id"])
+        self.recompute |= set(v.loc[v["ok"], "laborer_id"]) - listed - recomputed
+        if rows.empty:
+            return pd.DataFrame(columns=REPAIR_COLUMNS)
+        return self._mend(rows, v, candidate, verdicts)
+
+    def _mend(self, rows: pd.DataFrame, v: pd.DataFrame, candidate: np.ndarray, verdicts: _Verdicts) -> pd.DataFrame:
+        posts = self.context.posts
+        person, names = pd.factorize(rows["laborer_id"])
+        n_people = len(names)
+        # Each row's verdict, if it has one.
+        key = pd.MultiIndex.from_arrays([v["laborer_id"], v["vacancy_id"]])
+        at = key.get_indexer(pd.MultiIndex.from_arrays([rows["laborer_id"], rows["vacancy_id"]]))
+        has = at >= 0
+        take = np.where(has, at, 0)
+
+        def verdict(column: str) -> np.ndarray:
+            return v[column].to_numpy()[take] if len(v) else np.zeros(len(rows), dtype=v[column].dtype)
+
+        step = rows["step"].to_numpy(dtype=object)
+        in_rings = isin(rows["step"], list(_RING_STEPS))
+        gone = isin(rows["vacancy_id"], self.gone_posts)
+        rescore = ~gone & has & isin(rows["vacancy_id"], self.rescored_posts)
+        ok, ring, market = verdict("ok"), verdict("ring"), verdict("market")
+        fail = rescore & (~ok | (in_rings & ~market))
+        stuck = np.zeros(n_people, dtype=bool)  # a repair cannot mend the list: recompute
+        stuck[person[fail & ~in_rings]] = True
+        kept = ~gone & ~(fail & in_rings)
+        updated = rescore & ~fail
+        score = np.where(updated, verdict("score"), rows["score"].to_numpy(dtype=np.float64))
+        new_ring = np.where(updated & in_rings, ring, -1)
+        step = np.where(new_ring >= 0, np.array(_RING_STEPS, dtype=object)[np.maximum(new_ring, 0)], step)
+        kind = rows["kind"].to_numpy(dtype=object)
+        kind = np.where(updated, np.array(KINDS, dtype=object)[posts.kind[verdict("post")]], kind)
+        changed = np.bincount(person, weights=gone | rescore, minlength=n_people) > 0
+
+        market_row = kept & in_rings
+        welfare_row = kept & ~in_rings & (step == "safety_net") & (kind == "public_welfare")
+        rest_row = kept & ~in_rings & ~welfare_row
+        n_welfare = np.bincount(person, weights=welfare_row, minlength=n_people).astype(np.int64)
+        n_rest = np.bincount(person, weights=rest_row, minlength=n_people).astype(np.int64)
+        capacity = np.maximum(self.per_person - n_welfare - n_rest, 0)
+        was_full = np.bincount(person, weights=in_rings, minlength=n_people) >= self.per_person - n_welfare
+        ring_index = np.full(len(rows), -1, dtype=np.int64)
+        ring_index[in_rings] = pd.Index(_RING_STEPS).get_indexer(step[in_rings])
+        reach = np.full(n_people, -1, dtype=np.int64)
+        np.maximum.at(reach, person[market_row], ring_index[market_row])
+        weakest = np.full(n_people, np.inf)
+        np.minimum.at(weakest, person[market_row], score[market_row])
+
+        # Entering posts: judged for a listed person, not in the list, passing the first checks.
+        new = v[candidate].copy()
+        new["person"] = names.get_indexer(new["laborer_id"])
+        listed = pd.MultiIndex.from_arrays([rows["laborer_id"], rows["vacancy_id"]])
+        pairs = pd.MultiIndex.from_arrays([new["laborer_id"], new["vacancy_id"]])
+        new = new[(new["person"] >= 0) & ~pairs.isin(listed)]
+        p = new["person"].to_numpy(dtype=np.int64)
+        is_market = new["market"].to_numpy(dtype=bool)
+        # A training or safety-net post would enter only at a recompute, which the person then gets when
+        # such posts share the list; a list that was not full takes every market post, unless such posts
+        # share it (their room would move).
+        stuck[p[~is_market & (n_rest[p] > 0)]] = True
+        stuck[p[is_market & ~was_full[p] & (n_rest[p] > 0)]] = True
+        enters = is_market & (
+            ~was_full[p] | ((new["ring"].to_numpy() <= reach[p]) & (new["score"].to_numpy() > weakest[p]))
+        )
+        new = new[enters]
+        changed[new["person"].to_numpy(dtype=np.int64)] = True
+
+        # Every list that changed, in the recommender's order.
+        mended = changed & ~stuck
+        keep_rows = kept & mended[person]
+        group = np.where(market_row, 0, np.where(rest_row, 1, 2))
+        position = pd.Series(posts.position).reindex(rows["vacancy_id"]).fillna(1 << 62).to_numpy(np.int64)
+        old = pd.DataFrame(
+            {
+                "person": person,
+                "group": group,
+                "key1": np.where(group == 0, -score, 0.0),
+                "key2": np.where(group == 0, position, rows["rank"].to_numpy(dtype=np.int64)),
+                "row": np.arange(len(rows)),
+                "verdict": np.where(updated, take, -1),
+                "score": score,
+                "step": step,
+                "kind": kind,
+            }
+        )[keep_rows]
+        entering = pd.DataFrame(
+            {
+                "person": new["person"].to_numpy(dtype=np.int64),
+                "group": 0,
+                "key1": -new["score"].to_numpy(),
+                "key2": new["post"].to_numpy(dtype=np.int64),
+                "row": -1,
+                "verdict": new.index.to_numpy(dtype=np.int64),
+                "score": new["score"].to_numpy(),
+                "step": np.array(_RING_STEPS, dtype=object)[new["ring"].to_numpy(dtype=np.int64)],
+                "kind": np.array(KINDS, dtype=object)[posts.kind[new["post"].to_numpy(dtype=np.int64)]],
+            }
+        )
+        lists = pd.concat([old, entering], ignore_index=True)
+        lists = lists.iloc[np.lexsort((lists["key2"], lists["key1"], lists["group"], lists["person"]))]
+        pp = lists["person"].to_numpy(dtype=np.int64)
+        within = lists.groupby(["person", "group"], sort=False).cumcount().to_numpy()
+        lists = lists[(lists["group"].to_numpy() != 0) | (within < capacity[pp])]
+        pp = lists["person"].to_numpy(dtype=np.int64)
+        size = np.bincount(pp, minlength=n_people)
+        before = np.bincount(person, minlength=n_people)
+        stuck |= mended & (size < before) & (size < self.refill)
+        lists = lists[~stuck[pp]]
+        lists = lists.assign(rank=lists.groupby("person", sort=False).cumcount().to_numpy() + 1)
+
+        self.recompute |= set(names[stuck])
+        return self._rows(lists, rows, v, verdicts, names)
+
+    def _rows(
+        self, lists: pd.DataFrame, rows: pd.DataFrame, v: pd.DataFrame, verdicts: _Verdicts, names: pd.Index
+    ) -> pd.DataFrame:
+        """The rows of the mended lists: kept rows as they were (reasons null), judged rows re-explained."""
+        posts = self.context.posts
+        row = lists["row"].to_numpy(dtype=np.int64)
+        judged = lists["verdict"].to_numpy(dtype=np.int64)
+        first_prior = rows.groupby("laborer_id", sort=False)["prior"].first() if "prior" in rows else None
+        prior = np.zeros(len(lists), dtype=bool)
+        if first_prior is not None:
+            prior = np.where(
+                row >= 0,
+                rows["prior"].to_numpy(dtype=bool)[np.maximum(row, 0)],
+                first_prior.reindex(names[lists["person"].to_numpy()]).to_numpy(dtype=bool),
+            )
+        title = np.full(len(lists), None, dtype=object)
+        reasons = np.full(len(lists), None, dtype=object)
+        steps = lists["step"].to_numpy(dtype=object)
+        post, report, pair = (v[c].to_numpy(dtype=np.int64) for c in ("post", "report", "n"))
+        titles = posts.col("title")
+        for n in np.flatnonzero(judged >= 0):
+            at = judged[n]
+            title[n] = str(titles[post[at]])
+            reasons[n] = verdicts.reasons(int(report[at]), int(pair[at]), str(steps[n]))
+        vacancy = np.where(
+            row >= 0,
+            rows["vacancy_id"].to_numpy(dtype=object)[np.maximum(row, 0)],
+            v["vacancy_id"].to_numpy(dtype=object)[np.maximum(judged, 0)],
+        )
+        out = pd.DataFrame(
+            {
+                "laborer_id": names[lists["person"].to_numpy()].astype(str),
+                "rank": lists["rank"].to_numpy(dtype=np.int64),
+                "vacancy_id": vacancy.astype(str),
+                "title": pd.array(title, dtype="str"),
+                "kind": lists["kind"].to_numpy(dtype=object).astype(str),
+                "score": lists["score"].to_numpy(dtype=np.float64),
+                "step": steps.astype(str),
+                "reasons": pd.array(reasons, dtype="str"),
+                "prior": prior,
+            }
+        )
+        return out.sort_values(["laborer_id", "rank"], kind="stable").reset_index(drop=True)
