@@ -26,6 +26,7 @@ __all__ = [
     "load_vacancies",
     "load_placements",
     "load_households",
+    "load_household_flags",
     "load_known_ids",
 ]
 
@@ -48,9 +49,10 @@ def _series(values: list[Any], column: sa.Column) -> pd.Series:
     return pd.Series(values, name=column.name)
 
 
-def _frame(table: sa.Table, rows: list[Sequence[Any]]) -> pd.DataFrame:
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in table.c]
-    return pd.DataFrame({c.name: _series(list(vals), c) for c, vals in zip(table.c, columns, strict=True)})
+def _frame(table: sa.Table, rows: list[Sequence[Any]], selected: Sequence[sa.Column] | None = None) -> pd.DataFrame:
+    chosen = list(table.c) if selected is None else list(selected)
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in chosen]
+    return pd.DataFrame({c.name: _series(list(vals), c) for c, vals in zip(chosen, columns, strict=True)})
 
 
 def _in(column: sa.Column, values: Iterable[str] | str | None) -> sa.ColumnElement[bool] | None:
@@ -67,10 +69,12 @@ def _load(
     filters: list[sa.ColumnElement[bool] | None],
     ids: Iterable[str] | None = None,
     id_column: sa.Column | None = None,
+    selected: Sequence[sa.Column] | None = None,
 ) -> pd.DataFrame:
+    """Rows of ``table`` (the ``selected`` columns, all when None; the key must come first)."""
     key = table.primary_key.columns.values()[0]
     where = [f for f in filters if f is not None]
-    base = sa.select(table).where(*where).order_by(key)
+    base = (sa.select(table) if selected is None else sa.select(*selected)).where(*where).order_by(key)
     rows: list[Sequence[Any]] = []
     with engine.connect() as conn:
         if ids is None:
@@ -83,7 +87,7 @@ def _load(
                 rows.extend(conn.execute(base.where(col.in_(chunk))))
             if len(id_list) > _ID_CHUNK:
                 rows.sort(key=lambda r: r[0])
-    return _frame(table, rows)
+    return _frame(table, rows, selected)
 
 
 def load_laborers(
@@ -139,6 +143,18 @@ def load_households(
     pandas.DataFrame, shape (n_households, n_columns)
     """
     return _load(engine, households, [_in(households.c.county_code, county_codes)], ids)
+
+
+def load_household_flags(engine: Engine, county_codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Each household's id and zero-employment flag (what matching reads of a household), optionally by county.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_households, 2)
+        ``household_id`` and ``zero_employment``, as :func:`load_households` gives them.
+    """
+    selected = [households.c.household_id, households.c.zero_employment]
+    return _load(engine, households, [_in(households.c.county_code, county_codes)], selected=selected)
 
 
 def load_known_ids(engine: Engine, table_name: str, ids: Iterable[str]) -> set[str]:

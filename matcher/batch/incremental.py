@@ -155,6 +155,7 @@ def plan_incremental(
     suggestible = set(snapshot.loc[snapshot["suggestible"], "vacancy_id"])
     available = set(table_columns(previous, "candidates"))
     cand = read_table(previous, "candidates", columns=[c for c in _LIGHT if c in available])
+    cand["source_row"] = cand.groupby("county_code", sort=False).cumcount().to_numpy(dtype=np.int64)
     position = pd.Series(np.arange(len(laborers)), index=ids)
 
     def mark(people: set[str] | pd.Series, reason: str) -> None:

@@ -20,8 +20,9 @@ once with array operations (a night touches tens of thousands of lists):
    repair leaves shorter than before and below the refill size is recomputed.
 
 Rows a repair keeps as they were carry no title or reasons here (``reasons``
-is null): the writer takes them from the previous run's partition it reads
-anyway, so the check never reads or copies the long reason texts.
+is null) but their row in the previous run's partition: the writer takes them
+from there (it reads the partition anyway), so the check never reads or
+copies the long reason texts.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ __all__ = ["Repairs", "REPAIR_COLUMNS", "isin"]
 
 #: Changed posts scored per person in the entering check (the linear first stage picks them).
 ENTERING_PER_PERSON = 3
-#: Columns of a repaired list; ``title`` and ``reasons`` are null on rows kept as they were.
-REPAIR_COLUMNS = ["laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons", "prior"]
+#: Columns of a repaired list; ``title`` and ``reasons`` are null on rows kept as they were, whose
+#: ``source_row`` is their row in the previous run's partition of the county (-1 on the others).
+REPAIR_COLUMNS = [
+    "laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons", "prior", "source_row"
+]  # fmt: skip
 #: The widening rings a list's market posts come from, in order (see :data:`matcher.reach.RINGS`).
 _RING_STEPS = ("village", "half_hour", "county", "province", "nationwide")
 _WELFARE = KIND_INDEX["public_welfare"]
@@ -77,7 +81,8 @@ class Repairs:
     context : BatchContext
     cand : pandas.DataFrame
         The previous run's candidate rows without title and reasons (``laborer_id``, ``rank``,
-        ``vacancy_id``, ``kind``, ``score``, ``step``, ``prior``).
+        ``vacancy_id``, ``kind``, ``score``, ``step``, ``prior``, and ``source_row``: the row in its
+        county's partition).
     gone, rescore : ndarray of bool, shape (len(cand),)
         Rows whose post can no longer be suggested; rows whose post changed and can still be.
     refill : int
@@ -407,6 +412,7 @@ class Repairs:
                 "step": steps.astype(str),
                 "reasons": pd.array(reasons, dtype="str"),
                 "prior": prior,
+                "source_row": np.where(row >= 0, rows["source_row"].to_numpy(dtype=np.int64)[np.maximum(row, 0)], -1),
             }
         )
         return out.sort_values(["laborer_id", "rank"], kind="stable").reset_index(drop=True)

@@ -68,11 +68,14 @@ def _in_scope(codes: pd.Series, scope: list[str]) -> pd.Series:
 
 
 def _seekers(engine: Engine, scope: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from store import load_households, load_laborers
+    from store import load_laborers
+    from store.readers import load_household_flags
 
     laborers = load_laborers(engine, wants_job=True)
     laborers = laborers[_in_scope(laborers["county_code"], scope)].reset_index(drop=True)
-    households = load_households(engine, county_codes=sorted(laborers["county_code"].dropna().unique().tolist()))
+    # Matching reads a household's zero-employment flag only (see prepare_people).
+    counties = sorted(laborers["county_code"].dropna().unique().tolist())
+    households = load_household_flags(engine, county_codes=counties)
     laborers["county_code"] = laborers["county_code"].fillna("000000")
     # A person's suggestions also depend on the household (a member finding work ends its
     # zero-employment priority), so the batch's change marker covers both.
@@ -267,12 +270,11 @@ def _write_partition(
 
 def _mended_candidates(old: pd.DataFrame, mended: pd.DataFrame) -> pd.DataFrame:
     """A county's previous candidate rows with the repaired lists in their place; the rows a repair kept
-    as they were (null reasons) take their title and reasons from ``old``."""
+    as they were (null reasons) are ``old``'s rows at their ``source_row`` with their new rank."""
     others = old[~isin(old["laborer_id"], set(mended["laborer_id"]))] if len(old) else old
     same = mended["reasons"].isna().to_numpy()
-    key = ["laborer_id", "vacancy_id"]
-    kept = mended.loc[same, [*key, "rank"]].merge(old.drop(columns="rank"), on=key, how="left", validate="1:1")
-    parts = [f for f in (others, kept, mended[~same]) if len(f)]
+    kept = old.iloc[mended["source_row"].to_numpy()[same]].assign(rank=mended["rank"].to_numpy()[same])
+    parts = [f for f in (others, kept, mended.loc[~same, [c for c in old.columns if c in mended]]) if len(f)]
     return pd.concat(parts, ignore_index=True) if parts else mended.iloc[0:0]
 
 
@@ -324,21 +326,30 @@ def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[s
     plain = independent_topk(person_codes, score, options.k)
     stats["exposure_without"] = exposure_stats(post_pos[valid], plain[valid], openings, score[valid])
     if options.congestion:
-        keep, weight = rerank(
+        keep, _ = rerank(
             person_codes, post_pos, score, openings, options.k, CongestionSettings(multiple=options.multiple)
         )
-        cand["weight"] = weight
     else:
         keep = plain
-        cand["weight"] = score
     stats["exposure_with"] = exposure_stats(post_pos[valid], keep[valid], openings, score[valid])
     # The congestion step decides which posts stay; their order stays the recommender's
-    # (the widening steps: village first, safety net last).
-    final = cand[keep].copy().sort_values(["laborer_id", "rank"], kind="stable")
-    final["rank"] = final.groupby("laborer_id").cumcount() + 1
+    # (the widening steps: village first, safety net last). The kept rows are taken once, ordered by
+    # county, person and rank, so each county's suggestions are one slice.
+    county_codes, counties = pd.factorize(cand["county_code"], sort=True)
+    person_sorted, _ = pd.factorize(cand["laborer_id"], sort=True)
+    kept = np.flatnonzero(keep)
+    order = kept[np.lexsort((cand["rank"].to_numpy()[kept], person_sorted[kept], county_codes[kept]))]
+    final = cand.iloc[order].reset_index(drop=True)
+    person = person_sorted[order]
+    first = np.r_[True, person[1:] != person[:-1]]
+    at = np.arange(len(final))
+    final["rank"] = at - np.maximum.accumulate(np.where(first, at, 0)) + 1
     final["reasons"] = _current_openings(final, context)
-    for county, frame in final.groupby("county_code", sort=True):
-        run.write_part("suggestions", str(county), frame.drop(columns=["county_code", "weight"]))
+    bounds = np.searchsorted(county_codes[order], np.arange(len(counties) + 1))
+    for n, county in enumerate(counties):
+        if bounds[n + 1] > bounds[n]:
+            frame = final.iloc[bounds[n] : bounds[n + 1]].drop(columns=["county_code"])
+            run.write_part("suggestions", str(county), frame.reset_index(drop=True))
     counts = final.groupby("laborer_id").size()
     served = people["laborer_id"].nunique()
     with_three = int((counts >= 3).sum())
