@@ -11,6 +11,7 @@ nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ __all__ = [
     "load_placements",
     "load_households",
     "load_household_flags",
+    "load_laborers_bulk",
+    "load_vacancies_bulk",
     "load_known_ids",
 ]
 
@@ -34,10 +37,14 @@ __all__ = [
 _ID_CHUNK = 10_000
 
 
+def _is_json(column: sa.Column) -> bool:
+    return isinstance(column.type, sa.JSON) or isinstance(getattr(column.type, "impl", None), sa.JSON)
+
+
 def _series(values: list[Any], column: sa.Column) -> pd.Series:
-    ctype = column.type
-    if isinstance(ctype, sa.JSON) or isinstance(getattr(ctype, "impl", None), sa.JSON):
+    if _is_json(column):
         return pd.Series(values, dtype=object, name=column.name)
+    ctype = column.type
     if isinstance(ctype, sa.Boolean):
         return pd.Series(values, dtype="boolean", name=column.name)
     if isinstance(ctype, sa.Integer):
@@ -155,6 +162,36 @@ def load_household_flags(engine: Engine, county_codes: Sequence[str] | None = No
     """
     selected = [households.c.household_id, households.c.zero_employment]
     return _load(engine, households, [_in(households.c.county_code, county_codes)], selected=selected)
+
+
+def _load_bulk(engine: Engine, table: sa.Table, filters: list[sa.ColumnElement[bool] | None]) -> pd.DataFrame:
+    """As :func:`_load` without an id filter, the JSON columns fetched as text and decoded by one
+    ``json.loads`` per column (the driver's per-cell decoding dominates reading a whole ledger)."""
+    key = table.primary_key.columns.values()[0]
+    selected = [sa.cast(c, sa.Text).label(c.name) if _is_json(c) else c for c in table.c]
+    stmt = sa.select(*selected).where(*[f for f in filters if f is not None]).order_by(key)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).fetchall()
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in table.c]
+    data = {}
+    for column, values in zip(table.c, columns, strict=True):
+        if _is_json(column):
+            values = json.loads("[" + ",".join("null" if v is None else v for v in values) + "]")
+        data[column.name] = _series(list(values), column)
+    return pd.DataFrame(data)
+
+
+def load_laborers_bulk(
+    engine: Engine, county_codes: Sequence[str] | None = None, wants_job: bool | None = None
+) -> pd.DataFrame:
+    """:func:`load_laborers` (the same frame) for reading many rows at once: the nightly batch's ledger."""
+    wants = None if wants_job is None else laborers.c.wants_job.is_(wants_job)
+    return _load_bulk(engine, laborers, [_in(laborers.c.county_code, county_codes), wants])
+
+
+def load_vacancies_bulk(engine: Engine, status: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`load_vacancies` (the same frame) for reading many rows at once: the nightly batch's posts."""
+    return _load_bulk(engine, vacancies, [_in(vacancies.c.status, status)])
 
 
 def load_known_ids(engine: Engine, table_name: str, ids: Iterable[str]) -> set[str]:

@@ -68,10 +68,9 @@ def _in_scope(codes: pd.Series, scope: list[str]) -> pd.Series:
 
 
 def _seekers(engine: Engine, scope: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from store import load_laborers
-    from store.readers import load_household_flags
+    from store.readers import load_household_flags, load_laborers_bulk
 
-    laborers = load_laborers(engine, wants_job=True)
+    laborers = load_laborers_bulk(engine, wants_job=True)
     laborers = laborers[_in_scope(laborers["county_code"], scope)].reset_index(drop=True)
     # Matching reads a household's zero-employment flag only (see prepare_people).
     counties = sorted(laborers["county_code"].dropna().unique().tolist())
@@ -88,7 +87,8 @@ def run_batch(
     engine: Engine, options: BatchOptions, progress: Progress | None = None, today: dt.date | None = None
 ) -> RunDir:
     """Run the batch; returns the published run."""
-    from store import load_vacancies, migrate
+    from store import migrate
+    from store.readers import load_vacancies_bulk
 
     today = today or dt.date.today()
     root = runs_root()
@@ -98,7 +98,7 @@ def run_batch(
     started = time.perf_counter()
     timings: dict[str, float] = {}
     try:
-        vacancies = load_vacancies(engine)
+        vacancies = load_vacancies_bulk(engine)
         laborers, households = _seekers(engine, options.scope)
         if laborers.empty:
             raise MatcherError(
@@ -132,10 +132,10 @@ def run_batch(
             }
         snapshot.to_parquet(run.path / "posts.parquet", index=False)
         t0 = time.perf_counter()
-        _compute(run, context, laborers, todo, households, previous, repaired, options, progress, encoded)
+        written = _compute(run, context, laborers, todo, households, previous, repaired, options, progress, encoded)
         timings["compute"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        stats = _finish(run, context, options)
+        stats = _finish(run, context, options, written)
         timings["congestion_and_write"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - started
         run.record.update(timings=timings, **stats)
@@ -204,7 +204,8 @@ def _compute(
     options: BatchOptions,
     progress: Progress | None,
     encoded: dict[str, list[tuple[np.ndarray, np.ndarray]]] | None = None,
-) -> None:
+) -> dict[str, pd.DataFrame]:
+    """Compute and write the pending partitions; returns the candidate table written per county."""
     done = run.done_partitions()
     counties = sorted(laborers["county_code"].unique().tolist())
     pending = [c for c in counties if c not in done]
@@ -221,11 +222,13 @@ def _compute(
         outputs = (context.run_partition(c, sub, households, options.candidates, options.block) for c, sub, _ in work)
     total = len(counties)
     finished = len(done)
+    written = {}
     for (county, sub, members), out in zip(work, outputs, strict=True):
-        _write_partition(run, out, members, previous, repaired, (encoded or {}).get(county))
+        written[county] = _write_partition(run, out, members, previous, repaired, (encoded or {}).get(county))
         finished += 1
         if progress is not None:
             progress(finished, total, f"county {county}: {len(sub):,} recomputed of {len(members):,}")
+    return written
 
 
 def _write_partition(
@@ -235,8 +238,9 @@ def _write_partition(
     previous: RunDir | None,
     repaired: pd.DataFrame | None = None,
     encoded: list[tuple[np.ndarray, np.ndarray]] | None = None,
-) -> None:
-    """Write one county: fresh results, repaired lists, and the previous run's rows for everyone else."""
+) -> pd.DataFrame:
+    """Write one county: fresh results, repaired lists, and the previous run's rows for everyone else.
+    Returns the county's candidate table as written."""
     frames = {"candidates": out.candidates, "flags": out.flags, "shortfalls": out.shortfalls}
     if previous is not None:
         fresh = set(out.people["laborer_id"])
@@ -266,6 +270,7 @@ def _write_partition(
     if vectors is not None:
         run.write_vectors(out.county, vectors)
     run.write_part("people", out.county, people)
+    return frames["candidates"]
 
 
 def _mended_candidates(old: pd.DataFrame, mended: pd.DataFrame) -> pd.DataFrame:
@@ -310,9 +315,25 @@ def _partition_vectors(
     return vectors
 
 
-def _finish(run: RunDir, context: BatchContext, options: BatchOptions) -> dict[str, Any]:
+def _run_candidates(run: RunDir, written: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The run's candidate table as :func:`read_table` reads it (counties in order, with ``county_code``),
+    taking the partitions this process wrote from memory and reading only those of an earlier attempt."""
+    folder = run.path / "candidates"
+    counties = sorted(p.name.split("=", 1)[1] for p in folder.glob("county_code=*") if (p / "part.parquet").exists())
+    frames = []
+    for county in counties:
+        frame = written.get(county)
+        if frame is None:
+            frame = pd.read_parquet(run.part_path("candidates", county))
+        frames.append(frame.assign(county_code=county))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["laborer_id", "county_code"])
+
+
+def _finish(
+    run: RunDir, context: BatchContext, options: BatchOptions, written: dict[str, pd.DataFrame] | None = None
+) -> dict[str, Any]:
     """Congestion step over the whole run, final suggestions per county, figures for the record."""
-    cand = read_table(run, "candidates")
+    cand = _run_candidates(run, written or {})
     people = read_table(run, "people", columns=["laborer_id"])
     shortfalls = read_table(run, "shortfalls", columns=["laborer_id"])
     stats: dict[str, Any] = {"candidates": int(len(cand))}
