@@ -403,7 +403,7 @@ def _current_openings(final: pd.DataFrame, context: BatchContext) -> pd.Series:
     known = now.notna()
     current[known] = context.posts.openings[now[known].astype(np.int64).to_numpy()]
     # Arrow's regex engine reads the column where it lies (the run's Parquet strings), no Python strings made.
-    found = pc.extract_regex(pa.array(reasons, type=pa.string()), r"在招(?P<n>\d+)人").field("n")
+    found = pc.struct_field(pc.extract_regex(pa.array(reasons, type=pa.string()), r"在招(?P<n>\d+)人"), "n")
     carried = pd.Series(pc.cast(found, pa.float64()).to_numpy(zero_copy_only=False), index=final.index)
     stale = known & carried.notna() & (carried != current)
     if not stale.any():
