@@ -315,31 +315,35 @@ def _partition_vectors(
     return vectors
 
 
-def _run_candidates(run: RunDir, written: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The run's candidate table as :func:`read_table` reads it (counties in order, with ``county_code``),
-    taking the partitions this process wrote from memory and reading only those of an earlier attempt."""
+def _run_candidates(run: RunDir, written: dict[str, pd.DataFrame]) -> list[tuple[str, pd.DataFrame]]:
+    """The run's candidate partitions in county order (as :func:`read_table` reads them), taking those this
+    process wrote from memory and reading only those of an earlier attempt (``--resume``)."""
     folder = run.path / "candidates"
     counties = sorted(p.name.split("=", 1)[1] for p in folder.glob("county_code=*") if (p / "part.parquet").exists())
-    frames = []
+    out = []
     for county in counties:
         frame = written.get(county)
-        if frame is None:
-            frame = pd.read_parquet(run.part_path("candidates", county))
-        frames.append(frame.assign(county_code=county))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["laborer_id", "county_code"])
+        out.append((county, frame if frame is not None else pd.read_parquet(run.part_path("candidates", county))))
+    return out
 
 
 def _finish(
     run: RunDir, context: BatchContext, options: BatchOptions, written: dict[str, pd.DataFrame] | None = None
 ) -> dict[str, Any]:
-    """Congestion step over the whole run, final suggestions per county, figures for the record."""
-    cand = _run_candidates(run, written or {})
+    """Congestion step over the whole run, final suggestions per county, figures for the record.
+
+    The step solves over the light columns of all partitions at once; each county's suggestions are then
+    taken from its own partition (the titles and reasons are never gathered into one province-wide table).
+    """
+    parts = [(county, frame) for county, frame in _run_candidates(run, written or {}) if len(frame)]
     people = read_table(run, "people", columns=["laborer_id"])
     shortfalls = read_table(run, "shortfalls", columns=["laborer_id"])
+    light = ["laborer_id", "vacancy_id", "score", "rank"]
+    cand = pd.concat([frame[light] for _, frame in parts], ignore_index=True) if parts else pd.DataFrame()
     stats: dict[str, Any] = {"candidates": int(len(cand))}
     if cand.empty:
         return stats
-    person_codes, person_index = pd.factorize(cand["laborer_id"])
+    person_codes, _ = pd.factorize(cand["laborer_id"])
     post_pos = cand["vacancy_id"].map(context.posts.position).fillna(-1).to_numpy(dtype=np.int64)
     openings = context.posts.openings.astype(np.float64)
     score = cand["score"].to_numpy(dtype=np.float64)
@@ -354,35 +358,35 @@ def _finish(
         keep = plain
     stats["exposure_with"] = exposure_stats(post_pos[valid], keep[valid], openings, score[valid])
     # The congestion step decides which posts stay; their order stays the recommender's
-    # (the widening steps: village first, safety net last). The kept rows are taken once, ordered by
-    # county, person and rank, so each county's suggestions are one slice.
-    county_codes, counties = pd.factorize(cand["county_code"], sort=True)
-    person_sorted, _ = pd.factorize(cand["laborer_id"], sort=True)
-    kept = np.flatnonzero(keep)
-    order = kept[np.lexsort((cand["rank"].to_numpy()[kept], person_sorted[kept], county_codes[kept]))]
-    final = cand.iloc[order].reset_index(drop=True)
-    person = person_sorted[order]
-    first = np.r_[True, person[1:] != person[:-1]]
-    at = np.arange(len(final))
-    final["rank"] = at - np.maximum.accumulate(np.where(first, at, 0)) + 1
-    final["reasons"] = _current_openings(final, context)
-    bounds = np.searchsorted(county_codes[order], np.arange(len(counties) + 1))
-    for n, county in enumerate(counties):
-        if bounds[n + 1] > bounds[n]:
-            frame = final.iloc[bounds[n] : bounds[n + 1]].drop(columns=["county_code"])
-            run.write_part("suggestions", str(county), frame.reset_index(drop=True))
-    counts = final.groupby("laborer_id").size()
-    served = people["laborer_id"].nunique()
-    with_three = int((counts >= 3).sum())
+    # (the widening steps: village first, safety net last): per county, by person and rank.
+    person_sorted, names = pd.factorize(cand["laborer_id"], sort=True)
+    rank = cand["rank"].to_numpy()
+    served_counts = np.bincount(person_sorted[keep], minlength=len(names))
+    start = 0
+    for county, frame in parts:
+        rows = np.arange(start, start + len(frame))
+        start += len(frame)
+        kept = rows[keep[rows]]
+        if not len(kept):
+            continue
+        order = kept[np.lexsort((rank[kept], person_sorted[kept]))]
+        final = frame.iloc[order - rows[0]].reset_index(drop=True)
+        person = person_sorted[order]
+        first = np.r_[True, person[1:] != person[:-1]]
+        at = np.arange(len(final))
+        final["rank"] = at - np.maximum.accumulate(np.where(first, at, 0)) + 1
+        final["reasons"] = _current_openings(final, context)
+        run.write_part("suggestions", county, final)
+    with_three = set(names[served_counts >= 3])
     short_ids = set(shortfalls["laborer_id"])
     ids = people["laborer_id"]
-    covered = int((ids.isin(counts[counts >= 3].index) | ids.isin(short_ids)).sum())
+    covered = int((ids.isin(with_three) | ids.isin(short_ids)).sum())
     stats.update(
-        people_served=int(served),
-        people_with_3=with_three,
+        people_served=int(people["laborer_id"].nunique()),
+        people_with_3=len(with_three),
         shortfalls=len(short_ids),
-        covered_share=covered / max(served, 1),
-        suggestions=int(len(final)),
+        covered_share=covered / max(int(people["laborer_id"].nunique()), 1),
+        suggestions=int(keep.sum()),
     )
     return stats
 
