@@ -412,7 +412,9 @@ class Repairs:
                 "step": steps.astype(str),
                 "reasons": pd.array(reasons, dtype="str"),
                 "prior": prior,
-                "source_row": np.where(row >= 0, rows["source_row"].to_numpy(dtype=np.int64)[np.maximum(row, 0)], -1),
+                "source_row": np.where(
+                    (row >= 0) & (judged < 0), rows["source_row"].to_numpy(dtype=np.int64)[np.maximum(row, 0)], -1
+                ),
             }
         )
         return out.sort_values(["laborer_id", "rank"], kind="stable").reset_index(drop=True)
