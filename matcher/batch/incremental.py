@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.batch.engine import BatchContext
-from matcher.batch.repairs import REPAIR_COLUMNS, Repairs, isin
+from matcher.batch.repairs import REPAIR_COLUMNS, Repairs, distinct, isin
 from matcher.batch.runs import RunDir, read_table, table_columns
 from matcher.prepare import Posts
 from matcher.reach import RINGS, open_mask
@@ -177,11 +177,11 @@ def plan_incremental(
     gone = hit & ~isin(cand["vacancy_id"], suggestible)
     market_row = isin(cand["step"], list(RINGS))
     holder = cand["laborer_id"].to_numpy()
-    mark(set(holder[gone & ~market_row]), "lost_training_or_safety_post")
+    mark(distinct(holder[gone & ~market_row]), "lost_training_or_safety_post")
     zero = laborers.loc[laborers["content_hash"].astype(str).str.endswith("|z"), "laborer_id"]
-    mark(set(zero) & set(holder[gone]), "zero_employment_lost_post")
+    lost = distinct(holder[gone])
+    mark(set(zero) & lost, "zero_employment_lost_post")
     left = pd.Series(~gone).groupby(holder).sum()
-    lost = set(holder[gone])
     short_lists = left[(left < refill_below(per_person, k)) & left.index.isin(lost)].index
     mark(set(short_lists), "list_below_refill")
 

@@ -40,7 +40,7 @@ from matcher.batch.runs import RunDir
 from matcher.prepare import KIND_INDEX, KINDS, People, prepare_people
 from matcher.recommend import PairReport
 
-__all__ = ["Repairs", "REPAIR_COLUMNS", "isin"]
+__all__ = ["Repairs", "REPAIR_COLUMNS", "isin", "distinct"]
 
 #: Changed posts scored per person in the entering check (the linear first stage picks them).
 ENTERING_PER_PERSON = 3
@@ -54,12 +54,18 @@ _RING_STEPS = ("village", "half_hour", "county", "province", "nationwide")
 _WELFARE = KIND_INDEX["public_welfare"]
 
 
-def isin(values: pd.Series, wanted: set[str] | list[str]) -> np.ndarray:
+def isin(values: pd.Series, wanted: set[str] | list[str] | np.ndarray | pd.Series) -> np.ndarray:
     """``values.isin(wanted)`` for string columns, by Arrow's hash lookup (pandas converts each string)."""
     if not len(values) or not len(wanted):
         return np.zeros(len(values), dtype=bool)
-    found = pc.is_in(pa.array(values, type=pa.string()), value_set=pa.array(list(wanted), type=pa.string()))
+    value_set = pa.array(list(wanted) if isinstance(wanted, set | frozenset) else wanted, type=pa.string())
+    found = pc.is_in(pa.array(values, type=pa.string()), value_set=value_set)
     return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def distinct(values: np.ndarray | pd.Series) -> set[str]:
+    """The distinct strings of a column as a set (deduplicated before Python sees them)."""
+    return set(pd.unique(np.asarray(values, dtype=object)).tolist()) if len(values) else set()
 
 
 @dataclass
@@ -110,10 +116,10 @@ class Repairs:
         self.refill = refill
         self.per_person = per_person
         self.cand = cand
-        self.gone_posts = set(cand["vacancy_id"].to_numpy()[gone])
+        self.gone_posts = distinct(cand["vacancy_id"][gone])
         self.rescore_rows = cand[rescore]
-        self.rescored_posts = set(self.rescore_rows["vacancy_id"])
-        self.touched_people = set(cand["laborer_id"].to_numpy()[gone | rescore])
+        self.rescored_posts = distinct(self.rescore_rows["vacancy_id"])
+        self.touched_people = distinct(cand["laborer_id"][gone | rescore])
         #: People a repair cannot mend (filled by :meth:`frame`); the caller recomputes them.
         self.recompute: set[str] = set()
         self.previous = previous
@@ -146,7 +152,7 @@ class Repairs:
     ) -> None:
         """Verdicts for one county's people: entering posts ``mine`` and their changed listed posts."""
         context, posts = self.context, self.context.posts
-        people = prepare_people(chunk, households[isin(households["household_id"], set(chunk["household_id"]))])
+        people = prepare_people(chunk, households[isin(households["household_id"], chunk["household_id"].unique())])
         people.vectors = self._vectors(county, people)
         pi_parts, pj_parts = [], []
         if len(mine):
@@ -253,12 +259,12 @@ class Repairs:
             & (v["coarse"].to_numpy() >= np.nan_to_num(floor, nan=np.inf))
             & (posts.kind[v["post"].to_numpy(dtype=np.int64)] != _WELFARE)
         )
-        people = (self.touched_people | set(v.loc[candidate, "laborer_id"])) - recomputed
+        people = (self.touched_people | distinct(v.loc[candidate, "laborer_id"])) - recomputed
         rows = self.cand[isin(self.cand["laborer_id"], people)].sort_values(["laborer_id", "rank"], kind="stable")
         rows = rows.reset_index(drop=True)
         # People with an eligible verdict but no previous rows had empty lists: recompute them.
-        listed = set(rows["laborer_id"])
-        self.recompute |= set(v.loc[v["ok"], "laborer_id"]) - listed - recomputed
+        listed = distinct(rows["laborer_id"])
+        self.recompute |= distinct(v.loc[v["ok"], "laborer_id"]) - listed - recomputed
         if rows.empty:
             return pd.DataFrame(columns=REPAIR_COLUMNS)
         return self._mend(rows, v, candidate, verdicts)

@@ -247,7 +247,7 @@ def _write_partition(
         keep = set(members["laborer_id"]) - fresh
         mended = pd.DataFrame()
         if repaired is not None and len(repaired):
-            mended = repaired[repaired["laborer_id"].isin(keep)]
+            mended = repaired[isin(repaired["laborer_id"], keep)]
         for part in frames:
             old = read_table(previous, part, county=out.county)
             if part == "candidates" and len(mended):
@@ -276,7 +276,7 @@ def _write_partition(
 def _mended_candidates(old: pd.DataFrame, mended: pd.DataFrame) -> pd.DataFrame:
     """A county's previous candidate rows with the repaired lists in their place; the rows a repair kept
     as they were (null reasons) are ``old``'s rows at their ``source_row`` with their new rank."""
-    others = old[~isin(old["laborer_id"], set(mended["laborer_id"]))] if len(old) else old
+    others = old[~isin(old["laborer_id"], mended["laborer_id"].unique())] if len(old) else old
     same = mended["reasons"].isna().to_numpy()
     kept = old.iloc[mended["source_row"].to_numpy()[same]].assign(rank=mended["rank"].to_numpy()[same])
     parts = [f for f in (others, kept, mended.loc[~same, [c for c in old.columns if c in mended]]) if len(f)]
