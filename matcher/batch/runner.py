@@ -224,7 +224,9 @@ def _compute(
     finished = len(done)
     written = {}
     for (county, sub, members), out in zip(work, outputs, strict=True):
-        written[county] = _write_partition(run, out, members, previous, repaired, (encoded or {}).get(county))
+        frame = _write_partition(run, out, members, previous, repaired, (encoded or {}).get(county))
+        if frame is not None:
+            written[county] = frame
         finished += 1
         if progress is not None:
             progress(finished, total, f"county {county}: {len(sub):,} recomputed of {len(members):,}")
@@ -238,9 +240,9 @@ def _write_partition(
     previous: RunDir | None,
     repaired: pd.DataFrame | None = None,
     encoded: list[tuple[np.ndarray, np.ndarray]] | None = None,
-) -> pd.DataFrame:
+) -> pd.DataFrame | None:
     """Write one county: fresh results, repaired lists, and the previous run's rows for everyone else.
-    Returns the county's candidate table as written."""
+    Returns the county's candidate table as written (None: the previous run's files were taken as they are)."""
     frames = {"candidates": out.candidates, "flags": out.flags, "shortfalls": out.shortfalls}
     if previous is not None:
         fresh = set(out.people["laborer_id"])
@@ -248,6 +250,9 @@ def _write_partition(
         mended = pd.DataFrame()
         if repaired is not None and len(repaired):
             mended = repaired[isin(repaired["laborer_id"], keep)]
+        if not fresh and mended.empty and _county_unchanged(previous, out.county, members):
+            run.link_partition(previous, out.county)
+            return None
         for part in frames:
             old = read_table(previous, part, county=out.county)
             if part == "candidates" and len(mended):
@@ -271,6 +276,21 @@ def _write_partition(
         run.write_vectors(out.county, vectors)
     run.write_part("people", out.county, people)
     return frames["candidates"]
+
+
+def _county_unchanged(previous: RunDir, county: str, members: pd.DataFrame) -> bool:
+    """Whether the county holds the same people with the same content as in ``previous``, with every output
+    file there and a vector for everyone: nobody recomputed or repaired, its partition is the previous one."""
+    parts = [previous.part_path(p, county) for p in ("candidates", "flags", "shortfalls", "people")]
+    if not all(p.exists() for p in parts):
+        return False
+    old = pd.read_parquet(parts[-1])
+    if "coarse_floor" not in old.columns or len(old) != len(members):
+        return False
+    same = (old["laborer_id"].to_numpy() == members["laborer_id"].to_numpy()).all()
+    same = same and (old["content_hash"].to_numpy() == members["content_hash"].to_numpy()).all()
+    stored = previous.read_vectors(county) if same else None
+    return stored is not None and bool(np.isfinite(stored[1]).all())
 
 
 def _mended_candidates(old: pd.DataFrame, mended: pd.DataFrame) -> pd.DataFrame:

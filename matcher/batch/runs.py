@@ -76,16 +76,36 @@ class RunDir:
 
     def write_vectors(self, county: str, vectors: np.ndarray) -> None:
         """The people's embedding vectors of a county, row i for row i of its ``people`` part."""
-        path = self.path / "vectors" / f"county_code={county}" / "part.npy"
+        path = self.vectors_path(county)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         with open(tmp, "wb") as fh:
             np.save(fh, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
         tmp.replace(path)
 
+    def vectors_path(self, county: str) -> Path:
+        return self.path / "vectors" / f"county_code={county}" / "part.npy"
+
+    def link_partition(self, previous: RunDir, county: str) -> None:
+        """Take a county's partition files unchanged from ``previous`` (hard links, copies across file
+        systems); the ``people`` file last, as :meth:`done_partitions` expects. Runs never rewrite a file
+        in place (see :meth:`write_part`), so a link shares nothing that changes."""
+        files = [previous.part_path(part, county) for part in ("candidates", "flags", "shortfalls")]
+        files += [previous.vectors_path(county), previous.part_path("people", county)]
+        for source in files:
+            target = self.path / source.relative_to(previous.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            tmp.unlink(missing_ok=True)
+            try:
+                os.link(source, tmp)
+            except OSError:
+                shutil.copy2(source, tmp)
+            tmp.replace(target)
+
     def read_vectors(self, county: str) -> tuple[np.ndarray, np.ndarray] | None:
         """``(laborer_ids, vectors)`` of a county as the run stored them; None when it stored none."""
-        path = self.path / "vectors" / f"county_code={county}" / "part.npy"
+        path = self.vectors_path(county)
         people = self.part_path("people", county)
         if not path.exists() or not people.exists():
             return None

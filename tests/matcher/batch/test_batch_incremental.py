@@ -150,3 +150,28 @@ def test_runs_keep_each_persons_vector_for_the_next_incremental_run(batch_copy: 
         np.testing.assert_array_equal(vectors[at], expected)
         checked += len(sample)
     assert checked >= 40
+
+
+def test_an_unchanged_county_keeps_its_partition_files(batch_copy: BatchCounty, tmp_path: Path) -> None:
+    """One person of 永寿县 changes, nothing else: the other counties' files are the previous run's, byte
+    for byte; the changed county is rewritten; every county is published."""
+    import filecmp
+
+    base = latest_run()
+    seekers = load_laborers(batch_copy.engine, wants_job=True)
+    person = seekers[seekers["county_code"] == "610426"].iloc[3]["laborer_id"]
+    _edit(batch_copy.files["laborers"], tmp_path / "laborers.csv", "laborer_id", person, skills="电焊、叉车")
+    assert ingest_file("laborers", tmp_path / "laborers.csv", engine=batch_copy.engine).updated == 1
+
+    run = batch(batch_copy.engine)
+    assert run.record["incremental"]["recomputed"] >= 1
+    for county in ("610424", "610425"):
+        files = [(base.part_path(p, county), run.part_path(p, county)) for p in ("candidates", "flags", "people")]
+        files.append((base.vectors_path(county), run.vectors_path(county)))
+        for before, after in files:
+            assert filecmp.cmp(before, after, shallow=False), after
+    assert not filecmp.cmp(base.part_path("people", "610426"), run.part_path("people", "610426"), shallow=False)
+    published = read_table(run, "suggestions")
+    assert set(published["county_code"].astype(str)) == {"610424", "610425", "610426"}
+    before = set(read_table(base, "suggestions")["laborer_id"])
+    assert set(published["laborer_id"]) >= before - {person}
