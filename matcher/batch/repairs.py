@@ -44,6 +44,8 @@ __all__ = ["Repairs", "REPAIR_COLUMNS", "isin", "distinct"]
 
 #: Changed posts scored per person in the entering check (the linear first stage picks them).
 ENTERING_PER_PERSON = 3
+#: People of a county judged together at most (one ``prepare_people``, one ``describe_pairs``).
+COUNTY_BLOCK = 20_000
 #: Columns of a repaired list; ``title`` and ``reasons`` are null on rows kept as they were, whose
 #: ``source_row`` is their row in the previous run's partition of the county (-1 on the others).
 REPAIR_COLUMNS = [
@@ -144,8 +146,9 @@ class Repairs:
             mine = np.union1d(near, online)
             if not len(mine):
                 members = members[isin(pd.Series(ids[members]), list(wanted))]
-            if len(members):
-                self._county(county, laborers.iloc[members], households, mine, wanted)
+            # Blocks bound the memory of a large county; a pair's verdict does not depend on its block.
+            for start in range(0, len(members), COUNTY_BLOCK):
+                self._county(county, laborers.iloc[members[start : start + COUNTY_BLOCK]], households, mine, wanted)
 
     def _county(
         self, county: str, chunk: pd.DataFrame, households: pd.DataFrame, mine: np.ndarray, wanted: dict
