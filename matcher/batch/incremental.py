@@ -17,8 +17,13 @@ works at the level of the pairs a list holds:
   re-explained; a new or changed post enters the list when it is eligible,
   lies within the rings the list already opened and beats the weakest market
   post (or the list was not full). The list is then ordered as the
-  recommender orders it (score, ties by post);
-* **kept**: everyone else, rows copied from the previous run.
+  recommender orders it (score, ties by post). A list the repair cannot
+  mend (a training or safety-net post would move, or it would fall below
+  the refill size) is recomputed. The repairs run on all lists at once
+  (:mod:`matcher.batch.repairs`);
+* **kept**: everyone else, rows copied from the previous run; a county
+  where nobody was recomputed or repaired and whose people did not change
+  takes the previous run's partition files as they are (hard links).
 
 What a repair does not replay, and ``--full`` (weekly, or after a new
 artifact) refreshes: a post that now falls out of a person's first stages
