@@ -94,16 +94,16 @@ def _neighbourhoods(posts: Posts) -> Neighbourhoods:
 
 
 def _block_pool(people: People, posts: Posts, block: np.ndarray, today: dt.date | None) -> np.ndarray:
-    """Posts that any person of ``block`` (one county) might reach; a superset, checked pair by pair later.
+    """Posts other than online ones that any person of ``block`` (one county) might reach; a superset,
+    checked pair by pair later (online posts: :func:`_online_best`).
 
-    Online posts, and the posts of the county (for a block of people who stay in
+    The posts of the county (for a block of people who stay in
     their village or town only the county's home-style workshop posts and the
     posts of their own villages and towns), and the half-hour neighbourhood of
     everyone who goes as far as the town. Posts that cannot be suggested today
     (closed, expired, filled) are left out: no rule could let them through.
     """
     mark = np.zeros(len(posts), dtype=bool)
-    mark[posts.online] = True
     county = int(people.county[block[0]])
     if county in posts.by_county:
         local = posts.by_county[county]
@@ -117,6 +117,7 @@ def _block_pool(people: People, posts: Posts, block: np.ndarray, today: dt.date 
     near = _neighbourhoods(posts)
     for i in block[people.mobility[block] >= 2]:
         mark[near.near(float(people.lat[i]), float(people.lon[i]))] = True
+    mark[posts.online] = False  # an online post may carry its employer's place: _online_best takes them all
     if today is not None:
         mark &= open_mask(posts, today)
     return np.flatnonzero(mark)
@@ -138,17 +139,29 @@ def _far_candidates(
     return out
 
 
+def _top(neg: np.ndarray, m: int) -> np.ndarray:
+    """Per row, the ``m`` smallest cells of ``neg`` (rows × cols, m < cols); equal values go to the lower
+    column first, so the choice does not depend on which other columns share the grid."""
+    kth = np.partition(neg, m - 1, axis=1)[:, m - 1 : m]
+    below = neg < kth
+    tie = neg == kth
+    need = m - below.sum(axis=1)
+    keep = below | tie
+    over = np.flatnonzero(tie.sum(axis=1) > need)
+    if len(over):
+        t = tie[over]
+        keep[over] = below[over] | (t & (np.cumsum(t, axis=1) <= need[over, None]))
+    return keep
+
+
 def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> np.ndarray:
-    """Per row of a grid, the ``STAGE0`` best cells overall and the best ``STAGE0_PER_RING`` of each ring."""
+    """Per row of a grid, the ``STAGE0`` best cells overall and the best ``STAGE0_PER_RING`` of each ring
+    (ties: the lower column, i.e. the post that comes first)."""
     finite = np.isfinite(cheap)
     if cheap.shape[1] <= STAGE0:
         return finite
-    keep = np.zeros(cheap.shape, dtype=bool)
-    rows = np.arange(cheap.shape[0])[:, None]
     neg = -cheap
-    top = np.argpartition(neg, STAGE0 - 1, axis=1)[:, :STAGE0]
-    keep[rows, top] = True
-    keep &= finite
+    keep = _top(neg, STAGE0) & finite
     m = min(STAGE0_PER_RING, cheap.shape[1])
     for r in range(5):
         in_ring = (ring == r) & finite
@@ -163,11 +176,48 @@ def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> np.ndar
         keep[small] |= in_ring[small]
         big = np.flatnonzero(short & (have > m))
         if len(big):
-            sub = np.where(in_ring[big], neg[big], np.inf)
-            best = np.argpartition(sub, m - 1, axis=1)[:, :m]
-            keep[big[:, None], best] = True
+            keep[big] |= _top(np.where(in_ring[big], neg[big], np.inf), m) & in_ring[big]
     keep |= welfare
     return keep & finite
+
+
+def _online_best(
+    people: People, posts: Posts, block: np.ndarray, today: dt.date | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The online posts worth a grid cell for each person of ``block``.
+
+    Online posts are within everyone's reach, zero minutes away, and in one ring for a
+    given person (except those of the person's own village, kept in any case), so their
+    first-stage score is the cosine alone: an online post outside a person's ``STAGE0``
+    most similar eligible ones could never pass :func:`_select`. Only those are handed to
+    the grid (a few hundred instead of every online post of the province).
+
+    Returns the online posts kept by anyone (sorted), which of them each person keeps
+    (rows × kept), their cosines, and per person the open online posts in reach and how
+    many of those the age or physical limits close.
+    """
+    online = posts.online
+    if today is not None:
+        online = online[open_mask(posts, today)[online]]
+    n = len(block)
+    if not len(online):
+        none = np.zeros(n, dtype=np.int64)
+        return online, np.zeros((n, 0), dtype=bool), np.zeros((n, 0), dtype=np.float32), none, none
+    bi, pj = block[:, None], online[None, :]
+    ok = eligible(people, posts, bi, pj, np.zeros((n, len(online)), dtype=np.int8), today)
+    if people.vectors is not None and posts.vectors is not None:
+        cosine = grid_cosine(people, posts, block, online)
+    else:
+        cosine = np.zeros((n, len(online)), dtype=np.float32)
+    neg = np.where(ok, -cosine.astype(np.float64), np.inf)
+    mine = _top(neg, STAGE0) if len(online) > STAGE0 else np.ones(neg.shape, dtype=bool)
+    # An online post of the person's own village sits in the first ring (see reach.ring_of), where
+    # it competes for that ring's own places: it is always handed on.
+    mine |= (people.village[bi] == posts.village[pj]) & (posts.village[pj] > 0)
+    mine &= ok
+    cols = np.flatnonzero(mine.any(axis=0))
+    reach = np.full(n, len(online), dtype=np.int64)
+    return online[cols], mine[:, cols], cosine[:, cols], reach, reach - ok.sum(axis=1)
 
 
 def candidate_pairs(
@@ -242,31 +292,41 @@ def _grid(
     in_reach: np.ndarray,
     blocked: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
-    pool = _block_pool(people, posts, block, today)
+    local_pool = _block_pool(people, posts, block, today)
+    online, mine, online_cosine, online_reach, online_blocked = _online_best(people, posts, block, today)
+    # Online posts come after the local ones; the grid is ordered by post position so that equal
+    # first-stage scores fall the same way in any block (see _top).
+    pool = np.concatenate([local_pool, online])
+    order = np.argsort(pool, kind="stable")
+    pool = pool[order]
+    is_online = order >= len(local_pool)
     bi, pj = block[:, None], pool[None, :]
     geo = pair_geo(people, posts, bi, pj)
     ring = ring_of(people, posts, bi, pj, geo)
-    # Each person's own universe, whoever shares the block: the county, online posts and the
-    # person's own neighbourhood (the pool also holds the neighbourhoods of the others).
-    own = geo.same_county | (posts.kind[pool] == KIND_INDEX["online"])[None, :]
+    # Each person's own universe, whoever shares the block: the county, their own best online
+    # posts and their own neighbourhood (the pool also holds the neighbourhoods of the others).
+    own = np.zeros((len(block), len(pool)), dtype=bool)
+    own[:, is_online] = mine[:, order[is_online] - len(local_pool)]
+    own |= geo.same_county & ~is_online[None, :]
     own |= (
         ((people.mobility[block] >= 2) & people.precise[block])[:, None]
         & posts.precise[pool][None, :]
         & (geo.km <= NEIGHBOURHOOD_KM)
+        & ~is_online[None, :]
     )
     ring = np.where(own, ring, np.int8(-1))
-    reach = ring >= 0
     ok = eligible(people, posts, bi, pj, ring, today)
     # Reach counters for the shortfall note: market posts only (a public-welfare post is
-    # offered only to flagged people and is counted when it is listed).
-    reach = reach & (posts.kind[pool] != KIND_INDEX["public_welfare"])[None, :]
+    # offered only to flagged people and is counted when it is listed); online posts counted
+    # by _online_best.
+    reach = (ring >= 0) & ((posts.kind[pool] != KIND_INDEX["public_welfare"]) & ~is_online)[None, :]
     idx = np.fromiter((local[int(i)] for i in block), dtype=np.int64, count=len(block))
-    in_reach[idx] += reach.sum(axis=1)
-    blocked[idx] += (reach & ~ok).sum(axis=1)
-    if people.vectors is not None and posts.vectors is not None:
-        cosine = grid_cosine(people, posts, block, pool)
-    else:
-        cosine = np.zeros((len(block), len(pool)), dtype=np.float32)
+    in_reach[idx] += reach.sum(axis=1) + online_reach
+    blocked[idx] += (reach & ~ok).sum(axis=1) + online_blocked
+    cosine = np.zeros((len(block), len(pool)), dtype=np.float32)
+    if people.vectors is not None and posts.vectors is not None and len(local_pool):
+        cosine[:, ~is_online] = grid_cosine(people, posts, block, pool[~is_online])
+    cosine[:, is_online] = online_cosine[:, order[is_online] - len(local_pool)]
     cheap = np.where(ok, cosine - 0.1 * np.log1p(geo.minutes), -np.inf)
     welfare = (posts.kind[pool] == KIND_INDEX["public_welfare"])[None, :] & ok
     keep = _select(cheap, ring, welfare)

@@ -32,7 +32,7 @@ from features.skills import alias_key, get_skill_table
 from matcher.errors import InputError
 from matcher.policy import EDUCATION_ORDER, Policy
 
-__all__ = ["Flag", "FLAG_KINDS", "REQUIRED_COLUMNS", "compute_flags", "flags_summary"]
+__all__ = ["Flag", "FLAG_KINDS", "REQUIRED_COLUMNS", "FlagColumns", "compute_flags", "flags_summary"]
 
 #: Flag kinds in the order a person's flags are listed.
 FLAG_KINDS: tuple[str, ...] = ("public_welfare", "home_based", "training", "business")
@@ -116,8 +116,13 @@ _CODED = {
 _STATUSES = tuple(EMPLOYMENT_STATUS)
 
 
-class _People:
-    """The columns the rules read, as numpy arrays (codes are -1 where unknown)."""
+class FlagColumns:
+    """The columns the rules read, as numpy arrays (codes are -1 where unknown).
+
+    Built once per frame of people (:func:`matcher.prepare.prepare_people` keeps one with
+    the person, so a caseworker's lookup does not read the frame again); :meth:`take`
+    selects rows.
+    """
 
     def __init__(self, people: pd.DataFrame) -> None:
         self.n = len(people)
@@ -145,6 +150,20 @@ class _People:
         self.wants_job = _bool(people["wants_job"], "wants_job")
         self.wants_training = _bool(people["wants_training"], "wants_training")
         self.wants_business = _bool(people["wants_business"], "wants_business")
+        self.zero_employment = (
+            _bool(people["zero_employment"], "zero_employment") if "zero_employment" in people.columns else None
+        )
+        self.training_interest = (
+            people["training_interest"].to_numpy(dtype=object) if "training_interest" in people.columns else None
+        )
+
+    def take(self, rows: np.ndarray) -> FlagColumns:
+        """The same columns for ``rows`` only."""
+        out = object.__new__(FlagColumns)
+        for name, value in vars(self).items():
+            setattr(out, name, value[rows] if isinstance(value, np.ndarray) else value)
+        out.n = len(rows)
+        return out
 
 
 def compute_flags(
@@ -153,6 +172,7 @@ def compute_flags(
     *,
     market_in_reach: np.ndarray | Sequence[int] | None = None,
     course_unlocks: Sequence[Mapping[str, int] | None] | None = None,
+    columns: FlagColumns | None = None,
 ) -> list[list[Flag]]:
     """Flag the people who need a public-welfare post, home-based work, training or start-up help.
 
@@ -170,6 +190,8 @@ def compute_flags(
     course_unlocks : sequence of length n of {course name: openings}, optional
         Open openings within reach that each course would unlock. Without it no training
         flag is raised (the rule needs the openings to name).
+    columns : FlagColumns, optional
+        ``FlagColumns(people)`` already built (its rows in frame order); the frame is not read again.
 
     Returns
     -------
@@ -206,21 +228,21 @@ def compute_flags(
     if course_unlocks is not None:
         _check_length("course_unlocks", len(course_unlocks), n)
 
-    p = _People(people)
+    p = columns if columns is not None else FlagColumns(people)
+    _check_length("columns", p.n, n)
     elig = policy.eligibility
     eligible = ~_isin(p.status, _STATUSES, elig.no_flag_statuses)
     eligible &= np.isnan(p.age) | ((p.age >= elig.min_age) & (p.age <= elig.max_age))
     placement = eligible & p.wants_job if elig.placement_requires_wants_job else eligible
 
     out: list[list[Flag]] = [[] for _ in range(n)]
-    zero_emp = _bool(people["zero_employment"], "zero_employment") if reach is not None else None
+    zero_emp = p.zero_employment if reach is not None else None
     pw_bits = _public_welfare_bits(p, policy, placement, zero_emp, reach)
     _append(out, *_atom_flags("public_welfare", pw_bits, p, policy.public_welfare.suggest, policy))
     hb_bits = _home_based_bits(p, policy, placement)
     _append(out, *_atom_flags("home_based", hb_bits, p, policy.home_based.suggest, policy))
     if policy.training.enabled and course_unlocks is not None:
-        interest = people["training_interest"] if "training_interest" in people.columns else None
-        _append(out, *_training_flags(p, policy, eligible, course_unlocks, interest))
+        _append(out, *_training_flags(p, policy, eligible, course_unlocks, p.training_interest))
     if policy.business.enabled:
         _append(out, *_business_flags(p, policy, eligible))
     return out
@@ -236,7 +258,7 @@ def flags_summary(flags: Sequence[Sequence[Flag]]) -> dict[str, int]:
 
 
 def _public_welfare_bits(
-    p: _People,
+    p: FlagColumns,
     policy: Policy,
     placement: np.ndarray,
     zero_emp: np.ndarray | None,
@@ -280,7 +302,7 @@ def _public_welfare_bits(
     return bits
 
 
-def _home_based_bits(p: _People, policy: Policy, placement: np.ndarray) -> np.ndarray:
+def _home_based_bits(p: FlagColumns, policy: Policy, placement: np.ndarray) -> np.ndarray:
     hb = policy.home_based
     bits = np.zeros(p.n, dtype=np.int64)
     if not hb.enabled:
@@ -296,7 +318,7 @@ def _home_based_bits(p: _People, policy: Policy, placement: np.ndarray) -> np.nd
 
 
 def _atom_flags(
-    kind: str, bits: np.ndarray, p: _People, suggest: tuple[str, ...], policy: Policy
+    kind: str, bits: np.ndarray, p: FlagColumns, suggest: tuple[str, ...], policy: Policy
 ) -> tuple[np.ndarray, list[Flag]]:
     """Build the flags of the rows with any atom, once per distinct text key."""
     rows = np.flatnonzero(bits)
@@ -349,16 +371,15 @@ def _flag_from_key(kind: str, key: int, suggest: tuple[str, ...], zero_max: int)
 
 
 def _training_flags(
-    p: _People,
+    p: FlagColumns,
     policy: Policy,
     eligible: np.ndarray,
     course_unlocks: Sequence[Mapping[str, int] | None],
-    interest: pd.Series | None,
+    interests: np.ndarray | None,
 ) -> tuple[np.ndarray, list[Flag]]:
     tr = policy.training
     rows: list[int] = []
     flags: list[Flag] = []
-    interests = interest.to_numpy(dtype=object) if interest is not None else None
     for i in np.flatnonzero(eligible & p.wants_training).tolist():
         unlocks = course_unlocks[i]
         if not isinstance(unlocks, Mapping):
@@ -380,7 +401,7 @@ def _training_flags(
     return np.asarray(rows, dtype=np.int64), flags
 
 
-def _business_flags(p: _People, policy: Policy, eligible: np.ndarray) -> tuple[np.ndarray, list[Flag]]:
+def _business_flags(p: FlagColumns, policy: Policy, eligible: np.ndarray) -> tuple[np.ndarray, list[Flag]]:
     programmes = policy.business.programmes
     poor_only = any(pr.registered_poor_only for pr in programmes)
     variants = {}

@@ -108,14 +108,12 @@ class PairSkills:
 
     @classmethod
     def for_people(cls, side: PostSkills, people: People) -> PairSkills:
-        person_s = side.skills.matrix(people.skills, grow=False)
-        person_c = side.certs.matrix(people.certificates, grow=False)
-        person_s.resize((len(people), side.post_skills.shape[1]))
-        person_c.resize((len(people), side.post_certs.shape[1]))
+        person_s = side.skills.matrix(people.skills, grow=False, width=side.post_skills.shape[1])
+        person_c = side.certs.matrix(people.certificates, grow=False, width=side.post_certs.shape[1])
         return cls(
-            person_s.tocsr(),
+            person_s,
             side.post_skills,
-            person_c.tocsr(),
+            person_c,
             side.post_certs,
             side.post_skill_count,
             side.post_cert_count,

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from features.contract.vocab import KIND, MOBILITY_ORDER
+from matcher.flags import REQUIRED_COLUMNS, FlagColumns
 
 __all__ = ["People", "Posts", "KINDS", "prepare_people", "prepare_posts", "occ_int", "SkillVocab"]
 
@@ -81,7 +83,8 @@ class SkillVocab:
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
 
-    def matrix(self, rows: list[list[str]], grow: bool = True) -> sp.csr_matrix:
+    def matrix(self, rows: list[list[str]], grow: bool = True, width: int | None = None) -> sp.csr_matrix:
+        """Rows as a 0/1 CSR matrix over the vocabulary (``width`` columns, default its size)."""
         indptr = [0]
         cols: list[int] = []
         for items in rows:
@@ -95,7 +98,7 @@ class SkillVocab:
         data = np.ones(len(cols), dtype=np.float32)
         return sp.csr_matrix(
             (data, np.array(cols, dtype=np.int64), np.array(indptr, dtype=np.int64)),
-            shape=(len(rows), max(len(self.index), 1)),
+            shape=(len(rows), width if width is not None else max(len(self.index), 1)),
         )
 
 
@@ -160,6 +163,8 @@ class People:
     registered_poor: np.ndarray
     vectors: np.ndarray | None = None
     position: dict[str, int] = field(default_factory=dict)
+    #: The columns the flag rules read (:class:`matcher.flags.FlagColumns`), prepared with the person.
+    flag_columns: Any = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -281,6 +286,7 @@ def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = Non
         zero_employment=zero,
         registered_poor=_bool(frame["registered_poor"]),
         position={k: i for i, k in enumerate(frame["laborer_id"])},
+        flag_columns=FlagColumns(frame) if set(REQUIRED_COLUMNS) <= set(frame.columns) else None,
     )
 
 

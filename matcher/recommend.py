@@ -298,8 +298,14 @@ class Recommender:
             for i, a, b in zip(rows, bounds[:-1], bounds[1:], strict=True)
         ]
         # people.frame carries zero_employment (see prepare_people); no copy for the usual all-rows call.
-        frame = people.frame if len(rows) == len(people) else people.frame.iloc[rows]
-        flags = compute_flags(frame, self.policy, market_in_reach=market_counts, course_unlocks=unlocks)
+        whole = len(rows) == len(people)
+        frame = people.frame if whole else people.frame.iloc[rows]
+        columns = people.flag_columns
+        if columns is not None and not whole:
+            columns = columns.take(rows)
+        flags = compute_flags(
+            frame, self.policy, market_in_reach=market_counts, course_unlocks=unlocks, columns=columns
+        )
         prior = bool(getattr(self.ranker, "is_prior", False))
         out: list[PersonResult] = []
         for n, i in enumerate(rows):

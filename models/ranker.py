@@ -223,7 +223,10 @@ class HireRanker(BaseEstimator, ClassifierMixin):
             raw = self.model_.predict_proba(X)[:, 1]
         if self.calibrator_ is not None:
             # Isotonic steps tie many pairs; a hair of the raw score keeps the order inside a step.
-            p = self.calibrator_.predict(raw) + 1e-6 * raw
+            # np.interp is the isotonic step function itself (clipped at both ends, as fitted with
+            # out_of_bounds="clip"), without scikit-learn's per-call input checks.
+            cal = self.calibrator_
+            p = np.interp(raw, cal.X_thresholds_, cal.y_thresholds_) + 1e-6 * raw
         else:
             p = raw
         return np.column_stack([1 - p, p])
