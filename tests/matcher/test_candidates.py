@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from matcher import candidates
 from matcher.artifact import MatchModel
 from matcher.candidates import candidate_pairs
 from tests.matcher.conftest import DIANTOU, MAFANG_A, MAFANG_CENTRE, QIANXIAN, TODAY, encoded, people_frame, posts_frame
@@ -34,3 +36,31 @@ def test_a_neighbours_cross_border_post_is_not_a_candidate_of_a_far_blockmate(mo
     assert {x for x in together if x[0] == "A"} == _pairs(p, q, [0])
     assert {x for x in together if x[0] == "B"} == _pairs(p, q, [1])
     assert ("A", "ACROSS") not in together
+
+
+def test_equal_online_posts_fall_the_same_way_alone_and_in_a_block(
+    model: MatchModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Thirty copies of one online post (the same text, hence the same vector and cosine) and room
+    # for only ten of them: the ten that come first are kept, whoever shares the grid, and the
+    # cut is the same as without the online pre-selection (a small STAGE0 makes it bite).
+    monkeypatch.setattr(candidates, "STAGE0", 10)
+    monkeypatch.setattr(candidates, "STAGE0_PER_RING", 4)
+    people = people_frame(
+        {"laborer_id": "A", "admin_code": MAFANG_A, "mobility": "home"},
+        {"laborer_id": "B", "admin_code": DIANTOU, "mobility": "home", "skills": "刺绣"},
+        {"laborer_id": "C", "admin_code": MAFANG_A, "mobility": "home", "age": 50},
+    )
+    posts = posts_frame(
+        *({"vacancy_id": f"ON{n:02d}", "kind": "online", "title": "网店客服"} for n in range(30)),
+        {"vacancy_id": "OTHER", "kind": "online", "title": "刺绣加工", "age_max": 45},
+    )
+    p, q, _ = encoded(model, people, posts)
+    together = _pairs(p, q, [0, 1, 2])
+    for row, pid in enumerate(("A", "B", "C")):
+        alone = _pairs(p, q, [row])
+        assert {x for x in together if x[0] == pid} == alone
+        online = sorted(v for who, v in alone if who == pid and v.startswith("ON"))
+        assert online == [f"ON{n:02d}" for n in range(len(online))]  # the first of the equal ones
+    assert ("C", "OTHER") not in together  # over the post's age limit, never a candidate
+    assert ("A", "OTHER") in together
