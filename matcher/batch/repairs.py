@@ -273,10 +273,13 @@ class Repairs:
         return self._mend(rows, v, candidate, verdicts)
 
     def _mend(self, rows: pd.DataFrame, v: pd.DataFrame, candidate: np.ndarray, verdicts: _Verdicts) -> pd.DataFrame:
+        """Steps 2–4 of the module notes for the lists ``rows`` (sorted by person and rank) and the verdicts
+        ``v`` (``candidate``: those that pass the first checks of an entering post). Arrays of ``n_people``
+        are per person, in the order of ``names``."""
         posts = self.context.posts
         person, names = pd.factorize(rows["laborer_id"])
         n_people = len(names)
-        # Each row's verdict, if it has one.
+        # 2. rows: each row's verdict, if it has one (verdict keys are unique, see _verdicts).
         key = pd.MultiIndex.from_arrays([v["laborer_id"], v["vacancy_id"]])
         at = key.get_indexer(pd.MultiIndex.from_arrays([rows["laborer_id"], rows["vacancy_id"]]))
         has = at >= 0
@@ -316,7 +319,7 @@ class Repairs:
         weakest = np.full(n_people, np.inf)
         np.minimum.at(weakest, person[market_row], score[market_row])
 
-        # Entering posts: judged for a listed person, not in the list, passing the first checks.
+        # 3. entering: judged for a listed person, not in the list, passing the first checks.
         new = v[candidate].copy()
         new["person"] = names.get_indexer(new["laborer_id"])
         listed = pd.MultiIndex.from_arrays([rows["laborer_id"], rows["vacancy_id"]])
@@ -335,7 +338,8 @@ class Repairs:
         new = new[enters]
         changed[new["person"].to_numpy(dtype=np.int64)] = True
 
-        # Every list that changed, in the recommender's order.
+        # 4. order: every list that changed, as the recommender orders it; ``verdict`` is the row of ``v``
+        # (its index) that explains a judged row, -1 for rows kept as they were.
         mended = changed & ~stuck
         keep_rows = kept & mended[person]
         group = np.where(market_row, 0, np.where(rest_row, 1, 2))
