@@ -409,11 +409,9 @@ class Repairs:
             at = judged[n]
             title[n] = str(titles[post[at]])
             reasons[n] = verdicts.reasons(int(report[at]), int(pair[at]), str(steps[n]))
-        vacancy = np.where(
-            row >= 0,
-            rows["vacancy_id"].to_numpy(dtype=object)[np.maximum(row, 0)],
-            v["vacancy_id"].to_numpy(dtype=object)[np.maximum(judged, 0)],
-        )
+        vacancy = rows["vacancy_id"].to_numpy(dtype=object)[np.maximum(row, 0)]
+        entering = row < 0
+        vacancy[entering] = v["vacancy_id"].to_numpy(dtype=object)[judged[entering]]
         out = pd.DataFrame(
             {
                 "laborer_id": names[lists["person"].to_numpy()].astype(str),

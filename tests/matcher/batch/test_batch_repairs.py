@@ -173,31 +173,41 @@ def _repair_one(pid, rows, verdicts, posts, floor, gone, rescored):  # type: ign
 def test_vectorised_repairs_equal_the_per_person_rules() -> None:
     for seed in (3, 11, 29):
         posts, cand, v, floors, gone_posts, rescored_posts = _scenario(seed)
-        gone = cand["vacancy_id"].isin(gone_posts).to_numpy()
-        rescore = cand["vacancy_id"].isin(rescored_posts).to_numpy()
-        repair = Repairs(SimpleNamespace(posts=posts), cand, gone, rescore, REFILL, PER_PERSON, floors, None)  # type: ignore[arg-type]
-        repair._parts, repair._reports = [v], [_Report()]
-        frame = repair.frame(set())
-        expected, recompute = _reference(posts, cand, v, floors, gone_posts, rescored_posts)
+        _assert_same_repairs(seed, posts, cand, v, floors, gone_posts, rescored_posts)
 
-        assert list(frame.columns) == REPAIR_COLUMNS
-        assert repair.recompute == recompute, seed
-        assert set(frame["laborer_id"]) == set(expected), seed
-        assert 10 < len(expected) and 10 < len(recompute), "the scenario exercises both outcomes"
-        for pid, rows in frame.groupby("laborer_id"):
-            got = [
-                (r.rank, r.vacancy_id, r.step, r.kind, round(r.score, 12),
-                 None if pd.isna(r.reasons) else tuple(json.loads(r.reasons)))
-                for r in rows.sort_values("rank").itertuples()
-            ]  # fmt: skip
-            assert got == expected[pid], (seed, pid)
-        # Rows kept as they were point at their stored row; judged rows carry a title instead.
-        same = frame[frame["reasons"].isna()]
-        stored = cand.set_index("source_row").loc[same["source_row"]]
-        assert (stored["laborer_id"].to_numpy() == same["laborer_id"].to_numpy()).all()
-        assert (stored["vacancy_id"].to_numpy() == same["vacancy_id"].to_numpy()).all()
-        assert frame.loc[frame["reasons"].notna(), "title"].str.startswith("title of").all()
-        assert (frame.loc[frame["reasons"].notna(), "source_row"] == -1).all()
+
+def test_a_night_when_posts_only_close_repairs_without_verdicts() -> None:
+    posts, cand, v, floors, gone_posts, _ = _scenario(5)
+    _assert_same_repairs(5, posts, cand, v.iloc[0:0], floors, gone_posts, set())
+
+
+def _assert_same_repairs(seed, posts, cand, v, floors, gone_posts, rescored_posts) -> None:  # type: ignore[no-untyped-def]
+    """The vectorised repair and the per-person rules agree on one scenario."""
+    gone = cand["vacancy_id"].isin(gone_posts).to_numpy()
+    rescore = cand["vacancy_id"].isin(rescored_posts).to_numpy()
+    repair = Repairs(SimpleNamespace(posts=posts), cand, gone, rescore, REFILL, PER_PERSON, floors, None)  # type: ignore[arg-type]
+    repair._parts, repair._reports = [v], [_Report()]
+    frame = repair.frame(set())
+    expected, recompute = _reference(posts, cand, v, floors, gone_posts, rescored_posts)
+
+    assert list(frame.columns) == REPAIR_COLUMNS
+    assert repair.recompute == recompute, seed
+    assert set(frame["laborer_id"]) == set(expected), seed
+    assert 10 < len(expected) and (len(v) == 0 or 10 < len(recompute)), "the scenario exercises both outcomes"
+    for pid, rows in frame.groupby("laborer_id"):
+        got = [
+            (r.rank, r.vacancy_id, r.step, r.kind, round(r.score, 12),
+             None if pd.isna(r.reasons) else tuple(json.loads(r.reasons)))
+            for r in rows.sort_values("rank").itertuples()
+        ]  # fmt: skip
+        assert got == expected[pid], (seed, pid)
+    # Rows kept as they were point at their stored row; judged rows carry a title instead.
+    same = frame[frame["reasons"].isna()]
+    stored = cand.set_index("source_row").loc[same["source_row"]]
+    assert (stored["laborer_id"].to_numpy() == same["laborer_id"].to_numpy()).all()
+    assert (stored["vacancy_id"].to_numpy() == same["vacancy_id"].to_numpy()).all()
+    assert frame.loc[frame["reasons"].notna(), "title"].str.startswith("title of").all()
+    assert (frame.loc[frame["reasons"].notna(), "source_row"] == -1).all()
 
 
 def test_bulk_readers_give_the_frames_of_the_plain_readers(batch_env) -> None:  # type: ignore[no-untyped-def]
