@@ -40,7 +40,10 @@ __all__ = ["Candidates", "candidate_pairs", "FAR_FETCH", "STAGE0", "STAGE0_PER_R
 #: Posts fetched from the vector index per far-travelling person before filtering.
 FAR_FETCH = 150
 #: IVF cells visited for the far fetch (the tuned nprobe aims at exact-search recall, not needed here).
-FAR_NPROBE = 32
+#: On the 1 M store far posts are 0.6 % of the suggestions of people who go to the province or
+#: anywhere; 8 cells instead of 32 keep 99.8 % of those people's suggested posts (98.5 % of their
+#: lists unchanged) at a quarter of the vectors read.
+FAR_NPROBE = 8
 #: Eligible posts per person kept for full feature scoring, overall and per widening ring.
 STAGE0 = 400
 STAGE0_PER_RING = 40
