@@ -29,10 +29,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy.spatial import cKDTree
 
-from features.geo_distance import EARTH_RADIUS_KM, unit_vectors
+from features.geo_distance import DETOUR_FACTOR, EARTH_RADIUS_KM, FIXED_MINUTES, RURAL_SPEED_KMH, unit_vectors
 from matcher.index import VacancyIndex
 from matcher.prepare import KIND_INDEX, People, Posts
-from matcher.reach import PairGeo, eligible, open_mask, pair_geo, ring_of, units
+from matcher.reach import HALF_HOUR, PairGeo, eligible, open_mask, pair_geo, ring_of, units
 from matcher.similarity import grid_cosine, pair_cosine
 
 __all__ = ["Candidates", "candidate_pairs", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING"]
@@ -52,6 +52,8 @@ BLOCK = 256
 #: Straight-line radius that surely holds the half-hour circle (2.8 min/km after 5 min: 8.9 km) plus
 #: the spread of a town's villages around the point that stands for it.
 NEIGHBOURHOOD_KM = 15.0
+#: Straight-line km of the half-hour circle by coordinates (``features.geo_distance.travel_minutes``).
+HALF_HOUR_KM = (HALF_HOUR - FIXED_MINUTES) / (DETOUR_FACTOR / RURAL_SPEED_KMH * 60)
 
 
 class Candidates(NamedTuple):
@@ -74,15 +76,15 @@ class Neighbourhoods:
         self.tree = cKDTree(units(posts)[self.has]) if len(self.has) else None
         self.cache: dict[tuple[float, float], np.ndarray] = {}
 
-    def near(self, lat: float, lon: float) -> np.ndarray:
-        key = (round(lat, 3), round(lon, 3))
+    def near(self, lat: float, lon: float, km: float = NEIGHBOURHOOD_KM) -> np.ndarray:
+        key = (round(lat, 3), round(lon, 3), km)
         hit = self.cache.get(key)
         if hit is None:
             if self.tree is None or not (np.isfinite(lat) and np.isfinite(lon)):
                 hit = np.zeros(0, dtype=np.int64)
             else:
-                # A little wider than the neighbourhood: the grid applies the exact radius.
-                chord = 2 * np.sin((NEIGHBOURHOOD_KM + 0.5) / EARTH_RADIUS_KM / 2)
+                # A little wider than asked: the grid applies the exact distance.
+                chord = 2 * np.sin((km + 0.5) / EARTH_RADIUS_KM / 2)
                 hit = self.has[np.asarray(self.tree.query_ball_point(unit_vectors(lat, lon), chord), dtype=np.int64)]
             self.cache[key] = hit
         return hit
@@ -108,18 +110,22 @@ def _block_pool(people: People, posts: Posts, block: np.ndarray, today: dt.date 
     """
     mark = np.zeros(len(posts), dtype=bool)
     county = int(people.county[block[0]])
+    widest = int(people.mobility[block].max())
     if county in posts.by_county:
         local = posts.by_county[county]
-        if people.mobility[block].max() <= 2:
-            local = local[
-                (posts.kind[local] == KIND_INDEX["workshop_home"])
-                | np.isin(posts.village[local], people.village[block])
-                | np.isin(posts.town[local], people.town[block])
-            ]
+        if widest <= 2:
+            # Home and village: the own village's posts and the county's home workshops; town: + own town.
+            nearby = np.isin(posts.village[local], people.village[block])
+            if widest == 2:
+                nearby |= np.isin(posts.town[local], people.town[block])
+            local = local[(posts.kind[local] == KIND_INDEX["workshop_home"]) | nearby]
         mark[local] = True
     near = _neighbourhoods(posts)
-    for i in block[people.mobility[block] >= 2]:
-        mark[near.near(float(people.lat[i]), float(people.lon[i]))] = True
+    # Across the county border a person who stays in the town or county reaches only the half-hour
+    # circle (by coordinates, see reach.ring_of); only people with precise coordinates have one.
+    for i in block[(people.mobility[block] >= 2) & people.precise[block]]:
+        radius = NEIGHBOURHOOD_KM if people.mobility[i] >= 4 else HALF_HOUR_KM
+        mark[near.near(float(people.lat[i]), float(people.lon[i]), radius)] = True
     mark[posts.online] = False  # an online post may carry its employer's place: _online_best takes them all
     if today is not None:
         mark &= open_mask(posts, today)
