@@ -153,7 +153,15 @@ class Recommender:
         self._post_skills = PostSkills.build(posts)
 
     def score(
-        self, people: People, cand: Candidates, skills: PairSkills, bounds: np.ndarray, k: int = 10
+        self,
+        people: People,
+        cand: Candidates,
+        skills: PairSkills,
+        bounds: np.ndarray,
+        k: int = 10,
+        *,
+        X: np.ndarray | None = None,
+        welfare_for: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Hire probabilities, features and the shortlist mask of candidate pairs.
 
@@ -163,17 +171,24 @@ class Recommender:
         through the calibrated trees. Pairs left out get no score and are not
         suggested. Returns scores, features, the shortlist mask and each person's
         first-stage floor (the score of their last shortlisted post; -inf when all were).
+        ``X``: the pairs' features when already built; ``welfare_for`` (one per person): whose
+        public-welfare posts must all be scored (the flagged people's safety net; default everyone's).
         """
-        X = pair_features(people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers, cosine=cand.cosine)
+        if X is None:
+            X = pair_features(
+                people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers, cosine=cand.cosine
+            )
         keep = np.zeros(len(X), dtype=bool)
         floors = np.full(len(bounds) - 1, -np.inf)
         if len(X):
             coarse = self.ranker.coarse_score(X)
+            person = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
             welfare = self.posts.kind[cand.pj] == _WELFARE
+            if welfare_for is not None:
+                welfare &= np.asarray(welfare_for, dtype=bool)[person]
             shortlist = max(SHORTLIST, 2 * k + 10)
             # Rank of every pair within its person by the first stage (ties: candidate order), and
             # within its person and ring; candidates are sorted by person already.
-            person = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
             order = np.lexsort((-coarse, person))
             rank = np.empty(len(X), dtype=np.int64)
             rank[order] = np.arange(len(X)) - bounds[:-1][person[order]]
@@ -287,12 +302,11 @@ class Recommender:
         cand = candidate_pairs(people, self.posts, rows, today=self.today, index=self.index, open_ids=self._open_ids)
         skills = PairSkills.for_people(self._post_skills, people)
         bounds = np.searchsorted(cand.pi, np.append(rows, np.iinfo(np.int64).max))
-        scores, X, shortlisted, floors = self.score(people, cand, skills, bounds, k)
+        X = pair_features(people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers, cosine=cand.cosine)
         cert_missing = X[:, _COL["cert_missing"]] > 0 if len(X) else np.zeros(0, dtype=bool)
         market = (self.posts.kind[cand.pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[cand.pj])
         running = np.concatenate([[0], np.cumsum(market)])
         market_counts = running[bounds[1:]] - running[bounds[:-1]]
-        market &= shortlisted
         unlocks = [
             self._course_unlocks(people, int(i), cand, slice(a, b), X)
             for i, a, b in zip(rows, bounds[:-1], bounds[1:], strict=True)
@@ -306,6 +320,11 @@ class Recommender:
         flags = compute_flags(
             frame, self.policy, market_in_reach=market_counts, course_unlocks=unlocks, columns=columns
         )
+        # Flags need no scores, and only a public-welfare flag puts public-welfare posts on a list:
+        # the trees score those posts for the flagged people only.
+        safety = np.fromiter((any(f.kind == "public_welfare" for f in fl) for fl in flags), bool, len(flags))
+        scores, X, shortlisted, floors = self.score(people, cand, skills, bounds, k, X=X, welfare_for=safety)
+        market &= shortlisted
         prior = bool(getattr(self.ranker, "is_prior", False))
         out: list[PersonResult] = []
         for n, i in enumerate(rows):
