@@ -20,6 +20,9 @@ shared instance built from the shipped data.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -401,5 +404,52 @@ class OccupationNormalizer(BaseEstimator):
 
 @lru_cache(maxsize=1)
 def get_normalizer() -> OccupationNormalizer:
-    """Return the shared normaliser fitted on the shipped classification and skill table."""
-    return OccupationNormalizer().fit(get_taxonomy(), get_skill_table())
+    """Return the shared normaliser fitted on the shipped classification and skill table.
+
+    Fitting takes a few seconds, paid by every process (each ``matcher`` command, each
+    nightly run, each Dask worker). The fitted normaliser is therefore kept under
+    ``$MATCHER_HOME/cache/``, in a directory named by a digest of the shipped data, the code
+    that fits it and the scikit-learn version, so a change to any of them fits afresh. A
+    cache that cannot be read or written is ignored (fitted in memory as before).
+    """
+    cache = _cache_dir()
+    if cache is not None and (cache / "manifest.json").exists():
+        try:
+            return OccupationNormalizer.load(cache)
+        except (ArtifactError, OSError, ValueError, KeyError):
+            shutil.rmtree(cache, ignore_errors=True)  # unreadable: fitted and written again below
+    model = OccupationNormalizer().fit(get_taxonomy(), get_skill_table())
+    if cache is not None:
+        _write_cache(model, cache)
+    return model
+
+
+def _cache_dir() -> Path | None:
+    import sklearn
+
+    from features import occupation_io, occupation_text, skills, taxonomy, text
+    from features.skills import DEFAULT_SKILLS_PATH
+    from features.taxonomy import DEFAULT_TAXONOMY_PATH
+    from store.config import data_home
+
+    try:
+        sources = [DEFAULT_TAXONOMY_PATH, DEFAULT_SKILLS_PATH, Path(__file__)]
+        sources += [Path(m.__file__) for m in (occupation_io, occupation_text, skills, taxonomy, text)]
+        digest = hashlib.sha256(sklearn.__version__.encode())
+        for path in sources:
+            digest.update(str(file_sha256(path)).encode())
+    except OSError:
+        return None
+    return data_home() / "cache" / f"occupation-normalizer-{digest.hexdigest()[:16]}"
+
+
+def _write_cache(model: OccupationNormalizer, cache: Path) -> None:
+    """Save beside the target, then rename: a reader never sees half a directory (and two
+    processes racing both succeed, one rename losing harmlessly)."""
+    partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        model.save(partial)
+        partial.rename(cache)
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)

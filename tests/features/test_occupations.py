@@ -219,3 +219,26 @@ def test_accuracy_floor(normalizer: OccupationNormalizer, subset: str) -> None:
     floor1, floor5 = FLOORS[subset]
     assert top1 >= floor1, f"{subset}: level-4 top-1 {top1:.3f} < {floor1}"
     assert top5 >= floor5, f"{subset}: level-4 top-5 {top5:.3f} < {floor5}"
+
+
+# ------------------------------------------------------------ on-disk cache
+def test_fitted_normalizer_is_cached_under_matcher_home_and_a_broken_cache_is_refitted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MATCHER_HOME", str(tmp_path))
+    titles = ["拼多多运营", "开叉车", "月嫂", "食用菌种植"]
+    get_normalizer.cache_clear()
+    try:
+        fitted = get_normalizer()
+        (cache,) = (tmp_path / "cache").iterdir()  # written once, named by the data and code digest
+        assert (cache / "manifest.json").is_file() and not list((tmp_path / "cache").glob("*.partial"))
+        get_normalizer.cache_clear()
+        loaded = get_normalizer()  # a new process would read it instead of fitting
+        assert loaded is not fitted
+        assert loaded.normalize(titles, k=5) == fitted.normalize(titles, k=5)
+        (cache / "manifest.json").write_text("not json", encoding="utf-8")
+        get_normalizer.cache_clear()
+        assert get_normalizer().normalize(titles, k=5) == fitted.normalize(titles, k=5)
+        assert (cache / "manifest.json").read_text(encoding="utf-8").startswith("{")  # written afresh
+    finally:
+        get_normalizer.cache_clear()
