@@ -408,7 +408,7 @@ def get_normalizer() -> OccupationNormalizer:
 
     Fitting takes a few seconds, paid by every process (each ``matcher`` command, each
     nightly run, each Dask worker). The fitted normaliser is therefore kept under
-    ``$MATCHER_HOME/cache/``, in a directory named by a digest of the shipped data, the code
+    ``$MATCHER_HOME/cache/`` (when that data directory exists), in a directory named by a digest of the shipped data, the code
     that fits it and the scikit-learn version, so a change to any of them fits afresh. A
     cache that cannot be read or written is ignored (fitted in memory as before).
     """
@@ -440,7 +440,10 @@ def _cache_dir() -> Path | None:
             digest.update(str(file_sha256(path)).encode())
     except OSError:
         return None
-    return data_home() / "cache" / f"occupation-normalizer-{digest.hexdigest()[:16]}"
+    home = data_home()
+    if not home.is_dir():  # e.g. a Dask worker, which holds no data: nothing written there
+        return None
+    return home / "cache" / f"occupation-normalizer-{digest.hexdigest()[:16]}"
 
 
 def _write_cache(model: OccupationNormalizer, cache: Path) -> None:
