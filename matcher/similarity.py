@@ -47,19 +47,12 @@ def on_grid(vectors: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Grouped:
-    """Posts' grid vectors, rows grouped (online posts, then each county's); ``at[j]`` is post ``j``'s row.
-
-    ``slices[g]`` holds group ``g``'s rows restricted to the columns where some post of the group is
-    not zero, and those columns: the rest add exactly 0 to every product, and a group's posts share
-    few occupations (the online posts use 111 of 214 columns on the 1 M sample), so a product with the
-    group reads half the memory.
-    """
+    """Posts' grid vectors, rows grouped (online posts, then each county's); ``at[j]`` is post ``j``'s row."""
 
     source: np.ndarray
     vectors: np.ndarray
     at: np.ndarray
     starts: np.ndarray  # first row of each group, ascending; the last entry is the row count
-    slices: list[tuple[np.ndarray, np.ndarray]]  # per group: (columns used, rows × those columns)
 
 
 def _grouped(posts: Posts) -> _Grouped:
@@ -73,13 +66,7 @@ def _grouped(posts: Posts) -> _Grouped:
     at = np.empty(len(order), dtype=np.int64)
     at[order] = np.arange(len(order))
     _, starts = np.unique(group[order], return_index=True)
-    gridded = on_grid(vectors[order])
-    bounds = np.append(starts, len(order))
-    slices = []
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        used = np.flatnonzero((gridded[a:b] != 0).any(axis=0))
-        slices.append((used, np.ascontiguousarray(gridded[a:b][:, used])))
-    grouped = _Grouped(vectors, gridded, at, bounds, slices)
+    grouped = _Grouped(vectors, on_grid(vectors[order]), at, np.append(starts, len(order)))
     posts._vectors_grid = grouped  # type: ignore[attr-defined]
     return grouped
 
@@ -100,10 +87,9 @@ def grid_cosine(people: People, posts: Posts, rows: np.ndarray, cols: np.ndarray
     size = np.diff(grouped.starts)
     sliced = np.zeros(len(cols), dtype=bool)
     for g in np.flatnonzero(counts >= np.maximum(SLICE_SHARE * size, 64)):
-        a = int(grouped.starts[g])
+        a, b = int(grouped.starts[g]), int(grouped.starts[g + 1])
         inside = group == g
-        used, block = grouped.slices[g]
-        out[:, inside] = (left[:, used] @ block.T)[:, at[inside] - a]
+        out[:, inside] = (left @ grouped.vectors[a:b].T)[:, at[inside] - a]
         sliced |= inside
     if not sliced.all():
         rest = ~sliced
