@@ -408,9 +408,10 @@ def get_normalizer() -> OccupationNormalizer:
 
     Fitting takes a few seconds, paid by every process (each ``matcher`` command, each
     nightly run, each Dask worker). The fitted normaliser is therefore kept under
-    ``$MATCHER_HOME/cache/`` (when that data directory exists), in a directory named by a digest of the shipped data, the code
-    that fits it and the scikit-learn version, so a change to any of them fits afresh. A
-    cache that cannot be read or written is ignored (fitted in memory as before).
+    ``$MATCHER_HOME/cache/`` (when that data directory exists), in a directory named by a
+    digest of the shipped data, the code that fits it and the scikit-learn version, so a
+    change to any of them fits afresh. A cache that cannot be read or written is ignored
+    (fitted in memory as before).
     """
     cache = _cache_dir()
     if cache is not None and (cache / "manifest.json").exists():

@@ -309,33 +309,33 @@ def _grid(
     order = np.argsort(pool, kind="stable")
     pool = pool[order]
     is_online = order >= len(local_pool)
+    is_local = ~is_online
+    online_at = order[is_online] - len(local_pool)  # column of each online pool post in _online_best's arrays
     bi, pj = block[:, None], pool[None, :]
     geo = pair_geo(people, posts, bi, pj)
     ring = ring_of(people, posts, bi, pj, geo)
     # Each person's own universe, whoever shares the block: the county, their own best online
     # posts and their own neighbourhood (the pool also holds the neighbourhoods of the others).
-    own = np.zeros((len(block), len(pool)), dtype=bool)
-    own[:, is_online] = mine[:, order[is_online] - len(local_pool)]
-    own |= geo.same_county & ~is_online[None, :]
-    own |= (
+    own = geo.same_county | (
         ((people.mobility[block] >= 2) & people.precise[block])[:, None]
         & posts.precise[pool][None, :]
         & (geo.km <= NEIGHBOURHOOD_KM)
-        & ~is_online[None, :]
     )
+    own &= is_local[None, :]
+    own[:, is_online] = mine[:, online_at]
     ring = np.where(own, ring, np.int8(-1))
     ok = eligible(people, posts, bi, pj, ring, today)
     # Reach counters for the shortfall note: market posts only (a public-welfare post is
     # offered only to flagged people and is counted when it is listed); online posts counted
     # by _online_best.
-    reach = (ring >= 0) & ((posts.kind[pool] != KIND_INDEX["public_welfare"]) & ~is_online)[None, :]
+    reach = (ring >= 0) & ((posts.kind[pool] != KIND_INDEX["public_welfare"]) & is_local)[None, :]
     idx = np.fromiter((local[int(i)] for i in block), dtype=np.int64, count=len(block))
     in_reach[idx] += reach.sum(axis=1) + online_reach
     blocked[idx] += (reach & ~ok).sum(axis=1) + online_blocked
     cosine = np.zeros((len(block), len(pool)), dtype=np.float32)
     if people.vectors is not None and posts.vectors is not None and len(local_pool):
-        cosine[:, ~is_online] = grid_cosine(people, posts, block, pool[~is_online])
-    cosine[:, is_online] = online_cosine[:, order[is_online] - len(local_pool)]
+        cosine[:, is_local] = grid_cosine(people, posts, block, pool[is_local])
+    cosine[:, is_online] = online_cosine[:, online_at]
     cheap = np.where(ok, cosine - 0.1 * np.log1p(geo.minutes), -np.inf)
     welfare = (posts.kind[pool] == KIND_INDEX["public_welfare"])[None, :] & ok
     keep = _select(cheap, ring, welfare)

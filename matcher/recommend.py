@@ -175,9 +175,7 @@ class Recommender:
         public-welfare posts must all be scored (the flagged people's safety net; default everyone's).
         """
         if X is None:
-            X = pair_features(
-                people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers, cosine=cand.cosine
-            )
+            X = self._features(people, cand, skills)
         keep = np.zeros(len(X), dtype=bool)
         floors = np.full(len(bounds) - 1, -np.inf)
         if len(X):
@@ -207,6 +205,9 @@ class Recommender:
         if keep.any():
             p[keep] = self.ranker.predict_proba(X[keep])[:, 1]
         return p, X, keep, floors
+
+    def _features(self, people: People, cand: Candidates, skills: PairSkills) -> np.ndarray:
+        return pair_features(people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers, cosine=cand.cosine)
 
     def score_posts(
         self,
@@ -302,7 +303,7 @@ class Recommender:
         cand = candidate_pairs(people, self.posts, rows, today=self.today, index=self.index, open_ids=self._open_ids)
         skills = PairSkills.for_people(self._post_skills, people)
         bounds = np.searchsorted(cand.pi, np.append(rows, np.iinfo(np.int64).max))
-        X = pair_features(people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers, cosine=cand.cosine)
+        X = self._features(people, cand, skills)
         cert_missing = X[:, _COL["cert_missing"]] > 0 if len(X) else np.zeros(0, dtype=bool)
         market = (self.posts.kind[cand.pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[cand.pj])
         running = np.concatenate([[0], np.cumsum(market)])

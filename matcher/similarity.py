@@ -105,5 +105,6 @@ def pair_cosine(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) ->
         return np.zeros(0, dtype=np.float32)
     grouped = _grouped(posts)
     a = on_grid(people.vectors[pi])
-    dot = np.einsum("ij,ij->i", a, grouped.vectors[grouped.at[pj]])
-    return (dot * _UNIT).astype(np.float32)
+    dot = np.einsum("ij,ij->i", a, grouped.vectors[grouped.at[pj]])  # float32, exact integers
+    dot *= _UNIT
+    return dot

@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 from matcher.batch.engine import BatchContext
 from matcher.batch.runs import RunDir
 from matcher.prepare import KIND_INDEX, KINDS, People, prepare_people
+from matcher.reach import RINGS
 from matcher.recommend import PairReport
 
 __all__ = ["Repairs", "REPAIR_COLUMNS", "isin", "distinct"]
@@ -51,8 +52,6 @@ COUNTY_BLOCK = 20_000
 REPAIR_COLUMNS = [
     "laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons", "prior", "source_row"
 ]  # fmt: skip
-#: The widening rings a list's market posts come from, in order (see :data:`matcher.reach.RINGS`).
-_RING_STEPS = ("village", "half_hour", "county", "province", "nationwide")
 _WELFARE = KIND_INDEX["public_welfare"]
 
 
@@ -289,7 +288,7 @@ class Repairs:
             return v[column].to_numpy()[take] if len(v) else np.zeros(len(rows), dtype=v[column].dtype)
 
         step = rows["step"].to_numpy(dtype=object)
-        in_rings = isin(rows["step"], list(_RING_STEPS))
+        in_rings = isin(rows["step"], list(RINGS))
         gone = isin(rows["vacancy_id"], self.gone_posts)
         rescore = ~gone & has & isin(rows["vacancy_id"], self.rescored_posts)
         ok, ring, market = verdict("ok"), verdict("ring"), verdict("market")
@@ -300,7 +299,7 @@ class Repairs:
         updated = rescore & ~fail
         score = np.where(updated, verdict("score"), rows["score"].to_numpy(dtype=np.float64))
         new_ring = np.where(updated & in_rings, ring, -1)
-        step = np.where(new_ring >= 0, np.array(_RING_STEPS, dtype=object)[np.maximum(new_ring, 0)], step)
+        step = np.where(new_ring >= 0, np.array(RINGS, dtype=object)[np.maximum(new_ring, 0)], step)
         kind = rows["kind"].to_numpy(dtype=object)
         kind = np.where(updated, np.array(KINDS, dtype=object)[posts.kind[verdict("post")]], kind)
         changed = np.bincount(person, weights=gone | rescore, minlength=n_people) > 0
@@ -313,7 +312,7 @@ class Repairs:
         capacity = np.maximum(self.per_person - n_welfare - n_rest, 0)
         was_full = np.bincount(person, weights=in_rings, minlength=n_people) >= self.per_person - n_welfare
         ring_index = np.full(len(rows), -1, dtype=np.int64)
-        ring_index[in_rings] = pd.Index(_RING_STEPS).get_indexer(step[in_rings])
+        ring_index[in_rings] = pd.Index(RINGS).get_indexer(step[in_rings])
         reach = np.full(n_people, -1, dtype=np.int64)
         np.maximum.at(reach, person[market_row], ring_index[market_row])
         weakest = np.full(n_people, np.inf)
@@ -366,7 +365,7 @@ class Repairs:
                 "row": -1,
                 "verdict": new.index.to_numpy(dtype=np.int64),
                 "score": new["score"].to_numpy(),
-                "step": np.array(_RING_STEPS, dtype=object)[new["ring"].to_numpy(dtype=np.int64)],
+                "step": np.array(RINGS, dtype=object)[new["ring"].to_numpy(dtype=np.int64)],
                 "kind": np.array(KINDS, dtype=object)[posts.kind[new["post"].to_numpy(dtype=np.int64)]],
             }
         )

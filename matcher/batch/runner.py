@@ -401,11 +401,12 @@ def _finish(
     short_ids = set(shortfalls["laborer_id"])
     ids = people["laborer_id"]
     covered = int((ids.isin(with_three) | ids.isin(short_ids)).sum())
+    served = int(ids.nunique())
     stats.update(
-        people_served=int(people["laborer_id"].nunique()),
+        people_served=served,
         people_with_3=len(with_three),
         shortfalls=len(short_ids),
-        covered_share=covered / max(int(people["laborer_id"].nunique()), 1),
+        covered_share=covered / max(served, 1),
         suggestions=int(keep.sum()),
     )
     return stats

@@ -81,7 +81,7 @@ def tiers(people: People, policy: object | None = None) -> tuple[np.ndarray, np.
     Flagged means a ``public_welfare`` or ``home_based`` flag of :func:`matcher.flags.compute_flags`.
     Returns ``(tier, welfare)`` where ``welfare`` marks the people flagged for a public-welfare post.
     """
-    flags = compute_flags(people.frame, policy)  # type: ignore[arg-type]
+    flags = compute_flags(people.frame, policy, columns=people.flag_columns)  # type: ignore[arg-type]
     kinds = [{f.kind for f in row} for row in flags]
     flagged = np.fromiter((bool(k & {"public_welfare", "home_based"}) for k in kinds), dtype=bool, count=len(kinds))
     welfare = np.fromiter(("public_welfare" in k for k in kinds), dtype=bool, count=len(kinds))
