@@ -35,7 +35,7 @@ from matcher.prepare import KIND_INDEX, People, Posts
 from matcher.reach import HALF_HOUR, PairGeo, eligible, open_mask, pair_geo, ring_of, units
 from matcher.similarity import grid_cosine, pair_cosine
 
-__all__ = ["Candidates", "candidate_pairs", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING"]
+__all__ = ["Candidates", "candidate_pairs", "first_stage", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING", "N_FLOORS"]
 
 #: Posts fetched from the vector index per far-travelling person before filtering.
 FAR_FETCH = 150
@@ -47,6 +47,8 @@ FAR_NPROBE = 8
 #: Eligible posts per person kept for full feature scoring, overall and per widening ring.
 STAGE0 = 400
 STAGE0_PER_RING = 40
+#: A person's first-stage floors: overall, then one per widening ring (see :func:`_select`).
+N_FLOORS = 6
 #: People per grid block (bounds the grid's memory: BLOCK × pool cells).
 BLOCK = 256
 #: Straight-line radius that surely holds the half-hour circle (2.8 min/km after 5 min: 8.9 km) plus
@@ -66,6 +68,15 @@ class Candidates(NamedTuple):
     in_reach: np.ndarray  # (n_rows,) open posts within reach before age/physical limits
     blocked_limits: np.ndarray  # (n_rows,) of those, how many the age or physical limits closed
     cosine: np.ndarray | None = None  # (n_pairs,) embedding similarity, when vectors are set
+    #: (n_rows, N_FLOORS) the first-stage score a post of a person's grid had to reach to be kept:
+    #: column 0 overall, column 1 + r within ring r (-inf: every eligible post was kept). A post with
+    #: a lower score than both its floors was left out (an incremental batch uses them for new posts).
+    floors: np.ndarray | None = None
+
+
+def first_stage(cosine: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """The first-stage score of eligible cells: embedding similarity, less a little for travel time."""
+    return cosine - 0.1 * np.log1p(minutes)
 
 
 class Neighbourhoods:
@@ -163,18 +174,27 @@ def _top(neg: np.ndarray, m: int) -> np.ndarray:
     return keep
 
 
-def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> np.ndarray:
+def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row of a grid, the ``STAGE0`` best cells overall and the best ``STAGE0_PER_RING`` of each ring
-    (ties: the lower column, i.e. the post that comes first)."""
+    (ties: the lower column, i.e. the post that comes first).
+
+    Returns the kept cells and, per row, the floors (see :attr:`Candidates.floors`): a cell scoring at
+    least its row's overall floor or its ring's floor may be kept (ties by column), a lower one is not.
+    """
     finite = np.isfinite(cheap)
+    floors = np.full((cheap.shape[0], N_FLOORS), -np.inf)
     if cheap.shape[1] <= STAGE0:
-        return finite
+        return finite, floors
     neg = -cheap
     keep = _top(neg, STAGE0) & finite
+    kth = np.partition(neg, STAGE0 - 1, axis=1)[:, STAGE0 - 1]
+    floors[:, 0] = np.where(np.isfinite(kth), -kth, -np.inf)
     m = min(STAGE0_PER_RING, cheap.shape[1])
     for r in range(5):
         in_ring = (ring == r) & finite
         have = in_ring.sum(axis=1)
+        # A ring whose kept cells already number m: its m-th best is at or above the overall floor.
+        floors[:, 1 + r] = floors[:, 0]
         if not have.any():
             continue
         # The overall best already hold a ring's best cells in order; only rows that hold
@@ -183,11 +203,14 @@ def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> np.ndar
         short = (have > kept) & (kept < m)
         small = short & (have <= m)
         keep[small] |= in_ring[small]
+        floors[small | (have < m), 1 + r] = -np.inf  # the whole ring was kept: any new cell would be
         big = np.flatnonzero(short & (have > m))
         if len(big):
-            keep[big] |= _top(np.where(in_ring[big], neg[big], np.inf), m) & in_ring[big]
+            ring_neg = np.where(in_ring[big], neg[big], np.inf)
+            keep[big] |= _top(ring_neg, m) & in_ring[big]
+            floors[big, 1 + r] = -np.partition(ring_neg, m - 1, axis=1)[:, m - 1]
     keep |= welfare
-    return keep & finite
+    return keep & finite, floors
 
 
 def _online_best(
@@ -257,6 +280,7 @@ def candidate_pairs(
     local = {int(r): k for k, r in enumerate(rows)}
     in_reach = np.zeros(len(rows), dtype=np.int64)
     blocked = np.zeros(len(rows), dtype=np.int64)
+    floors = np.full((len(rows), N_FLOORS), -np.inf)
     chunks: list[tuple[np.ndarray, ...]] = []
     by_county = np.argsort(people.county[rows], kind="stable")
     ordered = rows[by_county]
@@ -267,7 +291,7 @@ def candidate_pairs(
         group = group[np.lexsort((people.town[group], people.mobility[group] > 2))]
         for start in range(0, len(group), BLOCK):
             block = group[start : start + BLOCK]
-            chunks.append(_grid(people, posts, block, today, local, in_reach, blocked))
+            chunks.append(_grid(people, posts, block, today, local, in_reach, blocked, floors))
     extra = [(int(i), far[int(i)]) for i in rows if int(i) in far]
     if extra:
         chunks.append(_sparse(people, posts, extra, today, chunks))
@@ -283,13 +307,14 @@ def candidate_pairs(
             in_reach,
             blocked,
             np.zeros(0, dtype=np.float32) if people.vectors is not None else None,
+            floors,
         )
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     order = np.argsort(cols[0], kind="stable")
     cols = [c[order] for c in cols]
     pi, pj, ring, cosine = cols[0], cols[1], cols[2].astype(np.int8), cols[3]
     geo = PairGeo(*cols[4:10])
-    return Candidates(pi, pj, ring, geo, in_reach, blocked, cosine if people.vectors is not None else None)
+    return Candidates(pi, pj, ring, geo, in_reach, blocked, cosine if people.vectors is not None else None, floors)
 
 
 def _grid(
@@ -300,6 +325,7 @@ def _grid(
     local: dict[int, int],
     in_reach: np.ndarray,
     blocked: np.ndarray,
+    floors: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     local_pool = _block_pool(people, posts, block, today)
     online, mine, online_cosine, online_reach, online_blocked = _online_best(people, posts, block, today)
@@ -336,9 +362,9 @@ def _grid(
     if people.vectors is not None and posts.vectors is not None and len(local_pool):
         cosine[:, is_local] = grid_cosine(people, posts, block, pool[is_local])
     cosine[:, is_online] = online_cosine[:, online_at]
-    cheap = np.where(ok, cosine - 0.1 * np.log1p(geo.minutes), -np.inf)
+    cheap = np.where(ok, first_stage(cosine, geo.minutes), -np.inf)
     welfare = (posts.kind[pool] == KIND_INDEX["public_welfare"])[None, :] & ok
-    keep = _select(cheap, ring, welfare)
+    keep, floors[idx] = _select(cheap, ring, welfare)
     r, c = np.nonzero(keep)
     return (
         block[r],

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from features.contract.vocab import MOBILITY_ORDER
-from matcher.candidates import Candidates, candidate_pairs
+from matcher.candidates import Candidates, candidate_pairs, first_stage
 from matcher.explain import MOBILITY_ZH, explain
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_features
 from matcher.prepare import KIND_INDEX, KINDS, People, Posts
@@ -72,6 +72,8 @@ class PersonResult(NamedTuple):
     #: The first stage's score a post had to reach to be ranked by the trees for this person
     #: (-inf: every candidate was); an incremental batch lets a new post in only above it.
     coarse_floor: float = float("-inf")
+    #: The first stage's floors of the person's grid (see :attr:`matcher.candidates.Candidates.floors`).
+    first_floors: tuple[float, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -217,6 +219,7 @@ class Recommender:
         top_per_person: int | None = 20,
         pairs_per_block: int = 1_000_000,
         min_coarse: np.ndarray | None = None,
+        min_first: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibrated hire probabilities for eligible pairs between ``people`` and the posts at ``post_rows``.
 
@@ -225,7 +228,11 @@ class Recommender:
         the linear first stage keeps each person's best ``top_per_person``
         eligible posts (all when None) and the calibrated trees score those.
         ``min_coarse`` (one per person) drops pairs whose first-stage score
-        lies below it before the trees (the incremental batch's floors).
+        lies below it before the trees (the incremental batch's floors). ``min_first`` (people ×
+        ``N_FLOORS``, see :attr:`matcher.candidates.Candidates.floors`) drops, before any feature is
+        built, pairs of the person's first three rings whose first-stage score lies below both the
+        person's overall floor and the floor of the pair's ring: the first stage of a full
+        recompute would not have kept them either.
 
         Returns
         -------
@@ -245,14 +252,21 @@ class Recommender:
             grid = pair_geo(people, self.posts, rows[:, None], post_rows[None, :])
             ring = ring_of(people, self.posts, rows[:, None], post_rows[None, :], grid)
             ok = eligible(people, self.posts, rows[:, None], post_rows[None, :], ring, self.today)
+            cosine_grid = None
+            if people.vectors is not None and self.posts.vectors is not None:
+                cosine_grid = grid_cosine(people, self.posts, rows, post_rows)
+            if min_first is not None and cosine_grid is not None:
+                cheap = first_stage(cosine_grid, grid.minutes)
+                floor = min_first[rows]
+                ring_floor = np.take_along_axis(floor, 1 + np.clip(ring, 0, 4).astype(np.int64), axis=1)
+                # Far rings come from the vector index in a full run, not from the grid: no floor there.
+                ok &= (ring >= 3) | (cheap >= floor[:, :1]) | (cheap >= ring_floor)
             r, c = np.nonzero(ok)
             if not len(r):
                 continue
             pi, pj = rows[r], post_rows[c]
             geo = type(grid)(*(np.broadcast_to(a, ok.shape)[r, c] for a in grid))
-            cosine = None
-            if people.vectors is not None and self.posts.vectors is not None:
-                cosine = grid_cosine(people, self.posts, rows, post_rows)[r, c]
+            cosine = cosine_grid[r, c] if cosine_grid is not None else None
             X = pair_features(people, self.posts, pi, pj, geo, skills, self.employers, cosine=cosine)
             if min_coarse is not None or top_per_person is not None:
                 coarse = self.ranker.coarse_score(X)
@@ -354,7 +368,8 @@ class Recommender:
                 offered = int(market_counts[n]) + sum(1 for r in recs if r.kind == "public_welfare")
                 blocked = int(cand.blocked_limits[n])
                 shortfall = self._shortfall(people, int(i), offered + blocked, blocked, len(recs))
-            out.append(PersonResult(str(people.ids[i]), flags[n], recs, shortfall, prior, float(floors[n])))
+            first = tuple(cand.floors[n].tolist()) if cand.floors is not None else ()
+            out.append(PersonResult(str(people.ids[i]), flags[n], recs, shortfall, prior, float(floors[n]), first))
         return out
 
     def _assemble(

@@ -22,12 +22,16 @@ from matcher.errors import MatcherError
 from matcher.live import live_posts
 from matcher.policy import Policy
 from matcher.prepare import prepare_people
-from matcher.reach import open_mask
+from matcher.reach import RINGS, open_mask
 from matcher.recommend import PersonResult, Recommender
 
-__all__ = ["BatchContext", "PartitionOutput", "results_frames"]
+__all__ = ["BatchContext", "PartitionOutput", "results_frames", "FLOOR_COLUMNS", "FIRST_FLOORS"]
 
 CANDIDATE_COLUMNS = ["laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons"]
+#: A person's first-stage floors as the run keeps them (see :attr:`matcher.candidates.Candidates.floors`).
+FIRST_FLOORS = ("first_floor", *(f"first_floor_{ring}" for ring in RINGS))
+#: The per-person numbers the next incremental run reads back: the trees' floor, the first stage's floors.
+FLOOR_COLUMNS = ("coarse_floor", *FIRST_FLOORS)
 
 
 @dataclass
@@ -85,7 +89,7 @@ class BatchContext:
         vectors: list[np.ndarray] = []
         if laborers.empty:
             cand, flags, short = results_frames([])
-            empty = laborers[["laborer_id", "content_hash"]].assign(coarse_floor=np.zeros(0))
+            empty = laborers[["laborer_id", "content_hash"]].assign(**{c: np.zeros(0) for c in FLOOR_COLUMNS})
             return PartitionOutput(county, cand, flags, short, empty, 0.0)
         for a in range(0, len(laborers), block):
             chunk = laborers.iloc[a : a + block]
@@ -95,8 +99,10 @@ class BatchContext:
             results.extend(self.recommender.recommend(people, k=k))
         cand, flags, short = results_frames(results)
         people_frame = laborers[["laborer_id", "content_hash"]].reset_index(drop=True)
-        floors = {r.laborer_id: r.coarse_floor for r in results}
-        people_frame["coarse_floor"] = people_frame["laborer_id"].map(floors).astype(np.float64)
+        at = people_frame["laborer_id"].map({r.laborer_id: n for n, r in enumerate(results)}).to_numpy()
+        floors = np.array([(r.coarse_floor, *(r.first_floors or (-np.inf,) * len(FIRST_FLOORS))) for r in results])
+        for c, column in enumerate(FLOOR_COLUMNS):
+            people_frame[column] = floors[at.astype(np.int64), c] if len(results) else np.zeros(len(people_frame))
         return PartitionOutput(
             county, cand, flags, short, people_frame, time.perf_counter() - start, np.concatenate(vectors)
         )

@@ -8,7 +8,8 @@ works at the level of the pairs a list holds:
 * **recomputed** (exactly as ``--full`` would): people whose ledger row or
   household changed, or who are new; people with a shortfall when a post of
   their county (or an online post) moved; people of a zero-employment
-  household who lost a post; people whose list would fall below
+  household who lost a post, unless more untouched market posts than the
+  zero-employment rule allows remain on their list (see the check); people whose list would fall below
   :func:`refill_below` posts, or whose training or safety-net part a change
   touches (those parts depend on how many market posts there are);
 * **repaired in place**: a post that closed, expired, filled up or vanished
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from matcher.batch.engine import BatchContext
+from matcher.batch.engine import FLOOR_COLUMNS, BatchContext
 from matcher.batch.repairs import REPAIR_COLUMNS, Repairs, distinct, isin
 from matcher.batch.runs import RunDir, read_table, table_columns
 from matcher.prepare import Posts
@@ -185,12 +186,19 @@ def plan_incremental(
     mark(distinct(holder[gone & ~market_row]), "lost_training_or_safety_post")
     zero = laborers.loc[laborers["content_hash"].astype(str).str.endswith("|z"), "laborer_id"]
     lost = distinct(holder[gone])
-    mark(set(zero) & lost, "zero_employment_lost_post")
+    rule = context.policy.public_welfare.zero_employment
+    if context.policy.public_welfare.enabled and rule.enabled:
+        # The zero-employment flag needs at most ``max_market_posts`` market posts in reach. A list that
+        # still holds more market posts that nothing touched (each still open and eligible today) keeps
+        # the flag off; only the others may gain it and are recomputed.
+        untouched = pd.Series(market_row & ~hit).groupby(holder).sum()
+        safe = set(untouched.index[untouched.to_numpy() > rule.max_market_posts])
+        mark((set(zero) & lost) - safe, "zero_employment_lost_post")
     left = pd.Series(~gone).groupby(holder).sum()
     short_lists = left[(left < refill_below(per_person, k)) & left.index.isin(lost)].index
     mark(set(short_lists), "list_below_refill")
 
-    floors = old_people.set_index("laborer_id")["coarse_floor"]
+    floors = old_people.set_index("laborer_id")[[c for c in FLOOR_COLUMNS if c in old_people.columns]]
     repair = Repairs(context, cand, gone, hit & ~gone, refill_below(per_person, k), per_person, floors, previous)
     todo_rows = np.flatnonzero(~recompute)
     repair.run(laborers, households, todo_rows, entering)

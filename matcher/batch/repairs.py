@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from matcher.batch.engine import BatchContext
+from matcher.batch.engine import FIRST_FLOORS, BatchContext
 from matcher.batch.runs import RunDir
 from matcher.prepare import KIND_INDEX, KINDS, People, prepare_people
 from matcher.reach import RINGS
@@ -96,8 +96,10 @@ class Repairs:
         A list a repair leaves shorter than this (and shorter than before) is recomputed.
     per_person : int
         Candidates a list holds.
-    floors : pandas.Series
-        Each person's first-stage floor in the previous run, by laborer id.
+    floors : pandas.DataFrame or pandas.Series
+        Each person's floors in the previous run (:data:`matcher.batch.engine.FLOOR_COLUMNS`, those the
+        run kept), by laborer id: ``coarse_floor`` for the trees, the first stage's for the grid (a Series:
+        ``coarse_floor`` alone).
     previous : RunDir
     """
 
@@ -109,11 +111,16 @@ class Repairs:
         rescore: np.ndarray,
         refill: int,
         per_person: int,
-        floors: pd.Series,
+        floors: pd.DataFrame | pd.Series,
         previous: RunDir,
     ) -> None:
         self.context = context
-        self.floors = floors
+        if isinstance(floors, pd.Series):  # the trees' floor alone
+            floors = floors.to_frame("coarse_floor")
+        self.floors = floors["coarse_floor"]
+        # Runs of an older version kept no first-stage floors: every new post is then judged.
+        have_first = all(c in floors.columns for c in FIRST_FLOORS)
+        self.first_floors = floors[list(FIRST_FLOORS)] if have_first else None
         self.refill = refill
         self.per_person = per_person
         self.cand = cand
@@ -160,8 +167,17 @@ class Repairs:
         if len(mine):
             # A post below the person's first-stage floor would not enter: left out before the trees.
             floor = self.floors.reindex(people.ids).to_numpy(dtype=np.float64)
+            first = None
+            if self.first_floors is not None:
+                # A post the first stage of a full recompute would leave out is not judged (no floor known: -inf).
+                first = self.first_floors.reindex(people.ids).to_numpy(dtype=np.float64, copy=True)
+                first[np.isnan(first)] = -np.inf
             pi, pj, _ = context.recommender.score_posts(
-                people, mine, top_per_person=ENTERING_PER_PERSON, min_coarse=np.nan_to_num(floor, nan=np.inf)
+                people,
+                mine,
+                top_per_person=ENTERING_PER_PERSON,
+                min_coarse=np.nan_to_num(floor, nan=np.inf),
+                min_first=first,
             )
             pi_parts.append(pi)
             pj_parts.append(pj)

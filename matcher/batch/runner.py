@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.engine import Engine
 
-from matcher.batch.engine import BatchContext, PartitionOutput
+from matcher.batch.engine import FLOOR_COLUMNS, BatchContext, PartitionOutput
 from matcher.batch.incremental import plan_incremental, post_snapshot
 from matcher.batch.repairs import isin
 from matcher.batch.runs import RunDir, latest_run, new_run, read_table, resume_run, runs_root
@@ -262,15 +262,23 @@ def _write_partition(
                 frames[part] = pd.concat([frames[part], old[frames[part].columns]], ignore_index=True)
     for part, frame in frames.items():
         run.write_part(part, out.county, frame)
-    # The people of the run with the content they were computed from and their first-stage floor.
+    # The people of the run with the content they were computed from and their floors (fresh ones, else
+    # the previous run's; NaN where neither has one: the next run then applies no floor).
     people = members[["laborer_id", "content_hash"]].reset_index(drop=True)
-    floors = out.people.set_index("laborer_id")["coarse_floor"] if "coarse_floor" in out.people else pd.Series()
+    sources = [out.people.set_index("laborer_id")]
     if previous is not None:
-        old = read_table(previous, "people", county=out.county)
-        if "coarse_floor" in old.columns:
-            floors = pd.concat([floors, old.set_index("laborer_id")["coarse_floor"]])
-            floors = floors[~floors.index.duplicated(keep="first")]
-    people["coarse_floor"] = people["laborer_id"].map(floors).astype(np.float64)
+        sources.append(read_table(previous, "people", county=out.county).set_index("laborer_id"))
+    for column in FLOOR_COLUMNS:
+        values = np.full(len(people), np.nan)
+        missing = np.ones(len(people), dtype=bool)
+        for source in sources:
+            if column not in source.columns or not missing.any():
+                continue
+            at = source.index.get_indexer(people["laborer_id"])
+            take = missing & (at >= 0)
+            values[take] = source[column].to_numpy(dtype=np.float64)[at[take]]
+            missing &= ~take
+        people[column] = values
     vectors = _partition_vectors(people["laborer_id"], out, previous, encoded)
     if vectors is not None:
         run.write_vectors(out.county, vectors)

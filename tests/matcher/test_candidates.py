@@ -64,3 +64,43 @@ def test_equal_online_posts_fall_the_same_way_alone_and_in_a_block(
         assert online == [f"ON{n:02d}" for n in range(len(online))]  # the first of the equal ones
     assert ("C", "OTHER") not in together  # over the post's age limit, never a candidate
     assert ("A", "OTHER") in together
+
+
+def test_first_stage_floors_never_shut_out_a_post_a_full_recompute_would_take(
+    model: MatchModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The incremental batch judges a new post for a person only when its first-stage score reaches
+    # the person's overall floor or the floor of its ring, as computed the day before without it.
+    # Each post in turn is yesterday closed and today open: whenever today's first stage keeps it
+    # for someone (a ring of the grid), it must pass yesterday's floors. Small STAGE0 numbers make
+    # the cuts bite on a hand-sized county.
+    monkeypatch.setattr(candidates, "STAGE0", 8)
+    monkeypatch.setattr(candidates, "STAGE0_PER_RING", 3)
+    people = people_frame(
+        {"laborer_id": "A", "admin_code": MAFANG_A, "mobility": "county"},
+        {"laborer_id": "B", "admin_code": DIANTOU, "mobility": "town", "skills": "电工"},
+        {"laborer_id": "C", "admin_code": MAFANG_A, "mobility": "home", "age": 50},
+    )
+    titles = ("电工", "焊工", "网店客服", "家政服务员", "厨师", "果园管理", "叉车司机", "手工编织")
+    places = (MAFANG_A, DIANTOU, MAFANG_A, DIANTOU, QIANXIAN)
+    rows = [
+        {"vacancy_id": f"P{n:02d}", "title": titles[n % len(titles)], "admin_code": places[n % len(places)]}
+        for n in range(26)
+    ]
+    rows += [{"vacancy_id": f"ON{n}", "kind": "online", "title": titles[n]} for n in range(4)]
+    rows += [{"vacancy_id": "WS", "kind": "workshop_home", "title": "手工编织", "admin_code": DIANTOU}]
+    checked = 0
+    for j, row in enumerate(rows):
+        yesterday = posts_frame(*rows[:j], {**row, "status": "closed"}, *rows[j + 1 :])
+        p, q, _ = encoded(model, people, yesterday)
+        before = candidate_pairs(p, q, np.arange(3), today=TODAY, index=None)
+        p, q, _ = encoded(model, people, posts_frame(*rows))
+        after = candidate_pairs(p, q, np.arange(3), today=TODAY, index=None)
+        assert before.floors is not None and np.isfinite(before.floors).any()  # the cuts did bite
+        for x in np.flatnonzero(after.pj == j):
+            i, ring = int(after.pi[x]), int(after.ring[x])
+            cheap = candidates.first_stage(after.cosine[x], after.geo.minutes[x])
+            floor = before.floors[i]
+            assert cheap >= floor[0] or cheap >= floor[1 + ring], (row["vacancy_id"], i, ring, cheap, floor)
+            checked += 1
+    assert checked >= 20
