@@ -35,7 +35,7 @@ from matcher.prepare import KIND_INDEX, People, Posts
 from matcher.reach import HALF_HOUR, PairGeo, eligible, open_mask, pair_geo, ring_of, units
 from matcher.similarity import grid_cosine, pair_cosine
 
-__all__ = ["Candidates", "candidate_pairs", "first_stage", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING", "N_FLOORS"]
+__all__ = ["Candidates", "candidate_pairs", "first_stage", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING", "N_FLOORS", "FAR_FLOOR"]
 
 #: Posts fetched from the vector index per far-travelling person before filtering.
 FAR_FETCH = 150
@@ -47,8 +47,10 @@ FAR_NPROBE = 8
 #: Eligible posts per person kept for full feature scoring, overall and per widening ring.
 STAGE0 = 400
 STAGE0_PER_RING = 40
-#: A person's first-stage floors: overall, then one per widening ring (see :func:`_select`).
-N_FLOORS = 6
+#: A person's first-stage floors: overall, one per widening ring (see :func:`_select`), and the far
+#: fetch's (the similarity of the last post fetched when the fetch came back full).
+N_FLOORS = 7
+FAR_FLOOR = 6
 #: People per grid block (bounds the grid's memory: BLOCK × pool cells).
 BLOCK = 256
 #: Straight-line radius that surely holds the half-hour circle (2.8 min/km after 5 min: 8.9 km) plus
@@ -71,6 +73,8 @@ class Candidates(NamedTuple):
     #: (n_rows, N_FLOORS) the first-stage score a post of a person's grid had to reach to be kept:
     #: column 0 overall, column 1 + r within ring r (-inf: every eligible post was kept). A post with
     #: a lower score than both its floors was left out (an incremental batch uses them for new posts).
+    #: Column FAR_FLOOR: the embedding similarity a post beyond the grid had to reach to be fetched
+    #: from the vector index (-inf: the fetch returned every post it could, or there was none).
     floors: np.ndarray | None = None
 
 
@@ -144,14 +148,19 @@ def _block_pool(people: People, posts: Posts, block: np.ndarray, today: dt.date 
 
 
 def _far_candidates(
-    people: People, posts: Posts, index: VacancyIndex | None, rows: np.ndarray, allowed: object
+    people: People, posts: Posts, index: VacancyIndex | None, rows: np.ndarray, allowed: object, floors: np.ndarray
 ) -> dict[int, np.ndarray]:
-    far_rows = rows[people.mobility[rows] >= 4]
+    """Far posts per far-travelling person (row in ``people`` -> post rows); fills ``floors[:, FAR_FLOOR]``
+    (by position in ``rows``) where the fetch came back full."""
+    far_at = np.flatnonzero(people.mobility[rows] >= 4)
+    far_rows = rows[far_at]
     if index is None or people.vectors is None or len(far_rows) == 0 or len(index) == 0:
         return {}
     k = min(FAR_FETCH, len(index))
     # Far posts are extra candidates beyond the complete local pool: a few IVF cells are enough.
     result = index.search(people.vectors[far_rows], k, allowed=allowed, nprobe=FAR_NPROBE)  # type: ignore[arg-type]
+    full = np.array([ids[-1] is not None for ids in result.ids], dtype=bool)
+    floors[far_at[full], FAR_FLOOR] = result.scores[full, -1]
     out: dict[int, np.ndarray] = {}
     position = posts.position
     for r, ids in zip(far_rows, result.ids, strict=True):
@@ -182,7 +191,7 @@ def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> tuple[n
     least its row's overall floor or its ring's floor may be kept (ties by column), a lower one is not.
     """
     finite = np.isfinite(cheap)
-    floors = np.full((cheap.shape[0], N_FLOORS), -np.inf)
+    floors = np.full((cheap.shape[0], FAR_FLOOR), -np.inf)
     if cheap.shape[1] <= STAGE0:
         return finite, floors
     neg = -cheap
@@ -276,11 +285,11 @@ def candidate_pairs(
         The posts the index may return (the open ones).
     """
     rows = np.asarray(rows, dtype=np.int64)
-    far = _far_candidates(people, posts, index, rows, open_ids)
+    floors = np.full((len(rows), N_FLOORS), -np.inf)
+    far = _far_candidates(people, posts, index, rows, open_ids, floors)
     local = {int(r): k for k, r in enumerate(rows)}
     in_reach = np.zeros(len(rows), dtype=np.int64)
     blocked = np.zeros(len(rows), dtype=np.int64)
-    floors = np.full((len(rows), N_FLOORS), -np.inf)
     chunks: list[tuple[np.ndarray, ...]] = []
     by_county = np.argsort(people.county[rows], kind="stable")
     ordered = rows[by_county]
@@ -364,7 +373,7 @@ def _grid(
     cosine[:, is_online] = online_cosine[:, online_at]
     cheap = np.where(ok, first_stage(cosine, geo.minutes), -np.inf)
     welfare = (posts.kind[pool] == KIND_INDEX["public_welfare"])[None, :] & ok
-    keep, floors[idx] = _select(cheap, ring, welfare)
+    keep, floors[idx, :FAR_FLOOR] = _select(cheap, ring, welfare)
     r, c = np.nonzero(keep)
     return (
         block[r],

@@ -208,6 +208,7 @@ class Posts:
     online: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     position: dict[str, int] = field(default_factory=dict)
     _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _index: pd.Index | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -220,6 +221,14 @@ class Posts:
             out = values.where(values.notna(), None).to_numpy(dtype=object)
             self._columns[name] = out
         return out
+
+    def rows_of(self, vacancy_ids: object) -> np.ndarray:
+        """Rows of the posts with ``vacancy_ids`` (any sequence of strings), -1 for ids not here; one
+        hash lookup for the whole column (a million ids in a fraction of a second)."""
+        if self._index is None or len(self._index) != len(self.ids):
+            self._index = pd.Index(self.ids.astype(str))
+        index = self._index
+        return np.asarray(index.get_indexer(pd.Index(vacancy_ids)), dtype=np.int64)
 
 
 def _precise(coord_source: pd.Series) -> np.ndarray:

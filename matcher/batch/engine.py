@@ -29,7 +29,7 @@ __all__ = ["BatchContext", "PartitionOutput", "results_frames", "FLOOR_COLUMNS",
 
 CANDIDATE_COLUMNS = ["laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons"]
 #: A person's first-stage floors as the run keeps them (see :attr:`matcher.candidates.Candidates.floors`).
-FIRST_FLOORS = ("first_floor", *(f"first_floor_{ring}" for ring in RINGS))
+FIRST_FLOORS = ("first_floor", *(f"first_floor_{ring}" for ring in RINGS), "first_floor_far")
 #: The per-person numbers the next incremental run reads back: the trees' floor, the first stage's floors.
 FLOOR_COLUMNS = ("coarse_floor", *FIRST_FLOORS)
 

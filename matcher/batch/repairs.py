@@ -358,7 +358,8 @@ class Repairs:
         mended = changed & ~stuck
         keep_rows = kept & mended[person]
         group = np.where(market_row, 0, np.where(rest_row, 1, 2))
-        position = pd.Series(posts.position).reindex(rows["vacancy_id"]).fillna(1 << 62).to_numpy(np.int64)
+        position = posts.rows_of(rows["vacancy_id"])
+        position[position < 0] = 1 << 62
         old = pd.DataFrame(
             {
                 "person": person,

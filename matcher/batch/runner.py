@@ -372,7 +372,7 @@ def _finish(
     if cand.empty:
         return stats
     person_codes, _ = pd.factorize(cand["laborer_id"])
-    post_pos = cand["vacancy_id"].map(context.posts.position).fillna(-1).to_numpy(dtype=np.int64)
+    post_pos = context.posts.rows_of(cand["vacancy_id"])
     openings = context.posts.openings.astype(np.float64)
     score = cand["score"].to_numpy(dtype=np.float64)
     valid = post_pos >= 0
@@ -431,10 +431,9 @@ def _current_openings(final: pd.DataFrame, context: BatchContext) -> pd.Series:
     reasons = final["reasons"]
     if not len(final):
         return reasons
-    now = final["vacancy_id"].map(context.posts.position)
-    current = pd.Series(np.nan, index=final.index)
-    known = now.notna()
-    current[known] = context.posts.openings[now[known].astype(np.int64).to_numpy()]
+    now = context.posts.rows_of(final["vacancy_id"])
+    known = pd.Series(now >= 0, index=final.index)
+    current = pd.Series(np.where(now >= 0, context.posts.openings[np.maximum(now, 0)], np.nan), index=final.index)
     # Arrow's regex engine reads the column where it lies (the run's Parquet strings), no Python strings made.
     found = pc.struct_field(pc.extract_regex(pa.array(reasons, type=pa.string()), r"在招(?P<n>\d+)人"), "n")
     carried = pd.Series(pc.cast(found, pa.float64()).to_numpy(zero_copy_only=False), index=final.index)

@@ -8,6 +8,8 @@ import pytest
 from matcher import candidates
 from matcher.artifact import MatchModel
 from matcher.candidates import candidate_pairs
+from matcher.reach import open_mask
+from matcher.recommend import FAR_MARGIN
 from tests.matcher.conftest import DIANTOU, MAFANG_A, MAFANG_CENTRE, QIANXIAN, TODAY, encoded, people_frame, posts_frame
 
 
@@ -76,10 +78,13 @@ def test_first_stage_floors_never_shut_out_a_post_a_full_recompute_would_take(
     # the cuts bite on a hand-sized county.
     monkeypatch.setattr(candidates, "STAGE0", 8)
     monkeypatch.setattr(candidates, "STAGE0_PER_RING", 3)
+    monkeypatch.setattr(candidates, "FAR_FETCH", 3)
     people = people_frame(
         {"laborer_id": "A", "admin_code": MAFANG_A, "mobility": "county"},
         {"laborer_id": "B", "admin_code": DIANTOU, "mobility": "town", "skills": "电工"},
         {"laborer_id": "C", "admin_code": MAFANG_A, "mobility": "home", "age": 50},
+        # D goes anywhere in the province: 乾县 lies beyond D's grid, its posts come from the vector index.
+        {"laborer_id": "D", "admin_code": DIANTOU, "mobility": "province", "skills": "焊工"},
     )
     titles = ("电工", "焊工", "网店客服", "家政服务员", "厨师", "果园管理", "叉车司机", "手工编织")
     places = (MAFANG_A, DIANTOU, MAFANG_A, DIANTOU, QIANXIAN)
@@ -89,18 +94,25 @@ def test_first_stage_floors_never_shut_out_a_post_a_full_recompute_would_take(
     ]
     rows += [{"vacancy_id": f"ON{n}", "kind": "online", "title": titles[n]} for n in range(4)]
     rows += [{"vacancy_id": "WS", "kind": "workshop_home", "title": "手工编织", "admin_code": DIANTOU}]
-    checked = 0
+    rows += [{"vacancy_id": f"FAR{n}", "title": ("焊工", "电焊工", "焊接工")[n % 3], "admin_code": QIANXIAN} for n in range(6)]
+    checked, far = 0, 0
+
+    def first_stage_of(frame):  # type: ignore[no-untyped-def]
+        p, q, index = encoded(model, people, frame)
+        allowed = q.ids[open_mask(q, TODAY)].astype(str).tolist()
+        return candidate_pairs(p, q, np.arange(4), today=TODAY, index=index, open_ids=allowed)
+
     for j, row in enumerate(rows):
-        yesterday = posts_frame(*rows[:j], {**row, "status": "closed"}, *rows[j + 1 :])
-        p, q, _ = encoded(model, people, yesterday)
-        before = candidate_pairs(p, q, np.arange(3), today=TODAY, index=None)
-        p, q, _ = encoded(model, people, posts_frame(*rows))
-        after = candidate_pairs(p, q, np.arange(3), today=TODAY, index=None)
+        before = first_stage_of(posts_frame(*rows[:j], {**row, "status": "closed"}, *rows[j + 1 :]))
+        after = first_stage_of(posts_frame(*rows))
         assert before.floors is not None and np.isfinite(before.floors).any()  # the cuts did bite
         for x in np.flatnonzero(after.pj == j):
             i, ring = int(after.pi[x]), int(after.ring[x])
-            cheap = candidates.first_stage(after.cosine[x], after.geo.minutes[x])
+            cosine = after.cosine[x]
+            cheap = candidates.first_stage(cosine, after.geo.minutes[x])
             floor = before.floors[i]
-            assert cheap >= floor[0] or cheap >= floor[1 + ring], (row["vacancy_id"], i, ring, cheap, floor)
+            fetched = ring >= 3 and cosine >= floor[candidates.FAR_FLOOR] - FAR_MARGIN
+            assert fetched or cheap >= floor[0] or cheap >= floor[1 + ring], (row["vacancy_id"], i, ring, floor)
             checked += 1
-    assert checked >= 20
+            far += ring >= 3 and np.isfinite(floor[candidates.FAR_FLOOR])
+    assert checked >= 20 and far >= 2, (checked, far)

@@ -41,6 +41,7 @@ def _scenario(seed: int) -> tuple[SimpleNamespace, pd.DataFrame, pd.DataFrame, p
         kind=kinds,
         position={v: j for j, v in enumerate(post_ids)},
         col=lambda name: np.array([f"title of {v}" for v in post_ids], dtype=object),
+        rows_of=lambda ids: pd.Index(post_ids).get_indexer(pd.Index(ids)),
     )
     rows = []
     for i in range(n_people):
