@@ -116,3 +116,29 @@ def test_first_stage_floors_never_shut_out_a_post_a_full_recompute_would_take(
             checked += 1
             far += ring >= 3 and np.isfinite(floor[candidates.FAR_FLOOR])
     assert checked >= 20 and far >= 2, (checked, far)
+
+
+def test_the_far_floor_is_the_similarity_of_the_last_post_the_index_returned(
+    model: MatchModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A person who goes anywhere in the province, posts beyond the grid: the far floor is the third
+    # best similarity among open posts (FAR_FETCH 3, exact index), and every open post above it was
+    # fetched, so a new post below it would not have been.
+    monkeypatch.setattr(candidates, "FAR_FETCH", 3)
+    people = people_frame({"laborer_id": "D", "admin_code": DIANTOU, "mobility": "province", "skills": "焊工"})
+    titles = ("焊工", "电焊工", "厨师", "网店客服", "叉车司机", "家政服务员", "果园管理")
+    posts = posts_frame(
+        *({"vacancy_id": f"F{n}", "title": titles[n % len(titles)], "admin_code": QIANXIAN} for n in range(14)),
+        {"vacancy_id": "SHUT", "title": "焊工", "admin_code": QIANXIAN, "status": "closed"},
+    )
+    p, q, index = encoded(model, people, posts)
+    allowed = q.ids[open_mask(q, TODAY)].astype(str).tolist()
+    cand = candidate_pairs(p, q, np.arange(1), today=TODAY, index=index, open_ids=allowed)
+    assert cand.floors is not None
+    floor = cand.floors[0, candidates.FAR_FLOOR]
+    similarity = (q.vectors @ p.vectors[0]).astype(np.float64)
+    is_open = open_mask(q, TODAY)
+    assert floor == pytest.approx(np.sort(similarity[is_open])[-3], abs=1e-5)
+    fetched = set(cand.pj.tolist())
+    assert {int(j) for j in np.flatnonzero(is_open & (similarity > floor + 1e-5))} <= fetched
+    assert len(fetched) <= 3
