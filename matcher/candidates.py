@@ -168,10 +168,12 @@ def _far_candidates(
     return out
 
 
-def _top(neg: np.ndarray, m: int) -> np.ndarray:
+def _top(neg: np.ndarray, m: int, kth: np.ndarray | None = None) -> np.ndarray:
     """Per row, the ``m`` smallest cells of ``neg`` (rows × cols, m < cols); equal values go to the lower
-    column first, so the choice does not depend on which other columns share the grid."""
-    kth = np.partition(neg, m - 1, axis=1)[:, m - 1 : m]
+    column first, so the choice does not depend on which other columns share the grid. ``kth``: each
+    row's m-th smallest value, shape (rows, 1), when the caller has it."""
+    if kth is None:
+        kth = _kth(neg, m)
     below = neg < kth
     tie = neg == kth
     need = m - below.sum(axis=1)
@@ -181,6 +183,11 @@ def _top(neg: np.ndarray, m: int) -> np.ndarray:
         t = tie[over]
         keep[over] = below[over] | (t & (np.cumsum(t, axis=1) <= need[over, None]))
     return keep
+
+
+def _kth(neg: np.ndarray, m: int) -> np.ndarray:
+    """Each row's m-th smallest value, shape (rows, 1)."""
+    return np.partition(neg, m - 1, axis=1)[:, m - 1 : m]
 
 
 def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -195,9 +202,9 @@ def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> tuple[n
     if cheap.shape[1] <= STAGE0:
         return finite, floors
     neg = -cheap
-    keep = _top(neg, STAGE0) & finite
-    kth = np.partition(neg, STAGE0 - 1, axis=1)[:, STAGE0 - 1]
-    floors[:, 0] = np.where(np.isfinite(kth), -kth, -np.inf)
+    kth = _kth(neg, STAGE0)
+    keep = _top(neg, STAGE0, kth) & finite
+    floors[:, 0] = np.where(np.isfinite(kth[:, 0]), -kth[:, 0], -np.inf)
     m = min(STAGE0_PER_RING, cheap.shape[1])
     for r in range(5):
         in_ring = (ring == r) & finite
@@ -216,8 +223,9 @@ def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> tuple[n
         big = np.flatnonzero(short & (have > m))
         if len(big):
             ring_neg = np.where(in_ring[big], neg[big], np.inf)
-            keep[big] |= _top(ring_neg, m) & in_ring[big]
-            floors[big, 1 + r] = -np.partition(ring_neg, m - 1, axis=1)[:, m - 1]
+            ring_kth = _kth(ring_neg, m)
+            keep[big] |= _top(ring_neg, m, ring_kth) & in_ring[big]
+            floors[big, 1 + r] = -ring_kth[:, 0]
     keep |= welfare
     return keep & finite, floors
 
