@@ -129,7 +129,11 @@ def occupation_lists(cells: list[list[str]], min_score: float = 0.45) -> list[li
 
 
 def _lists(values: pd.Series) -> list[list[str]]:
-    return [list(v) if isinstance(v, (list, tuple, np.ndarray)) else [] for v in values]
+    """The cells as lists (a list cell as it is, read-only by every caller; missing: empty)."""
+    return [
+        v if type(v) is list else list(v) if isinstance(v, (tuple, np.ndarray)) else []  # noqa: E721
+        for v in values.tolist()
+    ]
 
 
 @dataclass

@@ -152,8 +152,13 @@ def load_households(
     return _load(engine, households, [_in(households.c.county_code, county_codes)], ids)
 
 
-def load_household_flags(engine: Engine, county_codes: Sequence[str] | None = None) -> pd.DataFrame:
+def load_household_flags(
+    engine: Engine, county_codes: Sequence[str] | None = None, zero_only: bool = False
+) -> pd.DataFrame:
     """Each household's id and zero-employment flag (what matching reads of a household), optionally by county.
+
+    ``zero_only``: only the zero-employment households (a household left out is not one; the nightly
+    batch reads a province's households this way, a small share of them).
 
     Returns
     -------
@@ -161,7 +166,8 @@ def load_household_flags(engine: Engine, county_codes: Sequence[str] | None = No
         ``household_id`` and ``zero_employment``, as :func:`load_households` gives them.
     """
     selected = [households.c.household_id, households.c.zero_employment]
-    return _load(engine, households, [_in(households.c.county_code, county_codes)], selected=selected)
+    zero = households.c.zero_employment.is_(True) if zero_only else None
+    return _load(engine, households, [_in(households.c.county_code, county_codes), zero], selected=selected)
 
 
 def _load_bulk(engine: Engine, table: sa.Table, filters: list[sa.ColumnElement[bool] | None]) -> pd.DataFrame:

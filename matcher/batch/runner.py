@@ -74,7 +74,7 @@ def _seekers(engine: Engine, scope: list[str]) -> tuple[pd.DataFrame, pd.DataFra
     laborers = laborers[_in_scope(laborers["county_code"], scope)].reset_index(drop=True)
     # Matching reads a household's zero-employment flag only (see prepare_people).
     counties = sorted(laborers["county_code"].dropna().unique().tolist())
-    households = load_household_flags(engine, county_codes=counties)
+    households = load_household_flags(engine, county_codes=counties, zero_only=True)
     laborers["county_code"] = laborers["county_code"].fillna("000000")
     # A person's suggestions also depend on the household (a member finding work ends its
     # zero-employment priority), so the batch's change marker covers both.

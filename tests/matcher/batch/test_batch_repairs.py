@@ -226,6 +226,14 @@ def test_bulk_readers_give_the_frames_of_the_plain_readers(batch_env) -> None:  
         assert len(plain) > 0
         pd.testing.assert_frame_equal(plain, bulk)
         assert any(isinstance(v, list) for v in bulk["skills" if "skills" in bulk else "required_skills"])
+    # The batch reads only the zero-employment households: exactly those of the full table.
+    from store import load_households
+    from store.readers import load_household_flags
+
+    every = load_households(engine)
+    zero = load_household_flags(engine, zero_only=True)
+    assert 0 < len(zero) < len(every)
+    assert set(zero["household_id"]) == set(every.loc[every["zero_employment"].astype(bool), "household_id"])
 
 
 def test_a_list_the_repair_cannot_mend_is_recomputed(batch_copy, monkeypatch) -> None:  # type: ignore[no-untyped-def]
