@@ -62,6 +62,12 @@ def _float(values: pd.Series) -> np.ndarray:
 
 
 def _ordinal(values: pd.Series, missing: int) -> np.ndarray:
+    """Proleptic Gregorian ordinals (``date.toordinal()``) of a date column; ``missing`` where empty."""
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        days = values.to_numpy(dtype="datetime64[D]")
+        known = ~np.isnat(days)
+        # Day 0 of numpy's calendar (1970-01-01) is ordinal 719163.
+        return np.where(known, days.astype(np.int64) + dt.date(1970, 1, 1).toordinal(), missing)
     return np.fromiter(
         (v.toordinal() if isinstance(v, dt.date) and not pd.isna(v) else missing for v in values),
         dtype=np.int64,
@@ -109,23 +115,42 @@ def _normalizer():  # type: ignore[no-untyped-def]
     return get_normalizer()
 
 
+#: Per process, what the normaliser said of each distinct item (a ledger repeats the same few thousand
+#: skill words and wished jobs; every block of people would otherwise ask again). Bounded, and kept for
+#: one normaliser only.
+_MEMO_LIMIT = 200_000
+_MEMO: dict[str, Any] = {"owner": None, "skills": {}, "codes": {}}
+
+
+def _memo(kind: str, distinct: set[Any]) -> tuple[Any, dict[Any, Any], list[Any]]:
+    """The normaliser, its memo of ``kind``, and the items of ``distinct`` it lacks (sorted)."""
+    norm = _normalizer()
+    if _MEMO["owner"] is not norm:
+        _MEMO.update(owner=norm, skills={}, codes={})
+    memo = _MEMO[kind]
+    fresh = sorted(item for item in distinct if item not in memo)
+    if len(memo) + len(fresh) > _MEMO_LIMIT:
+        memo.clear()
+        fresh = sorted(distinct)
+    return norm, memo, fresh
+
+
 def canonical_skill_lists(cells: list[list[str]]) -> list[list[str]]:
     """Canonical skill names for lists of colloquial items, memoised per distinct item."""
-    norm = _normalizer()
-    distinct = sorted({item for items in cells for item in items})
-    mapped = dict(zip(distinct, norm.canonical_skills(distinct), strict=True)) if distinct else {}
-    return [list(dict.fromkeys(s for item in items for s in mapped.get(item, []))) for items in cells]
+    norm, memo, fresh = _memo("skills", {item for items in cells for item in items})
+    if fresh:
+        memo.update(zip(fresh, norm.canonical_skills(fresh), strict=True))
+    return [list(dict.fromkeys(s for item in items for s in memo[item])) for items in cells]
 
 
 def occupation_lists(cells: list[list[str]], min_score: float = 0.45) -> list[list[str]]:
     """Level-4 codes for lists of free-text items (skills, wished jobs), top-1 per item."""
-    norm = _normalizer()
-    distinct = sorted({item for items in cells for item in items})
-    codes: dict[str, str | None] = {}
-    if distinct:
-        for item, matches in zip(distinct, norm.normalize(distinct, k=1), strict=True):
-            codes[item] = matches[0].code if matches and matches[0].score >= min_score else None
-    return [list(dict.fromkeys(c for item in items if (c := codes.get(item)))) for items in cells]
+    norm, memo, fresh = _memo("codes", {(item, min_score) for items in cells for item in items})
+    if fresh:
+        items = [item for item, _ in fresh]
+        for key, matches in zip(fresh, norm.normalize(items, k=1), strict=True):
+            memo[key] = matches[0].code if matches and matches[0].score >= min_score else None
+    return [list(dict.fromkeys(c for item in items if (c := memo[(item, min_score)]))) for items in cells]
 
 
 def _lists(values: pd.Series) -> list[list[str]]:
