@@ -35,7 +35,7 @@ from matcher.prepare import KIND_INDEX, People, Posts
 from matcher.reach import HALF_HOUR, PairGeo, eligible, open_mask, pair_geo, ring_of, units
 from matcher.similarity import grid_cosine, pair_cosine
 
-__all__ = ["Candidates", "candidate_pairs", "first_stage", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING", "N_FLOORS", "FAR_FLOOR"]
+__all__ = ["Candidates", "candidate_pairs", "first_stage", "passes_first_stage", "FAR_MARGIN", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING", "N_FLOORS", "FAR_FLOOR"]
 
 #: Posts fetched from the vector index per far-travelling person before filtering.
 FAR_FETCH = 150
@@ -81,6 +81,46 @@ class Candidates(NamedTuple):
 def first_stage(cosine: np.ndarray, minutes: np.ndarray) -> np.ndarray:
     """The first-stage score of eligible cells: embedding similarity, less a little for travel time."""
     return cosine - 0.1 * np.log1p(minutes)
+
+
+#: Similarity margin under a person's far-fetch floor (should the index hold vectors a hair off the grid's).
+FAR_MARGIN = 0.005
+
+
+def passes_first_stage(
+    people: People,
+    posts: Posts,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    ring: np.ndarray,
+    geo: PairGeo,
+    cosine: np.ndarray,
+    floors: np.ndarray,
+) -> np.ndarray:
+    """Whether the first stage could keep pairs ``(people[pi], posts[pj])`` (eligible ones, with their
+    ring, geography and similarity) given each person's :attr:`Candidates.floors` (``floors``: one row
+    per person of ``pi``, broadcast like it: (n, N_FLOORS) for a grid's column ``pi``).
+
+    A pair lies in the person's grid when it is within the first three rings or, in the far rings,
+    within the neighbourhood (both places precise, at most ``NEIGHBOURHOOD_KM``); there it may be kept
+    when its first-stage score reaches the overall floor or its ring's. Any far-ring pair may come from
+    the vector index when its similarity reaches the far-fetch floor (less ``FAR_MARGIN``). A pair that
+    passes neither could not have been a candidate of a full run on the day the floors were set.
+    """
+    floors = np.asarray(floors, dtype=np.float64)
+    cheap = first_stage(cosine, geo.minutes)
+    step = 1 + np.clip(np.asarray(ring), 0, 4).astype(np.int64)
+    if np.ndim(cheap) == 2:  # a grid: one floors row per grid row
+        overall, far_floor = floors[:, :1], floors[:, FAR_FLOOR : FAR_FLOOR + 1]
+        ring_floor = np.take_along_axis(floors, step, axis=1)
+    else:  # pairs: one floors row per pair
+        overall, far_floor = floors[:, 0], floors[:, FAR_FLOOR]
+        ring_floor = floors[np.arange(len(step)), step]
+    near = people.precise[pi] & posts.precise[pj] & (geo.km <= NEIGHBOURHOOD_KM)
+    in_grid = (ring < 3) | near
+    by_grid = in_grid & ((cheap >= overall) | (cheap >= ring_floor))
+    by_index = (ring >= 3) & (cosine >= far_floor - FAR_MARGIN)
+    return by_grid | by_index
 
 
 class Neighbourhoods:

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from features.contract.vocab import MOBILITY_ORDER
-from matcher.candidates import FAR_FLOOR, Candidates, candidate_pairs, first_stage
+from matcher.candidates import Candidates, candidate_pairs, passes_first_stage
 from matcher.explain import MOBILITY_ZH, explain
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_features
 from matcher.prepare import KIND_INDEX, KINDS, People, Posts
@@ -46,8 +46,6 @@ PER_STEP = 5
 _WELFARE = KIND_INDEX["public_welfare"]
 _HOME_KINDS = (KIND_INDEX["workshop_home"], KIND_INDEX["online"])
 _COL = {name: i for i, name in enumerate(FEATURES)}
-#: Similarity margin under a person's far-fetch floor (see :meth:`Recommender.score_posts`).
-FAR_MARGIN = 0.005
 
 
 class Recommendation(NamedTuple):
@@ -232,10 +230,8 @@ class Recommender:
         ``min_coarse`` (one per person) drops pairs whose first-stage score
         lies below it before the trees (the incremental batch's floors). ``min_first`` (people ×
         ``N_FLOORS``, see :attr:`matcher.candidates.Candidates.floors`) drops, before any feature is
-        built, pairs whose first-stage score lies below both the
-        person's overall floor and the floor of the pair's ring, and (far rings) whose similarity lies
-        below the person's far-fetch floor: the first stage of a full recompute would not have kept
-        them either.
+        built, pairs a full recompute's first stage would not have kept either
+        (:func:`matcher.candidates.passes_first_stage`).
 
         Returns
         -------
@@ -259,13 +255,9 @@ class Recommender:
             if people.vectors is not None and self.posts.vectors is not None:
                 cosine_grid = grid_cosine(people, self.posts, rows, post_rows)
             if min_first is not None and cosine_grid is not None:
-                cheap = first_stage(cosine_grid, grid.minutes)
-                floor = min_first[rows]
-                ring_floor = np.take_along_axis(floor, 1 + np.clip(ring, 0, 4).astype(np.int64), axis=1)
-                # The far rings' posts beyond the grid come from the vector index: its floor (less a hair,
-                # should the index hold vectors a little off the grid's) lets them in there.
-                far = (ring >= 3) & (cosine_grid >= floor[:, FAR_FLOOR : FAR_FLOOR + 1] - FAR_MARGIN)
-                ok &= far | (cheap >= floor[:, :1]) | (cheap >= ring_floor)
+                ok &= passes_first_stage(
+                    people, self.posts, rows[:, None], post_rows[None, :], ring, grid, cosine_grid, min_first[rows]
+                )
             r, c = np.nonzero(ok)
             if not len(r):
                 continue

@@ -9,7 +9,6 @@ from matcher import candidates
 from matcher.artifact import MatchModel
 from matcher.candidates import candidate_pairs
 from matcher.reach import open_mask
-from matcher.recommend import FAR_MARGIN
 from tests.matcher.conftest import DIANTOU, MAFANG_A, MAFANG_CENTRE, QIANXIAN, TODAY, encoded, people_frame, posts_frame
 
 
@@ -100,21 +99,22 @@ def test_first_stage_floors_never_shut_out_a_post_a_full_recompute_would_take(
     def first_stage_of(frame):  # type: ignore[no-untyped-def]
         p, q, index = encoded(model, people, frame)
         allowed = q.ids[open_mask(q, TODAY)].astype(str).tolist()
-        return candidate_pairs(p, q, np.arange(4), today=TODAY, index=index, open_ids=allowed)
+        return p, q, candidate_pairs(p, q, np.arange(4), today=TODAY, index=index, open_ids=allowed)
 
     for j, row in enumerate(rows):
-        before = first_stage_of(posts_frame(*rows[:j], {**row, "status": "closed"}, *rows[j + 1 :]))
-        after = first_stage_of(posts_frame(*rows))
+        _, _, before = first_stage_of(posts_frame(*rows[:j], {**row, "status": "closed"}, *rows[j + 1 :]))
+        p, q, after = first_stage_of(posts_frame(*rows))
         assert before.floors is not None and np.isfinite(before.floors).any()  # the cuts did bite
-        for x in np.flatnonzero(after.pj == j):
-            i, ring = int(after.pi[x]), int(after.ring[x])
-            cosine = after.cosine[x]
-            cheap = candidates.first_stage(cosine, after.geo.minutes[x])
-            floor = before.floors[i]
-            fetched = ring >= 3 and cosine >= floor[candidates.FAR_FLOOR] - FAR_MARGIN
-            assert fetched or cheap >= floor[0] or cheap >= floor[1 + ring], (row["vacancy_id"], i, ring, floor)
-            checked += 1
-            far += ring >= 3 and np.isfinite(floor[candidates.FAR_FLOOR])
+        at = np.flatnonzero(after.pj == j)
+        if not len(at):
+            continue
+        geo = type(after.geo)(*(a[at] for a in after.geo))
+        passes = candidates.passes_first_stage(
+            p, q, after.pi[at], after.pj[at], after.ring[at], geo, after.cosine[at], before.floors[after.pi[at]]
+        )
+        assert passes.all(), (row["vacancy_id"], after.pi[at][~passes], before.floors[after.pi[at][~passes]])
+        checked += len(at)
+        far += int(((after.ring[at] >= 3) & np.isfinite(before.floors[after.pi[at], candidates.FAR_FLOOR])).sum())
     assert checked >= 20 and far >= 2, (checked, far)
 
 
