@@ -99,10 +99,9 @@ class BatchContext:
             results.extend(self.recommender.recommend(people, k=k))
         cand, flags, short = results_frames(results)
         people_frame = laborers[["laborer_id", "content_hash"]].reset_index(drop=True)
-        at = people_frame["laborer_id"].map({r.laborer_id: n for n, r in enumerate(results)}).to_numpy()
+        # One result per laborer, in the laborers' order (the recommender keeps its rows' order).
         floors = np.array([(r.coarse_floor, *(r.first_floors or (-np.inf,) * len(FIRST_FLOORS))) for r in results])
-        for c, column in enumerate(FLOOR_COLUMNS):
-            people_frame[column] = floors[at.astype(np.int64), c] if len(results) else np.zeros(len(people_frame))
+        people_frame[list(FLOOR_COLUMNS)] = floors
         return PartitionOutput(
             county, cand, flags, short, people_frame, time.perf_counter() - start, np.concatenate(vectors)
         )

@@ -265,20 +265,12 @@ def _write_partition(
     # The people of the run with the content they were computed from and their floors (fresh ones, else
     # the previous run's; NaN where neither has one: the next run then applies no floor).
     people = members[["laborer_id", "content_hash"]].reset_index(drop=True)
-    sources = [out.people.set_index("laborer_id")]
+    sources = [out.people]
     if previous is not None:
-        sources.append(read_table(previous, "people", county=out.county).set_index("laborer_id"))
-    for column in FLOOR_COLUMNS:
-        values = np.full(len(people), np.nan)
-        missing = np.ones(len(people), dtype=bool)
-        for source in sources:
-            if column not in source.columns or not missing.any():
-                continue
-            at = source.index.get_indexer(people["laborer_id"])
-            take = missing & (at >= 0)
-            values[take] = source[column].to_numpy(dtype=np.float64)[at[take]]
-            missing &= ~take
-        people[column] = values
+        sources.append(read_table(previous, "people", county=out.county))
+    floors = pd.concat([f.set_index("laborer_id").reindex(columns=list(FLOOR_COLUMNS)) for f in sources])
+    floors = floors[~floors.index.duplicated(keep="first")].astype(np.float64)
+    people[list(FLOOR_COLUMNS)] = floors.reindex(people["laborer_id"]).to_numpy()
     vectors = _partition_vectors(people["laborer_id"], out, previous, encoded)
     if vectors is not None:
         run.write_vectors(out.county, vectors)

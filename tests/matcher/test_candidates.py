@@ -73,8 +73,8 @@ def test_first_stage_floors_never_shut_out_a_post_a_full_recompute_would_take(
     # The incremental batch judges a new post for a person only when its first-stage score reaches
     # the person's overall floor or the floor of its ring, as computed the day before without it.
     # Each post in turn is yesterday closed and today open: whenever today's first stage keeps it
-    # for someone (a ring of the grid), it must pass yesterday's floors. Small STAGE0 numbers make
-    # the cuts bite on a hand-sized county.
+    # for someone (from the grid or the vector index), it must pass yesterday's floors. Small STAGE0
+    # numbers make the cuts bite on a hand-sized county.
     monkeypatch.setattr(candidates, "STAGE0", 8)
     monkeypatch.setattr(candidates, "STAGE0_PER_RING", 3)
     monkeypatch.setattr(candidates, "FAR_FETCH", 3)
