@@ -249,8 +249,9 @@ def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> tuple[n
     for r in range(5):
         in_ring = (ring == r) & finite
         have = in_ring.sum(axis=1)
-        # A ring whose kept cells already number m: its m-th best is at or above the overall floor.
-        floors[:, 1 + r] = floors[:, 0]
+        # A ring with fewer than m cells was kept whole: any new cell of it would be kept too. Otherwise,
+        # once its kept cells number m, its m-th best is at or above the overall floor.
+        floors[:, 1 + r] = np.where(have < m, -np.inf, floors[:, 0])
         if not have.any():
             continue
         # The overall best already hold a ring's best cells in order; only rows that hold
@@ -259,7 +260,7 @@ def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> tuple[n
         short = (have > kept) & (kept < m)
         small = short & (have <= m)
         keep[small] |= in_ring[small]
-        floors[small | (have < m), 1 + r] = -np.inf  # the whole ring was kept: any new cell would be
+        floors[small, 1 + r] = -np.inf  # the whole ring was kept
         big = np.flatnonzero(short & (have > m))
         if len(big):
             ring_neg = np.where(in_ring[big], neg[big], np.inf)

@@ -84,6 +84,9 @@ def test_first_stage_floors_never_shut_out_a_post_a_full_recompute_would_take(
         {"laborer_id": "C", "admin_code": MAFANG_A, "mobility": "home", "age": 50},
         # D goes anywhere in the province: 乾县 lies beyond D's grid, its posts come from the vector index.
         {"laborer_id": "D", "admin_code": DIANTOU, "mobility": "province", "skills": "焊工"},
+        # E too, from 马坊 by the border: a post 11 km off in 乾县 lies in E's grid, in the province ring,
+        # the only one of that ring: a day it is closed, nobody's grid holds that ring at all.
+        {"laborer_id": "E", "admin_code": MAFANG_A, "mobility": "province", "skills": "焊工"},
     )
     titles = ("电工", "焊工", "网店客服", "家政服务员", "厨师", "果园管理", "叉车司机", "手工编织")
     places = (MAFANG_A, DIANTOU, MAFANG_A, DIANTOU, QIANXIAN)
@@ -94,12 +97,14 @@ def test_first_stage_floors_never_shut_out_a_post_a_full_recompute_would_take(
     rows += [{"vacancy_id": f"ON{n}", "kind": "online", "title": titles[n]} for n in range(4)]
     rows += [{"vacancy_id": "WS", "kind": "workshop_home", "title": "手工编织", "admin_code": DIANTOU}]
     rows += [{"vacancy_id": f"FAR{n}", "title": ("焊工", "电焊工", "焊接工")[n % 3], "admin_code": QIANXIAN} for n in range(6)]
+    lat, lon = MAFANG_CENTRE
+    rows += [{"vacancy_id": "BORDER", "title": "保洁员", "admin_code": QIANXIAN, "lat": lat + 0.1, "lon": lon}]
     checked, far = 0, 0
 
     def first_stage_of(frame):  # type: ignore[no-untyped-def]
         p, q, index = encoded(model, people, frame)
         allowed = q.ids[open_mask(q, TODAY)].astype(str).tolist()
-        return p, q, candidate_pairs(p, q, np.arange(4), today=TODAY, index=index, open_ids=allowed)
+        return p, q, candidate_pairs(p, q, np.arange(5), today=TODAY, index=index, open_ids=allowed)
 
     for j, row in enumerate(rows):
         _, _, before = first_stage_of(posts_frame(*rows[:j], {**row, "status": "closed"}, *rows[j + 1 :]))
