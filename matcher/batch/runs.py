@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from matcher.errors import MatcherError
 from store.config import data_home
@@ -68,10 +70,14 @@ class RunDir:
         return {p.name.split("=", 1)[1] for p in folder.iterdir() if (p / "part.parquet").exists()}
 
     def write_part(self, part: str, county: str, frame: pd.DataFrame) -> None:
+        self.write_table(part, county, pa.Table.from_pandas(frame, preserve_index=False))
+
+    def write_table(self, part: str, county: str, table: pa.Table) -> None:
+        """One partition file, written beside and renamed into place (a reader never sees half a file)."""
         path = self.part_path(part, county)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        frame.to_parquet(tmp, index=False)
+        pq.write_table(table, tmp)
         tmp.replace(path)
 
     def write_vectors(self, county: str, vectors: np.ndarray) -> None:

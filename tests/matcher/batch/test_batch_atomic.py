@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -110,16 +111,16 @@ def test_full_disk_mid_run_keeps_the_previous_run_and_records_the_failure(
 ) -> None:
     before = latest_run()
     frames = _snapshot(before)
-    original = RunDir.write_part
+    original = RunDir.write_table  # every partition file goes through it
     written: list[str] = []
 
-    def full_disk(self: RunDir, part: str, county: str, frame: pd.DataFrame) -> None:
+    def full_disk(self: RunDir, part: str, county: str, table: pa.Table) -> None:
         if len(written) >= 5:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.part_path(part, county)))
         written.append(part)
-        original(self, part, county, frame)
+        original(self, part, county, table)
 
-    monkeypatch.setattr(RunDir, "write_part", full_disk)
+    monkeypatch.setattr(RunDir, "write_table", full_disk)
     with pytest.raises(OSError) as caught:
         batch(batch_copy.engine, full=True)
     assert caught.value.errno == errno.ENOSPC
@@ -135,15 +136,15 @@ def test_full_disk_mid_run_keeps_the_previous_run_and_records_the_failure(
 def test_resume_continues_a_partial_run_and_skips_finished_partitions(
     batch_copy: BatchCounty, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original_write = RunDir.write_part
+    original_write = RunDir.write_table
 
-    def fail_on_second_county(self: RunDir, part: str, county: str, frame: pd.DataFrame) -> None:
+    def fail_on_second_county(self: RunDir, part: str, county: str, table: pa.Table) -> None:
         if county == COUNTIES[1]:
             raise OSError(errno.ENOSPC, "disk full (test)")
-        original_write(self, part, county, frame)
+        original_write(self, part, county, table)
 
     with monkeypatch.context() as mp:
-        mp.setattr(RunDir, "write_part", fail_on_second_county)
+        mp.setattr(RunDir, "write_table", fail_on_second_county)
         with pytest.raises(OSError):
             batch(batch_copy.engine, full=True)
     [partial] = list(batch_copy.runs.glob("*.partial"))
