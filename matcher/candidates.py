@@ -35,7 +35,18 @@ from matcher.prepare import KIND_INDEX, People, Posts
 from matcher.reach import HALF_HOUR, PairGeo, eligible, open_mask, pair_geo, ring_of, units
 from matcher.similarity import grid_cosine, pair_cosine
 
-__all__ = ["Candidates", "candidate_pairs", "first_stage", "passes_first_stage", "FAR_MARGIN", "FAR_FETCH", "STAGE0", "STAGE0_PER_RING", "N_FLOORS", "FAR_FLOOR"]
+__all__ = [
+    "Candidates",
+    "candidate_pairs",
+    "first_stage",
+    "passes_first_stage",
+    "FAR_MARGIN",
+    "FAR_FETCH",
+    "STAGE0",
+    "STAGE0_PER_RING",
+    "N_FLOORS",
+    "FAR_FLOOR",
+]
 
 #: Posts fetched from the vector index per far-travelling person before filtering.
 FAR_FETCH = 150

@@ -458,7 +458,9 @@ def _finish(
         person = person_sorted[order]
         first = np.r_[True, person[1:] != person[:-1]]
         at = np.arange(len(order))
-        new_rank = pa.array(at - np.maximum.accumulate(np.where(first, at, 0)) + 1).cast(final.schema.field("rank").type)
+        new_rank = pa.array(at - np.maximum.accumulate(np.where(first, at, 0)) + 1).cast(
+            final.schema.field("rank").type
+        )
         final = final.set_column(final.schema.get_field_index("rank"), "rank", new_rank)
         reasons = _current_openings(final["reasons"], post_pos[order], context)
         final = final.set_column(final.schema.get_field_index("reasons"), "reasons", reasons)

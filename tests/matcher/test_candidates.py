@@ -96,7 +96,8 @@ def test_first_stage_floors_never_shut_out_a_post_a_full_recompute_would_take(
     ]
     rows += [{"vacancy_id": f"ON{n}", "kind": "online", "title": titles[n]} for n in range(4)]
     rows += [{"vacancy_id": "WS", "kind": "workshop_home", "title": "手工编织", "admin_code": DIANTOU}]
-    rows += [{"vacancy_id": f"FAR{n}", "title": ("焊工", "电焊工", "焊接工")[n % 3], "admin_code": QIANXIAN} for n in range(6)]
+    welders = ("焊工", "电焊工", "焊接工")
+    rows += [{"vacancy_id": f"FAR{n}", "title": welders[n % 3], "admin_code": QIANXIAN} for n in range(6)]
     lat, lon = MAFANG_CENTRE
     rows += [{"vacancy_id": "BORDER", "title": "保洁员", "admin_code": QIANXIAN, "lat": lat + 0.1, "lon": lon}]
     checked, far = 0, 0

@@ -220,7 +220,9 @@ def test_a_zero_employment_member_losing_one_of_many_posts_is_mended_one_losing_
 
     _close(batch_copy, tmp_path, every - {one})
     second = batch(batch_copy.engine, congestion=True)
-    assert second.record["incremental"]["reasons"].get("zero_employment_lost_post", 0) >= 1, second.record["incremental"]
+    assert second.record["incremental"]["reasons"].get("zero_employment_lost_post", 0) >= 1, second.record[
+        "incremental"
+    ]
     full = batch(batch_copy.engine, full=True, congestion=True)
     left, right = results(second), results(full)
     # Who is flagged what, and who has a shortfall, as a full run says (a training flag's count of posts a
