@@ -40,21 +40,24 @@ def occ_int(code: object) -> int:
     return int(code.replace("-", ""))
 
 
+def _per_distinct(values: pd.Series, fn: Any, dtype: Any) -> np.ndarray:
+    """``fn`` of every cell, asked once per distinct value (a ledger repeats a few thousand codes and
+    enum words over millions of rows); a missing cell gets ``fn(None)``."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.fromiter((fn(u) for u in uniques), dtype=dtype, count=len(uniques))
+    return np.append(table, np.asarray(fn(None), dtype=dtype))[codes]
+
+
 def _code_int(values: pd.Series, width: int) -> np.ndarray:
-    out = np.full(len(values), 0, dtype=np.int64)
-    for i, v in enumerate(values):
-        if isinstance(v, str) and v[:width].isdigit():
-            out[i] = int(v[:width])
-    return out
+    def one(v: object) -> int:
+        return int(v[:width]) if isinstance(v, str) and v[:width].isdigit() else 0
+
+    return _per_distinct(values, one, np.int64)
 
 
 def _enum(values: pd.Series, choices: tuple[str, ...], missing: int = -1) -> np.ndarray:
     table = {c: i for i, c in enumerate(choices)}
-    return np.fromiter(
-        (table.get(v, missing) if isinstance(v, str) else missing for v in values),
-        dtype=np.int8,
-        count=len(values),
-    )
+    return _per_distinct(values, lambda v: table.get(v, missing) if isinstance(v, str) else missing, np.int8)
 
 
 def _float(values: pd.Series) -> np.ndarray:
@@ -76,6 +79,8 @@ def _ordinal(values: pd.Series, missing: int) -> np.ndarray:
 
 
 def _bool(values: pd.Series) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(values.dtype):  # the store's nullable booleans: missing is False
+        return values.fillna(False).to_numpy(dtype=bool)
     return np.fromiter(
         (bool(v) if isinstance(v, (bool, np.bool_)) else False for v in values),
         dtype=bool,
@@ -262,11 +267,7 @@ class Posts:
 
 def _precise(coord_source: pd.Series) -> np.ndarray:
     """Coordinates fine enough to measure a half-hour trip (the place itself or its town)."""
-    return np.fromiter(
-        (v in ("input", "village", "town") for v in coord_source),
-        dtype=bool,
-        count=len(coord_source),
-    )
+    return _per_distinct(coord_source, lambda v: v in ("input", "village", "town"), bool)
 
 
 def _place_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -355,7 +356,7 @@ def prepare_posts(vacancies: pd.DataFrame) -> Posts:
         hours=_enum(frame["hours"], HOURS, missing=0),
         wage=monthly_wage(frame),
         **_place_arrays(frame),
-        code=np.fromiter((occ_int(c) for c in frame["occupation_code"]), dtype=np.int64, count=len(frame)),
+        code=_per_distinct(frame["occupation_code"], occ_int, np.int64),
         skills=canonical_skill_lists(
             [s + [t] for s, t in zip(_lists(frame["required_skills"]), frame["title"].fillna(""), strict=True)]
         ),

@@ -170,17 +170,24 @@ def load_household_flags(
     return _load(engine, households, [_in(households.c.county_code, county_codes), zero], selected=selected)
 
 
-def _load_bulk(engine: Engine, table: sa.Table, filters: list[sa.ColumnElement[bool] | None]) -> pd.DataFrame:
+def _load_bulk(
+    engine: Engine, table: sa.Table, filters: list[sa.ColumnElement[bool] | None], skip: Sequence[str] = ()
+) -> pd.DataFrame:
     """As :func:`_load` without an id filter, the JSON columns fetched as text and decoded by one
-    ``json.loads`` per column (the driver's per-cell decoding dominates reading a whole ledger)."""
+    ``json.loads`` per column (the driver's per-cell decoding dominates reading a whole ledger); the
+    columns named in ``skip`` are not read."""
+    unknown = sorted(set(skip) - set(table.c.keys()))
+    if unknown:
+        raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
     key = table.primary_key.columns.values()[0]
-    selected = [sa.cast(c, sa.Text).label(c.name) if _is_json(c) else c for c in table.c]
+    chosen = [c for c in table.c if c.name not in skip]
+    selected = [sa.cast(c, sa.Text).label(c.name) if _is_json(c) else c for c in chosen]
     stmt = sa.select(*selected).where(*[f for f in filters if f is not None]).order_by(key)
     with engine.connect() as conn:
         rows = conn.execute(stmt).fetchall()
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in table.c]
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in chosen]
     data = {}
-    for column, values in zip(table.c, columns, strict=True):
+    for column, values in zip(chosen, columns, strict=True):
         if _is_json(column):
             values = json.loads("[" + ",".join("null" if v is None else v for v in values) + "]")
         data[column.name] = _series(list(values), column)
@@ -188,16 +195,23 @@ def _load_bulk(engine: Engine, table: sa.Table, filters: list[sa.ColumnElement[b
 
 
 def load_laborers_bulk(
-    engine: Engine, county_codes: Sequence[str] | None = None, wants_job: bool | None = None
+    engine: Engine,
+    county_codes: Sequence[str] | None = None,
+    wants_job: bool | None = None,
+    skip: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """:func:`load_laborers` (the same frame) for reading many rows at once: the nightly batch's ledger."""
+    """:func:`load_laborers` (the same frame, less the columns in ``skip``) for reading many rows at once:
+    the nightly batch's ledger."""
     wants = None if wants_job is None else laborers.c.wants_job.is_(wants_job)
-    return _load_bulk(engine, laborers, [_in(laborers.c.county_code, county_codes), wants])
+    return _load_bulk(engine, laborers, [_in(laborers.c.county_code, county_codes), wants], skip)
 
 
-def load_vacancies_bulk(engine: Engine, status: str | Sequence[str] | None = None) -> pd.DataFrame:
-    """:func:`load_vacancies` (the same frame) for reading many rows at once: the nightly batch's posts."""
-    return _load_bulk(engine, vacancies, [_in(vacancies.c.status, status)])
+def load_vacancies_bulk(
+    engine: Engine, status: str | Sequence[str] | None = None, skip: Sequence[str] = ()
+) -> pd.DataFrame:
+    """:func:`load_vacancies` (the same frame, less the columns in ``skip``) for reading many rows at once:
+    the nightly batch's posts."""
+    return _load_bulk(engine, vacancies, [_in(vacancies.c.status, status)], skip)
 
 
 def load_known_ids(engine: Engine, table_name: str, ids: Iterable[str]) -> set[str]:

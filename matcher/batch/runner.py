@@ -62,6 +62,15 @@ class BatchOptions:
 
 Progress = Callable[[int, int, str], None]
 
+#: Store columns matching never reads, left in the store: the people's personal identifiers (the batch
+#: never holds a name, ID number or phone) and the ledgers' bookkeeping.
+NOT_READ = {
+    "laborers": (
+        "name", "id_number", "phone", "birth_date", "caseworker", "geo_unresolved", "updated_at", "ingested_at"
+    ),
+    "vacancies": ("employer_name", "occupation_source", "geo_unresolved", "updated_at", "ingested_at"),
+}  # fmt: skip
+
 
 def _in_scope(codes: pd.Series, scope: list[str]) -> pd.Series:
     if not scope:
@@ -73,7 +82,7 @@ def _in_scope(codes: pd.Series, scope: list[str]) -> pd.Series:
 def _seekers(engine: Engine, scope: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     from store.readers import load_household_flags, load_laborers_bulk
 
-    laborers = load_laborers_bulk(engine, wants_job=True)
+    laborers = load_laborers_bulk(engine, wants_job=True, skip=NOT_READ["laborers"])
     laborers = laborers[_in_scope(laborers["county_code"], scope)].reset_index(drop=True)
     # Matching reads a household's zero-employment flag only (see prepare_people).
     counties = sorted(laborers["county_code"].dropna().unique().tolist())
@@ -131,7 +140,7 @@ def _run_batch(engine: Engine, options: BatchOptions, progress: Progress | None,
     started = time.perf_counter()
     timings: dict[str, float] = {}
     try:
-        vacancies = load_vacancies_bulk(engine)
+        vacancies = load_vacancies_bulk(engine, skip=NOT_READ["vacancies"])
         laborers, households = _seekers(engine, options.scope)
         if laborers.empty:
             raise MatcherError(
@@ -300,10 +309,8 @@ def _write_partition(
             old = pq.read_table(path)
             if not old.num_rows:  # an empty partition (its columns may be untyped)
                 continue
-            if part == "candidates" and len(mended):
-                old = _mended_candidates(old, mended)
-            old = old.filter(pc.is_in(old["laborer_id"], value_set=keep))
-            tables[part] = concat_tables([tables[part], old])
+            kept = _mended_candidates(old, keep, mended) if part == "candidates" else _rows_of(old, keep)
+            tables[part] = concat_tables([tables[part], kept])
     for part, table in tables.items():
         run.write_table(part, out.county, table)
     # The people of the run with the content they were computed from and their floors (fresh ones, else
@@ -348,11 +355,22 @@ def _county_unchanged(previous: RunDir, county: str, members: pd.DataFrame) -> b
     return stored is not None and bool(np.isfinite(stored[1]).all())
 
 
-def _mended_candidates(old: pa.Table, mended: pd.DataFrame) -> pa.Table:
-    """A county's previous candidate rows with the repaired lists in their place; the rows a repair kept
-    as they were (null reasons) are ``old``'s rows at their ``source_row`` with their new rank."""
+def _rows_of(old: pa.Table, people: pa.Array, but: pa.Array | None = None) -> pa.Table:
+    """``old``'s rows of ``people`` (and not of ``but``), in their order."""
+    wanted = pc.is_in(old["laborer_id"], value_set=people)
+    if but is not None and len(but):
+        wanted = pc.and_(wanted, pc.invert(pc.is_in(old["laborer_id"], value_set=but)))
+    return old.filter(wanted)
+
+
+def _mended_candidates(old: pa.Table, keep: pa.Array, mended: pd.DataFrame) -> pa.Table:
+    """A county's previous candidate rows of the people in ``keep``, the repaired lists in place of theirs;
+    the rows a repair kept as they were (null reasons) are ``old``'s rows at their ``source_row`` with their
+    new rank."""
+    if not len(mended):
+        return _rows_of(old, keep)
     ids = pa.array(pd.unique(mended["laborer_id"].to_numpy(dtype=object)).tolist(), type=pa.string())
-    others = old.filter(pc.invert(pc.is_in(old["laborer_id"], value_set=ids)))
+    others = _rows_of(old, keep, but=ids)
     same = mended["reasons"].isna().to_numpy()
     kept = old.take(pa.array(mended["source_row"].to_numpy()[same], type=pa.int64()))
     rank = pa.array(mended["rank"].to_numpy()[same]).cast(old.schema.field("rank").type)

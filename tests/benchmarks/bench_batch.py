@@ -135,8 +135,11 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true", help="--home holds an ingested, trained store")
     parser.add_argument("--workers", type=int, default=0, help="also time a local Dask cluster of N workers")
-    parser.add_argument("--skip-full", action="store_true",
-                        help="with --reuse: take the full run's figures from the latest published run")
+    parser.add_argument(
+        "--skip-full",
+        action="store_true",
+        help="with --reuse: take the full run's figures from the latest published run",
+    )
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="bench_batch_"))
     env = {**os.environ, "MATCHER_HOME": str(home)}

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from matcher.batch.repairs import REPAIR_COLUMNS, Repairs
 from matcher.prepare import KIND_INDEX, KINDS
@@ -226,6 +227,17 @@ def test_bulk_readers_give_the_frames_of_the_plain_readers(batch_env) -> None:  
         assert len(plain) > 0
         pd.testing.assert_frame_equal(plain, bulk)
         assert any(isinstance(v, list) for v in bulk["skills" if "skills" in bulk else "required_skills"])
+    # The batch leaves the personal identifiers and the bookkeeping in the store; the rest is the same frame.
+    from matcher.batch.runner import NOT_READ
+
+    plain = load_laborers(engine, wants_job=True)
+    bulk = load_laborers_bulk(engine, wants_job=True, skip=NOT_READ["laborers"])
+    assert {"name", "id_number", "phone"} <= set(plain.columns) - set(bulk.columns)
+    pd.testing.assert_frame_equal(plain.drop(columns=list(NOT_READ["laborers"])), bulk)
+    posts = load_vacancies_bulk(engine, skip=NOT_READ["vacancies"])
+    pd.testing.assert_frame_equal(load_vacancies(engine).drop(columns=list(NOT_READ["vacancies"])), posts)
+    with pytest.raises(ValueError, match="no column nickname"):
+        load_laborers_bulk(engine, skip=["nickname"])
     # The batch reads only the zero-employment households: exactly those of the full table.
     from store import load_households
     from store.readers import load_household_flags
