@@ -411,6 +411,14 @@ def _partition_vectors(
     return vectors
 
 
+def factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize`` of a string column (codes in order of first appearance, the distinct values)
+    by Arrow's dictionary encoding: only the distinct values become Python strings."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+
+
 def _run_candidates(run: RunDir, written: dict[str, pa.Table]) -> list[tuple[str, pa.Table]]:
     """The run's candidate partitions in county order (as :func:`read_table` reads them), taking those this
     process wrote from memory and reading only those of an earlier attempt (``--resume``)."""
@@ -440,14 +448,15 @@ def _finish(
     light = parts[0][1].select(["laborer_id", "vacancy_id", "score", "rank"]).schema
     cand = concat_tables([table.select(light.names) for _, table in parts], light)
     stats: dict[str, Any] = {"candidates": int(cand.num_rows)}
-    person_codes, first_seen = pd.factorize(cand["laborer_id"].to_numpy())
+    person_codes, first_seen = factorize(cand["laborer_id"])
     # The same people numbered in id order (the order each county's suggestions are written in).
     by_id = np.argsort(np.asarray(first_seen, dtype=object), kind="stable")
     names = np.asarray(first_seen, dtype=object)[by_id]
     person_sorted = np.empty(len(by_id), dtype=np.int64)
     person_sorted[by_id] = np.arange(len(by_id))
     person_sorted = person_sorted[person_codes]
-    post_pos = context.posts.rows_of(cand["vacancy_id"].to_numpy())
+    post_codes, post_ids = factorize(cand["vacancy_id"])
+    post_pos = context.posts.rows_of(post_ids)[post_codes]
     openings = context.posts.openings.astype(np.float64)
     score = cand["score"].to_numpy()
     valid = post_pos >= 0

@@ -113,3 +113,32 @@ def test_load_known_ids(migrated_engine: Engine, make_laborer) -> None:
     assert load_known_ids(migrated_engine, "vacancies", []) == set()
     with pytest.raises(RecordError, match="job_fair_vacancies"):
         load_known_ids(migrated_engine, "job_fair_vacancies", ["x"])
+
+
+def test_bulk_readers_give_the_plain_readers_frames(migrated_engine: Engine, make_laborer, make_vacancy) -> None:
+    """The nightly batch reads whole ledgers through the driver directly; the frames (values, dtypes,
+    order, filters) are those of the plain readers on either database."""
+    from store.readers import load_laborers_bulk, load_vacancies_bulk
+
+    people = [make_laborer(i) for i in range(12)]
+    people[0] = {**people[0], "wants_job": False, "skills": [], "birth_date": None, "expected_wage": None}
+    with migrated_engine.begin() as conn:
+        upsert(conn, "laborers", people)
+        upsert(conn, "vacancies", [make_vacancy(i) for i in range(9)])
+    pairs = [
+        (load_laborers(migrated_engine), load_laborers_bulk(migrated_engine)),
+        (load_laborers(migrated_engine, wants_job=True), load_laborers_bulk(migrated_engine, wants_job=True)),
+        (
+            load_laborers(migrated_engine, county_codes=["520527"]),
+            load_laborers_bulk(migrated_engine, county_codes=["520527"]),
+        ),
+        (load_vacancies(migrated_engine), load_vacancies_bulk(migrated_engine)),
+        (load_vacancies(migrated_engine, status="open"), load_vacancies_bulk(migrated_engine, status="open")),
+    ]
+    for plain, bulk in pairs:
+        assert len(plain) > 0
+        pd.testing.assert_frame_equal(plain, bulk)
+    assert len(pairs[1][1]) == 11 and pairs[2][1]["county_code"].eq("520527").all()
+    assert not pairs[0][1].loc[0, "wants_job"] and pairs[0][1].loc[0, "skills"] == []
+    assert pairs[0][1]["registered_poor"].dtype == "boolean"
+    assert pd.api.types.is_datetime64_any_dtype(pairs[3][1]["start_date"])
