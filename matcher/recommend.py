@@ -220,6 +220,7 @@ class Recommender:
         pairs_per_block: int = 1_000_000,
         min_coarse: np.ndarray | None = None,
         min_first: np.ndarray | None = None,
+        features: list[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibrated hire probabilities for eligible pairs between ``people`` and the posts at ``post_rows``.
 
@@ -231,7 +232,8 @@ class Recommender:
         lies below it before the trees (the incremental batch's floors). ``min_first`` (people ×
         ``N_FLOORS``, see :attr:`matcher.candidates.Candidates.floors`) drops, before any feature is
         built, pairs a full recompute's first stage would not have kept either
-        (:func:`matcher.candidates.passes_first_stage`).
+        (:func:`matcher.candidates.passes_first_stage`). ``features``, when a list, receives the feature
+        rows of the returned pairs, in their order (one array per block; see :meth:`describe_pairs`).
 
         Returns
         -------
@@ -281,16 +283,22 @@ class Recommender:
             out_i.append(pi[keep])
             out_j.append(pj[keep])
             out_p.append(self.ranker.predict_proba(X[keep])[:, 1])
+            if features is not None:
+                features.append(X[keep])
         if not out_i:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0)
         return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_p)
 
-    def describe_pairs(self, people: People, pi: np.ndarray, pj: np.ndarray) -> PairReport:
+    def describe_pairs(
+        self, people: People, pi: np.ndarray, pj: np.ndarray, known: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> PairReport:
         """Today's verdict on given pairs: eligible, ring, market post, calibrated score, and their reasons.
 
         For repairing a stored list in place (the incremental batch): the same
         constraints, features, ranker and explanations as :meth:`recommend`.
+        ``known``: the feature rows and calibrated scores of the first pairs, as :meth:`score_posts`
+        returned them (they are not built and scored again).
         """
         from matcher.reach import eligible, pair_geo, ring_of
 
@@ -299,8 +307,13 @@ class Recommender:
         ring = ring_of(people, self.posts, pi, pj, geo)
         ok = eligible(people, self.posts, pi, pj, ring, self.today)
         skills = PairSkills.for_people(self._post_skills, people)
-        X = pair_features(people, self.posts, pi, pj, geo, skills, self.employers)
+        n = 0 if known is None else len(known[0])
+        rest = type(geo)(*(a[n:] for a in geo))
+        X = pair_features(people, self.posts, pi[n:], pj[n:], rest, skills, self.employers)
         score = self.ranker.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
+        if known is not None and n:
+            X = np.concatenate([known[0].astype(X.dtype, copy=False), X])
+            score = np.concatenate([np.asarray(known[1], dtype=np.float64), score])
         cert_missing = X[:, _COL["cert_missing"]] > 0
         market = (self.posts.kind[pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[pj])
         coarse = self.ranker.coarse_score(X) if len(X) else np.zeros(0)

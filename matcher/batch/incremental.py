@@ -182,20 +182,27 @@ def plan_incremental(
     hit = isin(cand["vacancy_id"], touched)
     gone = hit & ~isin(cand["vacancy_id"], suggestible)
     market_row = isin(cand["step"], list(RINGS))
-    holder = cand["laborer_id"].to_numpy()
-    mark(distinct(holder[gone & ~market_row]), "lost_training_or_safety_post")
+    holder, names = pd.factorize(cand["laborer_id"])  # each row's person as a number
+    names = np.asarray(names, dtype=object)
+
+    def holders(rows: np.ndarray) -> set[str]:
+        return set(names[np.unique(holder[rows])].tolist())
+
+    def count_per_person(rows: np.ndarray) -> np.ndarray:
+        return np.bincount(holder, weights=rows, minlength=len(names))
+
+    mark(holders(gone & ~market_row), "lost_training_or_safety_post")
     zero = laborers.loc[laborers["content_hash"].astype(str).str.endswith("|z"), "laborer_id"]
-    lost = distinct(holder[gone])
+    lost = holders(gone)
     rule = context.policy.public_welfare.zero_employment
     if context.policy.public_welfare.enabled and rule.enabled:
         # The zero-employment flag needs at most ``max_market_posts`` market posts in reach. A list that
         # still holds more market posts that nothing touched (each still open and eligible today) keeps
         # the flag off; only the others may gain it and are recomputed.
-        untouched = pd.Series(market_row & ~hit).groupby(holder).sum()
-        safe = set(untouched.index[untouched.to_numpy() > rule.max_market_posts])
+        safe = set(names[count_per_person(market_row & ~hit) > rule.max_market_posts].tolist())
         mark((set(zero) & lost) - safe, "zero_employment_lost_post")
-    left = pd.Series(~gone).groupby(holder).sum()
-    short_lists = left[(left < refill_below(per_person, k)) & left.index.isin(lost)].index
+    left = count_per_person(~gone)
+    short_lists = names[(left < refill_below(per_person, k)) & isin(pd.Series(names), lost)]
     mark(set(short_lists), "list_below_refill")
 
     floors = old_people.set_index("laborer_id")[[c for c in FLOOR_COLUMNS if c in old_people.columns]]

@@ -164,6 +164,7 @@ class Repairs:
         people = prepare_people(chunk, households[isin(households["household_id"], chunk["household_id"].unique())])
         people.vectors = self._vectors(county, people)
         pi_parts, pj_parts = [], []
+        known = None  # the entering pairs' features and scores, as the first stage's scoring left them
         if len(mine):
             # A post below the person's first-stage floor would not enter: left out before the trees.
             floor = self.floors.reindex(people.ids).to_numpy(dtype=np.float64)
@@ -172,15 +173,19 @@ class Repairs:
                 # A post the first stage of a full recompute would leave out is not judged (no floor known: -inf).
                 first = self.first_floors.reindex(people.ids).to_numpy(dtype=np.float64, copy=True)
                 first[np.isnan(first)] = -np.inf
-            pi, pj, _ = context.recommender.score_posts(
+            features: list[np.ndarray] = []
+            pi, pj, p = context.recommender.score_posts(
                 people,
                 mine,
                 top_per_person=ENTERING_PER_PERSON,
                 min_coarse=np.nan_to_num(floor, nan=np.inf),
                 min_first=first,
+                features=features,
             )
             pi_parts.append(pi)
             pj_parts.append(pj)
+            if len(pi):
+                known = (np.concatenate(features), p)
         mine_wanted = [(n, v) for n, pid in enumerate(people.ids) for v in wanted.get(pid, ())]
         if mine_wanted:
             at = np.array([n for n, _ in mine_wanted], dtype=np.int64)
@@ -191,7 +196,7 @@ class Repairs:
         pj = np.concatenate(pj_parts) if pj_parts else np.zeros(0, dtype=np.int64)
         if not len(pi):
             return
-        report = context.recommender.describe_pairs(people, pi, pj)
+        report = context.recommender.describe_pairs(people, pi, pj, known=known)
         self._reports.append(report)
         self._parts.append(
             pd.DataFrame(
@@ -278,8 +283,10 @@ class Repairs:
             & (posts.kind[v["post"].to_numpy(dtype=np.int64)] != _WELFARE)
         )
         people = (self.touched_people | distinct(v.loc[candidate, "laborer_id"])) - recomputed
-        rows = self.cand[isin(self.cand["laborer_id"], people)].sort_values(["laborer_id", "rank"], kind="stable")
-        rows = rows.reset_index(drop=True)
+        rows = self.cand[isin(self.cand["laborer_id"], people)]
+        # By person and rank (a stable sort on numbers: the person's place among the ids, the rank).
+        by_id, _ = pd.factorize(rows["laborer_id"], sort=True)
+        rows = rows.iloc[np.lexsort((rows["rank"].to_numpy(), by_id))].reset_index(drop=True)
         # People with an eligible verdict but no previous rows had empty lists: recompute them.
         listed = distinct(rows["laborer_id"])
         self.recompute |= distinct(v.loc[v["ok"], "laborer_id"]) - listed - recomputed
@@ -294,9 +301,17 @@ class Repairs:
         posts = self.context.posts
         person, names = pd.factorize(rows["laborer_id"])
         n_people = len(names)
-        # 2. rows: each row's verdict, if it has one (verdict keys are unique, see _verdicts).
-        key = pd.MultiIndex.from_arrays([v["laborer_id"], v["vacancy_id"]])
-        at = key.get_indexer(pd.MultiIndex.from_arrays([rows["laborer_id"], rows["vacancy_id"]]))
+        # 2. rows: each row's verdict, if it has one (verdict keys are unique, see _verdicts). A pair is keyed
+        # by one integer: the person's number and the post's row today (0 for a post gone from the store).
+        span = len(posts.ids) + 1
+        position = posts.rows_of(rows["vacancy_id"])
+        row_key = person.astype(np.int64) * span + position + 1
+        v_person = names.get_indexer(v["laborer_id"])
+        v_key = v_person.astype(np.int64) * span + v["post"].to_numpy(dtype=np.int64) + 1
+        judged_rows = np.flatnonzero(v_person >= 0)
+        found = pd.Index(v_key[judged_rows]).get_indexer(row_key)
+        at = np.full(len(rows), -1, dtype=np.int64)
+        at[found >= 0] = judged_rows[found[found >= 0]]
         has = at >= 0
         take = np.where(has, at, 0)
 
@@ -336,10 +351,10 @@ class Repairs:
 
         # 3. entering: judged for a listed person, not in the list, passing the first checks.
         new = v[candidate].copy()
-        new["person"] = names.get_indexer(new["laborer_id"])
-        listed = pd.MultiIndex.from_arrays([rows["laborer_id"], rows["vacancy_id"]])
-        pairs = pd.MultiIndex.from_arrays([new["laborer_id"], new["vacancy_id"]])
-        new = new[(new["person"] >= 0) & ~pairs.isin(listed)]
+        new["person"] = v_person[candidate]
+        listed = np.zeros(len(v), dtype=bool)  # the verdict's pair is on the list (some row has it)
+        listed[at[has]] = True
+        new = new[(new["person"].to_numpy() >= 0) & ~listed[candidate]]
         p = new["person"].to_numpy(dtype=np.int64)
         is_market = new["market"].to_numpy(dtype=bool)
         # A training or safety-net post would enter only at a recompute, which the person then gets when
@@ -358,8 +373,7 @@ class Repairs:
         mended = changed & ~stuck
         keep_rows = kept & mended[person]
         group = np.where(market_row, 0, np.where(rest_row, 1, 2))
-        position = posts.rows_of(rows["vacancy_id"])
-        position[position < 0] = 1 << 62
+        position = np.where(position < 0, 1 << 62, position)
         old = pd.DataFrame(
             {
                 "person": person,

@@ -355,28 +355,31 @@ def _county_unchanged(previous: RunDir, county: str, members: pd.DataFrame) -> b
     return stored is not None and bool(np.isfinite(stored[1]).all())
 
 
-def _rows_of(old: pa.Table, people: pa.Array, but: pa.Array | None = None) -> pa.Table:
-    """``old``'s rows of ``people`` (and not of ``but``), in their order."""
+def _rows_of(old: pa.Table, people: pa.Array, but: pa.Array | None = None, mask: bool = False) -> Any:
+    """``old``'s rows of ``people`` (and not of ``but``), in their order (``mask``: which rows, as bools)."""
     wanted = pc.is_in(old["laborer_id"], value_set=people)
     if but is not None and len(but):
         wanted = pc.and_(wanted, pc.invert(pc.is_in(old["laborer_id"], value_set=but)))
-    return old.filter(wanted)
+    return wanted.to_numpy(zero_copy_only=False) if mask else old.filter(wanted)
 
 
 def _mended_candidates(old: pa.Table, keep: pa.Array, mended: pd.DataFrame) -> pa.Table:
     """A county's previous candidate rows of the people in ``keep``, the repaired lists in place of theirs;
     the rows a repair kept as they were (null reasons) are ``old``'s rows at their ``source_row`` with their
-    new rank."""
+    new rank. The rows taken from ``old`` are gathered in one ``take`` (one copy of their texts)."""
     if not len(mended):
         return _rows_of(old, keep)
     ids = pa.array(pd.unique(mended["laborer_id"].to_numpy(dtype=object)).tolist(), type=pa.string())
-    others = _rows_of(old, keep, but=ids)
+    others = np.flatnonzero(_rows_of(old, keep, but=ids, mask=True))
     same = mended["reasons"].isna().to_numpy()
-    kept = old.take(pa.array(mended["source_row"].to_numpy()[same], type=pa.int64()))
-    rank = pa.array(mended["rank"].to_numpy()[same]).cast(old.schema.field("rank").type)
-    kept = kept.set_column(kept.schema.get_field_index("rank"), "rank", rank)
+    rows = np.concatenate([others, mended["source_row"].to_numpy(dtype=np.int64)[same]])
+    rank = np.concatenate([old["rank"].to_numpy()[others], mended["rank"].to_numpy()[same]])
+    taken = old.take(pa.array(rows, type=pa.int64()))
+    taken = taken.set_column(
+        taken.schema.get_field_index("rank"), "rank", pa.array(rank).cast(old.schema.field("rank").type)
+    )
     judged = mended.loc[~same, [c for c in old.column_names if c in mended]]
-    return concat_tables([others, kept, pa.Table.from_pandas(judged, preserve_index=False)], old.schema)
+    return concat_tables([taken, pa.Table.from_pandas(judged, preserve_index=False)], old.schema)
 
 
 def _partition_vectors(

@@ -339,3 +339,30 @@ def test_wage_text_for_a_post_with_only_a_lowest_wage(county_copy: County, tmp_p
     (rec,) = [r for r in result.recommendations if r.vacancy_id == "VX0001"]
     wage = [x for x in rec.reasons if "3000" in x]
     assert wage and "nan" not in " ".join(rec.reasons).lower(), rec.reasons
+
+
+def test_a_pairs_verdict_is_the_same_with_the_first_stages_features_reused(
+    sample_lookup: Lookup, job_seekers: list[str]
+) -> None:
+    """The incremental batch judges new posts with the features and scores ``score_posts`` built for them;
+    the verdict (constraints, ring, market, score, first-stage score, reasons) is the one ``describe_pairs``
+    gives when it builds them itself."""
+    people = sample_lookup.people(job_seekers[:60])
+    recommender = sample_lookup.recommender
+    posts = np.arange(len(recommender.posts))
+    features: list[np.ndarray] = []
+    pi, pj, p = recommender.score_posts(people, posts, top_per_person=3, features=features)
+    assert len(pi) > 100 and sum(len(f) for f in features) == len(pi)
+    # Some more pairs after the scored ones, as the batch appends a list's changed posts.
+    extra_i, extra_j = np.arange(len(people)), np.full(len(people), posts[0])
+    all_i, all_j = np.concatenate([pi, extra_i]), np.concatenate([pj, extra_j])
+    fresh = recommender.describe_pairs(people, all_i, all_j)
+    reused = recommender.describe_pairs(people, all_i, all_j, known=(np.concatenate(features), p))
+    for field in ("ok", "ring", "market"):
+        np.testing.assert_array_equal(getattr(reused, field), getattr(fresh, field))
+    np.testing.assert_allclose(reused.score, fresh.score, atol=1e-6)
+    np.testing.assert_allclose(reused.coarse, fresh.coarse, atol=1e-5)
+    np.testing.assert_allclose(reused.X, fresh.X, atol=1e-6)
+    assert [reused.reasons(n, "county") for n in range(0, len(all_i), 7)] == [
+        fresh.reasons(n, "county") for n in range(0, len(all_i), 7)
+    ]
