@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.batch.engine import FLOOR_COLUMNS, BatchContext
-from matcher.batch.repairs import REPAIR_COLUMNS, Repairs, distinct, isin
+from matcher.batch.repairs import REPAIR_COLUMNS, Repairs, isin
 from matcher.batch.runs import RunDir, read_table, table_columns
 from matcher.prepare import Posts
 from matcher.reach import RINGS, open_mask
