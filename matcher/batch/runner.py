@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from matcher.batch.engine import FLOOR_COLUMNS, BatchContext, PartitionOutput
 from matcher.batch.incremental import plan_incremental, post_snapshot
 from matcher.batch.repairs import isin
-from matcher.batch.runs import RunDir, latest_run, new_run, read_table, resume_run, runs_root
+from matcher.batch.runs import BackgroundWrites, RunDir, latest_run, new_run, read_table, resume_run, runs_root
 from matcher.congestion import CongestionSettings, exposure_stats, independent_topk, rerank
 from matcher.errors import MatcherError
 
@@ -175,12 +175,20 @@ def _run_batch(engine: Engine, options: BatchOptions, progress: Progress | None,
                 "reasons": plan.counts,
             }
         snapshot.to_parquet(run.path / "posts.parquet", index=False)
-        t0 = time.perf_counter()
-        written = _compute(run, context, laborers, todo, households, previous, repaired, options, progress, encoded)
-        timings["compute"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        stats = _finish(run, context, options, written)
-        timings["congestion_and_write"] = time.perf_counter() - t0
+        writes = BackgroundWrites()
+        try:
+            t0 = time.perf_counter()
+            written = _compute(
+                run, context, laborers, todo, households, previous, repaired, options, progress, encoded, writes
+            )
+            writes.wait()
+            timings["compute"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            stats = _finish(run, context, options, written, writes)
+            writes.wait()
+            timings["congestion_and_write"] = time.perf_counter() - t0
+        finally:
+            writes.close()
         timings["total"] = time.perf_counter() - started
         run.record.update(timings=timings, **stats)
         published = run.publish(root)
@@ -195,6 +203,14 @@ def _run_batch(engine: Engine, options: BatchOptions, progress: Progress | None,
         except Exception:  # noqa: BLE001 - the run's own error is the one to report
             log.exception("could not record the failed run %s in the store", run.run_id)
         raise
+
+
+class _InPlace:
+    """Writes done at once, in the caller's thread (the interface of :class:`BackgroundWrites`)."""
+
+    @staticmethod
+    def submit(write: Callable[..., None], *args: Any) -> None:
+        write(*args)
 
 
 def _record(engine: Engine, run: RunDir, options: BatchOptions) -> None:
@@ -248,8 +264,11 @@ def _compute(
     options: BatchOptions,
     progress: Progress | None,
     encoded: dict[str, list[tuple[np.ndarray, np.ndarray]]] | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Compute and write the pending partitions; returns the candidate table written per county."""
+    writes: BackgroundWrites | None = None,
+) -> dict[str, pa.Table]:
+    """Compute and write the pending partitions (through ``writes``, else here); returns the candidate
+    table written per county."""
+    writes = writes or _InPlace()
     done = run.done_partitions()
     counties = sorted(laborers["county_code"].unique().tolist())
     pending = [c for c in counties if c not in done]
@@ -268,7 +287,7 @@ def _compute(
     finished = len(done)
     written = {}
     for (county, sub, members), out in zip(work, outputs, strict=True):
-        frame = _write_partition(run, out, members, previous, repaired, (encoded or {}).get(county))
+        frame = _write_partition(run, out, members, previous, repaired, (encoded or {}).get(county), writes)
         if frame is not None:
             written[county] = frame
         finished += 1
@@ -285,12 +304,14 @@ def _write_partition(
     previous: RunDir | None,
     repaired: pd.DataFrame | None = None,
     encoded: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    writes: BackgroundWrites | _InPlace | None = None,
 ) -> pa.Table | None:
     """Write one county: fresh results, repaired lists, and the previous run's rows for everyone else.
     Returns the county's candidate table as written (None: the previous run's files were taken as they are).
 
     The previous run's rows are filtered and concatenated as Arrow tables: the long title and reason texts
     are copied as buffers, never turned into Python strings."""
+    writes = writes or _InPlace()
     frames = {"candidates": out.candidates, "flags": out.flags, "shortfalls": out.shortfalls}
     tables = {part: pa.Table.from_pandas(frame, preserve_index=False) for part, frame in frames.items()}
     if previous is not None:
@@ -300,7 +321,7 @@ def _write_partition(
         if repaired is not None and len(repaired):
             mended = repaired[isin(repaired["laborer_id"], keep.to_pylist())]
         if not fresh and mended.empty and _county_unchanged(previous, out.county, members):
-            run.link_partition(previous, out.county)
+            writes.submit(run.link_partition, previous, out.county)
             return None
         for part in frames:
             path = previous.part_path(part, out.county)
@@ -312,7 +333,7 @@ def _write_partition(
             kept = _mended_candidates(old, keep, mended) if part == "candidates" else _rows_of(old, keep)
             tables[part] = concat_tables([tables[part], kept])
     for part, table in tables.items():
-        run.write_table(part, out.county, table)
+        writes.submit(run.write_table, part, out.county, table)
     # The people of the run with the content they were computed from and their floors (fresh ones, else
     # the previous run's; NaN where neither has one: the next run then applies no floor).
     people = members[["laborer_id", "content_hash"]].reset_index(drop=True)
@@ -324,8 +345,8 @@ def _write_partition(
     people[list(FLOOR_COLUMNS)] = floors.reindex(people["laborer_id"]).to_numpy()
     vectors = _partition_vectors(people["laborer_id"], out, previous, encoded)
     if vectors is not None:
-        run.write_vectors(out.county, vectors)
-    run.write_part("people", out.county, people)
+        writes.submit(run.write_vectors, out.county, vectors)
+    writes.submit(run.write_part, "people", out.county, people)
     return tables["candidates"]
 
 
@@ -435,7 +456,11 @@ def _run_candidates(run: RunDir, written: dict[str, pa.Table]) -> list[tuple[str
 
 
 def _finish(
-    run: RunDir, context: BatchContext, options: BatchOptions, written: dict[str, pa.Table] | None = None
+    run: RunDir,
+    context: BatchContext,
+    options: BatchOptions,
+    written: dict[str, pa.Table] | None = None,
+    writes: BackgroundWrites | None = None,
 ) -> dict[str, Any]:
     """Congestion step over the whole run, final suggestions per county, figures for the record.
 
@@ -494,7 +519,7 @@ def _finish(
         final = final.set_column(final.schema.get_field_index("rank"), "rank", new_rank)
         reasons = _current_openings(final["reasons"], post_pos[order], context)
         final = final.set_column(final.schema.get_field_index("reasons"), "reasons", reasons)
-        run.write_table("suggestions", county, final)
+        (writes or _InPlace()).submit(run.write_table, "suggestions", county, final)
     with_three = served_counts >= 3
     at = pd.Index(names).get_indexer(people["laborer_id"].to_numpy(dtype=object))
     served_three = np.zeros(len(at), dtype=bool)

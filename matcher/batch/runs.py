@@ -21,6 +21,8 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,9 +35,60 @@ import pyarrow.parquet as pq
 from matcher.errors import MatcherError
 from store.config import data_home
 
-__all__ = ["RunDir", "runs_root", "latest_run", "new_run", "resume_run", "read_table", "table_columns", "PARTS"]
+__all__ = [
+    "BackgroundWrites",
+    "RunDir",
+    "runs_root",
+    "latest_run",
+    "new_run",
+    "resume_run",
+    "read_table",
+    "table_columns",
+    "PARTS",
+]
 
 PARTS = ("candidates", "flags", "shortfalls", "people")
+
+
+class BackgroundWrites:
+    """A run's partition files written by one background thread, in the order they are handed over.
+
+    Arrow's Parquet writer releases the GIL, so the next county is read, repaired or computed while the
+    last one is written. The first failure stops every later write (a partition whose candidates could
+    not be written never gets its ``people`` file, so it is not counted done) and is raised in the
+    caller's thread by the next :meth:`submit` or by :meth:`wait`.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-writes")
+        self._pending: list[Future[None]] = []
+        self._failed: BaseException | None = None
+
+    def submit(self, write: Callable[..., None], *args: Any) -> None:
+        self._raise_failure()
+        self._pending.append(self._pool.submit(self._guarded, write, *args))
+
+    def _guarded(self, write: Callable[..., None], *args: Any) -> None:
+        if self._failed is None:
+            try:
+                write(*args)
+            except BaseException as exc:
+                self._failed = exc
+
+    def _raise_failure(self) -> None:
+        if self._failed is not None:
+            raise self._failed
+
+    def wait(self) -> None:
+        """Return once everything handed over is written; raise the first failure."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+        self._raise_failure()
+
+    def close(self) -> None:
+        """Stop the thread, dropping writes not started (after a failure elsewhere)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def runs_root() -> Path:

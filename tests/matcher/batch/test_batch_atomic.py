@@ -165,3 +165,25 @@ def test_resume_continues_a_partial_run_and_skips_finished_partitions(
     assert resumed.record["status"] == "complete" and resumed.record["resumed_at"]
     assert not partial.exists()
     assert_same_results(resumed, latest_run(run_id=batch_copy.baseline))
+
+
+def test_background_writes_keep_their_order_and_stop_at_the_first_failure() -> None:
+    """Partition files are written by a background thread: in the order handed over, and nothing after a
+    failed write (a county whose candidates failed never gets its ``people`` file, so it is not done)."""
+    from matcher.batch.runs import BackgroundWrites
+
+    done: list[str] = []
+
+    def write(name: str) -> None:
+        if name == "candidates of 2":
+            raise OSError(errno.ENOSPC, "disk full (test)")
+        done.append(name)
+
+    writes = BackgroundWrites()
+    names = [f"{part} of {county}" for county in (1, 2, 3) for part in ("candidates", "flags", "people")]
+    with pytest.raises(OSError, match="disk full"):
+        for name in names:
+            writes.submit(write, name)
+        writes.wait()
+    writes.close()
+    assert done == names[:3]
