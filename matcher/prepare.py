@@ -285,8 +285,9 @@ def _place_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = None) -> People:
-    """Build :class:`People` from store frames (``load_laborers``/``load_households``)."""
+def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = None, flags: bool = True) -> People:
+    """Build :class:`People` from store frames (``load_laborers``/``load_households``); ``flags=False``
+    leaves out the columns the flag rules read (for judging pairs only)."""
     frame = laborers.reset_index(drop=True)
     n = len(frame)
     skills_raw = _lists(frame["skills"])
@@ -325,7 +326,7 @@ def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = Non
         zero_employment=zero,
         registered_poor=_bool(frame["registered_poor"]),
         position={k: i for i, k in enumerate(frame["laborer_id"])},
-        flag_columns=FlagColumns(frame) if set(REQUIRED_COLUMNS) <= set(frame.columns) else None,
+        flag_columns=FlagColumns(frame) if flags and set(REQUIRED_COLUMNS) <= set(frame.columns) else None,
     )
 
 

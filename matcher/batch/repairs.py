@@ -161,7 +161,9 @@ class Repairs:
     ) -> None:
         """Verdicts for one county's people: entering posts ``mine`` and their changed listed posts."""
         context, posts = self.context, self.context.posts
-        people = prepare_people(chunk, households[isin(households["household_id"], chunk["household_id"].unique())])
+        # A repair judges pairs; flags are decided at a recompute only.
+        zero = households[isin(households["household_id"], chunk["household_id"].unique())]
+        people = prepare_people(chunk, zero, flags=False)
         people.vectors = self._vectors(county, people)
         pi_parts, pj_parts = [], []
         known = None  # the entering pairs' features and scores, as the first stage's scoring left them

@@ -17,6 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -286,15 +287,36 @@ def _compute(
     total = len(counties)
     finished = len(done)
     written = {}
-    for (county, sub, members), out in zip(work, outputs, strict=True):
-        frame = _write_partition(run, out, members, previous, repaired, (encoded or {}).get(county), writes)
-        if frame is not None:
-            written[county] = frame
-        finished += 1
-        if progress is not None:
-            progress(finished, total, f"county {county}: {len(sub):,} recomputed of {len(members):,}")
-        _collect()
+    # The previous run's files of the next county are read in the background (Arrow's reader releases the
+    # GIL) while this one is computed and merged; one county ahead at most.
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="previous-reads")
+    ahead: dict[str, Future[dict[str, pa.Table]]] = {}
+
+    def read_ahead(n: int) -> None:
+        if previous is not None and n < len(work):
+            ahead[work[n][0]] = reader.submit(_previous_files, previous, work[n][0])
+
+    read_ahead(0)
+    try:
+        for n, ((county, sub, members), out) in enumerate(zip(work, outputs, strict=True)):
+            read_ahead(n + 1)
+            old = ahead.pop(county).result() if county in ahead else None
+            frame = _write_partition(run, out, members, previous, repaired, (encoded or {}).get(county), writes, old)
+            if frame is not None:
+                written[county] = frame
+            finished += 1
+            if progress is not None:
+                progress(finished, total, f"county {county}: {len(sub):,} recomputed of {len(members):,}")
+            _collect()
+    finally:
+        reader.shutdown(wait=True, cancel_futures=True)
     return written
+
+
+def _previous_files(previous: RunDir, county: str) -> dict[str, pa.Table]:
+    """A county's candidate, flag and shortfall files of ``previous`` (those that exist)."""
+    paths = {part: previous.part_path(part, county) for part in ("candidates", "flags", "shortfalls")}
+    return {part: pq.read_table(path) for part, path in paths.items() if path.exists()}
 
 
 def _write_partition(
@@ -305,12 +327,14 @@ def _write_partition(
     repaired: pd.DataFrame | None = None,
     encoded: list[tuple[np.ndarray, np.ndarray]] | None = None,
     writes: BackgroundWrites | _InPlace | None = None,
+    old_files: dict[str, pa.Table] | None = None,
 ) -> pa.Table | None:
     """Write one county: fresh results, repaired lists, and the previous run's rows for everyone else.
     Returns the county's candidate table as written (None: the previous run's files were taken as they are).
 
     The previous run's rows are filtered and concatenated as Arrow tables: the long title and reason texts
-    are copied as buffers, never turned into Python strings."""
+    are copied as buffers, never turned into Python strings. ``old_files``: the previous run's files of the
+    county (:func:`_previous_files`) when they were read ahead; ``writes``: where the files go."""
     writes = writes or _InPlace()
     frames = {"candidates": out.candidates, "flags": out.flags, "shortfalls": out.shortfalls}
     tables = {part: pa.Table.from_pandas(frame, preserve_index=False) for part, frame in frames.items()}
@@ -323,12 +347,11 @@ def _write_partition(
         if not fresh and mended.empty and _county_unchanged(previous, out.county, members):
             writes.submit(run.link_partition, previous, out.county)
             return None
+        if old_files is None:
+            old_files = _previous_files(previous, out.county)
         for part in frames:
-            path = previous.part_path(part, out.county)
-            if not path.exists():
-                continue
-            old = pq.read_table(path)
-            if not old.num_rows:  # an empty partition (its columns may be untyped)
+            old = old_files.get(part)
+            if old is None or not old.num_rows:  # none, or an empty partition (its columns may be untyped)
                 continue
             kept = _mended_candidates(old, keep, mended) if part == "candidates" else _rows_of(old, keep)
             tables[part] = concat_tables([tables[part], kept])
