@@ -32,7 +32,7 @@ makes room for the next one only at the next recompute; a training flag's
 count of posts a course would unlock is the count of the person's last
 recompute. Every published list still passes every hard constraint today
 (repairs re-check them), and the openings in the reasons are today's (see
-:func:`matcher.batch.runner._current_openings`).
+:func:`matcher.batch.publish._current_openings`).
 """
 
 from __future__ import annotations
