@@ -311,8 +311,8 @@ class Recommender:
         rest = type(geo)(*(a[n:] for a in geo))
         X = pair_features(people, self.posts, pi[n:], pj[n:], rest, skills, self.employers)
         score = self.ranker.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
-        if known is not None and n:
-            X = np.concatenate([known[0].astype(X.dtype, copy=False), X])
+        if n:
+            X = np.concatenate([known[0].astype(X.dtype, copy=False), X])  # type: ignore[index]
             score = np.concatenate([np.asarray(known[1], dtype=np.float64), score])
         cert_missing = X[:, _COL["cert_missing"]] > 0
         market = (self.posts.kind[pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[pj])

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from matcher.batch.engine import FLOOR_COLUMNS, PartitionOutput
 from matcher.batch.repairs import isin
-from matcher.batch.runs import BackgroundWrites, RunDir, read_table
+from matcher.batch.runs import BackgroundWrites, RunDir
 
 __all__ = ["InPlace", "concat_tables", "previous_files", "write_partition"]
 
@@ -34,8 +34,8 @@ class InPlace:
 
 
 def previous_files(previous: RunDir, county: str) -> dict[str, pa.Table]:
-    """A county's candidate, flag and shortfall files of ``previous`` (those that exist)."""
-    paths = {part: previous.part_path(part, county) for part in ("candidates", "flags", "shortfalls")}
+    """A county's candidate, flag, shortfall and people files of ``previous`` (those that exist)."""
+    paths = {part: previous.part_path(part, county) for part in ("candidates", "flags", "shortfalls", "people")}
     return {part: pq.read_table(path) for part, path in paths.items() if path.exists()}
 
 
@@ -64,16 +64,16 @@ def write_partition(
         mended = pd.DataFrame()
         if repaired is not None and len(repaired):
             mended = repaired[isin(repaired["laborer_id"], keep.to_pylist())]
-        if not fresh and mended.empty and _county_unchanged(previous, out.county, members):
-            writes.submit(run.link_partition, previous, out.county)
-            return None
         if old_files is None:
             old_files = previous_files(previous, out.county)
+        if not fresh and mended.empty and _county_unchanged(previous, out.county, members, old_files):
+            writes.submit(run.link_partition, previous, out.county)
+            return None
         for part in frames:
             old = old_files.get(part)
             if old is None or not old.num_rows:  # none, or an empty partition (its columns may be untyped)
                 continue
-            kept = _mended_candidates(old, keep, mended) if part == "candidates" else _rows_of(old, keep)
+            kept = _mended_candidates(old, keep, mended) if part == "candidates" else old.filter(_of(old, keep))
             tables[part] = concat_tables([tables[part], kept])
     for part, table in tables.items():
         writes.submit(run.write_table, part, out.county, table)
@@ -81,8 +81,8 @@ def write_partition(
     # the previous run's; NaN where neither has one: the next run then applies no floor).
     people = members[["laborer_id", "content_hash"]].reset_index(drop=True)
     sources = [out.people]
-    if previous is not None:
-        sources.append(read_table(previous, "people", county=out.county))
+    if previous is not None and "people" in old_files:
+        sources.append(old_files["people"].to_pandas())
     floors = pd.concat([f.set_index("laborer_id").reindex(columns=list(FLOOR_COLUMNS)) for f in sources])
     floors = floors[~floors.index.duplicated(keep="first")].astype(np.float64)
     people[list(FLOOR_COLUMNS)] = floors.reindex(people["laborer_id"]).to_numpy()
@@ -104,13 +104,13 @@ def concat_tables(tables: list[pa.Table], schema: pa.Schema | None = None) -> pa
     return pa.concat_tables([t.select(schema.names).cast(schema) for t in full]) if full else schema.empty_table()
 
 
-def _county_unchanged(previous: RunDir, county: str, members: pd.DataFrame) -> bool:
-    """Whether the county holds the same people with the same content as in ``previous``, with every output
-    file there and a vector for everyone: nobody recomputed or repaired, its partition is the previous one."""
-    parts = [previous.part_path(p, county) for p in ("candidates", "flags", "shortfalls", "people")]
-    if not all(p.exists() for p in parts):
+def _county_unchanged(previous: RunDir, county: str, members: pd.DataFrame, old_files: dict[str, pa.Table]) -> bool:
+    """Whether the county holds the same people with the same content as in ``previous`` (``old_files``: its
+    files there), with every output file there and a vector for everyone: nobody recomputed or repaired,
+    its partition is the previous one."""
+    if not all(p in old_files for p in ("candidates", "flags", "shortfalls", "people")):
         return False
-    old = pd.read_parquet(parts[-1])
+    old = old_files["people"].to_pandas()
     if "coarse_floor" not in old.columns or len(old) != len(members):
         return False
     same = (old["laborer_id"].to_numpy() == members["laborer_id"].to_numpy()).all()
@@ -119,12 +119,12 @@ def _county_unchanged(previous: RunDir, county: str, members: pd.DataFrame) -> b
     return stored is not None and bool(np.isfinite(stored[1]).all())
 
 
-def _rows_of(old: pa.Table, people: pa.Array, but: pa.Array | None = None, mask: bool = False) -> Any:
-    """``old``'s rows of ``people`` (and not of ``but``), in their order (``mask``: which rows, as bools)."""
+def _of(old: pa.Table, people: pa.Array, but: pa.Array | None = None) -> np.ndarray:
+    """Which of ``old``'s rows belong to ``people`` (and not to ``but``)."""
     wanted = pc.is_in(old["laborer_id"], value_set=people)
     if but is not None and len(but):
         wanted = pc.and_(wanted, pc.invert(pc.is_in(old["laborer_id"], value_set=but)))
-    return wanted.to_numpy(zero_copy_only=False) if mask else old.filter(wanted)
+    return wanted.to_numpy(zero_copy_only=False)
 
 
 def _mended_candidates(old: pa.Table, keep: pa.Array, mended: pd.DataFrame) -> pa.Table:
@@ -132,9 +132,9 @@ def _mended_candidates(old: pa.Table, keep: pa.Array, mended: pd.DataFrame) -> p
     the rows a repair kept as they were (null reasons) are ``old``'s rows at their ``source_row`` with their
     new rank. The rows taken from ``old`` are gathered in one ``take`` (one copy of their texts)."""
     if not len(mended):
-        return _rows_of(old, keep)
+        return old.filter(_of(old, keep))
     ids = pa.array(pd.unique(mended["laborer_id"].to_numpy(dtype=object)).tolist(), type=pa.string())
-    others = np.flatnonzero(_rows_of(old, keep, but=ids, mask=True))
+    others = np.flatnonzero(_of(old, keep, but=ids))
     same = mended["reasons"].isna().to_numpy()
     rows = np.concatenate([others, mended["source_row"].to_numpy(dtype=np.int64)[same]])
     rank = np.concatenate([old["rank"].to_numpy()[others], mended["rank"].to_numpy()[same]])

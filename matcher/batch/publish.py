@@ -69,8 +69,8 @@ def finish(
     stats: dict[str, Any] = {"candidates": int(cand.num_rows)}
     person_codes, first_seen = factorize(cand["laborer_id"])
     # The same people numbered in id order (the order each county's suggestions are written in).
-    by_id = np.argsort(np.asarray(first_seen, dtype=object), kind="stable")
-    names = np.asarray(first_seen, dtype=object)[by_id]
+    by_id = np.argsort(first_seen, kind="stable")
+    names = first_seen[by_id]
     person_sorted = np.empty(len(by_id), dtype=np.int64)
     person_sorted[by_id] = np.arange(len(by_id))
     person_sorted = person_sorted[person_codes]
@@ -92,6 +92,7 @@ def finish(
     # (the widening steps: village first, safety net last): per county, by person and rank.
     rank = cand["rank"].to_numpy()
     served_counts = np.bincount(person_sorted[keep], minlength=len(names))
+    writes = writes or InPlace()
     start = 0
     for county, table in parts:
         rows = np.arange(start, start + table.num_rows)
@@ -110,18 +111,19 @@ def finish(
         final = final.set_column(final.schema.get_field_index("rank"), "rank", new_rank)
         reasons = _current_openings(final["reasons"], post_pos[order], context)
         final = final.set_column(final.schema.get_field_index("reasons"), "reasons", reasons)
-        (writes or InPlace()).submit(run.write_table, "suggestions", county, final)
+        writes.submit(run.write_table, "suggestions", county, final)
     with_three = served_counts >= 3
     at = pd.Index(names).get_indexer(people["laborer_id"].to_numpy(dtype=object))
     served_three = np.zeros(len(at), dtype=bool)
     served_three[at >= 0] = with_three[at[at >= 0]]
     short_ids = shortfalls["laborer_id"].unique()
     covered = int((served_three | isin(people["laborer_id"], short_ids)).sum())
+    served = int(people["laborer_id"].nunique())
     stats.update(
-        people_served=int(people["laborer_id"].nunique()),
+        people_served=served,
         people_with_3=int(with_three.sum()),
         shortfalls=len(short_ids),
-        covered_share=covered / max(int(people["laborer_id"].nunique()), 1),
+        covered_share=covered / max(served, 1),
         suggestions=int(keep.sum()),
     )
     return stats
@@ -141,9 +143,8 @@ def _current_openings(reasons: pa.ChunkedArray, post: np.ndarray, context: Batch
     known = post >= 0
     current = np.where(known, context.posts.openings[np.maximum(post, 0)], -1)
     found = pc.struct_field(pc.extract_regex(reasons, r"在招(?P<n>\d+)人"), "n")
-    carried = pc.cast(found, pa.int64()).to_numpy(zero_copy_only=False)
-    has = ~np.isnan(carried) if carried.dtype.kind == "f" else np.ones(len(carried), dtype=bool)
-    stale = np.flatnonzero(known & has & (np.nan_to_num(carried, nan=-1) != current))
+    carried = pc.cast(found, pa.int64()).fill_null(-1).to_numpy()  # -1: the text names no count
+    stale = np.flatnonzero(known & (carried >= 0) & (carried != current))
     if not len(stale):
         return reasons
     texts = reasons.take(pa.array(stale)).to_pylist()

@@ -96,10 +96,9 @@ class Repairs:
         A list a repair leaves shorter than this (and shorter than before) is recomputed.
     per_person : int
         Candidates a list holds.
-    floors : pandas.DataFrame or pandas.Series
+    floors : pandas.DataFrame
         Each person's floors in the previous run (:data:`matcher.batch.engine.FLOOR_COLUMNS`, those the
-        run kept), by laborer id: ``coarse_floor`` for the trees, the first stage's for the grid (a Series:
-        ``coarse_floor`` alone).
+        run kept), by laborer id: ``coarse_floor`` for the trees, the first stage's for the grid.
     previous : RunDir
     """
 
@@ -111,12 +110,10 @@ class Repairs:
         rescore: np.ndarray,
         refill: int,
         per_person: int,
-        floors: pd.DataFrame | pd.Series,
+        floors: pd.DataFrame,
         previous: RunDir,
     ) -> None:
         self.context = context
-        if isinstance(floors, pd.Series):  # the trees' floor alone
-            floors = floors.to_frame("coarse_floor")
         self.floors = floors["coarse_floor"]
         # Runs of an older version kept no first-stage floors: every new post is then judged.
         have_first = all(c in floors.columns for c in FIRST_FLOORS)

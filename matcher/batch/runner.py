@@ -275,6 +275,12 @@ def _compute(
         outputs = compute_on_dask(context, work, households, options)
     else:
         outputs = (context.run_partition(c, sub, households, options.candidates, options.block) for c, sub, _ in work)
+    # The repaired lists split by county once (each county merges only its own).
+    county_of = laborers.set_index("laborer_id")["county_code"]
+    mended: dict[str, pd.DataFrame] = {}
+    if repaired is not None and len(repaired):
+        keys = repaired["laborer_id"].map(county_of).to_numpy()
+        mended = {str(c): rows for c, rows in repaired.groupby(keys, sort=False)}
     total = len(counties)
     finished = len(done)
     written = {}
@@ -292,7 +298,9 @@ def _compute(
         for n, ((county, sub, members), out) in enumerate(zip(work, outputs, strict=True)):
             read_ahead(n + 1)
             old = ahead.pop(county).result() if county in ahead else None
-            frame = write_partition(run, out, members, previous, repaired, (encoded or {}).get(county), writes, old)
+            frame = write_partition(
+                run, out, members, previous, mended.get(county), (encoded or {}).get(county), writes, old
+            )
             if frame is not None:
                 written[county] = frame
             finished += 1

@@ -187,7 +187,8 @@ def _assert_same_repairs(seed, posts, cand, v, floors, gone_posts, rescored_post
     """The vectorised repair and the per-person rules agree on one scenario."""
     gone = cand["vacancy_id"].isin(gone_posts).to_numpy()
     rescore = cand["vacancy_id"].isin(rescored_posts).to_numpy()
-    repair = Repairs(SimpleNamespace(posts=posts), cand, gone, rescore, REFILL, PER_PERSON, floors, None)  # type: ignore[arg-type]
+    floor_frame = floors.to_frame("coarse_floor")  # a run of an older version: the trees' floor alone
+    repair = Repairs(SimpleNamespace(posts=posts), cand, gone, rescore, REFILL, PER_PERSON, floor_frame, None)  # type: ignore[arg-type]
     repair._parts, repair._reports = [v], [_Report()]
     frame = repair.frame(set())
     expected, recompute = _reference(posts, cand, v, floors, gone_posts, rescored_posts)
