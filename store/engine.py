@@ -84,7 +84,8 @@ def get_engine(url: str | URL | None = None) -> Engine:
 
 
 def _create(url: URL) -> Engine:
-    kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
+    # hide_parameters: bound values (ID numbers, phones) never reach an exception message or a log.
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         in_memory = url.database in (None, "", ":memory:")
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from store.changes import record_changes
 from store.schema import EMPLOYED_STATUSES, households, laborers
 
 __all__ = ["recompute_households"]
@@ -78,6 +79,21 @@ def _insert(conn: Connection, household_ids: Sequence[str] | None) -> int:
     return conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
 
 
+def _snapshot(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[object, ...]]:
+    rows = conn.execute(sa.select(households).where(households.c.household_id.in_(ids)))
+    return {row.household_id: tuple(row) for row in rows}
+
+
+def _record_household_changes(
+    conn: Connection, before: dict[str, tuple[object, ...]], after: dict[str, tuple[object, ...]]
+) -> None:
+    position = list(households.c.keys()).index("county_code")
+    upserts = [(hid, row[position]) for hid, row in after.items() if before.get(hid) != row]
+    deletes = [(hid, row[position]) for hid, row in before.items() if hid not in after]
+    record_changes(conn, "household", [(str(h), None if c is None else str(c)) for h, c in upserts])
+    record_changes(conn, "household", [(str(h), None if c is None else str(c)) for h, c in deletes], op="delete")
+
+
 def recompute_households(conn: Connection, household_ids: Sequence[str] | None = None) -> int:
     """Rebuild household rows from their members, set-based in SQL.
 
@@ -87,6 +103,12 @@ def recompute_households(conn: Connection, household_ids: Sequence[str] | None =
     ``zero_employment`` = ``employed == 0``; the place columns are those of the
     member with the smallest ``laborer_id``; ``updated_at`` = the latest
     member ``updated_at``. Households left without members are deleted.
+
+    When ``household_ids`` are given, every household whose row this call
+    created, altered or deleted gets a ``household`` entry in the change
+    sequence (`store.changes`), in the same transaction; households rebuilt
+    to the very same row are not recorded, so re-sending an unchanged ledger
+    moves nothing. A whole-table rebuild records nothing.
 
     Parameters
     ----------
@@ -107,6 +129,8 @@ def recompute_households(conn: Connection, household_ids: Sequence[str] | None =
     written = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
+        before = _snapshot(conn, chunk)
         conn.execute(sa.delete(households).where(households.c.household_id.in_(chunk)))
         written += _insert(conn, chunk)
+        _record_household_changes(conn, before, _snapshot(conn, chunk))
     return written

@@ -25,6 +25,11 @@ __all__ = [
     "job_fair_invitations",
     "ingest_runs",
     "batch_runs",
+    "api_keys",
+    "audit_log",
+    "changes",
+    "KEY_ROLES",
+    "CHANGE_ENTITIES",
     "LEDGER_TABLES",
     "TABLES",
     "EMPLOYED_STATUSES",
@@ -251,6 +256,64 @@ batch_runs = sa.Table(
     sa.Column("seconds", sa.Float),
     sa.Column("path", sa.String(512)),
     sa.Column("errors", sa.Text),
+)
+
+#: Roles an API key can carry (migration 0004); only ``admin`` may have no county.
+KEY_ROLES = ("admin", "organizer", "caseworker", "readonly")
+
+#: API keys (migration 0004): only the sha256 of the whole key text is stored.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(16), primary_key=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("county_code", sa.String(6)),
+    sa.Column("town_code", sa.String(12)),
+    sa.Column("pii", sa.Boolean, nullable=False),
+    sa.Column("label", sa.String(128)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime),
+    sa.Column("revoked_at", sa.DateTime),
+    sa.Column("last_used_at", sa.DateTime),
+    sa.CheckConstraint("role IN ('admin', 'organizer', 'caseworker', 'readonly')", name="role"),
+    sa.CheckConstraint("role = 'admin' OR county_code IS NOT NULL", name="county"),
+)
+
+#: Who read or changed what through the service (migration 0004); never personal data.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("audit_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("key_id", sa.String(16), index=True),
+    sa.Column("role", sa.String(16)),
+    sa.Column("county_code", sa.String(6)),
+    sa.Column("laborer_id", sa.String(64), index=True),
+    sa.Column("vacancy_id", sa.String(64)),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("route", sa.String(128)),
+    sa.Column("client", sa.String(64)),
+    sa.Column("status", sa.Integer),
+    sa.Column("detail", sa.String(256)),
+)
+
+#: Entities whose changes are sequenced in ``changes``.
+CHANGE_ENTITIES = ("laborer", "vacancy", "placement", "household")
+
+#: The change sequence server workers poll (migration 0004). ``seq`` never
+#: decreases or repeats: AUTOINCREMENT on SQLite, a sequence on PostgreSQL.
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(16), nullable=False),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("county_code", sa.String(6)),
+    sa.Column("op", sa.String(8), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index("ix_changes_entity_entity_id", "entity", "entity_id"),
+    sqlite_autoincrement=True,
 )
 
 #: Tables re-sent by the county ledgers, with their id column; ``upsert`` targets.

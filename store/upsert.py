@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
+from store.changes import ENTITY_OF_TABLE, record_changes
 from store.errors import RecordError
 from store.schema import LEDGER_TABLES, TABLES
 
@@ -138,6 +140,10 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
         A column present in some records and absent in others is written as
         NULL for the latter; columns absent from every record are untouched.
         ``ingested_at`` is set to now for written rows unless given.
+        Every inserted or updated row also gets an ``upsert`` entry in the
+        change sequence (`store.changes`), in the same transaction; its
+        county is the row's ``county_code`` (the stored one when the batch
+        does not carry the column; none for placements).
 
     Returns
     -------
@@ -187,30 +193,35 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
             f"in one batch: {shown}; each id may appear once"
         )
 
-    existing: dict[str, tuple[str | None, datetime | None]] = {}
+    existing: dict[str, tuple[str | None, datetime | None, str | None]] = {}
     id_col = table.c[key]
-    lookup = select(id_col, table.c.content_hash, table.c.updated_at).where(
+    has_county = "county_code" in table.c
+    county_col = table.c.county_code if has_county else sa.null()
+    lookup = select(id_col, table.c.content_hash, table.c.updated_at, county_col).where(
         id_col.in_(bindparam("ids", expanding=True))
     )
     for chunk in _chunks([r[key] for r in rows], FETCH_CHUNK):
-        for ident, stored_hash, stored_at in conn.execute(lookup, {"ids": list(chunk)}):
-            existing[ident] = (stored_hash, stored_at)
+        for ident, stored_hash, stored_at, stored_county in conn.execute(lookup, {"ids": list(chunk)}):
+            existing[ident] = (stored_hash, stored_at, stored_county)
 
     to_insert: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []
+    changed: list[tuple[str, str | None]] = []
     unchanged = stale = 0
     for row in rows:
         found = existing.get(row[key])
         if found is None:
             to_insert.append(row)
+            changed.append((str(row[key]), row.get("county_code")))
             continue
-        stored_hash, stored_at = found
+        stored_hash, stored_at, stored_county = found
         incoming_at = row.get("updated_at")
         if stored_hash == row["content_hash"]:
             unchanged += 1
         elif incoming_at is not None and stored_at is not None and incoming_at < stored_at:
             stale += 1
         else:
+            changed.append((str(row[key]), row["county_code"] if "county_code" in row else stored_county))
             row["b_key"] = row.pop(key)
             to_update.append(row)
 
@@ -220,4 +231,5 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
         stmt = update(table).where(id_col == bindparam("b_key"))
         for chunk in _chunks(to_update, WRITE_CHUNK):
             conn.execute(stmt, list(chunk))
+    record_changes(conn, ENTITY_OF_TABLE[table_name], changed)
     return UpsertCounts(len(to_insert), len(to_update), unchanged, stale)
