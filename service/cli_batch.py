@@ -97,8 +97,8 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="output directory")] = Path("report"),
 ) -> None:
     """Write the morning report of a run (Excel workbook and charts) / 生成晨报."""
-    from matcher.batch.report import write_report
     from matcher.batch.runs import latest_run
+    from service.render.report import write_report
 
     run = latest_run(run_id=run_id)
     paths = write_report(run, out)

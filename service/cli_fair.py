@@ -119,9 +119,9 @@ def shortlist(
     ] = None,
 ) -> None:
     """Compute the invitations and write the workbook and printable page / 生成邀请名单."""
-    from matcher.fair.export import write_outputs
     from matcher.fair.shortlist import build_shortlist
     from matcher.fair.solver import FairSettings
+    from service.render.fair_export import write_outputs
     from store import get_engine
 
     codes = [c.strip() for c in counties.split(",") if c.strip()] if counties else None
@@ -168,10 +168,11 @@ def report(
 ) -> None:
     """Invitations, attendance, interviews, hires and openings left after the fair / 招聘会总结."""
     from matcher.fair.report import fair_report
+    from service.render.fair_report import report_lines
     from store import get_engine
 
     rep = fair_report(get_engine(), fair_id)
-    for line in rep.lines():
+    for line in report_lines(rep):
         typer.echo(line)
     if booths:
         typer.echo("      vacancy_id openings invited attended interviews hires left  title")

@@ -1,7 +1,8 @@
 """The morning report's tables, computed from a :class:`~matcher.batch.report_data.ReportData`.
 
 Every function returns a plain DataFrame with English column names; the
-Chinese and English headers the workbook prints come from :data:`LABELS`.
+Chinese and English headers the workbook prints come from
+:data:`service.render.report_tables.LABELS`.
 Counts are of people (one person counts once per row however many flags or
 suggestions they hold), except ``openings`` (招聘人数) and ``posts``.
 Rows whose place is ``全部`` sum over the whole run.
@@ -20,7 +21,6 @@ import pandas as pd
 from matcher.batch.report_data import SHORTFALL_CATEGORIES, ReportData
 
 __all__ = [
-    "LABELS",
     "ALL",
     "FLAG_NAMES",
     "coverage",
@@ -43,65 +43,6 @@ FLAG_NAMES: dict[str, tuple[str, str]] = {
 }
 #: Posts outnumber seekers (or the reverse) when one side is at least this many times the other.
 IMBALANCE = 2.0
-
-LABELS: dict[str, tuple[str, str]] = {
-    "county_code": ("县区代码", "county code"),
-    "county": ("县区", "county"),
-    "town_code": ("乡镇代码", "town code"),
-    "town": ("乡镇", "town"),
-    "village": ("村", "village"),
-    "served": ("服务人数（有就业意愿）", "people served (wants a job)"),
-    "with_3": ("≥3条建议人数", "people with ≥ 3 suggestions"),
-    "share_with_3": ("≥3条建议占比", "share with ≥ 3 suggestions"),
-    "with_1_2": ("1–2条建议人数", "people with 1–2 suggestions"),
-    "with_0": ("无建议人数", "people without a suggestion"),
-    "shortfall": ("有缺口说明人数", "people with a shortfall"),
-    "covered": ("≥3条或有缺口说明", "≥ 3 suggestions or a shortfall"),
-    **{f"shortfall_{k}": (f"缺口：{zh}", f"shortfall: {en}") for k, (zh, en) in SHORTFALL_CATEGORIES.items()},
-    **{f"flag_{k}": (f"标记：{zh}", f"flag: {en}") for k, (zh, en) in FLAG_NAMES.items()},
-    "wants_training": ("有培训意愿人数", "people wanting training"),
-    "zero_households": ("零就业户（有成员在册求职）", "zero-employment households with a job seeker"),
-    "zero_households_without": ("其中无任何建议的户", "of which without any suggestion"),
-    "category": ("缺口类别", "shortfall category"),
-    "category_en": ("缺口类别（英文）", "category (English)"),
-    "mobility": ("外出意愿", "mobility"),
-    "people": ("人数", "people"),
-    "share": ("占服务人数", "share of people served"),
-    "kind": ("类型", "kind"),
-    "kind_zh": ("标记类型", "flag kind"),
-    "reason": ("原因", "reason"),
-    "share_of_kind": ("占该类标记", "share of the kind"),
-    "occupation_code": ("职业代码", "occupation code"),
-    "occupation": ("职业", "occupation"),
-    "group": ("所属中类", "middle group"),
-    "posts": ("岗位数", "posts"),
-    "openings": ("招聘人数", "openings"),
-    "seekers": ("求职人数（技能或意向）", "seekers (skills or intention)"),
-    "openings_per_seeker": ("岗位/求职比", "openings per seeker"),
-    "gap": ("岗位减求职", "openings minus seekers"),
-    "balance": ("供需判断", "balance"),
-    "course": ("培训课程", "course"),
-    "suggested": ("建议参加人数", "people it is suggested to"),
-    "first_choice": ("其中首选", "of which first choice"),
-    "unlocked_mean": ("人均可解锁附近岗位", "openings nearby it unlocks, per person"),
-    "course_posts": ("需要该技能的在招岗位", "open posts needing the skill"),
-    "course_openings": ("需要该技能的招聘人数", "openings needing the skill"),
-    "household_id": ("户编号", "household id"),
-    "members": ("家庭劳动力数", "members in the ledger"),
-    "members_in_run": ("在册求职成员", "members seeking work"),
-    "member_ids": ("成员编号", "member ids"),
-    "flags": ("成员标记", "members' flags"),
-    "shortfall_reason": ("缺口原因", "shortfall reason"),
-    "vacancy_id": ("岗位编号", "post id"),
-    "title": ("岗位名称", "title"),
-    "exposure_without": ("曝光（无拥堵控制）", "exposure without congestion step"),
-    "exposure_with": ("曝光（有拥堵控制）", "exposure with congestion step"),
-    "per_opening_without": ("每个名额曝光（无）", "exposure per opening, without"),
-    "per_opening_with": ("每个名额曝光（有）", "exposure per opening, with"),
-    "item": ("项目", "item"),
-    "item_en": ("项目（英文）", "item (English)"),
-    "value": ("值", "value"),
-}
 
 
 def _place_keys(level: str) -> list[str]:

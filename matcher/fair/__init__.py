@@ -1,4 +1,4 @@
-"""Job fairs (专场招聘会): capacity-aware invitation shortlists, exports, and the report after the fair.
+"""Job fairs (专场招聘会): capacity-aware invitation shortlists and the report after the fair.
 
 ::
 
@@ -6,7 +6,9 @@
     candidates   job seekers, priority tiers, venue reach, eligible scored pairs
     solver       the assignment as a min-cost flow (OR-Tools), the top-k baseline, metrics
     shortlist    build_shortlist(engine, fair_id): the one call the CLI and the API make
-    export       workbook (汇总, booth and village sheets), printable HTML, PDF via Chromium
-    workbook     the filled-in workbook read back as placements (hook of ``matcher ingest``)
+    workbook     the fair workbook's layout, and the filled-in workbook read back as placements
+                 (hook of ``matcher ingest``)
     report       invitations, attendance, interviews, hires, openings left
+
+The workbook, printable HTML and PDF are written by ``service.render.fair_export``.
 """

@@ -24,7 +24,10 @@ _HIRED = {"hired", "retained_6m", "quit"}
 
 
 class FairReport(NamedTuple):
-    """Figures of one fair; ``booths`` has one row per post with the same figures."""
+    """Figures of one fair; ``booths`` has one row per post with the same figures.
+
+    :func:`service.render.fair_report.report_lines` prints them.
+    """
 
     fair: Fair
     invitations: int
@@ -38,19 +41,6 @@ class FairReport(NamedTuple):
     openings: int
     openings_left: int
     booths: pd.DataFrame
-
-    def lines(self) -> list[str]:
-        """The report as printable lines (Chinese / English)."""
-        f = self.fair
-        return [
-            f"{f.name}（{f.fair_id}，{f.date}，{f.place}）",
-            f"邀请 invitations: {self.invitations}（{self.invited_people}人 people）",
-            f"到场 attendance: {self.attended}人 people（其中受邀 invited {self.attended_invited}）",
-            f"面试 interviews: {self.interviews}",
-            f"录用 hires: {self.hires}（受邀者 invited {self.hires_invited}）",
-            f"零就业家庭成员录用 hires from zero-employment households: {self.hires_zero_employment}",
-            f"剩余岗位 openings left: {self.openings_left} / {self.openings}",
-        ]
 
 
 def fair_report(engine: Engine, fair_id: str) -> FairReport:

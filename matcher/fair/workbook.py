@@ -2,9 +2,10 @@
 
 ``matcher ingest placements FILE.xlsx`` calls :func:`fair_workbook_table`
 first (the hook in :func:`matcher.ingest.ingest_file`). A workbook is a fair
-workbook by its layout, as :mod:`matcher.fair.export` writes it: a first
-sheet ``汇总`` whose A1 reads ``招聘会邀请名单``, and booth sheets whose third
-row is the booth header. Every other file goes the ordinary way.
+workbook by its layout, defined here and written by
+:mod:`service.render.fair_export`: a first sheet ``汇总`` whose A1 reads
+:data:`SUMMARY_TITLE`, and booth sheets whose third row is
+:data:`BOOTH_HEADER`. Every other file goes the ordinary way.
 
 Per booth row: a filled ``结果`` is the outcome (已报名 / 已面试 / 录用 / 未录用 or
 any word the contract accepts); ``是否到场`` = 是 with no result counts as
@@ -21,15 +22,36 @@ import pandas as pd
 
 from features.readers import RawTable, UnusableFile
 
-__all__ = ["fair_workbook_table", "is_fair_workbook"]
+__all__ = ["fair_workbook_table", "is_fair_workbook", "BOOTH_HEADER", "SUMMARY_TITLE", "OUTCOME_CHOICES"]
+
+#: A1 of the first sheet (``汇总``) of a fair workbook.
+SUMMARY_TITLE = "招聘会邀请名单"
+#: Header row (row 3) of every booth sheet; a booth sheet is recognised by it.
+BOOTH_HEADER = (
+    "序号",
+    "招聘会编号",
+    "岗位编号",
+    "劳动力编号",
+    "姓名",
+    "身份证号",
+    "联系电话",
+    "所在村",
+    "优先类别",
+    "录用可能性",
+    "匹配理由",
+    "是否到场",
+    "结果",
+    "日期",
+    "备注",
+)
+#: The results offered in the booth sheets' ``结果`` column.
+OUTCOME_CHOICES = ("已报名", "已面试", "录用", "未录用")
 
 _YES = {"是", "到", "已到", "到场", "√", "✓", "y", "yes", "1", "true"}
 _COLUMNS = ["劳动力编号", "岗位编号", "结果", "日期", "来源", "招聘会编号", "工作表行"]
 
 
 def _header_ok(row: tuple[object, ...]) -> bool:
-    from matcher.fair.export import BOOTH_HEADER
-
     cells = tuple("" if c is None else str(c).strip() for c in row[: len(BOOTH_HEADER)])
     return cells == BOOTH_HEADER
 
@@ -39,8 +61,6 @@ def is_fair_workbook(path: Path) -> bool:
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return False
     from openpyxl import load_workbook
-
-    from matcher.fair.export import SUMMARY_TITLE
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
@@ -61,8 +81,6 @@ def fair_workbook_table(path: Path) -> RawTable | None:
     if not is_fair_workbook(path):
         return None
     from openpyxl import load_workbook
-
-    from matcher.fair.export import BOOTH_HEADER
 
     col = {name: i for i, name in enumerate(BOOTH_HEADER)}
     rows: list[list[str]] = []

@@ -2,7 +2,8 @@
 
 Names, ID numbers and phones are masked unless ``with_pii`` is given. The
 booth sheets carry the columns the organiser fills in at the fair (到场,
-结果, 日期); :mod:`matcher.fair.workbook` reads them back as placements.
+结果, 日期); :mod:`matcher.fair.workbook` defines that layout and reads the
+filled-in workbook back as placements.
 The PDF is printed by headless Chromium when ``/usr/bin/chromium`` exists;
 otherwise only the HTML page is written (print it from any browser).
 """
@@ -21,37 +22,10 @@ from features.contract.idcard import mask_id_number, mask_name, mask_phone
 from matcher.explain import KIND_ZH
 from matcher.fair.shortlist import Shortlist
 from matcher.fair.solver import TIER_ZH
+from matcher.fair.workbook import BOOTH_HEADER, OUTCOME_CHOICES, SUMMARY_TITLE
 
-__all__ = [
-    "write_outputs",
-    "write_workbook",
-    "write_html",
-    "write_pdf",
-    "BOOTH_HEADER",
-    "SUMMARY_TITLE",
-    "OUTCOME_CHOICES",
-]
+__all__ = ["write_outputs", "write_workbook", "write_html", "write_pdf"]
 
-SUMMARY_TITLE = "招聘会邀请名单"
-#: Header row (row 3) of every booth sheet; the workbook reader recognises a booth sheet by it.
-BOOTH_HEADER = (
-    "序号",
-    "招聘会编号",
-    "岗位编号",
-    "劳动力编号",
-    "姓名",
-    "身份证号",
-    "联系电话",
-    "所在村",
-    "优先类别",
-    "录用可能性",
-    "匹配理由",
-    "是否到场",
-    "结果",
-    "日期",
-    "备注",
-)
-OUTCOME_CHOICES = ("已报名", "已面试", "录用", "未录用")
 CHROMIUM = Path("/usr/bin/chromium")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 

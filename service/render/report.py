@@ -22,8 +22,10 @@ sheet / file               content
 图表 (charts)               the PNG charts, also written next to the workbook
 =========================  ==========================================================
 
-Tables are computed in :mod:`matcher.batch.report_tables`, charts drawn in
-:mod:`matcher.batch.report_charts`. Personal data: the report names
+Tables are computed in :mod:`matcher.batch.report_build` (one function per
+table in :mod:`matcher.batch.report_tables`), written as sheets by
+:mod:`service.render.report_tables` and drawn as charts by
+:mod:`service.render.report_charts`. Personal data: the report names
 households and ledger ids, never names, id numbers or phones.
 """
 
@@ -31,35 +33,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy.engine import Engine
 
-from matcher.batch import report_charts as charts
-from matcher.batch import report_tables as tables
-from matcher.batch.report_data import ReportData, load_report_data
-from matcher.batch.runs import RunDir, read_table
-from matcher.errors import MatcherError
+from matcher.batch.report_build import ReportTables, report_tables
+from matcher.batch.report_data import ReportData
+from matcher.batch.report_tables import FLAG_NAMES
+from matcher.batch.runs import RunDir
+from service.render import report_charts as charts
+from service.render.report_tables import table_sheet
 
-__all__ = ["write_report", "report_tables", "ReportTables"]
-
-
-class ReportTables(NamedTuple):
-    """The report's tables (see :mod:`matcher.batch.report_tables` for each one's columns)."""
-
-    coverage_county: pd.DataFrame
-    coverage_town: pd.DataFrame
-    shortfalls: pd.DataFrame
-    flags: pd.DataFrame
-    flag_reasons: pd.DataFrame
-    supply_demand: pd.DataFrame
-    supply_demand_groups: pd.DataFrame
-    training: pd.DataFrame
-    zero_households: pd.DataFrame
-    exposure: pd.DataFrame
-    run_record: pd.DataFrame
+__all__ = ["write_report", "SHEETS"]
 
 
 #: Sheet name (Chinese) and one-line English description of each table, in workbook order.
@@ -76,43 +61,6 @@ SHEETS: dict[str, tuple[str, str]] = {
     "exposure": ("岗位曝光", "times each post is suggested, without / with the congestion step"),
     "run_record": ("运行记录", "the run record"),
 }
-
-
-def report_tables(run: RunDir, engine: Engine | None = None) -> tuple[ReportData, ReportTables]:
-    """Compute every table of the report of ``run`` (no file is written).
-
-    Parameters
-    ----------
-    run : RunDir
-        A published run.
-    engine : sqlalchemy.engine.Engine, optional
-        The store the run was computed from (default: ``store.get_engine()``).
-    """
-    if run.partial or run.record.get("status") != "complete":
-        raise MatcherError(
-            f"run {run.run_id} is not published (status {run.record.get('status')!r}); report a complete run",
-            f"批处理 {run.run_id} 尚未完成发布，只能对已完成的批次生成晨报",
-        )
-    if engine is None:
-        from store import get_engine
-
-        engine = get_engine()
-    data = load_report_data(run, engine)
-    cand = read_table(run, "candidates", columns=["laborer_id", "vacancy_id", "score"])
-    sugg = read_table(run, "suggestions", columns=["laborer_id", "vacancy_id"])
-    return data, ReportTables(
-        coverage_county=tables.coverage(data, "county"),
-        coverage_town=tables.coverage(data, "town"),
-        shortfalls=tables.shortfall_reasons(data),
-        flags=tables.flags_by_kind(data),
-        flag_reasons=tables.flag_reasons(data),
-        supply_demand=tables.supply_demand(data, 4),
-        supply_demand_groups=tables.supply_demand(data, 2),
-        training=tables.training_courses(data),
-        zero_households=tables.zero_households(data),
-        exposure=tables.exposure(data, cand, sugg),
-        run_record=tables.run_record(run.record),
-    )
 
 
 def write_report(run: RunDir, out: Path, engine: Engine | None = None) -> list[Path]:
@@ -175,7 +123,7 @@ def _summary_rows(run: RunDir, t: ReportTables) -> list[tuple[str, str, Any]]:
         ("零就业户（有成员求职）", "zero-employment households seeking work", int(total["zero_households"])),
         ("其中无任何建议的户", "of which without any suggestion", int(total["zero_households_without"])),
     ]
-    for kind, (zh, en) in tables.FLAG_NAMES.items():
+    for kind, (zh, en) in FLAG_NAMES.items():
         rows.append((f"标记：{zh}", f"flag: {en}", int(total[f"flag_{kind}"])))
     if wo and w:
         rows += [
@@ -255,7 +203,7 @@ def _workbook(run: RunDir, t: ReportTables, pngs: list[Path], path: Path) -> Pat
     ws.column_dimensions["B"].width = 42
     ws.column_dimensions["C"].width = 40
     for name, (sheet, _) in SHEETS.items():
-        _table_sheet(wb.create_sheet(sheet), getattr(t, name))
+        table_sheet(wb.create_sheet(sheet), getattr(t, name))
     pics = wb.create_sheet("图表")
     row = 1
     for png in pngs:
@@ -266,62 +214,3 @@ def _workbook(run: RunDir, t: ReportTables, pngs: list[Path], path: Path) -> Pat
         row += math.ceil(image.height / 20) + 2
     wb.save(path)
     return path
-
-
-def _table_sheet(ws: Any, frame: pd.DataFrame) -> None:
-    """Chinese headers in row 1, English in row 2, data below; frozen headers and a filter."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    columns = list(frame.columns)
-    labels = [tables.LABELS.get(c, (c, c)) for c in columns]
-    ws.append([zh for zh, _ in labels])
-    ws.append([en for _, en in labels])
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for cell in ws[2]:
-        cell.font = Font(italic=True, color="666666", size=9)
-        cell.fill = fill
-    for row in frame.itertuples(index=False, name=None):
-        ws.append([_cell(v) for v in row])
-    for j, column in enumerate(columns, start=1):
-        letter = get_column_letter(j)
-        width = max(_width(labels[j - 1][0]), min(_width(labels[j - 1][1]), 24))
-        if len(frame):
-            sample = frame[column].head(200).astype(str)
-            width = max(width, min(max(_width(s) for s in sample), 60))
-        ws.column_dimensions[letter].width = width + 2
-        fmt = _format(column, frame[column])
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=3, min_col=j, max_col=j):
-                cell.number_format = fmt
-    ws.freeze_panes = "A3"
-    if len(frame):
-        ws.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{len(frame) + 2}"
-
-
-def _format(column: str, values: pd.Series) -> str | None:
-    if column.startswith("share"):
-        return "0.0%"
-    if values.dtype.kind == "f":
-        return "0.00"
-    return None
-
-
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
-
-
-def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            return None
-    if isinstance(value, dict | list | tuple):
-        return str(value)
-    return value
