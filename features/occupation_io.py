@@ -29,6 +29,8 @@ import scipy
 import scipy.sparse as sp
 import sklearn
 
+from store.errors import NotReadyError
+
 if TYPE_CHECKING:
     from features.occupations import OccupationNormalizer
 
@@ -40,7 +42,7 @@ _MATRICES = ("alias", "definition", "parent")
 _ARRAYS = ("codes", "names", "alias_row_starts")
 
 
-class ArtifactError(ValueError):
+class ArtifactError(NotReadyError, ValueError):
     """A saved normaliser directory is missing, foreign or from another version."""
 
 

@@ -402,13 +402,23 @@ class OccupationNormalizer(BaseEstimator):
         return load_normalizer(cls, directory)
 
 
+#: The data directory whose ``cache/`` keeps the fitted normaliser; handed down once by the application
+#: (:func:`set_cache_home`), never read from the environment here. A one-slot list: set, not grown.
+_CACHE_HOME: list[Path | None] = [None]
+
+
+def set_cache_home(home: Path | None) -> None:
+    """Keep the fitted normaliser under ``home / "cache"`` from now on (None: fit in memory only)."""
+    _CACHE_HOME[0] = Path(home) if home is not None else None
+
+
 @lru_cache(maxsize=1)
 def get_normalizer() -> OccupationNormalizer:
     """Return the shared normaliser fitted on the shipped classification and skill table.
 
     Fitting takes a few seconds, paid by every process (each ``matcher`` command, each
     nightly run, each Dask worker). The fitted normaliser is therefore kept under
-    ``$MATCHER_HOME/cache/`` (when that data directory exists), in a directory named by a
+    ``<data directory>/cache/`` (when the application named one with :func:`set_cache_home`), in a directory named by a
     digest of the shipped data, the code that fits it and the scikit-learn version, so a
     change to any of them fits afresh. A cache that cannot be read or written is ignored
     (fitted in memory as before).
@@ -431,7 +441,6 @@ def _cache_dir() -> Path | None:
     from features import occupation_io, occupation_text, skills, taxonomy, text
     from features.skills import DEFAULT_SKILLS_PATH
     from features.taxonomy import DEFAULT_TAXONOMY_PATH
-    from store.config import data_home
 
     try:
         sources = [DEFAULT_TAXONOMY_PATH, DEFAULT_SKILLS_PATH, Path(__file__)]
@@ -441,8 +450,8 @@ def _cache_dir() -> Path | None:
             digest.update(str(file_sha256(path)).encode())
     except OSError:
         return None
-    home = data_home()
-    if not home.is_dir():  # e.g. a Dask worker, which holds no data: nothing written there
+    home = _CACHE_HOME[0]
+    if home is None or not home.is_dir():  # e.g. a Dask worker, which holds no data: nothing written there
         return None
     return home / "cache" / f"occupation-normalizer-{digest.hexdigest()[:16]}"
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from store.errors import InputError
+
 __all__ = ["UnusableFile", "RawTable", "read_table", "SUPPORTED_SUFFIXES"]
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json", ".jsonl")
@@ -23,17 +25,14 @@ SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json", ".jsonl
 _ENCODINGS = ("utf-8-sig", "gb18030", "utf-16")
 
 
-class UnusableFile(Exception):
+class UnusableFile(InputError):
     """The file cannot be read as a table at all (exit code 2 at the CLI).
 
     ``message_en`` / ``message_zh`` name the file problem; neither holds any
     cell content, so no personal data leaks into logs.
     """
 
-    def __init__(self, message_en: str, message_zh: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_en = message_en
-        self.message_zh = message_zh
+    default_code = "unusable_file"
 
 
 @dataclass

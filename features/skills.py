@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.taxonomy import Taxonomy, code_prefix
+from store.errors import InputError, NotFoundError
 
 __all__ = [
     "SkillEntry",
@@ -42,19 +43,22 @@ _REQUIRED = ("skill", "aliases", "codes", "course", "physical_demand", "category
 _OPTIONAL = ("generic_aliases",)
 
 
-class SkillTableError(ValueError):
+class SkillTableError(InputError):
     """The skill table file is malformed (bad column, code, demand or alias clash)."""
 
 
-class UnknownSkillError(KeyError):
+class UnknownSkillError(NotFoundError, KeyError):
     """A skill word that no canonical skill of the table covers."""
 
     def __init__(self, skill: object) -> None:
-        self.skill = skill
         super().__init__(
-            f"技能 {skill!r} 不在技能表中（如 焊工、电焊、叉车司机）/ skill {skill!r} is not in "
-            "the skill table (e.g. 焊工, 电焊, 叉车司机)"
+            f"skill {skill!r} is not in the skill table (e.g. 焊工, 电焊, 叉车司机)",
+            f"技能 {skill!r} 不在技能表中（如 焊工、电焊、叉车司机）",
+            field="skill",
+            value=skill,
+            code="unknown_skill",
         )
+        self.skill = skill
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from store.errors import NotFoundError
+
 __all__ = [
     "OccupationNode",
     "Taxonomy",
@@ -43,16 +45,20 @@ _MARK = re.compile(r"(?:L/S|L|S)$")
 _REQUIRED = ("level", "code", "name", "definition", "tasks", "alias")
 
 
-class UnknownCodeError(KeyError):
+class UnknownCodeError(NotFoundError, KeyError):
     """An occupation code that is malformed or not in the classification."""
 
     def __init__(self, code: object) -> None:
-        self.code = code
         super().__init__(
-            f"职业代码 {code!r} 不在 2022 职业分类大典中（格式如 6-31-01-03）/ "
-            f"occupation code {code!r} is not in the 2022 classification "
-            "(expected the form 6-31-01-03)"
+            f"occupation code {code!r} is not in the 2022 classification (expected the form 6-31-01-03)",
+            f"职业代码 {code!r} 不在 2022 职业分类大典中（格式如 6-31-01-03）",
+            field="occupation_code",
+            value=code,
+            allowed="a code of the 2022 classification, e.g. 6-31-01-03",
+            code="unknown_occupation_code",
         )
+        # after AppError.__init__, whose `code` keyword is the machine code: this is the occupation code
+        self.occupation_code = code
 
     def __str__(self) -> str:  # KeyError would wrap the message in quotes
         return str(self.args[0])

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from matcher.errors import MatcherError
+from matcher.errors import MatcherError, ModelMissingError
 from matcher.index import VacancyIndex
 from matcher.pairs import FEATURES, EmployerStats, PairSkills
 from matcher.prepare import People, Posts, prepare_people, prepare_posts
@@ -35,17 +35,26 @@ from models.artifacts import read_manifest, write_manifest
 from models.encoder import PersonPostEncoder
 from models.errors import ArtifactError
 from models.ranker import HireRanker, PriorRanker, load_ranker
-from store.config import data_home
 
-__all__ = ["MatchModel", "train", "load_model", "artifacts_dir", "MIN_HISTORY"]
+__all__ = ["MatchModel", "train", "load_model", "artifacts_dir", "latest_version", "MIN_HISTORY"]
 
 FORMAT = 1
 #: Fewer hires than this in the history and the ranker falls back to the documented prior.
 MIN_HISTORY = 30
 
 
-def artifacts_dir() -> Path:
-    return data_home() / "artifacts"
+def artifacts_dir(home: Path) -> Path:
+    """Where the model versions of the data directory ``home`` live."""
+    return Path(home) / "artifacts"
+
+
+def latest_version(home: Path) -> str | None:
+    """The version ``LATEST`` names under ``home`` (None: no model trained yet)."""
+    pointer = artifacts_dir(home) / "LATEST"
+    try:
+        return pointer.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 @dataclass
@@ -98,8 +107,13 @@ def fit_ranker(
     return ranker, employers, info
 
 
-def train(engine: Engine, *, out: Path | None = None, seed: int = 0) -> Path:
-    """Fit encoder, ranker and index from the store; write a new artifact version and point LATEST at it."""
+def train(engine: Engine, *, home: Path | None = None, out: Path | None = None, seed: int = 0) -> Path:
+    """Fit encoder, ranker and index from the store; write a new artifact version and point LATEST at it.
+
+    ``out``: the artifacts directory to write into; default ``home / "artifacts"`` (one of them is needed).
+    """
+    if out is None and home is None:
+        raise TypeError("train() needs the data directory (home=) or the artifacts directory (out=)")
     from store import load_households, load_laborers, load_placements, load_vacancies
 
     laborers = load_laborers(engine)
@@ -127,7 +141,7 @@ def train(engine: Engine, *, out: Path | None = None, seed: int = 0) -> Path:
     from matcher.live import save_post_hashes
 
     version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    root = out or artifacts_dir()
+    root = out if out is not None else artifacts_dir(home)  # type: ignore[arg-type]
     path = root / version
     path.mkdir(parents=True, exist_ok=False)
     encoder.save(path / "encoder")
@@ -150,13 +164,18 @@ def train(engine: Engine, *, out: Path | None = None, seed: int = 0) -> Path:
     return path
 
 
-def load_model(path: Path | None = None) -> MatchModel:
-    """Load an artifact version (default: the one ``LATEST`` names); refuse a foreign or stale one."""
-    root = artifacts_dir()
+def load_model(path: Path | None = None, *, home: Path | None = None) -> MatchModel:
+    """Load an artifact version: ``path``, or the one ``LATEST`` names under the data directory ``home``.
+
+    Refuses a foreign or stale one (:class:`~matcher.errors.ModelMissingError`, "not ready").
+    """
     if path is None:
+        if home is None:
+            raise TypeError("load_model() needs an artifact path or the data directory (home=)")
+        root = artifacts_dir(home)
         latest = root / "LATEST"
         if not latest.exists():
-            raise MatcherError(
+            raise ModelMissingError(
                 f"no trained model under {root}; run `matcher train` first",
                 f"{root} 下没有训练好的模型，请先运行 `matcher train`",
             )
@@ -164,11 +183,11 @@ def load_model(path: Path | None = None) -> MatchModel:
     try:
         manifest = read_manifest(path, "match", FORMAT)
     except ArtifactError as exc:
-        raise MatcherError(
+        raise ModelMissingError(
             f"{_english(exc)}; run `matcher train` to rebuild", "模型文件不可用，请运行 `matcher train` 重新生成"
         ) from None
     if list(manifest["settings"].get("features", [])) != list(FEATURES):
-        raise MatcherError(
+        raise ModelMissingError(
             f"model at {path} was trained with other features; run `matcher train`",
             f"{path} 的模型与当前程序的特征不一致，请运行 `matcher train`",
         )
@@ -177,7 +196,7 @@ def load_model(path: Path | None = None) -> MatchModel:
         ranker = load_ranker(path / "ranker", FEATURES)
         index = VacancyIndex.load(path / "index")
     except ArtifactError as exc:
-        raise MatcherError(
+        raise ModelMissingError(
             f"{_english(exc)}; run `matcher train` to rebuild", "模型文件不可用，请运行 `matcher train` 重新生成"
         ) from None
     employers = EmployerStats.from_json(json.loads((path / "employers.json").read_text(encoding="utf-8")))

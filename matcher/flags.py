@@ -182,7 +182,7 @@ def compute_flags(
         One row per laborer with the contract columns (:data:`REQUIRED_COLUMNS`), plus
         ``zero_employment`` (household has nobody in work) when ``market_in_reach`` is given.
     policy : Policy, optional
-        Rules and thresholds; :meth:`Policy.load` (``$MATCHER_POLICY`` or the defaults)
+        Rules and thresholds (default: the shipped defaults)
         when omitted.
     market_in_reach : array of int, shape (n,), optional
         Open market posts (not public-welfare) within each person's reach that pass the hard
@@ -204,7 +204,7 @@ def compute_flags(
     InputError
         A required column is missing, or an array's length is not n.
     """
-    policy = policy if policy is not None else Policy.load()
+    policy = policy if policy is not None else Policy.default()
     if not isinstance(people, pd.DataFrame):
         raise InputError(
             f"people must be a pandas DataFrame, got {type(people).__name__}",

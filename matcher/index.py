@@ -212,6 +212,15 @@ class VacancyIndex:
                 break
         self.nprobe_, self.calibration_recall_ = int(step), float(recall)
 
+    def copy(self) -> VacancyIndex:
+        """An independent copy: a server edits the copy and swaps it in, while requests read the old one."""
+        import copy as _copy
+
+        other = _copy.copy(self)
+        other._store = _copy.deepcopy(self._store)
+        other._index = faiss.clone_index(self._index)
+        return other
+
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Add new vacancies; an id already in the index is refused (use ``update``)."""
         keys = as_keys(ids)

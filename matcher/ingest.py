@@ -26,9 +26,9 @@ from features.contract import Reject, schema, validate_frame
 from features.places import attach_places
 from features.readers import RawTable, UnusableFile, read_table
 from store import (
+    check_schema,
     get_engine,
     load_known_ids,
-    migrate,
     recompute_households,
     record_ingest_run,
     upsert,
@@ -59,6 +59,8 @@ class IngestSummary:
     ignored_columns: list[str] = field(default_factory=list)
     unresolved_places: Counter[tuple[str, str]] = field(default_factory=Counter)
     occupation_filled: int = 0
+    #: Every refused cell: row number (as in the file), column, value, reason in Chinese and English.
+    rejects: list[Reject] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -209,9 +211,19 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def ingest_table(
-    kind: str, table: RawTable, path: Path, *, engine: Engine | None = None, dry_run: bool = False
+    kind: str,
+    table: RawTable,
+    path: Path,
+    *,
+    engine: Engine | None = None,
+    dry_run: bool = False,
+    write_rejects: bool = True,
 ) -> IngestSummary:
-    """Ingest an already-read table; see :func:`ingest_file`."""
+    """Ingest an already-read table; see :func:`ingest_file`.
+
+    ``write_rejects``: also write the rejected rows beside ``path`` (a file's ingest); the summary's
+    ``rejects`` lists them either way (an API request answers with them instead of a file).
+    """
     engine = engine or get_engine()
     summary = IngestSummary(
         kind=kind, source=path.name, rows=len(table.frame), dry_run=dry_run, encoding=table.encoding
@@ -221,7 +233,7 @@ def ingest_table(
     summary.ignored_columns = validated.ignored_columns
     rejects = list(validated.rejects)
     frame = validated.frame
-    migrate(engine)
+    check_schema(engine)
     if kind in ("laborers", "vacancies"):
         frame, summary.unresolved_places = attach_places(frame)
     if kind == "vacancies":
@@ -258,7 +270,9 @@ def ingest_table(
             trans.commit()
     summary.inserted, summary.updated = counts.inserted, counts.updated
     summary.unchanged, summary.stale = counts.unchanged, counts.stale
-    summary.reject_file = _write_rejects(path, table.frame, rejects, table.first_row_number)
+    summary.rejects = sorted(rejects, key=lambda r: (r.row, r.column))
+    if write_rejects:
+        summary.reject_file = _write_rejects(path, table.frame, rejects, table.first_row_number)
     log.info("ingest %s %s: %d rows, %d rejected", kind, path.name, summary.rows, summary.rejected)
     return summary
 

@@ -198,7 +198,7 @@ class Policy:
 
     @classmethod
     def default(cls) -> Policy:
-        """Return the shipped default policy (ignores ``$MATCHER_POLICY``)."""
+        """Return the shipped default policy."""
         return _default_policy()
 
     @classmethod
@@ -208,15 +208,13 @@ class Policy:
         Parameters
         ----------
         path : str or PathLike, optional
-            The county TOML file. Without it, ``$MATCHER_POLICY`` if set, else the defaults.
+            The county TOML file (the application's ``Settings.policy``). Without it, the defaults.
 
         Raises
         ------
         PolicyError
             The file is missing or not TOML, or holds an unknown key or a bad value.
         """
-        if path is None:
-            path = os.environ.get(POLICY_ENV, "").strip() or None
         if path is None:
             return cls.default()
         county = _read_toml(Path(path))

@@ -30,6 +30,21 @@ app = typer.Typer(
 log = logging.getLogger("matcher.cli")
 
 
+@app.callback()
+def _start() -> None:
+    """Read the settings afresh for this command and log under its data directory."""
+    from service.context import cli_app, cli_settings
+    from store.errors import AppError
+
+    cli_settings.cache_clear()
+    cli_app.cache_clear()
+    try:
+        home = cli_settings().home
+    except AppError:
+        home = None  # the command reports the bad setting itself
+    setup_logging(home)
+
+
 def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register a command whose errors are reported in Chinese and English, never as a traceback."""
 
@@ -58,9 +73,9 @@ def ingest(
 
     Exit codes: 0 all rows taken, 3 some rows rejected, 2 unusable file.
     """
-    from matcher.ingest import ingest_file
+    from service.context import cli_app
 
-    summary = ingest_file(kind.value, file, dry_run=dry_run)
+    summary = cli_app().ingest_file(kind.value, file, dry_run=dry_run)
     for line in summary.details():
         typer.echo(line)
     typer.echo(summary.line())
@@ -70,20 +85,21 @@ def ingest(
 @command()
 def migrate() -> None:
     """Create or upgrade the store's schema (Alembic) / 创建或升级数据库结构."""
-    from store import get_engine
-    from store import migrate as run_migrate
+    from service.context import cli_app
 
-    engine = get_engine()
-    run_migrate(engine)
+    application = cli_app()
+    application.migrate()
+    engine = application.engine
     typer.echo(f"store is at the latest schema / 数据库结构已是最新: {engine.url.render_as_string(hide_password=True)}")
 
 
 @command()
 def status() -> None:
     """Row counts of the store / 数据库各表行数."""
-    from store import count_rows, get_engine
+    from service.context import cli_app
+    from store import count_rows
 
-    engine = get_engine()
+    engine = cli_app().engine
     for table, n in count_rows(engine).items():
         typer.echo(f"{table:24s} {n:>10,d}")
 
@@ -110,6 +126,10 @@ def _register_optional() -> None:
     command("evaluate")(cli_evaluate.evaluate)
     command("batch")(cli_batch.batch)
     command("report")(cli_batch.report)
+    from service import cli_keys
+
+    app.add_typer(cli_keys.keys_app, name="keys")
+    command("audit")(cli_keys.audit)
 
 
 _register_optional()
@@ -117,7 +137,6 @@ _register_optional()
 
 def main() -> None:
     """Console entry point (``matcher``)."""
-    setup_logging()
     with report_errors():
         app(standalone_mode=True)
 

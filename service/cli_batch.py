@@ -53,7 +53,7 @@ def batch(
 ) -> None:
     """Recompute every job seeker's suggestions and publish them as a new run / 夜间批处理."""
     from matcher.batch.runner import BatchOptions, run_batch
-    from store import get_engine
+    from service.context import cli_app
 
     for code in scope or []:
         if not (code.isdigit() and len(code) in (2, 4, 6)):
@@ -72,7 +72,15 @@ def batch(
         scheduler=scheduler,
         workers=workers,
     )
-    run = run_batch(get_engine(), options, progress=_progress())
+    application = cli_app()
+    run = run_batch(
+        application.engine,
+        options,
+        progress=_progress(),
+        today=application.today(),
+        home=application.home,
+        policy=application.policy,
+    )
     r = run.record
     typer.echo(
         f"run {run.run_id} published: {r.get('people_served', 0):,} people, {r.get('suggestions', 0):,} "
@@ -98,9 +106,10 @@ def report(
 ) -> None:
     """Write the morning report of a run (Excel workbook and charts) / 生成晨报."""
     from matcher.batch.runs import latest_run
+    from service.context import cli_app
     from service.render.report import write_report
 
-    run = latest_run(run_id=run_id)
+    run = latest_run(cli_app().runs, run_id=run_id)
     paths = write_report(run, out)
     for path in paths:
         typer.echo(str(path))

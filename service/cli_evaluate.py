@@ -18,9 +18,9 @@ def evaluate(
 ) -> None:
     """Offline quality on held-out hires: full pipeline against the baselines / 离线评估匹配质量."""
     from matcher.evaluate import evaluate_store
-    from store import get_engine
+    from service.context import cli_app
 
-    report = evaluate_store(get_engine(), seed=seed, max_people=max_people, folds=folds)
+    report = evaluate_store(cli_app().engine, seed=seed, max_people=max_people, folds=folds)
     if json_:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -68,12 +68,12 @@ def create(
 ) -> None:
     """Create a fair; its id is printed on the last line / 创建招聘会（最后一行为编号）."""
     from matcher.fair.model import create_fair, read_vacancy_ids
-    from store import get_engine
+    from service.context import cli_app
 
     day = _date(date)
     ids = read_vacancy_ids(vacancies) if vacancies is not None else None
     fair = create_fair(
-        get_engine(), name=name, date=day, place=place, vacancy_ids=ids, county=county, place_code=place_code
+        cli_app().engine, name=name, date=day, place=place, vacancy_ids=ids, county=county, place_code=place_code
     )
     typer.echo(
         f"招聘会已创建 / fair created: {fair.name}，{fair.date}，{fair.place}；"
@@ -86,9 +86,9 @@ def create(
 def list_() -> None:
     """List the fairs / 列出招聘会."""
     from matcher.fair.model import list_fairs
-    from store import get_engine
+    from service.context import cli_app
 
-    frame = list_fairs(get_engine())
+    frame = list_fairs(cli_app().engine)
     if frame.empty:
         typer.echo("还没有招聘会 / no fairs yet; create one with `matcher fair create`")
         return
@@ -121,8 +121,8 @@ def shortlist(
     """Compute the invitations and write the workbook and printable page / 生成邀请名单."""
     from matcher.fair.shortlist import build_shortlist
     from matcher.fair.solver import FairSettings
+    from service.context import cli_app
     from service.render.fair_export import write_outputs
-    from store import get_engine
 
     codes = [c.strip() for c in counties.split(",") if c.strip()] if counties else None
     bad = [c for c in codes or [] if not (len(c) == 6 and c.isdigit())]
@@ -133,7 +133,14 @@ def shortlist(
             err=True,
         )
         raise typer.Exit(2)
-    sl = build_shortlist(get_engine(), fair_id, FairSettings(factor=factor, per_person=per_person), counties=codes)
+    application = cli_app()
+    sl = build_shortlist(
+        application.engine,
+        fair_id,
+        FairSettings(factor=factor, per_person=per_person),
+        counties=codes,
+        home=application.home,
+    )
     paths = write_outputs(sl, out, with_pii=with_pii)
     m, b = sl.metrics, sl.baseline
     typer.echo(
@@ -168,10 +175,10 @@ def report(
 ) -> None:
     """Invitations, attendance, interviews, hires and openings left after the fair / 招聘会总结."""
     from matcher.fair.report import fair_report
+    from service.context import cli_app
     from service.render.fair_report import report_lines
-    from store import get_engine
 
-    rep = fair_report(get_engine(), fair_id)
+    rep = fair_report(cli_app().engine, fair_id)
     for line in report_lines(rep):
         typer.echo(line)
     if booths:

@@ -23,12 +23,11 @@ STEP_LABEL = {
 
 def train(seed: Annotated[int, typer.Option(help="random seed")] = 0) -> None:
     """Fit encoder, ranker and index from the store; write a new artifact version / 训练模型."""
-    from matcher.artifact import load_model
-    from matcher.artifact import train as run_train
-    from store import get_engine
+    from service.context import cli_app
 
-    path = run_train(get_engine(), seed=seed)
-    model = load_model(path)
+    application = cli_app()
+    path = application.train(seed=seed)
+    model = application.load_model(path)
     info = model.manifest["training"]
     typer.echo(f"model version {path.name} written to {path}")
     if model.is_prior:
@@ -68,8 +67,7 @@ def recommend(
     ] = None,
 ) -> None:
     """Suggest posts, flags and any shortfall for one person / 为一名劳动力推荐岗位."""
-    from matcher.lookup import Lookup
-    from store import get_engine
+    from service.context import cli_app
 
     if from_run is not None:
         _from_run(laborer_id, from_run, json_)
@@ -80,7 +78,7 @@ def recommend(
             "请给出劳动力编号或 --profile 文件（二选一） / give a LABORER_ID or --profile FILE (one of them)", err=True
         )
         raise typer.Exit(2)
-    lookup = Lookup(get_engine())
+    lookup = cli_app()
     if profile is not None:
         try:
             data = json.loads(profile.read_text(encoding="utf-8"))
@@ -102,16 +100,24 @@ def recommend(
 
 def _from_run(laborer_id: str | None, run_id: str, as_json: bool) -> None:
     from matcher.batch.runs import latest_run, stored_result
-    from matcher.errors import MatcherError
-    from store import get_engine, load_laborers
+    from matcher.errors import UnknownIdError
+    from service.context import cli_app
+    from store import load_laborers
 
     if laborer_id is None:
         typer.echo("--from-run 需要劳动力编号 / --from-run needs a LABORER_ID", err=True)
         raise typer.Exit(2)
-    run = latest_run(run_id=run_id)
-    person = load_laborers(get_engine(), ids=[laborer_id])
+    application = cli_app()
+    run = latest_run(application.runs, run_id=run_id)
+    person = load_laborers(application.engine, ids=[laborer_id])
     if person.empty:
-        raise MatcherError(f"no laborer with id {laborer_id} in the store", f"库中没有编号为 {laborer_id} 的劳动力")
+        raise UnknownIdError(
+            f"no laborer with id {laborer_id} in the store",
+            f"库中没有编号为 {laborer_id} 的劳动力",
+            field="laborer_id",
+            value=laborer_id,
+            code="laborer_not_found",
+        )
     data = stored_result(run, laborer_id, str(person["county_code"].iloc[0] or "000000"))
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

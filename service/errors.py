@@ -19,7 +19,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from store.config import data_home
+from store.errors import AppError
 
 log = logging.getLogger("matcher")
 
@@ -27,13 +27,23 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 
 
+_LOG_DIR: list[Path] = [Path("var") / "logs"]
+
+
 def log_dir() -> Path:
-    return data_home() / "logs"
+    """Where this process logs (set by :func:`setup_logging`)."""
+    return _LOG_DIR[0]
 
 
-def setup_logging() -> None:
-    """Log INFO and above to a file under the data directory (not to the terminal)."""
-    path = log_dir()
+def setup_logging(home: Path | None = None) -> None:
+    """Log INFO and above to a file under the data directory ``home`` (not to the terminal)."""
+    if home is None:
+        root = logging.getLogger()
+        root.setLevel(logging.INFO)
+        if not root.handlers:
+            root.addHandler(logging.NullHandler())
+        return
+    path = _LOG_DIR[0] = Path(home) / "logs"
     try:
         path.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(path / "matcher.log", encoding="utf-8")
@@ -54,23 +64,6 @@ def _bilingual(exc: BaseException) -> str:
     return f"错误 / error: {exc}"
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types whose message is meant for the user (imported lazily)."""
-    kinds: list[type[BaseException]] = []
-    for module, name in (
-        ("features.readers", "UnusableFile"),
-        ("store.errors", "StoreError"),
-        ("models.errors", "ArtifactError"),
-        ("matcher.errors", "MatcherError"),
-    ):
-        try:
-            mod = __import__(module, fromlist=[name])
-            kinds.append(getattr(mod, name))
-        except (ImportError, AttributeError):
-            continue
-    return tuple(kinds)
-
-
 @contextmanager
 def report_errors() -> Iterator[None]:
     """Run a CLI body; print user errors plainly and internal errors without a traceback."""
@@ -85,9 +78,11 @@ def report_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("\n已中断，未提交的更改已撤销 / interrupted; nothing uncommitted was kept", err=True)
         sys.exit(130)
-    except _user_errors() as exc:
+    except AppError as exc:
+        if exc.category == "internal":
+            log.error("internal error %s: %s", exc.code, exc.message_en)
         typer.echo(_bilingual(exc), err=True)
-        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+        sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last line of defence before the terminal
         log.exception("internal error")
         typer.echo(

@@ -87,20 +87,17 @@ def check_schema(engine: Engine) -> None:
     if found is None:
         with engine.connect() as conn:
             has_tables = bool(inspect(conn).get_table_names())
-        state = "has tables but no schema revision" if has_tables else "is empty"
-        msg = (
-            f"数据库尚未初始化或未迁移 / the database {state} (revision found: none, "
-            f"expected: {expected}); run `matcher migrate` / 请先运行 `matcher migrate`"
-        )
+        state_en = "has tables but no schema revision" if has_tables else "is empty"
+        state_zh = "有表但没有结构版本" if has_tables else "是空的"
+        en = f"the database {state_en} (revision found: none, expected: {expected}); run `matcher migrate`"
+        zh = f"数据库尚未初始化或未迁移（{state_zh}，应为版本 {expected}），请先运行 `matcher migrate`"
     elif found in known:
-        msg = (
-            f"数据库结构版本过旧 / database schema is at revision {found}, expected "
-            f"{expected}; run `matcher migrate` / 请先运行 `matcher migrate`"
-        )
+        en = f"database schema is at revision {found}, expected {expected}; run `matcher migrate`"
+        zh = f"数据库结构版本过旧（{found}，应为 {expected}），请先运行 `matcher migrate`"
     else:
-        msg = (
-            f"数据库结构版本比本程序新 / database schema is at revision {found}, unknown to "
-            f"this version of the software (expected {expected}); upgrade the software "
-            "instead of migrating / 请升级程序"
+        en = (
+            f"database schema is at revision {found}, unknown to this version of the software "
+            f"(expected {expected}); upgrade the software instead of migrating"
         )
-    raise SchemaMismatchError(msg, found=found, expected=expected)
+        zh = f"数据库结构版本（{found}）比本程序新（应为 {expected}），请升级程序而不是迁移"
+    raise SchemaMismatchError(en, zh, found=found, expected=expected)

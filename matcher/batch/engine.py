@@ -18,12 +18,10 @@ import numpy as np
 import pandas as pd
 
 from matcher.artifact import MatchModel, load_model
-from matcher.errors import MatcherError
-from matcher.live import live_posts
 from matcher.policy import Policy
 from matcher.prepare import prepare_people
-from matcher.reach import RINGS, open_mask
-from matcher.recommend import PersonResult, Recommender
+from matcher.reach import RINGS
+from matcher.recommend import PersonResult
 
 __all__ = ["BatchContext", "PartitionOutput", "results_frames", "FLOOR_COLUMNS", "FIRST_FLOORS"]
 
@@ -51,31 +49,27 @@ class BatchContext:
 
     Parameters
     ----------
-    model_path : str or None
-        Artifact version directory (None: the latest).
+    model_path : str
+        Artifact version directory.
     vacancies : pandas.DataFrame
         The store's vacancies at the start of the run (every partition sees the same posts).
     today : datetime.date
     policy : dict or None
-        A policy as ``Policy.to_dict()`` (plain data travels to Dask workers); None: the default.
+        A policy as ``Policy.to_dict()`` (plain data travels to Dask workers); None: the shipped defaults.
     """
 
     def __init__(
-        self, model_path: str | None, vacancies: pd.DataFrame, today: dt.date, policy: dict[str, Any] | None = None
+        self, model_path: str, vacancies: pd.DataFrame, today: dt.date, policy: dict[str, Any] | None = None
     ) -> None:
         from pathlib import Path
 
-        self.model: MatchModel = load_model(Path(model_path) if model_path else None)
+        from matcher.serving import assemble
+
         self.today = today
-        self.policy = Policy.from_dict(policy) if policy is not None else Policy.load()
-        self.posts, self.refresh = live_posts(self.model, vacancies)
-        if not open_mask(self.posts, today).any():
-            raise MatcherError(
-                "the store has no open posts today; ingest a current vacancy list",
-                "库中今天没有在招岗位，请导入最新的岗位清单",
-            )
-        self.recommender = Recommender(
-            self.posts, self.model.ranker, self.model.employers, self.model.index, self.policy, today
+        self.policy = Policy.from_dict(policy) if policy is not None else Policy.default()
+        self.model: MatchModel
+        self.model, self.posts, self.recommender, self.refresh = assemble(
+            load_model(Path(model_path)), vacancies, self.policy, today
         )
 
     def run_partition(

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,12 +29,14 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy.engine import Engine
 
+from matcher.artifact import artifacts_dir, latest_version, load_model
 from matcher.batch.engine import BatchContext
 from matcher.batch.incremental import plan_incremental, post_snapshot
 from matcher.batch.partitions import InPlace, previous_files, write_partition
 from matcher.batch.publish import finish
 from matcher.batch.runs import BackgroundWrites, RunDir, latest_run, new_run, resume_run, runs_root
 from matcher.errors import MatcherError
+from matcher.policy import Policy
 
 __all__ = ["BatchOptions", "run_batch"]
 
@@ -121,32 +124,46 @@ def _collect(freeze: bool = False) -> None:
 
 
 def run_batch(
-    engine: Engine, options: BatchOptions, progress: Progress | None = None, today: dt.date | None = None
+    engine: Engine,
+    options: BatchOptions,
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+    *,
+    home: Path,
+    policy: Policy | None = None,
 ) -> RunDir:
-    """Run the batch; returns the published run."""
+    """Run the batch over the data directory ``home`` (model, runs); returns the published run."""
     with _collector_by_hand():
-        return _run_batch(engine, options, progress, today)
+        return _run_batch(engine, options, progress, today, Path(home), policy or Policy.default())
 
 
-def _run_batch(engine: Engine, options: BatchOptions, progress: Progress | None, today: dt.date | None) -> RunDir:
-    from store import migrate
+def _run_batch(
+    engine: Engine, options: BatchOptions, progress: Progress | None, today: dt.date | None, home: Path, policy: Policy
+) -> RunDir:
+    from store import check_schema
+    from store.changes import latest_seq
     from store.readers import load_vacancies_bulk
 
     today = today or dt.date.today()
-    root = runs_root()
-    migrate(engine)
+    root = runs_root(home)
+    check_schema(engine)
+    model_path = artifacts_dir(home) / (latest_version(home) or "LATEST")
     run = resume_run(root, options.resume) if options.resume else new_run(root, asdict(options))
     _record(engine, run, options)
     started = time.perf_counter()
     timings: dict[str, float] = {}
     try:
+        # The change sequence before reading: a change made while the run reads is seen as "since".
+        run.record["change_seq"] = latest_seq(engine)
         vacancies = load_vacancies_bulk(engine, skip=NOT_READ["vacancies"])
         laborers, households = _seekers(engine, options.scope)
         if laborers.empty:
             raise MatcherError(
                 "no laborer with wants_job in the scope; nothing to compute", "范围内没有有就业意愿的劳动力，无需计算"
             )
-        context = BatchContext(None, vacancies, today)
+        if not model_path.is_dir():
+            load_model(home=home)  # raises the "no trained model: run `matcher train`" error
+        context = BatchContext(str(model_path), vacancies, today, policy.to_dict())
         run.record.update(
             artifact=context.model.path.name,
             today=today.isoformat(),

@@ -33,7 +33,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matcher.errors import MatcherError
-from store.config import data_home
 
 __all__ = [
     "BackgroundWrites",
@@ -91,8 +90,9 @@ class BackgroundWrites:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def runs_root() -> Path:
-    return data_home() / "runs"
+def runs_root(home: Path) -> Path:
+    """Where the batch runs of the data directory ``home`` live."""
+    return Path(home) / "runs"
 
 
 @dataclass
@@ -221,9 +221,8 @@ def resume_run(root: Path, run_id: str) -> RunDir:
     return run
 
 
-def latest_run(root: Path | None = None, run_id: str = "latest") -> RunDir:
-    """The published run ``run_id`` (``latest``: the one ``LATEST`` names)."""
-    root = root or runs_root()
+def latest_run(root: Path, run_id: str = "latest") -> RunDir:
+    """The published run ``run_id`` under ``root`` (``latest``: the one ``LATEST`` names)."""
     if run_id == "latest":
         pointer = root / "LATEST"
         if not pointer.exists():

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from matcher.errors import InputError
-from store import load_known_ids, load_vacancies, migrate
+from store import check_schema, load_known_ids, load_vacancies
 from store.schema import job_fair_invitations, job_fair_vacancies, job_fairs, laborers, placements, vacancies
 
 __all__ = [
@@ -200,7 +200,7 @@ def create_fair(
     InputError
         Empty name or place, a malformed county code, unknown vacancy ids, or no post at all.
     """
-    migrate(engine)
+    check_schema(engine)
     if not name.strip():
         raise InputError("--name is empty; give the fair's name", "--name 为空，请填写招聘会名称")
     if not place.strip():
@@ -284,7 +284,7 @@ def load_fair(engine: Engine, fair_id: str) -> Fair:
     InputError
         No such fair (the message lists how to find the ids).
     """
-    migrate(engine)
+    check_schema(engine)
     with engine.connect() as conn:
         row = conn.execute(sa.select(job_fairs).where(job_fairs.c.fair_id == fair_id)).first()
         if row is None:
@@ -302,7 +302,7 @@ def load_fair(engine: Engine, fair_id: str) -> Fair:
 
 def list_fairs(engine: Engine) -> pd.DataFrame:
     """One row per fair: id, date, name, place, posts, openings, invitations (newest first)."""
-    migrate(engine)
+    check_schema(engine)
     posts = (
         sa.select(
             job_fair_vacancies.c.fair_id,

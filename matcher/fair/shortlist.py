@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -87,6 +88,7 @@ def build_shortlist(
     lookup: Any = None,
     store: bool = True,
     counties: Sequence[str] | None = None,
+    home: Path | None = None,
 ) -> Shortlist:
     """Compute (and by default store) the shortlist of one fair.
 
@@ -96,7 +98,8 @@ def build_shortlist(
     fair_id : str
     settings : FairSettings, optional
     lookup : matcher.lookup.Lookup, optional
-        A ready lookup for the fair's date (built when omitted: latest model, posts of the store).
+        A ready lookup for the fair's date (built when omitted: the latest model under ``home``, posts of
+        the store).
     store : bool
         Replace the fair's stored invitations by the new ones.
     counties : sequence of str, optional
@@ -114,7 +117,7 @@ def build_shortlist(
     fair = load_fair(engine, fair_id)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    lookup = lookup or Lookup(engine, today=fair.date)
+    lookup = lookup or Lookup(engine, today=fair.date, home=home)
     rec = lookup.recommender
     posts = rec.posts
     post_rows = np.array([posts.position[v] for v in fair.vacancy_ids if v in posts.position], dtype=np.int64)

@@ -222,10 +222,12 @@ def test_accuracy_floor(normalizer: OccupationNormalizer, subset: str) -> None:
 
 
 # ------------------------------------------------------------ on-disk cache
-def test_fitted_normalizer_is_cached_under_matcher_home_and_a_broken_cache_is_refitted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_fitted_normalizer_is_cached_under_the_data_directory_and_a_broken_cache_is_refitted(
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("MATCHER_HOME", str(tmp_path))
+    from features.occupations import set_cache_home
+
+    set_cache_home(tmp_path)  # what the application does with its Settings.home
     titles = ["拼多多运营", "开叉车", "月嫂", "食用菌种植"]
     get_normalizer.cache_clear()
     try:
@@ -241,4 +243,5 @@ def test_fitted_normalizer_is_cached_under_matcher_home_and_a_broken_cache_is_re
         assert get_normalizer().normalize(titles, k=5) == fitted.normalize(titles, k=5)
         assert (cache / "manifest.json").read_text(encoding="utf-8").startswith("{")  # written afresh
     finally:
+        set_cache_home(None)
         get_normalizer.cache_clear()

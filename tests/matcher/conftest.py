@@ -29,6 +29,7 @@ PINGLIANG  甘肃省平凉市崆峒区       other province (village coordinates
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -49,7 +50,7 @@ from matcher.policy import Policy
 from matcher.prepare import People, Posts, prepare_people, prepare_posts
 from matcher.recommend import PersonResult, Recommender
 from sampledata import generate
-from store import get_engine, get_settings
+from store import get_engine, get_settings, migrate
 
 TODAY = dt.date.today()
 SEED = 23
@@ -106,6 +107,11 @@ class County:
     files: dict[str, Path]
 
 
+def env_home() -> Path:
+    """The data directory the test pointed the environment at (as the CLI reads it)."""
+    return Path(os.environ["MATCHER_HOME"])
+
+
 def point_env(monkeypatch: pytest.MonkeyPatch, home: Path, db_url: str) -> None:
     """Point the store settings and the artifact lookup at ``home`` / ``db_url``."""
     monkeypatch.setenv("MATCHER_HOME", str(home))
@@ -121,6 +127,7 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> County:
     summary = generate(laborers=2500, vacancies=300, seed=SEED, out=home / "sample")
     db_url = f"sqlite:///{home / 'matcher.db'}"
     engine = get_engine(db_url)
+    migrate(engine)
     for kind in ("laborers", "vacancies", "placements"):
         taken = ingest_file(kind, summary.files[kind], engine=engine)
         assert taken.rejected == 0, taken.line()

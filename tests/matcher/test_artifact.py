@@ -23,9 +23,9 @@ from matcher.ingest import ingest_file
 from matcher.lookup import Lookup
 from matcher.reach import open_mask
 from service.cli import app
-from store import get_engine, load_laborers, load_vacancies
+from store import get_engine, load_laborers, load_vacancies, migrate
 from store.schema import vacancies as vacancies_table
-from tests.matcher.conftest import TODAY, County, point_env
+from tests.matcher.conftest import TODAY, County, env_home, point_env
 
 runner = CliRunner()
 
@@ -52,7 +52,7 @@ def test_train_writes_a_version_directory_and_latest(county: County) -> None:
 
 
 def test_load_model_round_trips(county_env: County) -> None:
-    model = load_model()  # through LATEST under MATCHER_HOME
+    model = load_model(home=env_home())  # through LATEST under MATCHER_HOME
     assert model.path == county_env.model_path and not model.is_prior
     vacancies = load_vacancies(county_env.engine)
     assert sorted(model.index.ids.tolist()) == sorted(vacancies["vacancy_id"])
@@ -70,11 +70,12 @@ def test_no_placement_history_trains_the_prior_and_says_so(
 ) -> None:
     db_url = f"sqlite:///{tmp_path / 'matcher.db'}"
     engine = get_engine(db_url)
+    migrate(engine)
     for kind in ("laborers", "vacancies"):
         ingest_file(kind, county.files[kind], engine=engine)
     point_env(monkeypatch, tmp_path, db_url)
     path = train(engine, out=tmp_path / "artifacts")
-    model = load_model()
+    model = load_model(home=tmp_path)
     assert model.path == path and model.is_prior
     assert model.manifest["training"]["ranker"] == "prior"
     assert "hires" in model.manifest["training"]["why_prior"]
@@ -99,7 +100,7 @@ def _tamper(model_dir: Path, **changes: object) -> None:
 def test_tampered_manifest_is_refused(county_copy: County, change: dict[str, object]) -> None:
     _tamper(county_copy.model_path, **change)
     with pytest.raises(MatcherError) as caught:
-        load_model()
+        load_model(home=env_home())
     assert "matcher train" in caught.value.message_zh and "matcher train" in caught.value.message_en
     field, value = next(iter(change.items()))
     assert str(value) in caught.value.message_en, caught.value.message_en
@@ -113,7 +114,7 @@ def test_tampered_manifest_is_refused(county_copy: County, change: dict[str, obj
 def test_missing_manifest_is_refused(county_copy: County) -> None:
     (county_copy.model_path / "manifest.json").unlink()
     with pytest.raises(MatcherError, match="matcher train"):
-        load_model()
+        load_model(home=env_home())
 
 
 def test_features_changed_since_training_is_refused(county_copy: County) -> None:
@@ -122,7 +123,7 @@ def test_features_changed_since_training_is_refused(county_copy: County) -> None
     manifest["settings"]["features"] = manifest["settings"]["features"][:-1]
     path.write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(MatcherError, match="features"):
-        load_model()
+        load_model(home=env_home())
 
 
 # ----------------------------------------------------------------------------- serving live posts
@@ -144,15 +145,16 @@ def test_an_edited_post_is_re_encoded_alone(county_copy: County, tmp_path: Path)
     row.to_csv(path, index=False)
     assert ingest_file("vacancies", path, engine=county_copy.engine).updated == 1
 
-    before = load_model().index.vectors([vid])
-    lookup = Lookup(county_copy.engine, today=TODAY)
+    before = load_model(home=env_home()).index.vectors([vid])
+    lookup = Lookup(county_copy.engine, today=TODAY, home=county_copy.home)
     assert lookup.refresh == {"reused": 299, "encoded": 1, "removed": 0}
     now = lookup.model.index.vectors([vid])
     expected = lookup.model.encoder.transform_vacancies(load_vacancies(county_copy.engine, ids=[vid]))
     np.testing.assert_allclose(now, expected, atol=1e-5)
     assert not np.allclose(now, before)
     # A new lookup (next request, next day) sees the same: one post differs from the artifact.
-    assert Lookup(county_copy.engine, today=TODAY).refresh == {"reused": 299, "encoded": 1, "removed": 0}
+    again = Lookup(county_copy.engine, today=TODAY, home=county_copy.home)
+    assert again.refresh == {"reused": 299, "encoded": 1, "removed": 0}
 
 
 def test_a_removed_post_never_comes_back(county_copy: County) -> None:
@@ -160,11 +162,11 @@ def test_a_removed_post_never_comes_back(county_copy: County) -> None:
     vacancies = load_vacancies(engine)
     candidates = vacancies[(vacancies["status"] == "open") & (vacancies["kind"] == "enterprise")]
     vid = candidates["vacancy_id"].iat[0]
-    vector = load_model().index.vectors([vid])
+    vector = load_model(home=env_home()).index.vectors([vid])
     with engine.begin() as conn:
         conn.execute(sa.delete(vacancies_table).where(vacancies_table.c.vacancy_id == vid))
 
-    lookup = Lookup(engine, today=TODAY)
+    lookup = Lookup(engine, today=TODAY, home=county_copy.home)
     assert lookup.refresh == {"reused": 299, "encoded": 0, "removed": 1}
     assert vid not in lookup.model.index and vid not in set(lookup.posts.ids)
     hits = lookup.model.index.search(vector, 20)
@@ -188,7 +190,7 @@ def test_posts_without_dates_serve_as_open_ended(county_copy: County, tmp_path: 
     undated.to_csv(path, index=False)
     assert ingest_file("vacancies", path, engine=county_copy.engine).updated == 30
 
-    lookup = Lookup(county_copy.engine, today=TODAY)
+    lookup = Lookup(county_copy.engine, today=TODAY, home=county_copy.home)
     assert lookup.refresh["encoded"] == 30
     open_ids = set(lookup.posts.ids[open_mask(lookup.posts, TODAY)])
     assert set(undated["vacancy_id"]) <= open_ids

@@ -13,7 +13,14 @@ from typer.testing import CliRunner
 from features.contract.idcard import check_character
 from matcher.ingest import ingest_file, reject_path
 from sampledata import generate
-from store import count_rows, load_households, load_laborers, load_vacancies
+from store import count_rows, load_households, load_laborers, load_vacancies, migrate
+
+
+@pytest.fixture
+def engine(engine: Engine) -> Engine:
+    """The empty store of ``tests/conftest.py``, migrated: ingest never migrates by itself."""
+    migrate(engine)
+    return engine
 
 
 def make_id(birth: str = "19800101", seq: str = "123", region: str = "610426") -> str:
@@ -69,6 +76,7 @@ def test_sqlite_and_postgresql_hold_the_same_counts(
             from tests.conftest import _reset_pg_schema
 
             _reset_pg_schema(eng)
+        migrate(eng)
         d = _copy(sample_dir, tmp_path / f"run{i}")
         for k in ("laborers", "vacancies", "placements"):
             ingest_file(k, d / f"{k}.csv", engine=eng)
@@ -216,8 +224,13 @@ def test_cli_exit_codes_and_no_traceback(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setenv("MATCHER_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
     get_settings.cache_clear()
+    monkeypatch.setenv("MATCHER_HOME", str(tmp_path))
     runner = CliRunner()
     path, _ = _bad_file(tmp_path)
+    result = runner.invoke(app, ["ingest", "laborers", str(path)])
+    # An unmigrated store is refused with what to do; ingest never changes the schema by itself.
+    assert result.exit_code == 2 and "matcher migrate" in result.output and "Traceback" not in result.output
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
     result = runner.invoke(app, ["ingest", "laborers", str(path)])
     assert result.exit_code == 3 and "rejected 3" in result.output
     junk = tmp_path / "junk.csv"

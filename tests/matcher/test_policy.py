@@ -68,11 +68,27 @@ def test_county_file_overrides_only_its_keys(tmp_path: Path) -> None:
     assert policy.source == str(path)
 
 
-def test_env_variable_names_the_county_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_variable_names_the_county_file_through_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matcher.settings import Settings
+
     path = write(tmp_path, "[training]\nmin_unlocked = 5\n")
     monkeypatch.setenv(POLICY_ENV, str(path))
-    assert Policy.load().training.min_unlocked == 5
-    assert Policy.default().training.min_unlocked == 3
+    assert Settings.load(home=tmp_path).load_policy().training.min_unlocked == 5
+    # Below the settings nothing reads the environment: the policy is handed down.
+    assert Policy.load().training.min_unlocked == 3 == Policy.default().training.min_unlocked
+
+
+def test_a_bad_policy_file_fails_when_the_settings_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matcher.settings import Settings
+    from store.errors import InputError
+
+    monkeypatch.setenv(POLICY_ENV, str(write(tmp_path, "[training]\nmin_unlocked = -4\n")))
+    with pytest.raises(InputError) as err:
+        Settings.load(home=tmp_path)
+    assert err.value.field == "MATCHER_POLICY" and "min_unlocked" in err.value.message_en
+    assert "MATCHER_POLICY" in err.value.message_zh
 
 
 def test_lists_replace_the_default_list(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ artifacts and runs to change.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -25,11 +26,12 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from matcher.artifact import train
+from matcher.batch import runs as _runs
 from matcher.batch.runner import BatchOptions, run_batch
 from matcher.batch.runs import RunDir, read_table, runs_root
 from matcher.ingest import ingest_file
 from sampledata import generate
-from store import get_engine, get_settings
+from store import get_engine, get_settings, migrate
 
 SEED = 31
 TODAY = dt.date.today()
@@ -74,7 +76,17 @@ def spread_households(path: Path) -> None:
 def batch(engine: Engine, **options: Any) -> RunDir:
     """``matcher batch`` in process with ``BatchOptions(**options)`` (default ``--no-congestion``)."""
     options.setdefault("congestion", False)
-    return run_batch(engine, BatchOptions(**options), today=TODAY)
+    return run_batch(engine, BatchOptions(**options), today=TODAY, home=env_home())
+
+
+def env_home() -> Path:
+    """The data directory the test pointed the environment at (as the CLI would read it)."""
+    return Path(os.environ["MATCHER_HOME"])
+
+
+def latest_run(run_id: str = "latest") -> RunDir:
+    """The published run ``run_id`` of the data directory the environment points at."""
+    return _runs.latest_run(runs_root(env_home()), run_id)
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +101,8 @@ def batch_county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BatchCoun
         for kind in ("laborers", "vacancies", "placements"):
             taken = ingest_file(kind, summary.files[kind], engine=engine)
             assert taken.rejected == 0, taken.line()
-        train(engine, seed=0)
+        migrate(engine)
+        train(engine, home=home, seed=0)
         run = batch(engine, full=True)
         county = BatchCounty(home, db_url, engine, dict(summary.files), run.run_id)
         assert sorted(read_table(run, "people")["county_code"].unique()) == list(COUNTIES)
@@ -101,7 +114,7 @@ def batch_county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BatchCoun
 def batch_env(batch_county: BatchCounty, monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchCounty]:
     """The shared county with the environment pointing at it; tests must not change it."""
     point_env(monkeypatch, batch_county.home, batch_county.db_url)
-    assert runs_root() == batch_county.runs
+    assert runs_root(env_home()) == batch_county.runs
     yield batch_county
     get_settings.cache_clear()
 

@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from matcher.batch.engine import BatchContext
-from matcher.batch.runs import RunDir, latest_run, read_table
-from tests.matcher.batch.conftest import COUNTIES, BatchCounty, assert_same_results, batch, results
+from matcher.batch.runs import RunDir, read_table
+from tests.matcher.batch.conftest import COUNTIES, BatchCounty, assert_same_results, batch, latest_run, results
 
 REPO = Path(__file__).resolve().parents[3]
 #: ``matcher batch --full --no-congestion`` whose partitions after the first sleep, so a kill lands mid-run.

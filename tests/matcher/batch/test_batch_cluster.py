@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matcher.batch.cluster import pack_directory, worker_versions
-from matcher.batch.runs import latest_run
-from tests.matcher.batch.conftest import BatchCounty, assert_same_results, batch
+from tests.matcher.batch.conftest import BatchCounty, assert_same_results, batch, latest_run
 
 
 def test_local_cluster_equals_single_process(batch_copy: BatchCounty) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from matcher.batch.runs import latest_run, read_table
-from tests.matcher.batch.conftest import BatchCounty, batch
+from matcher.batch.runs import read_table
+from tests.matcher.batch.conftest import BatchCounty, batch, latest_run
 
 
 def test_congestion_lowers_exposure_without_taking_suggestions_away(batch_copy: BatchCounty) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matcher.batch.runs import latest_run, read_table
+from matcher.batch.runs import read_table
 from matcher.ingest import ingest_file
 from store import load_laborers
-from tests.matcher.batch.conftest import BatchCounty, assert_same_results, batch, results
+from tests.matcher.batch.conftest import BatchCounty, assert_same_results, batch, env_home, latest_run, results
 
 
 def _edit(source: Path, target: Path, key: str, row_id: str, **changes: str) -> None:
@@ -138,7 +138,7 @@ def test_runs_keep_each_persons_vector_for_the_next_incremental_run(batch_copy: 
     assert ingest_file("laborers", tmp_path / "laborers.csv", engine=batch_copy.engine).updated == 1
     incremental = batch(batch_copy.engine)
     assert incremental.record["incremental"]["copied"] > 0
-    encoder = load_model().encoder
+    encoder = load_model(home=env_home()).encoder
     fresh = load_laborers(batch_copy.engine, wants_job=True)
     checked = 0
     for county, members in fresh.groupby("county_code"):

@@ -252,9 +252,9 @@ def test_bulk_readers_give_the_frames_of_the_plain_readers(batch_env) -> None:  
 def test_a_list_the_repair_cannot_mend_is_recomputed(batch_copy, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """People a repair gives up on are recomputed, never left with yesterday's list."""
     import matcher.batch.incremental as incremental
-    from matcher.batch.runs import latest_run, read_table
+    from matcher.batch.runs import read_table
     from store import load_laborers
-    from tests.matcher.batch.conftest import batch
+    from tests.matcher.batch.conftest import batch, latest_run
 
     seekers = load_laborers(batch_copy.engine, wants_job=True)
     person = str(seekers.iloc[7]["laborer_id"])

@@ -11,12 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from matcher.batch.engine import BatchContext
-from matcher.batch.runs import latest_run, read_table, stored_result
+from matcher.batch.runs import read_table, stored_result
 from matcher.lookup import Lookup
 from matcher.prepare import prepare_people
 from matcher.reach import eligible, pair_geo, ring_of
 from store import load_households, load_laborers, load_vacancies
-from tests.matcher.batch.conftest import COUNTIES, TODAY, BatchCounty
+from tests.matcher.batch.conftest import COUNTIES, TODAY, BatchCounty, latest_run
 
 
 def _sample(engine, n_per_county: int = 15) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -34,7 +34,7 @@ def test_batch_equals_single_lookup(batch_env: BatchCounty) -> None:
     shortfall_ids = set(read_table(run, "shortfalls")["laborer_id"])
     extra = load_laborers(batch_env.engine, ids=sorted(shortfall_ids)[:10])
     sample = pd.concat([sample, extra]).drop_duplicates("laborer_id")
-    lookup = Lookup(batch_env.engine, today=TODAY)
+    lookup = Lookup(batch_env.engine, today=TODAY, home=batch_env.home)
     compared = with_shortfall = with_flags = 0
     for person in sample.itertuples():
         single = lookup.recommend([person.laborer_id], k=10)[0].to_json()

@@ -1,0 +1,128 @@
+"""A published batch run held in memory: each person's stored list as the typed result a lookup returns.
+
+The service answers most reads from last night's run (microseconds, no
+ranking); :class:`RunView` loads the run's suggestions, flags and shortfalls
+once and hands out :class:`matcher.recommend.PersonResult` objects equal in
+shape to a live lookup's. Whether a stored list is still valid for a person
+is the application's call (:mod:`matcher.app`), not this module's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from matcher.batch.runs import RunDir, latest_run, read_table
+from matcher.flags import Flag
+from matcher.recommend import PersonResult, Recommendation, Shortfall
+
+__all__ = ["RunView"]
+
+
+def _groups(frame: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Row range of each laborer in a frame sorted by laborer id."""
+    if frame.empty:
+        return {}
+    ids = frame["laborer_id"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], len(ids)]
+    return {str(ids[s]): (int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
+
+
+def _json_list(text: object) -> tuple[str, ...]:
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ()
+    value = json.loads(str(text)) if isinstance(text, str) else text
+    return tuple(str(v) for v in value) if isinstance(value, (list, tuple, np.ndarray)) else ()
+
+
+class RunView:
+    """The stored results of one published run, by laborer id (read-only once built).
+
+    Parameters
+    ----------
+    run : RunDir
+    """
+
+    def __init__(self, run: RunDir) -> None:
+        self.run = run
+        self.run_id = run.run_id
+        self.record: dict[str, Any] = dict(run.record)
+        sugg = read_table(run, "suggestions")
+        if len(sugg):
+            sugg = sugg.sort_values(["laborer_id", "rank"], kind="stable").reset_index(drop=True)
+        flags = read_table(run, "flags")
+        if len(flags):
+            flags = flags.sort_values("laborer_id", kind="stable").reset_index(drop=True)
+        short = read_table(run, "shortfalls")
+        self._sugg = sugg
+        self._flags = flags
+        self._sugg_at = _groups(sugg)
+        self._flags_at = _groups(flags)
+        self._short = (
+            {str(r.laborer_id): (str(r.reason), str(r.reason_en), int(r.available)) for r in short.itertuples()}
+            if len(short)
+            else {}
+        )
+        self._people = set(self._sugg_at) | set(self._flags_at) | set(self._short)
+        self.prior = bool(sugg["prior"].iloc[0]) if len(sugg) and "prior" in sugg else False
+
+    @classmethod
+    def latest(cls, runs_root: Path) -> RunView | None:
+        """The run ``LATEST`` names under ``runs_root``, or None when no run was published yet."""
+        if not (runs_root / "LATEST").exists():
+            return None
+        return cls(latest_run(runs_root))
+
+    @property
+    def change_seq(self) -> int | None:
+        """The store's change sequence when the run read the ledgers (None: a run older than the sequence)."""
+        seq = self.record.get("change_seq")
+        return int(seq) if seq is not None else None
+
+    @property
+    def started_at(self) -> str | None:
+        return self.record.get("started_at")
+
+    def __contains__(self, laborer_id: object) -> bool:
+        return laborer_id in self._people
+
+    def __len__(self) -> int:
+        return len(self._people)
+
+    def vacancy_ids(self, laborer_id: str) -> list[str]:
+        """The posts on a person's stored list, in rank order."""
+        at = self._sugg_at.get(laborer_id)
+        if at is None:
+            return []
+        return [str(v) for v in self._sugg["vacancy_id"].iloc[at[0] : at[1]]]
+
+    def result(self, laborer_id: str, k: int | None = None) -> PersonResult | None:
+        """The person's stored result (the first ``k`` suggestions), or None when the run has no row for them."""
+        if laborer_id not in self._people:
+            return None
+        recs: list[Recommendation] = []
+        at = self._sugg_at.get(laborer_id)
+        if at is not None:
+            rows = self._sugg.iloc[at[0] : at[1]]
+            for r in rows.itertuples():
+                recs.append(
+                    Recommendation(
+                        str(r.vacancy_id), str(r.title), str(r.kind), float(r.score), str(r.step), _json_list(r.reasons)
+                    )
+                )
+        flags: list[Flag] = []
+        at = self._flags_at.get(laborer_id)
+        if at is not None:
+            for r in self._flags.iloc[at[0] : at[1]].itertuples():
+                suggest = _json_list(getattr(r, "suggest", None))
+                flags.append(Flag(str(r.kind), _json_list(r.reasons), (), suggest))
+        short = self._short.get(laborer_id)
+        shortfall = Shortfall(*short) if short is not None else None
+        if k is not None:
+            recs = recs[:k]
+        return PersonResult(laborer_id, flags, recs, shortfall, self.prior)
