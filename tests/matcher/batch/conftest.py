@@ -98,10 +98,10 @@ def batch_county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BatchCoun
     with pytest.MonkeyPatch.context() as mp:
         point_env(mp, home, db_url)
         engine = get_engine(db_url)
+        migrate(engine)
         for kind in ("laborers", "vacancies", "placements"):
             taken = ingest_file(kind, summary.files[kind], engine=engine)
             assert taken.rejected == 0, taken.line()
-        migrate(engine)
         train(engine, home=home, seed=0)
         run = batch(engine, full=True)
         county = BatchCounty(home, db_url, engine, dict(summary.files), run.run_id)
