@@ -3,20 +3,40 @@
 Every suggestion carries: the matched skills or occupation, the distance or
 travel estimate, the wage against the person's expectation, the hours, why
 it passed the hard constraints, and which widening step produced it.
+
+One function, :func:`describe`, computes all of it as an immutable
+:class:`Explanation` (the fields an API returns); the Chinese sentences are
+derived from that object (:meth:`Explanation.sentences`), so the words and
+the fields cannot disagree. :func:`explain` gives the sentences directly.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from features.contract.vocab import MOBILITY_ORDER
 from matcher.pairs import PairSkills
-from matcher.prepare import KINDS, People, Posts
+from matcher.prepare import HOURS, KINDS, PHYSICAL, People, Posts
 from matcher.reach import PairGeo
 
-__all__ = ["STEP_NAMES", "explain", "MOBILITY_ZH"]
+__all__ = [
+    "STEP_NAMES",
+    "MOBILITY_ZH",
+    "KIND_ZH",
+    "RELATIONS",
+    "VERDICTS",
+    "WAGE_MEETS_BAND",
+    "Constraint",
+    "Explanation",
+    "PostFacts",
+    "describe",
+    "explain",
+]
 
 STEP_NAMES: dict[str, str] = {
     "village": "第1步 本村及居家可做（含线上、居家式车间）",
@@ -43,99 +63,219 @@ KIND_ZH = {
     "public_welfare": "公益性岗位",
     "online": "线上岗位",
 }
-HOURS_ZH = ("全日制", "非全日制", "灵活工时")
-PHYSICAL_ZH = ("轻体力", "中等体力", "重体力")
+HOURS_ZH = dict(zip(HOURS, ("全日制", "非全日制", "灵活工时"), strict=True))
+PHYSICAL_ZH = dict(zip(PHYSICAL, ("轻体力", "中等体力", "重体力"), strict=True))
+#: Where the post lies relative to the person, nearest first (``online``: no travel at all).
+RELATIONS: tuple[str, ...] = ("online", "same_village", "same_town", "same_county", "same_province", "other_province")
+_WHERE_ZH = {"same_town": "同镇", "same_county": "县内", "same_province": "省内", "other_province": "省外"}
+#: The post's monthly wage against the expectation; ``unknown`` when either is not stated.
+VERDICTS: tuple[str, ...] = ("above", "meets", "below", "unknown")
+#: A wage that reaches the expectation by less than this share ``meets`` it; more is ``above``.
+WAGE_MEETS_BAND = 0.10
+#: Travel estimates beyond this many minutes are not read out (only the straight-line distance).
+_MAX_MINUTES_SAID = 180
+#: The ages a sentence names when a post states only one of its limits.
+_AGE_DEFAULT = (16, 65)
 
 
-class _PostText(NamedTuple):
-    """The parts of a post's reasons that do not depend on the person (built once per post)."""
+class Constraint(NamedTuple):
+    """One hard constraint a pair passed: a short code and its Chinese sentence."""
 
-    place: str
-    extras: str
-    wage: str
-    monthly: float
+    code: str  # mobility | age | physical | openings
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why ``posts[j]`` is suggested to ``people[i]``, as plain fields (see :func:`describe`).
+
+    Unknown values are None, never NaN. Wages are in yuan, travel in minutes and
+    straight-line km (an online post: 0 minutes, no km).
+    """
+
+    vacancy_id: str
+    kind: str  # matcher.prepare.KINDS
+    relation: str  # RELATIONS
+    place: str  # county/town/village names of the post ("" when unknown)
+    travel_minutes: float | None
+    travel_km: float | None
+    home_delivery: bool  # a home-style workshop post of the own county: the work is brought to the house
+    transport: bool
+    lodging: bool
+    wage_min: float | None
+    wage_max: float | None
+    wage_unit: str | None  # month | day | piece, as the post states it
+    wage_monthly: float | None  # the post's monthly equivalent (mid-range; day wages × 22)
+    expected_monthly: float | None  # the person's expected monthly wage (None: not stated)
+    wage_verdict: str  # VERDICTS
+    matched_skills: tuple[str, ...]  # canonical skills the person has and the post asks for, post order
+    occupation_code: str | None
+    occupation_name: str | None
+    occupation_level: int  # deepest shared level of the classification, 0–4
+    hours: str  # full_time | part_time | flexible
+    hours_suit_care: bool  # not full-time: the hours leave room for care duties
+    care_duties: bool  # the person has care duties
+    employer_trains: bool
+    mobility: str  # the person's mobility (features.contract.vocab.MOBILITY_ORDER)
+    age: int | None  # the person's age (None: unknown)
+    age_min: int | None  # the post's limits as stated (None: no limit on that side)
+    age_max: int | None
+    physical_demand: str  # low | medium | high
+    openings: int
+    step: str  # widening step (STEP_NAMES)
+    score: float  # calibrated hire probability
+    prior: bool  # scored by the hand-set prior (a county without placement history)
+
+    @property
+    def constraints(self) -> tuple[Constraint, ...]:
+        """The hard constraints passed, in the order they are read out."""
+        out = [Constraint("mobility", f"在外出意愿（{MOBILITY_ZH[self.mobility]}）范围内")]
+        if self.age is not None and (self.age_min is not None or self.age_max is not None):
+            lo = self.age_min if self.age_min is not None else _AGE_DEFAULT[0]
+            hi = self.age_max if self.age_max is not None else _AGE_DEFAULT[1]
+            out.append(Constraint("age", f"年龄{self.age}岁符合{lo}-{hi}岁要求"))
+        out.append(Constraint("physical", f"{PHYSICAL_ZH[self.physical_demand]}，身体条件允许"))
+        out.append(Constraint("openings", f"在招{self.openings}人"))
+        return tuple(out)
+
+    def sentences(self) -> tuple[str, ...]:
+        """The Chinese reasons, in the order a caseworker reads them."""
+        hours = HOURS_ZH[self.hours] + ("，便于照顾家庭" if self.care_duties and self.hours_suit_care else "")
+        label = "先验模型估计" if self.prior else "预测"
+        reasons = [
+            self._match(),
+            self._distance(),
+            self._wage(),
+            f"{KIND_ZH[self.kind]}，{hours}",
+            "；".join(c.text for c in self.constraints),
+            STEP_NAMES[self.step],
+            f"{label}录用可能性{self.score:.0%}" if self.score >= 0.01 else f"{label}录用可能性不足1%",
+        ]
+        if self.employer_trains:
+            reasons.insert(4, "单位提供岗前培训")
+        return tuple(reasons)
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields as plain JSON types (lists for tuples, None for unknown)."""
+        out: dict[str, Any] = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["matched_skills"] = list(self.matched_skills)
+        out["constraints"] = [{"code": c.code, "text": c.text} for c in self.constraints]
+        return out
+
+    def _match(self) -> str:
+        if self.matched_skills:
+            return "技能对口：" + "、".join(self.matched_skills[:3])
+        name = self.occupation_name or ""
+        if self.occupation_level >= 4:
+            return f"求职意向/技能与岗位职业一致（{name}）"
+        if self.occupation_level >= 2:
+            return f"职业相近（{name}）"
+        return f"岗位职业：{name}" if name else "岗位对技能无特别要求"
+
+    def _distance(self) -> str:
+        if self.relation == "online":
+            return "线上岗位，在家即可工作"
+        if self.home_delivery:
+            return "居家式车间，活计送到家（同县）"
+        if self.relation == "same_village":
+            return f"本村（{self.place}）"
+        where = _WHERE_ZH[self.relation]
+        extras = [w for w, flag in (("提供交通", self.transport), ("提供住宿", self.lodging)) if flag]
+        tail = f"，{'、'.join(extras)}" if extras else ""
+        km = self.travel_km if self.travel_km is not None else math.nan
+        if self.travel_minutes is not None and self.travel_minutes <= _MAX_MINUTES_SAID:
+            return f"{where}，{self.place}，约{self.travel_minutes:.0f}分钟车程（直线{km:.0f}公里）{tail}"
+        return f"{where}，{self.place}（直线约{km:.0f}公里）{tail}"
+
+    def _wage(self) -> str:
+        lo, hi = self.wage_min, self.wage_max
+        if lo is None and hi is None:
+            return "工资面议"
+        if lo is not None and hi is not None and lo != hi:
+            span = f"{lo:.0f}-{hi:.0f}"
+        else:
+            span = f"{(hi if hi is not None else lo):.0f}"
+        said = {"day": f"日薪{span}元", "piece": f"计件，约{span}元/月"}.get(self.wage_unit or "", f"月薪{span}元")
+        if self.wage_verdict == "unknown":
+            return said
+        verdict = "低于" if self.wage_verdict == "below" else "达到"
+        return f"{said}（{verdict}期望{self.expected_monthly:.0f}元/月）"
+
+
+class _Post(NamedTuple):
+    """The parts of an explanation that depend on the post only."""
+
+    vacancy_id: str
     kind: str
+    place: str
+    transport: bool
+    lodging: bool
+    wage_min: float | None
+    wage_max: float | None
+    wage_unit: str | None
+    wage_monthly: float | None
+    occupation_code: str | None
+    occupation_name: str | None
     hours: str
-    flexible: bool
-    occupation: str
-    limits: tuple[int, int] | None
-    physical: str
-    training: bool
+    employer_trains: bool
+    age_min: int | None
+    age_max: int | None
+    physical_demand: str
 
 
-def _post_text(posts: Posts, j: int) -> _PostText:
-    cache: dict[int, _PostText] | None = getattr(posts, "_explain_text", None)
-    if cache is None:
-        cache = posts._explain_text = {}  # type: ignore[attr-defined]
-    hit = cache.get(j)
-    if hit is not None:
+class PostFacts:
+    """The post-only parts of explanations for one set of posts, built on first use and shared.
+
+    Safe to share between threads: an entry is computed outside the lock and
+    published under it (two threads computing the same post get equal values).
+    Bounded by the number of posts (one entry per row).
+    """
+
+    def __init__(self, posts: Posts) -> None:
+        self.posts = posts
+        self._lock = threading.Lock()
+        self._rows: dict[int, _Post] = {}
+
+    def get(self, j: int) -> _Post:
+        hit = self._rows.get(j)
+        if hit is None:
+            hit = _post_facts(self.posts, j)
+            with self._lock:
+                hit = self._rows.setdefault(j, hit)
         return hit
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _post_facts(posts: Posts, j: int) -> _Post:
     place = "".join(str(posts.col(c)[j]) for c in ("county", "town", "village") if posts.col(c)[j] is not None) or str(
         posts.col("city")[j] or ""
     )
-    extras = [w for w, flag in (("提供交通", posts.transport[j]), ("提供住宿", posts.lodging[j])) if flag]
-    lo, hi, unit = posts.col("wage_min")[j], posts.col("wage_max")[j], posts.col("wage_unit")[j]
-    if lo is None and hi is None:
-        wage = "工资面议"
-    else:
-        span = (
-            f"{lo:.0f}-{hi:.0f}"
-            if lo is not None and hi is not None and lo != hi
-            else f"{(hi if hi is not None else lo):.0f}"
-        )
-        wage = {"day": f"日薪{span}元", "piece": f"计件，约{span}元/月"}.get(unit, f"月薪{span}元")
+    lo, hi = _number(posts.col("wage_min")[j]), _number(posts.col("wage_max")[j])
+    monthly = float(posts.wage[j])
+    code = posts.col("occupation_code")[j]
     age_lo, age_hi = int(posts.age_min[j]), int(posts.age_max[j])
-    hit = _PostText(
+    unit = posts.col("wage_unit")[j]
+    return _Post(
+        vacancy_id=str(posts.ids[j]),
+        kind=KINDS[posts.kind[j]],
         place=place,
-        extras=f"，{'、'.join(extras)}" if extras else "",
-        wage=wage,
-        monthly=float(posts.wage[j]) if lo is not None or hi is not None else float("nan"),
-        kind=KIND_ZH[KINDS[posts.kind[j]]],
-        hours=HOURS_ZH[max(int(posts.hours[j]), 0)],
-        flexible=bool(posts.hours[j] >= 1),
-        occupation=_occupation_name(posts.col("occupation_code")[j]),
-        limits=(age_lo, age_hi) if age_lo > 0 or age_hi < 200 else None,
-        physical=PHYSICAL_ZH[max(int(posts.physical[j]), 0)],
-        training=bool(posts.training_provided[j]),
+        transport=bool(posts.transport[j]),
+        lodging=bool(posts.lodging[j]),
+        wage_min=lo,
+        wage_max=hi,
+        wage_unit=None if unit is None else str(unit),
+        wage_monthly=monthly if (lo is not None or hi is not None) and math.isfinite(monthly) else None,
+        occupation_code=code if isinstance(code, str) else None,
+        occupation_name=_occupation_name(code) or None,
+        hours=HOURS[max(int(posts.hours[j]), 0)],
+        employer_trains=bool(posts.training_provided[j]),
+        age_min=age_lo if age_lo > 0 else None,
+        age_max=age_hi if age_hi < 200 else None,
+        physical_demand=PHYSICAL[max(int(posts.physical[j]), 0)],
     )
-    cache[j] = hit
-    return hit
-
-
-def _wage(text: _PostText, expected: float) -> str:
-    if not (np.isfinite(expected) and expected > 0 and np.isfinite(text.monthly)):
-        return text.wage
-    verdict = "达到" if text.monthly >= expected else "低于"
-    return f"{text.wage}（{verdict}期望{expected:.0f}元/月）"
-
-
-def _distance(posts: Posts, j: int, geo: PairGeo, k: int, text: _PostText) -> str:
-    kind = KINDS[posts.kind[j]]
-    if kind == "online":
-        return "线上岗位，在家即可工作"
-    if kind == "workshop_home" and geo.same_county[k]:
-        return "居家式车间，活计送到家（同县）"
-    if geo.same_village[k]:
-        return f"本村（{text.place}）"
-    minutes = float(geo.minutes[k])
-    where = "同镇" if geo.same_town[k] else "县内" if geo.same_county[k] else "省内" if geo.same_province[k] else "省外"
-    head = (
-        f"{where}，{text.place}，约{minutes:.0f}分钟车程（直线{geo.km[k]:.0f}公里）"
-        if minutes <= 180
-        else f"{where}，{text.place}（直线约{geo.km[k]:.0f}公里）"
-    )
-    return head + text.extras
-
-
-def _match(level: int, shared: list[str], text: _PostText) -> str:
-    if shared:
-        return "技能对口：" + "、".join(shared[:3])
-    name = text.occupation
-    if level >= 4:
-        return f"求职意向/技能与岗位职业一致（{name}）"
-    if level >= 2:
-        return f"职业相近（{name}）"
-    return f"岗位职业：{name}" if name else "岗位对技能无特别要求"
 
 
 def _occupation_name(code: object) -> str:
@@ -147,16 +287,87 @@ def _occupation_name(code: object) -> str:
     return tax.name(code) if code in tax else code
 
 
-def _constraints(people: People, posts: Posts, i: int, j: int, text: _PostText) -> str:
-    mob = MOBILITY_ZH[MOBILITY_ORDER[int(people.mobility[i])]]
-    parts = [f"在外出意愿（{mob}）范围内"]
-    age = people.age[i]
-    if text.limits is not None and np.isfinite(age):
-        lo, hi = text.limits
-        parts.append(f"年龄{age:.0f}岁符合{lo if lo > 0 else 16}-{hi if hi < 200 else 65}岁要求")
-    parts.append(f"{text.physical}，身体条件允许")
-    parts.append(f"在招{int(posts.openings[j])}人")
-    return "；".join(parts)
+def _relation(post: _Post, geo: PairGeo, k: int) -> str:
+    if post.kind == "online":
+        return "online"
+    for name, same in zip(RELATIONS[1:5], geo[2:6], strict=True):
+        if same[k]:
+            return name
+    return "other_province"
+
+
+def _verdict(monthly: float | None, expected: float | None) -> str:
+    if monthly is None or expected is None:
+        return "unknown"
+    if monthly < expected:
+        return "below"
+    return "meets" if monthly < expected * (1 + WAGE_MEETS_BAND) else "above"
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def describe(
+    people: People,
+    posts: Posts,
+    i: int,
+    j: int,
+    k: int,
+    geo: PairGeo,
+    level: int,
+    step: str,
+    score: float,
+    prior: bool,
+    *,
+    facts: PostFacts | None = None,
+) -> Explanation:
+    """The explanation of suggesting ``posts[j]`` to ``people[i]`` (pair ``k`` of the ``geo`` arrays).
+
+    ``level``: the shared occupation level (0–4) of the pair; ``facts``: the posts' shared
+    :class:`PostFacts` (computed here for this post when None or built for other posts).
+    """
+    post = facts.get(j) if facts is not None and facts.posts is posts else _post_facts(posts, j)
+    relation = _relation(post, geo, k)
+    online = relation == "online"
+    expected = float(people.expected_wage[i])
+    expected_monthly = expected if math.isfinite(expected) and expected > 0 else None
+    age = float(people.age[i])
+    person_skills = people.skills[i]
+    return Explanation(
+        vacancy_id=post.vacancy_id,
+        kind=post.kind,
+        relation=relation,
+        place=post.place,
+        travel_minutes=0.0 if online else _finite(float(geo.minutes[k])),
+        travel_km=None if online else _finite(float(geo.km[k])),
+        home_delivery=post.kind == "workshop_home" and bool(geo.same_county[k]),
+        transport=post.transport,
+        lodging=post.lodging,
+        wage_min=post.wage_min,
+        wage_max=post.wage_max,
+        wage_unit=post.wage_unit,
+        wage_monthly=post.wage_monthly,
+        expected_monthly=expected_monthly,
+        wage_verdict=_verdict(post.wage_monthly, expected_monthly),
+        matched_skills=tuple(s for s in posts.skills[j] if s in person_skills),
+        occupation_code=post.occupation_code,
+        occupation_name=post.occupation_name,
+        occupation_level=int(level),
+        hours=post.hours,
+        hours_suit_care=post.hours != "full_time",
+        care_duties=bool(people.care[i]),
+        employer_trains=post.employer_trains,
+        mobility=MOBILITY_ORDER[int(people.mobility[i])],
+        age=int(np.round(age)) if math.isfinite(age) else None,
+        age_min=post.age_min,
+        age_max=post.age_max,
+        physical_demand=post.physical_demand,
+        openings=int(posts.openings[j]),
+        step=step,
+        score=float(score),
+        prior=bool(prior),
+    )
 
 
 def explain(
@@ -166,27 +377,16 @@ def explain(
     j: int,
     k: int,
     geo: PairGeo,
-    skills: PairSkills,
+    skills: PairSkills | None,
     level: int,
     step: str,
     score: float,
     prior: bool,
+    *,
+    facts: PostFacts | None = None,
 ) -> tuple[str, ...]:
-    """Reasons for suggesting ``posts[j]`` to ``people[i]`` (pair ``k`` of the candidate arrays)."""
-    person_sk = people.skills[i]
-    shared = [s for s in posts.skills[j] if s in person_sk]
-    text = _post_text(posts, j)
-    hours = text.hours + ("，便于照顾家庭" if people.care[i] and text.flexible else "")
-    label = "先验模型估计" if prior else "预测"
-    reasons = [
-        _match(level, shared, text),
-        _distance(posts, j, geo, k, text),
-        _wage(text, float(people.expected_wage[i])),
-        f"{text.kind}，{hours}",
-        _constraints(people, posts, i, j, text),
-        STEP_NAMES[step],
-        f"{label}录用可能性{score:.0%}" if score >= 0.01 else f"{label}录用可能性不足1%",
-    ]
-    if text.training:
-        reasons.insert(4, "单位提供岗前培训")
-    return tuple(reasons)
+    """Reasons for suggesting ``posts[j]`` to ``people[i]`` (pair ``k`` of the candidate arrays).
+
+    The sentences of :func:`describe`'s explanation; ``skills`` is not read (kept for callers).
+    """
+    return describe(people, posts, i, j, k, geo, level, step, score, prior, facts=facts).sentences()

@@ -8,7 +8,9 @@ and the manifest's record of what the ranker saw.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -97,7 +99,11 @@ class PostSkills:
 
 @dataclass
 class PairSkills:
-    """Skill and certificate matrices of people and posts over one vocabulary."""
+    """Skill and certificate matrices of people and posts over one vocabulary.
+
+    The people's cells are also kept as sorted keys (:func:`_row_keys`), built with the matrices:
+    the post side is shared, the people's side belongs to one call.
+    """
 
     person_skills: sp.csr_matrix
     post_skills: sp.csr_matrix
@@ -105,6 +111,12 @@ class PairSkills:
     post_certs: sp.csr_matrix
     post_skill_count: np.ndarray
     post_cert_count: np.ndarray
+    person_skill_keys: np.ndarray = field(init=False, repr=False)
+    person_cert_keys: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.person_skill_keys = _row_keys(self.person_skills)
+        self.person_cert_keys = _row_keys(self.person_certs)
 
     @classmethod
     def for_people(cls, side: PostSkills, people: People) -> PairSkills:
@@ -120,22 +132,46 @@ class PairSkills:
         )
 
     @classmethod
+    def for_rows(cls, side: PostSkills, people: People, rows: np.ndarray) -> PairSkills:
+        """Like :meth:`for_people`, with the people's rows outside ``rows`` (sorted) left empty: only
+        the lists of ``rows`` are read, for pairs of those people only."""
+        rows = np.asarray(rows, dtype=np.int64)
+
+        def spread(vocab: SkillVocab, lists: list[list[str]], width: int) -> sp.csr_matrix:
+            sub = vocab.matrix([lists[i] for i in rows.tolist()], grow=False, width=width)
+            count = np.zeros(len(people), dtype=np.int64)
+            count[rows] = np.diff(sub.indptr)
+            indptr = np.concatenate([[0], np.cumsum(count)])
+            return sp.csr_matrix((sub.data, sub.indices, indptr), shape=(len(people), width))
+
+        person_s = spread(side.skills, people.skills, side.post_skills.shape[1])
+        person_c = spread(side.certs, people.certificates, side.post_certs.shape[1])
+        return cls(
+            person_s,
+            side.post_skills,
+            person_c,
+            side.post_certs,
+            side.post_skill_count,
+            side.post_cert_count,
+        )
+
+    @classmethod
     def build(cls, people: People, posts: Posts) -> PairSkills:
         return cls.for_people(PostSkills.build(posts), people)
 
 
 def _row_keys(a: sp.csr_matrix) -> np.ndarray:
-    """The nonzero cells of ``a`` as sorted integers ``row * n_cols + col`` (cached on the matrix)."""
-    cached = getattr(a, "_row_keys", None)
-    if cached is None:
-        rows = np.repeat(np.arange(a.shape[0], dtype=np.int64), np.diff(a.indptr))
-        cached = np.sort(rows * a.shape[1] + a.indices.astype(np.int64))
-        a._row_keys = cached  # type: ignore[attr-defined]
-    return cached
+    """The nonzero cells of ``a`` as sorted integers ``row * n_cols + col``."""
+    rows = np.repeat(np.arange(a.shape[0], dtype=np.int64), np.diff(a.indptr))
+    return np.sort(rows * a.shape[1] + a.indices.astype(np.int64))
 
 
-def _rowwise_overlap(a: sp.csr_matrix, b: sp.csr_matrix, ai: np.ndarray, bj: np.ndarray) -> np.ndarray:
+def _rowwise_overlap(
+    a: sp.csr_matrix, b: sp.csr_matrix, ai: np.ndarray, bj: np.ndarray, have: np.ndarray | None = None
+) -> np.ndarray:
     """Columns shared by row ``ai[k]`` of ``a`` and row ``bj[k]`` of ``b`` (0/1 matrices), per pair.
+
+    ``have``: ``_row_keys(a)`` when already built.
 
     Every column of the post's row is looked up among the person's cells (a sorted search), so
     the cost follows the posts' few skills, not a sparse row product per pair.
@@ -153,7 +189,8 @@ def _rowwise_overlap(a: sp.csr_matrix, b: sp.csr_matrix, ai: np.ndarray, bj: np.
     offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
     cols = b.indices[start[pair] + offset].astype(np.int64)
     keys = np.asarray(ai, dtype=np.int64)[pair] * a.shape[1] + cols
-    have = _row_keys(a)
+    if have is None:
+        have = _row_keys(a)
     if not len(have):
         return np.zeros(n)
     found = have[np.minimum(np.searchsorted(have, keys), len(have) - 1)] == keys
@@ -162,10 +199,10 @@ def _rowwise_overlap(a: sp.csr_matrix, b: sp.csr_matrix, ai: np.ndarray, bj: np.
 
 def skill_match(ps: PairSkills, pi: np.ndarray, pj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(skills shared, share of the post's skills covered, certificates missing)`` per pair."""
-    shared = _rowwise_overlap(ps.person_skills, ps.post_skills, pi, pj)
+    shared = _rowwise_overlap(ps.person_skills, ps.post_skills, pi, pj, ps.person_skill_keys)
     need = ps.post_skill_count[pj]
     cover = np.where(need > 0, shared / np.maximum(need, 1), 0.0)
-    certs_held = _rowwise_overlap(ps.person_certs, ps.post_certs, pi, pj)
+    certs_held = _rowwise_overlap(ps.person_certs, ps.post_certs, pi, pj, ps.person_cert_keys)
     missing = ps.post_cert_count[pj] - certs_held
     return shared, cover, missing
 
@@ -176,13 +213,25 @@ class EmployerStats:
 
     Learned from the placement history used for training (never from held-out
     rows), so "employer's past hires of similar people" is an honest feature.
+
+    Shared by a server's concurrent requests: the per-post rates of the last set of posts
+    asked about are kept (one entry), built and published under a lock.
     """
 
     prior: float = 0.1
     strength: float = 5.0
     overall: dict[str, float] = field(default_factory=dict)
     by_band: dict[tuple[str, int], float] = field(default_factory=dict)
-    _cache: dict[int, tuple[Posts, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
+    _cache: tuple[Posts, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    _lock: Any = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.update(_cache=None, _lock=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
 
     @staticmethod
     def band(education: np.ndarray) -> np.ndarray:
@@ -208,19 +257,28 @@ class EmployerStats:
         return stats
 
     def post_rates(self, posts: Posts) -> np.ndarray:
-        """Per post: the employer's overall rate and its rate for each education band, shape (m, 4)."""
-        key = id(posts)
-        cached = self._cache.get(key)
+        """Per post: the employer's overall rate and its rate for each education band, shape (m, 4).
+
+        Read-only (shared between callers).
+        """
+        cached = self._cache  # one reference read: a tuple published whole
         if cached is not None and cached[0] is posts:
             return cached[1]
-        overall = np.fromiter(
-            (self.overall.get(str(e), self.prior) for e in posts.employer), dtype=np.float64, count=len(posts)
-        )
-        rates = np.empty((len(posts), 4), dtype=np.float64)
-        rates[:, 0] = overall
-        for b in range(3):
-            rates[:, b + 1] = [self.by_band.get((str(e), b), o) for e, o in zip(posts.employer, overall, strict=True)]
-        self._cache = {key: (posts, rates)}
+        with self._lock:
+            cached = self._cache
+            if cached is not None and cached[0] is posts:
+                return cached[1]
+            overall = np.fromiter(
+                (self.overall.get(str(e), self.prior) for e in posts.employer), dtype=np.float64, count=len(posts)
+            )
+            rates = np.empty((len(posts), 4), dtype=np.float64)
+            rates[:, 0] = overall
+            for b in range(3):
+                rates[:, b + 1] = [
+                    self.by_band.get((str(e), b), o) for e, o in zip(posts.employer, overall, strict=True)
+                ]
+            rates.flags.writeable = False
+            self._cache = (posts, rates)
         return rates
 
     def to_json(self) -> dict[str, object]:

@@ -9,6 +9,8 @@ hold exactly that, built once per batch or per artifact.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -121,40 +123,52 @@ def _normalizer():  # type: ignore[no-untyped-def]
 
 
 #: Per process, what the normaliser said of each distinct item (a ledger repeats the same few thousand
-#: skill words and wished jobs; every block of people would otherwise ask again). Bounded, and kept for
-#: one normaliser only.
+#: skill words and wished jobs; every block of people would otherwise ask again). Bounded (cleared when
+#: full), kept for one normaliser only, and shared by threads: read and written under ``_MEMO_LOCK``, the
+#: normaliser itself asked outside it.
 _MEMO_LIMIT = 200_000
 _MEMO: dict[str, Any] = {"owner": None, "skills": {}, "codes": {}}
+_MEMO_LOCK = threading.Lock()
 
 
-def _memo(kind: str, distinct: set[Any]) -> tuple[Any, dict[Any, Any], list[Any]]:
-    """The normaliser, its memo of ``kind``, and the items of ``distinct`` it lacks (sorted)."""
+def _memoised(kind: str, distinct: set[Any], ask: Callable[[Any, list[Any]], list[Any]]) -> dict[Any, Any]:
+    """The normaliser's answer for every item of ``distinct``: the memo's, else ``ask(norm, items)`` for
+    the items it lacks (sorted), which are then published to the memo."""
     norm = _normalizer()
-    if _MEMO["owner"] is not norm:
-        _MEMO.update(owner=norm, skills={}, codes={})
-    memo = _MEMO[kind]
-    fresh = sorted(item for item in distinct if item not in memo)
-    if len(memo) + len(fresh) > _MEMO_LIMIT:
-        memo.clear()
-        fresh = sorted(distinct)
-    return norm, memo, fresh
+    with _MEMO_LOCK:
+        if _MEMO["owner"] is not norm:
+            _MEMO.update(owner=norm, skills={}, codes={})
+        memo = _MEMO[kind]
+        known = {item: memo[item] for item in distinct if item in memo}
+    fresh = sorted(item for item in distinct if item not in known)
+    if fresh:
+        answers = dict(zip(fresh, ask(norm, fresh), strict=True))
+        known.update(answers)
+        with _MEMO_LOCK:
+            if _MEMO["owner"] is norm and len(answers) <= _MEMO_LIMIT:
+                memo = _MEMO[kind]
+                if len(memo) + len(answers) > _MEMO_LIMIT:
+                    memo.clear()
+                memo.update(answers)
+    return known
 
 
 def canonical_skill_lists(cells: list[list[str]]) -> list[list[str]]:
     """Canonical skill names for lists of colloquial items, memoised per distinct item."""
-    norm, memo, fresh = _memo("skills", {item for items in cells for item in items})
-    if fresh:
-        memo.update(zip(fresh, norm.canonical_skills(fresh), strict=True))
+    memo = _memoised(
+        "skills", {item for items in cells for item in items}, lambda norm, fresh: norm.canonical_skills(fresh)
+    )
     return [list(dict.fromkeys(s for item in items for s in memo[item])) for items in cells]
 
 
 def occupation_lists(cells: list[list[str]], min_score: float = 0.45) -> list[list[str]]:
     """Level-4 codes for lists of free-text items (skills, wished jobs), top-1 per item."""
-    norm, memo, fresh = _memo("codes", {(item, min_score) for items in cells for item in items})
-    if fresh:
-        items = [item for item, _ in fresh]
-        for key, matches in zip(fresh, norm.normalize(items, k=1), strict=True):
-            memo[key] = matches[0].code if matches and matches[0].score >= min_score else None
+
+    def ask(norm: Any, fresh: list[tuple[str, float]]) -> list[str | None]:
+        found = norm.normalize([item for item, _ in fresh], k=1)
+        return [m[0].code if m and m[0].score >= min_score else None for m in found]
+
+    memo = _memoised("codes", {(item, min_score) for items in cells for item in items}, ask)
     return [list(dict.fromkeys(c for item in items if (c := memo[(item, min_score)]))) for items in cells]
 
 
@@ -241,11 +255,20 @@ class Posts:
     by_province: dict[int, np.ndarray] = field(default_factory=dict)
     online: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     position: dict[str, int] = field(default_factory=dict)
+    #: Columns of ``frame`` and the id index, built on first use; shared by a server's concurrent
+    #: requests, so published under ``_lock`` (bounded by the frame's columns).
     _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _index: pd.Index | None = field(default=None, repr=False)
+    _lock: Any = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
 
     def col(self, name: str) -> np.ndarray:
         """One column of ``frame`` as an object array, cached (row access through pandas is slow)."""
@@ -253,15 +276,18 @@ class Posts:
         if out is None:
             values = self.frame[name].astype(object)
             out = values.where(values.notna(), None).to_numpy(dtype=object)
-            self._columns[name] = out
+            with self._lock:
+                out = self._columns.setdefault(name, out)
         return out
 
     def rows_of(self, vacancy_ids: object) -> np.ndarray:
         """Rows of the posts with ``vacancy_ids`` (any sequence of strings), -1 for ids not here; one
         hash lookup for the whole column (a million ids in a fraction of a second)."""
-        if self._index is None or len(self._index) != len(self.ids):
-            self._index = pd.Index(self.ids.astype(str))
         index = self._index
+        if index is None or len(index) != len(self.ids):
+            index = pd.Index(self.ids.astype(str))
+            with self._lock:
+                self._index = index
         return np.asarray(index.get_indexer(pd.Index(vacancy_ids)), dtype=np.int64)
 
 
@@ -270,7 +296,7 @@ def _precise(coord_source: pd.Series) -> np.ndarray:
     return _per_distinct(coord_source, lambda v: v in ("input", "village", "town"), bool)
 
 
-def _place_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def _place_arrays(frame: pd.DataFrame) -> dict[str, Any]:
     """Administrative codes as integers and coordinates, the same for people and posts."""
     admin = frame["admin_code"].fillna("").astype(str)
     return {

@@ -18,6 +18,16 @@ with the step that produced it. People flagged ``public_welfare`` always
 see up to two public-welfare posts (the safety net the documents require);
 nobody else ever sees one. When everything together gives fewer than three,
 the list holds what exists and a ``shortfall`` names why.
+
+Every suggestion carries its explanation twice, from one computation: as
+structured fields (:class:`matcher.explain.Explanation`, ``details``) and as
+the Chinese sentences derived from them (``reasons``).
+
+The post's side: :meth:`Recommender.candidates_for_post` ranks the people for
+whom one post passes every hard constraint today.
+
+A :class:`Recommender` is shared by a server's concurrent requests: everything
+it keeps is built in ``__init__`` or behind a lock (:class:`matcher.explain.PostFacts`).
 """
 
 from __future__ import annotations
@@ -29,13 +39,22 @@ import numpy as np
 
 from features.contract.vocab import MOBILITY_ORDER
 from matcher.candidates import Candidates, candidate_pairs, passes_first_stage
-from matcher.explain import MOBILITY_ZH, explain
+from matcher.explain import MOBILITY_ZH, Explanation, PostFacts, describe
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_features
-from matcher.prepare import KIND_INDEX, KINDS, People, Posts
-from matcher.reach import RINGS, open_mask
+from matcher.prepare import KIND_INDEX, People, Posts
+from matcher.reach import RINGS, eligible, open_mask, pair_geo, ring_of, units
 from matcher.similarity import grid_cosine
 
-__all__ = ["Recommendation", "Shortfall", "PersonResult", "PairReport", "Recommender", "MIN_POSTS", "STEPS"]
+__all__ = [
+    "Recommendation",
+    "Shortfall",
+    "PersonResult",
+    "PairReport",
+    "PostCandidate",
+    "Recommender",
+    "MIN_POSTS",
+    "STEPS",
+]
 
 MIN_POSTS = 3
 STEPS: tuple[str, ...] = (*RINGS[:3], "province", "nationwide", "training", "safety_net")
@@ -55,6 +74,19 @@ class Recommendation(NamedTuple):
     score: float
     step: str
     reasons: tuple[str, ...]
+    #: The same explanation as structured fields (``reasons`` are its sentences); None only for
+    #: suggestions built elsewhere without one (e.g. read back from a stored run).
+    details: Explanation | None = None
+
+
+class PostCandidate(NamedTuple):
+    """One person a post could be offered to (:meth:`Recommender.candidates_for_post`)."""
+
+    laborer_id: str
+    score: float  # calibrated hire probability
+    step: str  # the widening step the post sits in for this person (``safety_net``: public-welfare)
+    reasons: tuple[str, ...]
+    details: Explanation
 
 
 class Shortfall(NamedTuple):
@@ -75,7 +107,11 @@ class PersonResult(NamedTuple):
     #: The first stage's floors of the person's grid (see :attr:`matcher.candidates.Candidates.floors`).
     first_floors: tuple[float, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, details: bool = False) -> dict[str, Any]:
+        """Plain JSON types; ``details=True`` adds each suggestion's structured explanation as ``"details"``
+        (:meth:`matcher.explain.Explanation.to_json`, None when a suggestion has none). Off by default:
+        the ``matcher recommend --json`` shape is also the shape of a stored nightly run, which keeps the
+        sentences only."""
         return {
             "laborer_id": self.laborer_id,
             "flags": [{"kind": f.kind, "reasons": list(f.reasons)} for f in self.flags],
@@ -88,6 +124,7 @@ class PersonResult(NamedTuple):
                     "step": r.step,
                     "reasons": list(r.reasons),
                 }
+                | ({"details": None if r.details is None else r.details.to_json()} if details else {})
                 for r in self.recommendations
             ],
             "shortfall": None
@@ -117,13 +154,44 @@ class PairReport(NamedTuple):
     score: np.ndarray  # calibrated hire probability
     coarse: np.ndarray  # the first stage's score (compared with a person's ``coarse_floor``)
 
-    def reasons(self, n: int, step: str) -> tuple[str, ...]:
-        """The reasons of pair ``n`` as a suggestion from ``step``."""
+    def details(self, n: int, step: str) -> Explanation:
+        """The explanation of pair ``n`` as a suggestion from ``step`` (structured fields)."""
         rec = self.recommender
         level = int(round(self.X[n, _COL["occupation_level"]] * 4))
         prior = bool(getattr(rec.ranker, "is_prior", False))
         i, j = int(self.pi[n]), int(self.pj[n])
-        return explain(self.people, rec.posts, i, j, n, self.geo, self.skills, level, step, float(self.score[n]), prior)
+        return describe(
+            self.people, rec.posts, i, j, n, self.geo, level, step, float(self.score[n]), prior, facts=rec._facts
+        )
+
+    def reasons(self, n: int, step: str) -> tuple[str, ...]:
+        """The reasons of pair ``n`` as a suggestion from ``step`` (the sentences of :meth:`details`)."""
+        return self.details(n, step).sentences()
+
+
+class _Pool(NamedTuple):
+    """Candidate pairs of some people with their features (see :meth:`Recommender._pool`)."""
+
+    cand: Candidates
+    skills: PairSkills
+    bounds: np.ndarray
+    X: np.ndarray
+    cert_missing: np.ndarray
+    market: np.ndarray
+    market_counts: np.ndarray
+
+
+def _taught(posts: Posts) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Per post, its required skills that a course teaches, as ``(skill, course)``."""
+    from features.skills import get_skill_table
+
+    table = get_skill_table()
+    course: dict[str, str | None] = {}
+    for skills in posts.skills:
+        for s in skills:
+            if s not in course:
+                course[s] = table.get(s).course if s in table else None
+    return tuple(tuple((s, c) for s in skills if (c := course[s]) is not None) for skills in posts.skills)
 
 
 class Recommender:
@@ -153,6 +221,11 @@ class Recommender:
         self._open = open_mask(posts, today)
         self._open_ids = index.select(posts.ids[self._open].astype(str).tolist()) if index is not None else None
         self._post_skills = PostSkills.build(posts)
+        # Shared by concurrent requests: built here, never patched on later. PostFacts fills itself under
+        # its own lock; the posts' coordinate units (cached on ``posts`` by matcher.reach) are built now.
+        self._taught = _taught(posts)
+        self._facts = PostFacts(posts)
+        units(posts)
 
     def score(
         self,
@@ -241,8 +314,6 @@ class Recommender:
             Positions in ``people`` and in ``self.posts``.
         p : ndarray of float64, shape (n_pairs,)
         """
-        from matcher.reach import eligible, pair_geo, ring_of
-
         post_rows = np.asarray(post_rows, dtype=np.int64)
         skills = PairSkills.for_people(self._post_skills, people)
         out_i, out_j, out_p = [], [], []
@@ -295,13 +366,15 @@ class Recommender:
     ) -> PairReport:
         """Today's verdict on given pairs: eligible, ring, market post, calibrated score, and their reasons.
 
-        For repairing a stored list in place (the incremental batch): the same
-        constraints, features, ranker and explanations as :meth:`recommend`.
-        ``known``: the feature rows and calibrated scores of the first pairs, as :meth:`score_posts`
-        returned them (they are not built and scored again).
+        For repairing a stored list in place (the incremental batch) or re-checking and explaining
+        one person's stored list today (:meth:`PairReport.details`): the same constraints, features,
+        ranker and explanations as :meth:`recommend`. ``people`` come from
+        :func:`matcher.prepare.prepare_people` (``flags=False`` is enough). Without ``people.vectors``
+        everything works, but the embedding cosine feature is 0 and the scores are not those of
+        :meth:`recommend`: encode the people first (``encoder.transform_laborers(people.frame)``)
+        when the scores matter. ``known``: the feature rows and calibrated scores of the first pairs,
+        as :meth:`score_posts` returned them (they are not built and scored again).
         """
-        from matcher.reach import eligible, pair_geo, ring_of
-
         pi, pj = np.asarray(pi, dtype=np.int64), np.asarray(pj, dtype=np.int64)
         geo = pair_geo(people, self.posts, pi, pj)
         ring = ring_of(people, self.posts, pi, pj, geo)
@@ -311,8 +384,8 @@ class Recommender:
         rest = type(geo)(*(a[n:] for a in geo))
         X = pair_features(people, self.posts, pi[n:], pj[n:], rest, skills, self.employers)
         score = self.ranker.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
-        if n:
-            X = np.concatenate([known[0].astype(X.dtype, copy=False), X])  # type: ignore[index]
+        if known is not None and n:
+            X = np.concatenate([known[0].astype(X.dtype, copy=False), X])
             score = np.concatenate([np.asarray(known[1], dtype=np.float64), score])
         cert_missing = X[:, _COL["cert_missing"]] > 0
         market = (self.posts.kind[pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[pj])
@@ -324,14 +397,7 @@ class Recommender:
         from matcher.flags import compute_flags
 
         rows = np.arange(len(people)) if rows is None else np.sort(np.asarray(rows, dtype=np.int64))
-        cand = candidate_pairs(people, self.posts, rows, today=self.today, index=self.index, open_ids=self._open_ids)
-        skills = PairSkills.for_people(self._post_skills, people)
-        bounds = np.searchsorted(cand.pi, np.append(rows, np.iinfo(np.int64).max))
-        X = self._features(people, cand, skills)
-        cert_missing = X[:, _COL["cert_missing"]] > 0 if len(X) else np.zeros(0, dtype=bool)
-        market = (self.posts.kind[cand.pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[cand.pj])
-        running = np.concatenate([[0], np.cumsum(market)])
-        market_counts = running[bounds[1:]] - running[bounds[:-1]]
+        cand, skills, bounds, X, cert_missing, market, market_counts = self._pool(people, rows)
         unlocks = [
             self._course_unlocks(people, int(i), cand, slice(a, b), X)
             for i, a, b in zip(rows, bounds[:-1], bounds[1:], strict=True)
@@ -361,16 +427,28 @@ class Recommender:
             for idx, step in picks:
                 j = int(cand.pj[idx])
                 level = int(round(X[idx, _COL["occupation_level"]] * 4))
+                details = describe(
+                    people,
+                    self.posts,
+                    int(i),
+                    j,
+                    idx,
+                    cand.geo,
+                    level,
+                    step,
+                    float(scores[idx]),
+                    prior,
+                    facts=self._facts,
+                )
                 recs.append(
                     Recommendation(
-                        str(self.posts.ids[j]),
+                        details.vacancy_id,
                         str(self.posts.col("title")[j]),
-                        KINDS[self.posts.kind[j]],
+                        details.kind,
                         float(scores[idx]),
                         step,
-                        explain(
-                            people, self.posts, int(i), j, idx, cand.geo, skills, level, step, float(scores[idx]), prior
-                        ),
+                        details.sentences(),
+                        details,
                     )
                 )
             shortfall = None
@@ -381,6 +459,83 @@ class Recommender:
             first = tuple(cand.floors[n].tolist()) if cand.floors is not None else ()
             out.append(PersonResult(str(people.ids[i]), flags[n], recs, shortfall, prior, float(floors[n]), first))
         return out
+
+    def _pool(self, people: People, rows: np.ndarray) -> _Pool:
+        """The candidate pairs of ``people[rows]`` (sorted rows) with their features and market posts."""
+        cand = candidate_pairs(people, self.posts, rows, today=self.today, index=self.index, open_ids=self._open_ids)
+        skills = PairSkills.for_people(self._post_skills, people)
+        bounds = np.searchsorted(cand.pi, np.append(rows, np.iinfo(np.int64).max))
+        X = self._features(people, cand, skills)
+        cert_missing = X[:, _COL["cert_missing"]] > 0 if len(X) else np.zeros(0, dtype=bool)
+        market = (self.posts.kind[cand.pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[cand.pj])
+        running = np.concatenate([[0], np.cumsum(market)])
+        market_counts = running[bounds[1:]] - running[bounds[:-1]]
+        return _Pool(cand, skills, bounds, X, cert_missing, market, market_counts)
+
+    def candidates_for_post(self, people: People, j: int, k: int = 20) -> list[PostCandidate]:
+        """The best ``k`` of ``people`` for post row ``j``: those it passes every hard constraint for today.
+
+        The post's side of :meth:`recommend`, for an employer or an organiser: the same rules as
+        :meth:`describe_pairs` (:func:`matcher.reach.ring_of` and :func:`matcher.reach.eligible`:
+        open with openings today, within the person's mobility, age limits, physical demand). A
+        public-welfare post goes only to people :meth:`recommend` would flag ``public_welfare``
+        (its safety net; nobody else ever sees one), with step ``safety_net``; the flag is decided
+        as :meth:`recommend` decides it (zero-employment households: by the market posts in reach),
+        so ``people`` need the flag columns (:func:`matcher.prepare.prepare_people` with ``flags=True``).
+        Every other post carries the widening ring it sits in for the person as its step.
+        Certificates are not a hard constraint (the score knows a missing one).
+
+        ``people`` must be prepared and encoded (``people.vectors``) by the caller. The checks and
+        scores are vectorised over people; only the returned candidates are explained.
+
+        Returns
+        -------
+        list of PostCandidate, at most ``k``
+            By calibrated hire probability, best first; ties in ``people``'s order.
+        """
+        n = len(people)
+        if n == 0 or k <= 0:
+            return []
+        pi = np.arange(n, dtype=np.int64)
+        pj = np.full(n, int(j), dtype=np.int64)
+        geo = pair_geo(people, self.posts, pi, pj)
+        ring = ring_of(people, self.posts, pi, pj, geo)
+        ok = eligible(people, self.posts, pi, pj, ring, self.today)
+        welfare = bool(self.posts.kind[j] == _WELFARE)
+        if welfare and ok.any():
+            ok[ok] = self._welfare_allowed(people, np.flatnonzero(ok))
+        rows = np.flatnonzero(ok)
+        if not len(rows):
+            return []
+        geo = type(geo)(*(a[rows] for a in geo))
+        skills = PairSkills.for_rows(self._post_skills, people, rows)
+        X = pair_features(people, self.posts, rows, pj[rows], geo, skills, self.employers)
+        p = self.ranker.predict_proba(X)[:, 1]
+        best = np.lexsort((rows, -p))[:k]
+        prior = bool(getattr(self.ranker, "is_prior", False))
+        out = []
+        for x in best.tolist():
+            step = "safety_net" if welfare else RINGS[int(ring[rows[x]])]
+            level = int(round(X[x, _COL["occupation_level"]] * 4))
+            details = describe(
+                people, self.posts, int(rows[x]), int(j), x, geo, level, step, float(p[x]), prior, facts=self._facts
+            )
+            out.append(PostCandidate(str(people.ids[rows[x]]), float(p[x]), step, details.sentences(), details))
+        return out
+
+    def _welfare_allowed(self, people: People, rows: np.ndarray) -> np.ndarray:
+        """Which of ``people[rows]`` (sorted) :meth:`recommend` would flag ``public_welfare``."""
+        from matcher.flags import compute_flags
+
+        # Only the zero-employment rule reads the market posts in reach, and only for zero-employment
+        # households: the others get a count that never fires it, and no candidate search.
+        reach = np.full(len(rows), np.iinfo(np.int64).max, dtype=np.int64)
+        zero = people.zero_employment[rows]
+        if self.policy.public_welfare.zero_employment.enabled and zero.any():
+            reach[zero] = self._pool(people, rows[zero]).market_counts
+        columns = people.flag_columns.take(rows) if people.flag_columns is not None else None
+        flags = compute_flags(people.frame.iloc[rows], self.policy, market_in_reach=reach, columns=columns)
+        return np.fromiter((any(f.kind == "public_welfare" for f in fl) for fl in flags), bool, len(flags))
 
     def _assemble(
         self,
@@ -464,23 +619,6 @@ class Recommender:
             for course in {c for s, c in pairs if s not in have}:
                 out[course] = out.get(course, 0) + 1
         return out
-
-    @property
-    def _taught(self) -> list[tuple[tuple[str, str], ...]]:
-        """Per post, its required skills that a course teaches, as ``(skill, course)`` (built once)."""
-        cached = getattr(self, "_taught_cache", None)
-        if cached is None:
-            from features.skills import get_skill_table
-
-            table = get_skill_table()
-            course = {}
-            for skills in self.posts.skills:
-                for s in skills:
-                    if s not in course:
-                        course[s] = table.get(s).course if s in table else None
-            cached = [tuple((s, course[s]) for s in skills if course[s] is not None) for skills in self.posts.skills]
-            self._taught_cache = cached
-        return cached
 
     def _shortfall(self, people: People, i: int, in_reach: int, blocked: int, got: int) -> Shortfall:
         mob = MOBILITY_ORDER[int(people.mobility[i])]
