@@ -14,13 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from matcher.artifact import load_model
+from matcher.artifact import MatchModel, load_model
 from matcher.explain import STEP_NAMES
 from matcher.ingest import ingest_file
 from matcher.lookup import Lookup
-from matcher.recommend import MIN_POSTS, PersonResult
+from matcher.policy import Policy
+from matcher.prepare import People
+from matcher.reach import eligible, pair_geo, ring_of
+from matcher.recommend import MIN_POSTS, PersonResult, Recommender
 from store import load_laborers
 from tests.matcher.conftest import (
     CHANGNING,
@@ -31,9 +37,11 @@ from tests.matcher.conftest import (
     TODAY,
     County,
     Run,
+    encoded,
     people_frame,
     posts_frame,
 )
+from tests.matcher.test_reach import person_rows, post_rows
 
 GEO_STEPS = ("village", "half_hour", "county", "province", "nationwide")
 HOME_BOUND = {"mobility": "home"}
@@ -366,3 +374,101 @@ def test_a_pairs_verdict_is_the_same_with_the_first_stages_features_reused(
     assert [reused.reasons(n, "county") for n in range(0, len(all_i), 7)] == [
         fresh.reasons(n, "county") for n in range(0, len(all_i), 7)
     ]
+
+
+# ----------------------------------------------------------------------------- the post's side
+
+
+def _post_side(model: MatchModel, people: pd.DataFrame, posts: pd.DataFrame) -> tuple[Recommender, People]:
+    p, q, index = encoded(model, people, posts)
+    return Recommender(q, model.ranker, model.employers, index, Policy.default(), TODAY), p
+
+
+#: (mobility, place) of the people of a small county, and who reaches a post in 马坊镇罗家村.
+SIDE_PEOPLE = (
+    ("home", MAFANG_A, True),
+    ("home", MAFANG_B, False),  # the next village: beyond a home-bound person
+    ("village", MAFANG_B, False),
+    ("town", MAFANG_B, True),
+    ("town", CHANGNING, True),  # 24 minutes
+    ("town", DIANTOU, False),
+    ("county", DIANTOU, True),
+    ("county", QIANXIAN, False),  # other county, 50 minutes
+    ("province", QIANXIAN, True),
+    ("nationwide", QIANXIAN, True),
+)
+
+
+def test_candidates_for_a_post_stay_within_each_persons_reach_and_are_ranked(model: MatchModel) -> None:
+    people = people_frame(*({"mobility": m, "admin_code": c} for m, c, _ in SIDE_PEOPLE))
+    posts = posts_frame({"vacancy_id": "here", "admin_code": MAFANG_A, "title": "电焊工", "required_skills": "电焊"})
+    rec, p = _post_side(model, people, posts)
+    found = rec.candidates_for_post(p, 0, k=20)
+    reach = {f"P{n:03d}" for n, (_, _, ok) in enumerate(SIDE_PEOPLE, 1) if ok}
+    assert {c.laborer_id for c in found} == reach
+    scores = [c.score for c in found]
+    assert scores == sorted(scores, reverse=True)
+    for c in found:
+        assert c.details.sentences() == c.reasons and c.details.vacancy_id == "here" and c.details.step == c.step
+        assert c.step in GEO_STEPS and STEP_NAMES[c.step] in c.reasons
+    # k is respected, and a smaller k is a prefix of a larger one.
+    assert rec.candidates_for_post(p, 0, k=3) == found[:3]
+    assert rec.candidates_for_post(p, 0, k=0) == []
+    # The score is the one recommend gives the same pair.
+    for result in rec.recommend(p, k=10):
+        for r in result.recommendations:
+            (same,) = [c for c in found if c.laborer_id == result.laborer_id]
+            assert r.score == pytest.approx(same.score, abs=1e-6) and r.step == same.step
+
+
+def test_candidates_for_a_post_respect_age_physical_and_openings(model: MatchModel) -> None:
+    people = people_frame({"age": 30}, {"age": 60}, {"health": "serious"}, {"disability": "moderate"})
+    posts = posts_frame(
+        {"vacancy_id": "young", "age_max": 45},
+        {"vacancy_id": "heavy", "physical_demand": "high"},
+        {"vacancy_id": "full", "openings": 0},
+        {"vacancy_id": "closed", "status": "closed"},
+    )
+    rec, p = _post_side(model, people, posts)
+    assert {c.laborer_id for c in rec.candidates_for_post(p, 0)} == {"P001", "P003", "P004"}
+    assert {c.laborer_id for c in rec.candidates_for_post(p, 1)} == {"P001", "P002"}
+    assert rec.candidates_for_post(p, 2) == [] and rec.candidates_for_post(p, 3) == []
+
+
+def test_a_public_welfare_post_goes_only_to_people_flagged_for_it(model: MatchModel) -> None:
+    people = people_frame(OLDER, {}, {**OLDER, "admin_code": DIANTOU, "mobility": "county"})
+    posts = posts_frame({**WELFARE, "vacancy_id": "welfare", "admin_code": MAFANG_A})
+    rec, p = _post_side(model, people, posts)
+    found = rec.candidates_for_post(p, 0)
+    assert [c.laborer_id for c in found] == ["P001"]  # P003 is flagged but the post is not in their town
+    assert found[0].step == "safety_net" and found[0].details.kind == "public_welfare"
+    (flagged, _, _) = rec.recommend(p, k=5)
+    assert [r.vacancy_id for r in flagged.recommendations] == ["welfare"]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(person_rows(), min_size=1, max_size=8), post_rows(), st.integers(1, 6))
+def test_every_candidate_for_a_post_passes_the_hard_constraints(
+    model: MatchModel, people_rows: list[dict[str, Any]], post: dict[str, Any], k: int
+) -> None:
+    rec, p = _post_side(model, people_frame(*people_rows), posts_frame(post))
+    found = rec.candidates_for_post(p, 0, k=k)
+    assert len(found) <= k
+    assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
+    rows = np.array([p.position[c.laborer_id] for c in found], dtype=np.int64)
+    pj = np.zeros(len(rows), dtype=np.int64)
+    geo = pair_geo(p, rec.posts, rows, pj)
+    ring = ring_of(p, rec.posts, rows, pj, geo)
+    assert eligible(p, rec.posts, rows, pj, ring, TODAY).all()
+    # Nobody eligible is left out (a public-welfare post: only the flagged ones are taken).
+    everyone, zero = np.arange(len(p)), np.zeros(len(p), dtype=np.int64)
+    ring_all = ring_of(p, rec.posts, everyone, zero, pair_geo(p, rec.posts, everyone, zero))
+    ok = eligible(p, rec.posts, everyone, zero, ring_all, TODAY)
+    if post["kind"] != "public_welfare":
+        assert len(found) == min(k, int(ok.sum()))
