@@ -116,7 +116,7 @@ def contract(
 
 def _register_optional() -> None:
     """Attach the commands that live in their own modules."""
-    from service import cli_batch, cli_evaluate, cli_fair, cli_match, cli_occupation, cli_sample
+    from service import cli_batch, cli_evaluate, cli_fair, cli_match, cli_occupation, cli_sample, cli_serve
 
     command("sample")(cli_sample.sample)
     command("occupation")(cli_occupation.occupation)
@@ -126,6 +126,7 @@ def _register_optional() -> None:
     command("evaluate")(cli_evaluate.evaluate)
     command("batch")(cli_batch.batch)
     command("report")(cli_batch.report)
+    command("serve")(cli_serve.serve)
     from service import cli_keys
 
     app.add_typer(cli_keys.keys_app, name="keys")

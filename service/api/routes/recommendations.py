@@ -1,0 +1,48 @@
+"""Suggestions: a ledger person's (last night's list when still valid, else live) and a profile's."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from service.api.deps import AppDep, mark_audit, role_dep
+from service.api.routes._records import fetch
+from service.api.schemas import ErrorBody, SuggestionsOut
+
+router = APIRouter(
+    tags=["recommendations"],
+    responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+)
+
+Reader = role_dep("admin", "organizer", "caseworker")
+
+
+@router.get("/laborers/{laborer_id}/recommendations", response_model=SuggestionsOut)
+def laborer_recommendations(
+    laborer_id: str,
+    request: Request,
+    application: AppDep,
+    principal: Reader,
+    k: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> dict[str, Any]:
+    """A person's suggestions, flags and shortfall; ``source`` tells ``run`` (last night) from ``live``."""
+    mark_audit(request, "read_recommendations", laborer_id=laborer_id)
+    record = fetch(application, principal, "laborers", laborer_id)
+    answer = application.suggestions(laborer_id, k=k, household_id=record.get("household_id"))
+    return answer.result.to_json() | {"source": answer.source, "run_id": answer.run_id}
+
+
+@router.post("/recommendations", response_model=SuggestionsOut)
+def profile_recommendations(
+    request: Request,
+    application: AppDep,
+    principal: Reader,
+    profile: Annotated[dict[str, Any], Body(description="a person's contract fields (English or Chinese keys)")],
+    k: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> dict[str, Any]:
+    """Live suggestions for a person not (yet) in the ledger."""
+    mark_audit(request, "recommend_profile")
+    result = application.recommend_profile(profile, k=k)
+    view = application.run_view
+    return result.to_json() | {"source": "live", "run_id": view.run_id if view is not None else None}
