@@ -177,14 +177,12 @@ class Application:
         return self._run
 
     def _load_run(self) -> None:
-        from store.changes import changes_since
-
         pointer = self.runs / "LATEST"
         text = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else ""
         view = RunView.latest(self.runs) if text else None
         changes = ChangeSets.empty()
         if view is not None and view.change_seq is not None:
-            changes = _fold(ChangeSets.empty(view.change_seq), changes_since(self.engine, view.change_seq))
+            changes = _fold(ChangeSets.empty(view.change_seq), _all_changes_since(self.engine, view.change_seq))
         self._run, self._changes, self._run_pointer = view, changes, text
 
     def refresh(self) -> dict[str, Any]:
@@ -196,8 +194,6 @@ class Application:
         - a new published run → loaded; laborers, households and posts changed since it read the
           store make those people's lists live.
         """
-        from store.changes import changes_since
-
         done: dict[str, Any] = {}
         with self._lock:
             pointer = self.runs / "LATEST"
@@ -205,6 +201,8 @@ class Application:
             if text != (self._run_pointer or ""):
                 self._load_run()
                 done["run"] = self._run.run_id if self._run else None
+            if self._run is not None and self._run.change_seq is not None:
+                self._changes = _fold(self._changes, _all_changes_since(self.engine, self._changes.seq))
             current = self._serving
             if current is None:
                 return done
@@ -214,9 +212,8 @@ class Application:
                 self._pending_rebuild = False
                 done["model"] = version
                 return done
-            fresh = changes_since(self.engine, current.seq)
+            fresh = _all_changes_since(self.engine, current.seq)
             if fresh:
-                self._changes = _fold(self._changes, [c for c in fresh if c.seq > self._changes.seq])
                 posts = [c.entity_id for c in fresh if c.entity == "vacancy"]
                 last = fresh[-1].seq
                 if posts:
@@ -378,6 +375,22 @@ class Application:
 
         self.check_schema()
         return ingest_file(kind, path, engine=self.engine, dry_run=dry_run)
+
+
+def _all_changes_since(engine: Engine, seq: int) -> list[Any]:
+    """Every change after ``seq``, page by page (a big import writes more than one page)."""
+    from store.changes import changes_since
+
+    out: list[Any] = []
+    while True:
+        page = changes_since(engine, seq, limit=_CHANGE_PAGE)
+        out.extend(page)
+        if len(page) < _CHANGE_PAGE:
+            return out
+        seq = page[-1].seq
+
+
+_CHANGE_PAGE = 10_000
 
 
 def _fold(sets: ChangeSets, changes: Sequence[Any]) -> ChangeSets:

@@ -36,24 +36,20 @@ def log_dir() -> Path:
 
 
 def setup_logging(home: Path | None = None) -> None:
-    """Log INFO and above to a file under the data directory ``home`` (not to the terminal)."""
+    """Log INFO and above, scrubbed of personal data, as JSON lines to ``home/logs/matcher.log``."""
+    from service.logs import setup_json_logging
+
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
     if home is None:
-        root = logging.getLogger()
-        root.setLevel(logging.INFO)
         if not root.handlers:
             root.addHandler(logging.NullHandler())
         return
     path = _LOG_DIR[0] = Path(home) / "logs"
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(path / "matcher.log", encoding="utf-8")
+        setup_json_logging(path / "matcher.log")
     except OSError:
-        handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.setLevel(logging.INFO)
-    if not any(isinstance(h, type(handler)) for h in root.handlers):
-        root.addHandler(handler)
+        root.addHandler(logging.NullHandler())
 
 
 def _bilingual(exc: BaseException) -> str:

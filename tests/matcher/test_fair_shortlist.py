@@ -29,7 +29,7 @@ def test_invitations_keep_hard_constraints_and_limits(county_copy, factor: float
     fair = create_fair(engine, name="店头镇专场", date=TODAY, place="永寿县店头镇", county=COUNTY)
     assert fair.venue_code is not None and fair.venue_code.startswith("610426101")
     s = FairSettings(factor=factor, per_person=per_person)
-    sl = build_shortlist(engine, fair.fair_id, s)
+    sl = build_shortlist(engine, fair.fair_id, s, home=county_copy.home)
     inv = sl.invitations
     assert len(inv) > 0 and sl.metrics.invitations == len(inv)
     assert inv.groupby("laborer_id").size().max() <= per_person
@@ -38,7 +38,7 @@ def test_invitations_keep_hard_constraints_and_limits(county_copy, factor: float
     assert inv.groupby("household_id").size().max() <= s.household_cap
     assert set(inv["vacancy_id"]) <= set(fair.vacancy_ids)
     # Re-check every invitation against the core's rules, from scratch.
-    lookup = Lookup(engine, today=fair.date)
+    lookup = Lookup(engine, today=fair.date, home=county_copy.home)
     people = lookup.people(sorted(set(inv["laborer_id"])))
     posts = lookup.posts
     pi = np.array([people.position[x] for x in inv["laborer_id"]])

@@ -213,7 +213,10 @@ def test_county_file_overriding_one_threshold_changes_the_outcome(
     path.write_text("[public_welfare.older]\nmin_age = 60\n", encoding="utf-8")
     assert flags_of(person, Policy.load(path)) == []
     monkeypatch.setenv(POLICY_ENV, str(path))
-    assert compute_flags(frame(person)) == [[]]  # the county file applies by default
+    from matcher.settings import Settings
+
+    county_policy = Settings.load(home=tmp_path).load_policy()  # the county file, read once by the settings
+    assert compute_flags(frame(person), policy=county_policy) == [[]]
     lower = Policy.from_overrides({"training": {"min_unlocked": 2}})
     assert flags_of({"wants_training": True}, lower, course_unlocks=[{"电工培训": 2}])
 

@@ -15,7 +15,7 @@ from matcher.artifact import train
 from matcher.ingest import ingest_file
 from sampledata import generate
 from service.cli_fair import fair_app
-from store import get_engine, get_settings, load_laborers
+from store import get_engine, get_settings, load_laborers, migrate
 
 runner = CliRunner()
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
@@ -44,9 +44,10 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         get_settings.cache_clear()
         files = generate(laborers=1500, vacancies=200, seed=5, out=home / "sample").files
         engine = get_engine()
+        migrate(engine)
         for kind in ("laborers", "vacancies", "placements"):
             ingest_file(kind, files[kind], engine=engine)
-        train(engine, seed=0)
+        train(engine, home=home, seed=0)
         yield home
     get_settings.cache_clear()
 

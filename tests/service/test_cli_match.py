@@ -65,6 +65,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as mp:
         point(mp, home)
         ok(cli("sample", "--laborers", "1500", "--vacancies", "200", "--seed", "31", "--out", str(home / "sample")))
+        ok(cli("migrate"))
         for kind in ("laborers", "vacancies"):
             ok(cli("ingest", kind, str(home / "sample" / f"{kind}.csv")))
         (home / "train.txt").write_text(ok(cli("train")).output, encoding="utf-8")

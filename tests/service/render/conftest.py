@@ -39,7 +39,7 @@ def published(county, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Publ
         mp.delenv("MATCHER_POLICY", raising=False)
         get_settings.cache_clear()
         engine = get_engine()
-        run = run_batch(engine, BatchOptions())
+        run = run_batch(engine, BatchOptions(), home=home)
         yield Published(run, engine, home)
         engine.dispose()
     get_settings.cache_clear()

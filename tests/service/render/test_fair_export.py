@@ -22,7 +22,7 @@ def test_workbook_round_trip_and_report(county_copy, tmp_path: Path) -> None:
     engine = county_copy.engine
     day = TODAY - dt.timedelta(days=1)
     fair = create_fair(engine, name="马坊镇专场", date=day, place="马坊镇", county=COUNTY)
-    sl = build_shortlist(engine, fair.fair_id)
+    sl = build_shortlist(engine, fair.fair_id, home=county_copy.home)
     paths = write_outputs(sl, tmp_path / "out")
     assert paths["xlsx"].exists() and paths["html"].exists()
     phone = next(v for v in sl.invitations["phone"] if isinstance(v, str))

@@ -1,0 +1,148 @@
+"""The application object: settings once, last night's list while it holds, live after a change, fresh posts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from matcher.app import Application
+from matcher.batch.runner import BatchOptions, run_batch
+from matcher.settings import Settings
+from store import load_laborers, load_vacancies
+from store.errors import InputError, NotFoundError, NotReadyError
+from tests.matcher.conftest import TODAY, County
+
+
+@pytest.fixture
+def app(county_copy: County) -> Application:
+    application = Application(Settings.load(home=county_copy.home, database_url=county_copy.db_url, today=TODAY))
+    run_batch(
+        application.engine,
+        BatchOptions(congestion=False),
+        today=TODAY,
+        home=application.home,
+        policy=application.policy,
+    )
+    return application
+
+
+def _listed(app: Application) -> tuple[str, str]:
+    """A job seeker with a stored list, and the first post on it."""
+    view = app.run_view
+    assert view is not None
+    for laborer_id in load_laborers(app.engine, wants_job=True)["laborer_id"]:
+        posts = view.vacancy_ids(laborer_id)
+        if len(posts) >= 3:
+            return laborer_id, posts[0]
+    raise AssertionError("no stored list with three posts")
+
+
+def test_unchanged_people_are_answered_from_the_run_as_a_lookup_would(app: Application) -> None:
+    laborer_id, _ = _listed(app)
+    answer = app.suggestions(laborer_id, k=5)
+    assert answer.source == "run" and answer.run_id == app.run_view.run_id  # type: ignore[union-attr]
+    live = app.recommend([laborer_id], k=5)[0]
+    assert type(answer.result) is type(live)
+    assert [r.vacancy_id for r in answer.result.recommendations] == [r.vacancy_id for r in live.recommendations]
+    assert [f.kind for f in answer.result.flags] == [f.kind for f in live.flags]
+
+
+def test_a_closed_post_is_withheld_at_once_and_lists_holding_it_go_live(app: Application) -> None:
+    laborer_id, post = _listed(app)
+    app.serving  # noqa: B018 - build the snapshot before the change
+    row = load_vacancies(app.engine, ids=[post])
+    summary = app.ingest_frame("vacancies", _contract_row(row, status="closed"))
+    assert summary.updated == 1 and summary.rejected == 0
+    before = app.serving
+    app.refresh()
+    assert app.serving is not before and post in app.serving.withheld
+    assert post in before.posts.ids and before.withheld == frozenset()  # the old snapshot is untouched
+    answer = app.suggestions(laborer_id, k=5)
+    assert answer.source == "live"
+    assert post not in [r.vacancy_id for r in answer.result.recommendations]
+
+
+def test_a_changed_person_is_computed_afresh(app: Application) -> None:
+    laborer_id, _ = _listed(app)
+    person = load_laborers(app.engine, ids=[laborer_id])
+    frame = _contract_row(person, expected_wage=str(float(person["expected_wage"].iloc[0] or 3000) + 500))
+    assert app.ingest_frame("laborers", frame).updated == 1
+    app.refresh()
+    assert app.suggestions(laborer_id, k=5).source == "live"
+
+
+def test_ingest_frame_answers_with_the_rejected_rows_and_keeps_the_good_ones(app: Application) -> None:
+    people = load_laborers(app.engine).head(2)
+    frame = pd.concat([_contract_row(people.iloc[[0]], mobility="somewhere"), _contract_row(people.iloc[[1]])])
+    summary = app.ingest_frame("laborers", frame)
+    assert summary.rejected == 1 and summary.updated + summary.unchanged == 1  # the good row lands
+    (reject,) = summary.rejects
+    assert reject.column == "mobility" and reject.value == "somewhere" and reject.reason_zh and reject.reason_en
+
+
+def test_a_new_model_version_is_swapped_in_while_requests_run(app: Application) -> None:
+    laborer_id, _ = _listed(app)
+    old = app.serving.version
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            try:
+                assert len(app.recommend([laborer_id], k=3)[0].recommendations) >= 1
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+    worker = threading.Thread(target=ask)
+    worker.start()
+    try:
+        app.train(seed=1)
+        app.refresh()
+    finally:
+        stop.set()
+        worker.join()
+    assert errors == [] and app.serving.version != old
+
+
+def test_unknown_people_and_missing_models_have_their_categories(app: Application, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError) as err:
+        app.recommend(["NO-SUCH-PERSON"], k=3)
+    assert err.value.field == "laborer_id" and err.value.code == "laborer_not_found"
+    empty = Application(Settings.load(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    empty.migrate()
+    with pytest.raises(NotReadyError) as err2:
+        empty.serving  # noqa: B018
+    assert "matcher train" in err2.value.message_en and err2.value.message_zh
+    with pytest.raises(InputError) as err3:
+        Settings.load(home=tmp_path, max_body=5)
+    assert err3.value.field == "MATCHER_MAX_BODY"
+
+
+def test_today_comes_from_the_settings(tmp_path: Path) -> None:
+    fixed = dt.date(2026, 3, 1)
+    assert Settings.load(home=tmp_path, today=fixed).today_date() == fixed
+
+
+def _contract_row(stored: pd.DataFrame, **changes: str) -> pd.DataFrame:
+    """A stored row as a ledger file would carry it (lists joined, derived columns dropped)."""
+    from features.contract import schema
+
+    kind = "laborers" if "laborer_id" in stored else "vacancies"
+    fields = [c.name for c in schema(kind) if c.name in stored.columns]
+    row = stored[fields].iloc[0].to_dict()
+    for key, value in list(row.items()):
+        if isinstance(value, list):
+            row[key] = "、".join(value)
+        elif value is None or (isinstance(value, float) and pd.isna(value)):
+            row[key] = None
+        elif isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+            row[key] = pd.Timestamp(value).date().isoformat()
+        else:
+            row[key] = str(value)
+    row.update(changes)
+    row["updated_at"] = dt.datetime.now().isoformat(timespec="seconds")
+    return pd.DataFrame([row])
