@@ -324,10 +324,30 @@ class Application:
         if view is not None and self.run_list_valid(laborer_id, household_id):
             stored = view.result(laborer_id, k)
             if stored is not None and (len(stored.recommendations) >= k or stored.shortfall is not None):
-                self.stats["run"] += 1
-                return Answer(stored, "run", view.run_id)
+                explained = self._recheck(stored)
+                if explained is not None:
+                    self.stats["run"] += 1
+                    return Answer(explained, "run", view.run_id)
         result = self.recommend([laborer_id], k=k)[0]
         return Answer(result, "live", view.run_id if view is not None else None)
+
+    def _recheck(self, stored: PersonResult) -> PersonResult | None:
+        """The stored list re-checked against every hard constraint today and explained field by field.
+
+        None when a listed post no longer passes (the caller computes the list afresh).
+        """
+        serving = self.serving
+        if not stored.recommendations:
+            return stored
+        rows = serving.posts.rows_of([r.vacancy_id for r in stored.recommendations])
+        if (rows < 0).any():
+            return None
+        people = self.people([stored.laborer_id])
+        report = serving.recommender.describe_pairs(people, np.zeros(len(rows), dtype=np.int64), rows)
+        if not report.ok.all():
+            return None
+        recs = [r._replace(details=report.details(n, r.step)) for n, r in enumerate(stored.recommendations)]
+        return stored._replace(recommendations=recs)
 
     def candidates_for_post(self, vacancy_id: str, k: int = 20, counties: Sequence[str] | None = None) -> list[Any]:
         """The job seekers this post suits best under the hard constraints, best first.

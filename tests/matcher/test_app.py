@@ -49,6 +49,9 @@ def test_unchanged_people_are_answered_from_the_run_as_a_lookup_would(app: Appli
     assert type(answer.result) is type(live)
     assert [r.vacancy_id for r in answer.result.recommendations] == [r.vacancy_id for r in live.recommendations]
     assert [f.kind for f in answer.result.flags] == [f.kind for f in live.flags]
+    # Re-checked today and explained field by field, like a live suggestion.
+    assert all(r.details is not None for r in answer.result.recommendations)
+    assert [r.details.step for r in answer.result.recommendations] == [r.step for r in live.recommendations]  # type: ignore[union-attr]
 
 
 def test_a_closed_post_is_withheld_at_once_and_lists_holding_it_go_live(app: Application) -> None:
