@@ -30,7 +30,7 @@ def laborer_recommendations(
     mark_audit(request, "read_recommendations", laborer_id=laborer_id)
     record = fetch(application, principal, "laborers", laborer_id)
     answer = application.suggestions(laborer_id, k=k, household_id=record.get("household_id"))
-    return answer.result.to_json() | {"source": answer.source, "run_id": answer.run_id}
+    return answer.result.to_json(details=True) | {"source": answer.source, "run_id": answer.run_id}
 
 
 @router.post("/recommendations", response_model=SuggestionsOut)
@@ -45,4 +45,4 @@ def profile_recommendations(
     mark_audit(request, "recommend_profile")
     result = application.recommend_profile(profile, k=k)
     view = application.run_view
-    return result.to_json() | {"source": "live", "run_id": view.run_id if view is not None else None}
+    return result.to_json(details=True) | {"source": "live", "run_id": view.run_id if view is not None else None}

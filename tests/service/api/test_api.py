@@ -143,6 +143,11 @@ def test_recommendations_for_a_person_and_a_profile(county: County) -> None:
     assert len(body["recommendations"]) >= 3, body
     first = body["recommendations"][0]
     assert first["vacancy_id"] and first["reasons"] and 0 <= first["score"] <= 1
+    # The explanation as structured fields too (a county's own system reads these, not the sentences).
+    details = first["details"]
+    assert details["step"] == first["step"] and details["wage_verdict"] in ("above", "meets", "below", "unknown")
+    assert details["relation"] and {c["code"] for c in details["constraints"]} >= {"mobility", "openings"}
+    assert isinstance(details["prior"], bool) and "travel_minutes" in details and "matched_skills" in details
     row = county.laborers.loc[county.laborers["laborer_id"] == county.in_town].iloc[0].to_dict()
     profile = {k: v for k, v in row.items() if v != "" and k not in ("laborer_id", "household_id")}
     answer = county.client.post("/recommendations", json=profile, params={"k": 3}, headers=county.auth("organizer"))
