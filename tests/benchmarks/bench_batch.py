@@ -114,7 +114,7 @@ def violations(home: Path, env: dict[str, str]) -> int:
 
     get_settings.cache_clear()
     engine = get_engine()
-    run_dir = latest_run()
+    run_dir = latest_run(Path(os.environ["MATCHER_HOME"]) / "runs")
     sugg = read_table(run_dir, "suggestions", columns=["laborer_id", "vacancy_id"])
     people = prepare_people(load_laborers(engine, ids=sugg["laborer_id"].unique().tolist()))
     posts = prepare_posts(load_vacancies(engine))

@@ -50,7 +50,7 @@ def build(home: Path, laborers: int, vacancies: int, seed: int) -> None:
     engine = get_engine()
     for kind in ("laborers", "vacancies", "placements"):
         ingest_file(kind, home / "sample" / f"{kind}.csv", engine=engine)
-    train(engine, seed=seed)
+    train(engine, home=Path(os.environ["MATCHER_HOME"]), seed=seed)
     print(f"  built {laborers:,} laborers / {vacancies:,} posts in {time.perf_counter() - t0:.0f} s ({home})")
 
 

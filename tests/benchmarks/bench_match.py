@@ -84,7 +84,7 @@ def build(args: argparse.Namespace, home: Path, engine: object) -> None:
     counts = count_rows(engine)
     print(f"store: {counts}")
     t0 = time.perf_counter()
-    path = train(engine, seed=args.seed)
+    path = train(engine, home=Path(os.environ["MATCHER_HOME"]), seed=args.seed)
     t_train = time.perf_counter() - t0
     print(f"sample {t_sample:.1f} s, ingest {t_ingest:.1f} s, train {t_train:.1f} s  (artifact {path.name})")
     print(f"peak memory after train: {peak_mb():,.0f} MB")
@@ -115,7 +115,7 @@ def measure(args: argparse.Namespace, engine: object) -> None:
     from store import load_laborers
 
     t0 = time.perf_counter()
-    lookup = Lookup(engine)
+    lookup = Lookup(engine, home=Path(os.environ["MATCHER_HOME"]))
     t_load = time.perf_counter() - t0
     print(f"lookup load (model + {len(lookup.posts):,} posts, refresh {lookup.refresh}): {t_load:.1f} s")
     laborers = load_laborers(engine)
