@@ -66,6 +66,7 @@ def build(home: Path, args: argparse.Namespace, env: dict[str, str]) -> None:
         env,
     )
     print(f"sample: {wall:.1f} s")
+    run([MATCHER, "migrate"], env)
     for kind in ("laborers", "vacancies", "placements"):
         wall, text = run([MATCHER, "ingest", kind, str(out / f"{kind}.csv")], env)
         print(f"ingest {kind}: {wall:.1f} s — {text.strip().splitlines()[-1][:120]}")

@@ -43,11 +43,12 @@ def build(home: Path, laborers: int, vacancies: int, seed: int) -> None:
     from matcher.artifact import train
     from matcher.ingest import ingest_file
     from sampledata import generate
-    from store import get_engine
+    from store import get_engine, migrate
 
     t0 = time.perf_counter()
     generate(laborers=laborers, vacancies=vacancies, seed=seed, out=home / "sample")
     engine = get_engine()
+    migrate(engine)
     for kind in ("laborers", "vacancies", "placements"):
         ingest_file(kind, home / "sample" / f"{kind}.csv", engine=engine)
     train(engine, home=Path(os.environ["MATCHER_HOME"]), seed=seed)
