@@ -55,9 +55,10 @@ def main() -> None:
     os.environ["MATCHER_HOME"] = str(home)
     os.environ.pop("MATCHER_DATABASE_URL", None)
 
-    from store import get_engine
+    from store import get_engine, migrate
 
     engine = get_engine()
+    migrate(engine)
     if not args.reuse:
         build(args, home, engine)
     else:

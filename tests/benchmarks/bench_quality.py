@@ -18,7 +18,7 @@ from pathlib import Path
 from matcher.evaluate import evaluate_store
 from matcher.ingest import ingest_file
 from sampledata import generate
-from store import get_engine
+from store import get_engine, migrate
 
 
 def main() -> None:
@@ -35,6 +35,7 @@ def main() -> None:
         summary = generate(args.laborers, args.vacancies, args.seed, Path(tmp) / "sample")
         print(f"sample: {summary.rows} in {time.perf_counter() - started:.1f}s")
         engine = get_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        migrate(engine)
         started = time.perf_counter()
         for kind in ("laborers", "vacancies", "placements"):
             ingest_file(kind, summary.files[kind], engine=engine)
