@@ -36,7 +36,7 @@ from models.encoder import PersonPostEncoder
 from models.errors import ArtifactError
 from models.ranker import HireRanker, PriorRanker, load_ranker
 
-__all__ = ["MatchModel", "train", "load_model", "artifacts_dir", "latest_version", "MIN_HISTORY"]
+__all__ = ["MatchModel", "train", "load_model", "artifacts_dir", "latest_version", "latest_path", "MIN_HISTORY"]
 
 FORMAT = 1
 #: Fewer hires than this in the history and the ranker falls back to the documented prior.
@@ -164,6 +164,18 @@ def train(engine: Engine, *, home: Path | None = None, out: Path | None = None, 
     return path
 
 
+def latest_path(home: Path) -> Path:
+    """The directory of the version ``LATEST`` names under ``home`` ("not ready" when none was trained)."""
+    version = latest_version(home)
+    if version is None:
+        root = artifacts_dir(home)
+        raise ModelMissingError(
+            f"no trained model under {root}; run `matcher train` first",
+            f"{root} 下没有训练好的模型，请先运行 `matcher train`",
+        )
+    return artifacts_dir(home) / version
+
+
 def load_model(path: Path | None = None, *, home: Path | None = None) -> MatchModel:
     """Load an artifact version: ``path``, or the one ``LATEST`` names under the data directory ``home``.
 
@@ -172,14 +184,7 @@ def load_model(path: Path | None = None, *, home: Path | None = None) -> MatchMo
     if path is None:
         if home is None:
             raise TypeError("load_model() needs an artifact path or the data directory (home=)")
-        root = artifacts_dir(home)
-        latest = root / "LATEST"
-        if not latest.exists():
-            raise ModelMissingError(
-                f"no trained model under {root}; run `matcher train` first",
-                f"{root} 下没有训练好的模型，请先运行 `matcher train`",
-            )
-        path = root / latest.read_text(encoding="utf-8").strip()
+        path = latest_path(home)
     try:
         manifest = read_manifest(path, "match", FORMAT)
     except ArtifactError as exc:

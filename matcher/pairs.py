@@ -122,14 +122,7 @@ class PairSkills:
     def for_people(cls, side: PostSkills, people: People) -> PairSkills:
         person_s = side.skills.matrix(people.skills, grow=False, width=side.post_skills.shape[1])
         person_c = side.certs.matrix(people.certificates, grow=False, width=side.post_certs.shape[1])
-        return cls(
-            person_s,
-            side.post_skills,
-            person_c,
-            side.post_certs,
-            side.post_skill_count,
-            side.post_cert_count,
-        )
+        return cls._paired(side, person_s, person_c)
 
     @classmethod
     def for_rows(cls, side: PostSkills, people: People, rows: np.ndarray) -> PairSkills:
@@ -146,14 +139,11 @@ class PairSkills:
 
         person_s = spread(side.skills, people.skills, side.post_skills.shape[1])
         person_c = spread(side.certs, people.certificates, side.post_certs.shape[1])
-        return cls(
-            person_s,
-            side.post_skills,
-            person_c,
-            side.post_certs,
-            side.post_skill_count,
-            side.post_cert_count,
-        )
+        return cls._paired(side, person_s, person_c)
+
+    @classmethod
+    def _paired(cls, side: PostSkills, person_s: sp.csr_matrix, person_c: sp.csr_matrix) -> PairSkills:
+        return cls(person_s, side.post_skills, person_c, side.post_certs, side.post_skill_count, side.post_cert_count)
 
     @classmethod
     def build(cls, people: People, posts: Posts) -> PairSkills:

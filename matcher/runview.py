@@ -94,6 +94,12 @@ class RunView:
     def __len__(self) -> int:
         return len(self._people)
 
+    def flagged(self, kind: str) -> set[str]:
+        """The people the run flagged ``kind`` (``home_based``, ``public_welfare`` …)."""
+        if self._flags.empty:
+            return set()
+        return set(self._flags.loc[self._flags["kind"] == kind, "laborer_id"].astype(str))
+
     def vacancy_ids(self, laborer_id: str) -> list[str]:
         """The posts on a person's stored list, in rank order."""
         at = self._sugg_at.get(laborer_id)

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy.engine import Engine
 
-from matcher.artifact import artifacts_dir, latest_version, load_model
+from matcher.artifact import latest_path
 from matcher.batch.engine import BatchContext
 from matcher.batch.incremental import plan_incremental, post_snapshot
 from matcher.batch.partitions import InPlace, previous_files, write_partition
@@ -147,7 +147,6 @@ def _run_batch(
     today = today or dt.date.today()
     root = runs_root(home)
     check_schema(engine)
-    model_path = artifacts_dir(home) / (latest_version(home) or "LATEST")
     run = resume_run(root, options.resume) if options.resume else new_run(root, asdict(options))
     _record(engine, run, options)
     started = time.perf_counter()
@@ -161,9 +160,7 @@ def _run_batch(
             raise MatcherError(
                 "no laborer with wants_job in the scope; nothing to compute", "范围内没有有就业意愿的劳动力，无需计算"
             )
-        if not model_path.is_dir():
-            load_model(home=home)  # raises the "no trained model: run `matcher train`" error
-        context = BatchContext(str(model_path), vacancies, today, policy.to_dict())
+        context = BatchContext(str(latest_path(home)), vacancies, today, policy.to_dict())
         run.record.update(
             artifact=context.model.path.name,
             today=today.isoformat(),

@@ -69,15 +69,8 @@ class ApiError(Exception):
 
 
 def app_error_body(exc: AppError) -> dict[str, Any]:
-    data = exc.to_json()
-    return error_body(
-        data["code"],
-        data["message_zh"],
-        data["message_en"],
-        field=data["field"],
-        value=data["value"],
-        allowed=data["allowed"],
-    )
+    """The error's own JSON (its value already shortened) in the one shape; the category becomes the status."""
+    return {key: value for key, value in exc.to_json().items() if key != "category"}
 
 
 def not_found(kind: str, record_id: str) -> AppError:

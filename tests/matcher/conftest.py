@@ -35,7 +35,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import pytest
@@ -44,6 +44,8 @@ from sqlalchemy.engine import Engine
 from features.contract import validate_frame
 from features.places import attach_places
 from matcher.artifact import MatchModel, load_model, train
+from matcher.batch.runner import BatchOptions, run_batch
+from matcher.batch.runs import RunDir
 from matcher.index import VacancyIndex
 from matcher.ingest import ingest_file
 from matcher.policy import Policy
@@ -224,3 +226,23 @@ def run(model: MatchModel) -> Run:
 
 def by_id(results: list[PersonResult]) -> dict[str, PersonResult]:
     return {r.laborer_id: r for r in results}
+
+
+class Published(NamedTuple):
+    """A private copy of the county with one published batch run."""
+
+    run: RunDir
+    engine: Engine
+    home: Path
+
+
+@pytest.fixture(scope="module")
+def published(county: County, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+    """The county's store and model copied into a private data directory, and one batch run published there."""
+    home = tmp_path_factory.mktemp("report_home")
+    with sqlite3.connect(county.home / "matcher.db") as src, sqlite3.connect(home / "matcher.db") as dst:
+        src.backup(dst)
+    shutil.copytree(county.home / "artifacts", home / "artifacts")
+    engine = get_engine(f"sqlite:///{home / 'matcher.db'}")
+    yield Published(run_batch(engine, BatchOptions(), home=home), engine, home)
+    engine.dispose()

@@ -2,8 +2,8 @@
 
 A small county (800 people, 150 posts) is built in a temporary ``MATCHER_HOME``
 by the ``matcher`` commands (sample, migrate, ingest, train, batch — run in one
-child process, so the stack is imported once), an admin key is created and ``matcher serve --workers 2`` is started on a free
-loopback port. Then:
+child process, so the stack is imported once), an admin key is created and
+``matcher serve --workers 2`` is started on a free loopback port. Then:
 
 - a post that appears in some people's lists is closed with one
   ``PUT /vacancies/{id}``; one second later 40 requests on new connections

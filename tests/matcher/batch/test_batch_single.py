@@ -100,10 +100,9 @@ def test_no_published_suggestion_breaks_a_hard_constraint(batch_env: BatchCounty
     run = latest_run()
     sugg = read_table(run, "suggestions")
     engine = batch_env.engine
-    from matcher.artifact import artifacts_dir, latest_version
+    from matcher.artifact import latest_path
 
-    model_path = artifacts_dir(batch_env.home) / str(latest_version(batch_env.home))
-    posts = BatchContext(str(model_path), load_vacancies(engine), TODAY).posts
+    posts = BatchContext(str(latest_path(batch_env.home)), load_vacancies(engine), TODAY).posts
     people = prepare_people(load_laborers(engine, wants_job=True), load_households(engine))
     pi = sugg["laborer_id"].map(people.position).to_numpy(dtype=np.int64)
     pj = sugg["vacancy_id"].map(posts.position).to_numpy(dtype=np.int64)

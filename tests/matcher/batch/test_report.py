@@ -9,46 +9,16 @@ person opens (workbook, CSV, charts) are tested in
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import pandas as pd
 import pytest
-from sqlalchemy.engine import Engine
 
 from matcher.batch.report_build import report_tables
 from matcher.batch.report_data import ReportData, shortfall_category
 from matcher.batch.report_tables import ALL, coverage, zero_households
-from matcher.batch.runner import BatchOptions, run_batch
 from matcher.batch.runs import RunDir
-from store import get_engine, get_settings
-
-
-class Published(NamedTuple):
-    run: RunDir
-    engine: Engine
-    home: Path
-
-
-@pytest.fixture(scope="module")
-def published(county, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:  # type: ignore[no-untyped-def]
-    home = tmp_path_factory.mktemp("report_home")
-    with sqlite3.connect(county.home / "matcher.db") as src, sqlite3.connect(home / "matcher.db") as dst:
-        src.backup(dst)
-    shutil.copytree(county.home / "artifacts", home / "artifacts")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MATCHER_HOME", str(home))
-        mp.setenv("MATCHER_DATABASE_URL", f"sqlite:///{home / 'matcher.db'}")
-        mp.delenv("MATCHER_POLICY", raising=False)
-        get_settings.cache_clear()
-        engine = get_engine()
-        run = run_batch(engine, BatchOptions(), home=home)
-        yield Published(run, engine, home)
-        engine.dispose()
-    get_settings.cache_clear()
+from tests.matcher.conftest import Published
 
 
 def test_tables_agree_with_the_run_and_the_store(published: Published) -> None:

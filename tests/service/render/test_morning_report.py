@@ -16,7 +16,7 @@ from matcher.errors import MatcherError
 from service.render import report_charts
 from service.render.report import SHEETS, write_report
 from store import get_settings, load_laborers
-from tests.service.render.conftest import Published
+from tests.matcher.conftest import Published
 
 
 @pytest.fixture(scope="module")
