@@ -18,11 +18,12 @@ a time, under a lock) builds new ones.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,6 +34,7 @@ from sqlalchemy.engine import Engine
 from features.occupations import set_cache_home
 from matcher.artifact import MatchModel, latest_version, load_model
 from matcher.errors import ProfileError, UnknownIdError
+from matcher.lookup import load_people, prepare_frame
 from matcher.policy import Policy
 from matcher.prepare import People, prepare_people
 from matcher.recommend import PersonResult
@@ -57,17 +59,25 @@ class Answer(NamedTuple):
     run_id: str | None
 
 
-class ChangeSets(NamedTuple):
-    """Who and what changed in the store since the published run read it."""
+class ChangeSets:
+    """Who and what changed in the store since the published run read it.
 
-    seq: int
-    laborers: frozenset[str]
-    households: frozenset[str]
-    vacancies: frozenset[str]
+    The sets only grow, and only under the application's lock; requests read them with single
+    membership tests (atomic in CPython), so no copy is made per change.
+    """
 
-    @classmethod
-    def empty(cls, seq: int = 0) -> ChangeSets:
-        return cls(seq, frozenset(), frozenset(), frozenset())
+    def __init__(self) -> None:
+        self.laborers: set[str] = set()
+        self.households: set[str] = set()
+        self.vacancies: set[str] = set()
+
+    def add(self, changes: Sequence[Any]) -> None:
+        """Fold ``store.changes.Change`` rows in."""
+        target = {"laborer": self.laborers, "household": self.households, "vacancy": self.vacancies}
+        for c in changes:
+            bucket = target.get(c.entity)
+            if bucket is not None:
+                bucket.add(str(c.entity_id))
 
 
 class Application:
@@ -88,12 +98,16 @@ class Application:
         self.engine = engine if engine is not None else get_engine(settings.resolved_url())
         self.policy: Policy = settings.load_policy()
         set_cache_home(self.home)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards the swaps and the change cursor, never a slow build
+        self._refreshing = threading.Lock()  # one refresh (and so one rebuild) at a time
         self._serving: Serving | None = None
         self._run: RunView | None = None
         self._run_pointer: str | None = None
-        self._changes = ChangeSets.empty()
+        self._changes = ChangeSets()
+        self._seen: int | None = None  # the last change sequence folded into the snapshots
+        self._followed_at = time.monotonic()
         self._pending_rebuild = False
+        self._schema_ok = False
         self.stats = {"live": 0, "run": 0, "rebuilds": 0, "withheld_updates": 0}
 
     # ----------------------------------------------------------------- basics
@@ -112,10 +126,15 @@ class Application:
         migrate(self.engine)
 
     def check_schema(self) -> None:
-        """Refuse to work on a store that is not migrated (``SchemaMismatchError``: run ``matcher migrate``)."""
+        """Refuse to work on a store that is not migrated (``SchemaMismatchError``: run ``matcher migrate``).
+
+        Checked once per application: a schema only moves forward, by ``matcher migrate``.
+        """
         from store import check_schema
 
-        check_schema(self.engine)
+        if not self._schema_ok:
+            check_schema(self.engine)
+            self._schema_ok = True
 
     @property
     def artifacts(self) -> Path:
@@ -147,8 +166,9 @@ class Application:
         if current is None:
             with self._lock:
                 if self._serving is None:
-                    self._serving = self._build()
+                    self._swap(self._build())
                 current = self._serving
+        assert current is not None
         return current
 
     @property
@@ -180,76 +200,98 @@ class Application:
         pointer = self.runs / "LATEST"
         text = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else ""
         view = RunView.latest(self.runs) if text else None
-        changes = ChangeSets.empty()
+        with self._lock:
+            self._set_run(view, text)
+
+    def _set_run(self, view: RunView | None, pointer: str) -> None:
+        """Serve ``view`` from now on, with what changed since it read the store (under the lock)."""
+        changes = ChangeSets()
         if view is not None and view.change_seq is not None:
-            changes = _fold(ChangeSets.empty(view.change_seq), _all_changes_since(self.engine, view.change_seq))
-        self._run, self._changes, self._run_pointer = view, changes, text
+            fresh = _all_changes_since(self.engine, view.change_seq)
+            changes.add(fresh)
+            if self._seen is None:
+                self._seen = fresh[-1].seq if fresh else view.change_seq
+        self._run, self._changes, self._run_pointer = view, changes, pointer
+
+    def _swap(self, serving: Serving) -> None:
+        """Serve ``serving`` from now on, with the posts changed while it was built withheld (under the lock)."""
+        fresh = _all_changes_since(self.engine, serving.seq)
+        posts = {c.entity_id for c in fresh if c.entity == "vacancy"}
+        last = fresh[-1].seq if fresh else serving.seq
+        self._serving = serving.without(posts, last) if posts else serving
+        if self._run is not None:
+            self._changes.add(fresh)
+        self._seen = max(self._seen or 0, last)
+
+    def follow_changes(self) -> dict[str, Any]:
+        """Fold the store's changes since the last look into the snapshots (cheap; never rebuilds).
+
+        A changed, closed or deleted post is withheld at once; a person, household or post changed
+        since the run makes the lists that depend on it live.
+        """
+        with self._lock:
+            self._followed_at = time.monotonic()
+            if self._seen is None:
+                return {}
+            fresh = _all_changes_since(self.engine, self._seen)
+            if not fresh:
+                return {}
+            self._seen = fresh[-1].seq
+            if self._run is not None and self._run.change_seq is not None:
+                self._changes.add(fresh)
+            posts = {c.entity_id for c in fresh if c.entity == "vacancy"}
+            if self._serving is not None and posts:
+                self._serving = self._serving.without(posts, self._seen)
+                self._pending_rebuild = True
+                self.stats["withheld_updates"] += 1
+                return {"withheld": len(posts)}
+            return {"changes": len(fresh)}
+
+    def _keep_up(self) -> None:
+        """Follow the store inline when the background refresh has fallen behind (a busy worker)."""
+        if time.monotonic() - self._followed_at > 2 * self.settings.refresh and self._lock.acquire(blocking=False):
+            try:
+                self.follow_changes()
+            finally:
+                self._lock.release()
 
     def refresh(self) -> dict[str, Any]:
         """Follow the store, the model and the runs; returns what changed.
 
-        - a new model version (``LATEST``) → the posts are rebuilt under it;
-        - vacancies changed since the snapshot → withheld at once (never suggested stale), and the
-          posts re-read within :data:`REBUILD_EVERY` seconds;
-        - a new published run → loaded; laborers, households and posts changed since it read the
-          store make those people's lists live.
+        - a new published run → loaded beside the old one and swapped in;
+        - changes in the store → :meth:`follow_changes`;
+        - a new model version (``LATEST``), a new day, or posts withheld for :data:`REBUILD_EVERY`
+          seconds → the posts are re-read (changed ones re-encoded into a copy of the index) and
+          the new snapshot swapped in. Builds run outside the lock: requests and writes go on.
         """
-        done: dict[str, Any] = {}
-        with self._lock:
+        with self._refreshing:
+            done: dict[str, Any] = {}
             pointer = self.runs / "LATEST"
             text = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else ""
             if text != (self._run_pointer or ""):
-                self._load_run()
-                done["run"] = self._run.run_id if self._run else None
-            if self._run is not None and self._run.change_seq is not None:
-                self._changes = _fold(self._changes, _all_changes_since(self.engine, self._changes.seq))
+                view = RunView.latest(self.runs) if text else None
+                with self._lock:
+                    self._set_run(view, text)
+                done["run"] = view.run_id if view else None
+            done |= self.follow_changes()
             current = self._serving
             if current is None:
                 return done
             version = self.model_version()
-            if version is not None and version != current.version:
-                self._serving = self._build()
-                self._pending_rebuild = False
-                done["model"] = version
-                return done
-            fresh = _all_changes_since(self.engine, current.seq)
-            if fresh:
-                posts = [c.entity_id for c in fresh if c.entity == "vacancy"]
-                last = fresh[-1].seq
-                if posts:
-                    self._serving = current.without(posts, last)
-                    self._pending_rebuild = True
-                    self.stats["withheld_updates"] += 1
-                    done["withheld"] = len(posts)
-                else:
-                    self._serving = current._replace(seq=last)
-            serving = self._serving
-            assert serving is not None
-            stale_day = serving.today != self.today()
-            if stale_day or (self._pending_rebuild and time.monotonic() - serving.built_at >= REBUILD_EVERY):
-                self._serving = self._build(serving.model)
-                self._pending_rebuild = False
-                done["rebuilt"] = True
-        return done
+            new_model = version is not None and version != current.version
+            due = self._pending_rebuild and time.monotonic() - current.built_at >= REBUILD_EVERY
+            if new_model or due or current.today != self.today():
+                fresh = self._build(None if new_model else current.model)
+                with self._lock:
+                    self._pending_rebuild = False
+                    self._swap(fresh)
+                done["model" if new_model else "rebuilt"] = version if new_model else True
+            return done
 
     # ---------------------------------------------------------------- answers
-    def people(self, laborer_ids: Sequence[str]) -> People:
-        """People of the ledger, prepared and encoded (an unknown id is a "not found" error)."""
-        from store import load_households, load_laborers
-
-        frame = load_laborers(self.engine, ids=list(laborer_ids))
-        missing = sorted(set(laborer_ids) - set(frame["laborer_id"]))
-        if missing:
-            shown = ", ".join(missing[:5])
-            raise UnknownIdError(
-                f"no laborer with id {shown} in the store; check the id or ingest the ledger",
-                f"库中没有编号为 {shown} 的劳动力，请核对编号或先导入台账",
-                field="laborer_id",
-                value=shown,
-                code="laborer_not_found",
-            )
-        households = load_households(self.engine, ids=frame["household_id"].dropna().unique().tolist())
-        return self._encode(prepare_people(frame, households))
+    def people(self, laborer_ids: Sequence[str], *, encode: bool = True) -> People:
+        """People of the ledger, prepared (and encoded); an unknown id is a "not found" error."""
+        return load_people(self.engine, laborer_ids, self.serving.model.encoder if encode else None)
 
     def _encode(self, people: People, serving: Serving | None = None) -> People:
         people.vectors = (serving or self.serving).model.encoder.transform_laborers(people.frame)
@@ -258,7 +300,7 @@ class Application:
     def recommend(self, laborer_ids: Sequence[str], k: int = 10) -> list[PersonResult]:
         """Live suggestions for people of the ledger, in the order asked."""
         serving = self.serving
-        people = self.people(laborer_ids)
+        people = load_people(self.engine, laborer_ids, serving.model.encoder)
         results = {r.laborer_id: r for r in serving.recommender.recommend(people, k=k)}
         self.stats["live"] += len(laborer_ids)
         return [results[i] for i in laborer_ids]
@@ -294,59 +336,67 @@ class Application:
         view = self.run_view
         return view.result(laborer_id, k) if view is not None else None
 
-    def run_list_valid(self, laborer_id: str, household_id: str | None) -> bool:
-        """Whether the published run's list still holds for the person today.
+    def run_list_valid(self, laborer_id: str) -> bool:
+        """Whether the published run's list may still hold for the person today (their household is
+        checked by :meth:`suggestions`, which loads the person).
 
-        Not when the person or their household changed since the run read the store, when a
-        listed post changed or is no longer open today, or when the run cannot tell what changed
-        since (a run older than the change sequence).
+        Not when the person changed since the run read the store, when a listed post changed or is
+        not open today, or when the run cannot tell what changed since (older than the change sequence).
         """
         view = self.run_view
         if view is None or laborer_id not in view or view.change_seq is None:
             return False
-        changes = self._changes
-        if laborer_id in changes.laborers or (household_id and household_id in changes.households):
+        if laborer_id in self._changes.laborers:
             return False
         listed = view.vacancy_ids(laborer_id)
-        if any(v in changes.vacancies for v in listed):
+        if any(v in self._changes.vacancies for v in listed):
             return False
         serving = self.serving
-        if serving.withheld.intersection(listed):
-            return False
         rows = serving.posts.rows_of(listed)
-        if len(rows) and ((rows < 0).any() or not serving.recommender._open[rows].all()):  # noqa: SLF001
-            return False
-        return True
+        return not len(rows) or bool((rows >= 0).all() and serving.recommender._open[rows].all())  # noqa: SLF001
 
-    def suggestions(self, laborer_id: str, k: int = 10, household_id: str | None = None) -> Answer:
-        """Last night's list where it still holds (``source="run"``), else computed now (``"live"``)."""
+    def suggestions(self, laborer_id: str, k: int = 10) -> Answer:
+        """Last night's list where it still holds (``source="run"``), else computed now (``"live"``).
+
+        A stored list is re-checked against every hard constraint today and explained field by field;
+        the person is read from the store once for both paths.
+        """
+        self._keep_up()
+        serving = self.serving
         view = self.run_view
-        if view is not None and self.run_list_valid(laborer_id, household_id):
-            stored = view.result(laborer_id, k)
-            if stored is not None and (len(stored.recommendations) >= k or stored.shortfall is not None):
-                explained = self._recheck(stored)
-                if explained is not None:
-                    self.stats["run"] += 1
-                    return Answer(explained, "run", view.run_id)
-        result = self.recommend([laborer_id], k=k)[0]
+        stored = view.result(laborer_id, k) if view is not None and self.run_list_valid(laborer_id) else None
+        if stored is not None and len(stored.recommendations) < k and stored.shortfall is None:
+            stored = None
+        people = load_people(self.engine, [laborer_id], None)
+        household = people.frame["household_id"].iloc[0]
+        if stored is not None and household not in self._changes.households:
+            explained = self._recheck(stored, people, serving)
+            if explained is not None:
+                self.stats["run"] += 1
+                return Answer(explained, "run", view.run_id if view is not None else None)
+        self._encode(people, serving)
+        self.stats["live"] += 1
+        result = serving.recommender.recommend(people, k=k)[0]
         return Answer(result, "live", view.run_id if view is not None else None)
 
-    def _recheck(self, stored: PersonResult) -> PersonResult | None:
+    @staticmethod
+    def _recheck(stored: PersonResult, people: People, serving: Serving) -> PersonResult | None:
         """The stored list re-checked against every hard constraint today and explained field by field.
 
-        None when a listed post no longer passes (the caller computes the list afresh).
+        ``people``: the person, prepared (no embedding needed: the constraints and the explanation
+        do not use it, and the hire probability shown stays the stored one). None when a listed post
+        no longer passes (the caller computes the list afresh).
         """
-        serving = self.serving
         if not stored.recommendations:
             return stored
         rows = serving.posts.rows_of([r.vacancy_id for r in stored.recommendations])
-        if (rows < 0).any():
-            return None
-        people = self.people([stored.laborer_id])
         report = serving.recommender.describe_pairs(people, np.zeros(len(rows), dtype=np.int64), rows)
         if not report.ok.all():
             return None
-        recs = [r._replace(details=report.details(n, r.step)) for n, r in enumerate(stored.recommendations)]
+        recs = [
+            r._replace(details=dataclasses.replace(report.details(n, r.step), score=r.score))
+            for n, r in enumerate(stored.recommendations)
+        ]
         return stored._replace(recommendations=recs)
 
     def candidates_for_post(self, vacancy_id: str, k: int = 20, counties: Sequence[str] | None = None) -> list[Any]:
@@ -355,7 +405,7 @@ class Application:
         Candidates are the seekers of the post's county (or ``counties``) and of its province
         who will go that far; the recommender decides who passes.
         """
-        from store import load_households, load_laborers
+        from store import load_laborers
 
         serving = self.serving
         rows = serving.posts.rows_of([vacancy_id])
@@ -373,28 +423,65 @@ class Application:
         frame = load_laborers(self.engine, county_codes=wanted, wants_job=True)
         if frame.empty:
             return []
-        households = load_households(self.engine, ids=frame["household_id"].dropna().unique().tolist())
-        people = self._encode(prepare_people(frame.reset_index(drop=True), households), serving)
+        people = prepare_frame(self.engine, frame.reset_index(drop=True), serving.model.encoder)
         return list(serving.recommender.candidates_for_post(people, j, k))
 
     # ----------------------------------------------------------------- writes
-    def ingest_frame(self, kind: str, frame: pd.DataFrame, *, source: str = "api", dry_run: bool = False) -> Any:
+    def ingest_frame(
+        self,
+        kind: str,
+        frame: pd.DataFrame,
+        *,
+        source: str = "api",
+        dry_run: bool = False,
+        check_places: Callable[[pd.DataFrame], None] | None = None,
+    ) -> Any:
         """Validate and upsert rows given as a frame (same rules and messages as ``matcher ingest``).
 
         Returns the :class:`matcher.ingest.IngestSummary`, whose ``rejects`` lists every refused row.
         """
         from features.readers import RawTable
+
+        table = RawTable(frame.astype(object).where(frame.notna(), None), None, 1, "frame")
+        return self.ingest_table(kind, table, source=source, dry_run=dry_run, check_places=check_places)
+
+    def ingest_table(
+        self,
+        kind: str,
+        table: Any,
+        *,
+        source: str,
+        dry_run: bool = False,
+        check_places: Callable[[pd.DataFrame], None] | None = None,
+    ) -> Any:
+        """Validate and upsert a read table (``features.readers.RawTable``); rejects come back in the summary.
+
+        ``check_places``: called with the valid rows and their resolved codes before anything is
+        written; it raises to refuse the table (a key writing outside its area).
+        """
         from matcher.ingest import ingest_table
 
         self.check_schema()
-        table = RawTable(frame.astype(object).where(frame.notna(), None), None, 1, "frame")
-        return ingest_table(kind, table, Path(source), engine=self.engine, dry_run=dry_run, write_rejects=False)
+        summary = ingest_table(
+            kind,
+            table,
+            Path(source),
+            engine=self.engine,
+            dry_run=dry_run,
+            write_rejects=False,
+            schema_checked=True,
+            check_places=check_places,
+        )
+        self.follow_changes()  # this worker's next answer already reflects its own write
+        return summary
 
     def ingest_file(self, kind: str, path: Path, *, dry_run: bool = False) -> Any:
         from matcher.ingest import ingest_file
 
         self.check_schema()
-        return ingest_file(kind, path, engine=self.engine, dry_run=dry_run)
+        summary = ingest_file(kind, path, engine=self.engine, dry_run=dry_run, schema_checked=True)
+        self.follow_changes()
+        return summary
 
 
 def _all_changes_since(engine: Engine, seq: int) -> list[Any]:
@@ -411,16 +498,6 @@ def _all_changes_since(engine: Engine, seq: int) -> list[Any]:
 
 
 _CHANGE_PAGE = 10_000
-
-
-def _fold(sets: ChangeSets, changes: Sequence[Any]) -> ChangeSets:
-    """``sets`` plus ``changes`` (store.changes.Change rows, in seq order)."""
-    if not changes:
-        return sets
-    lab, hh, vac = set(sets.laborers), set(sets.households), set(sets.vacancies)
-    for c in changes:
-        {"laborer": lab, "household": hh, "vacancy": vac}.get(c.entity, set()).add(str(c.entity_id))
-    return ChangeSets(int(changes[-1].seq), frozenset(lab), frozenset(hh), frozenset(vac))
 
 
 def _cell(value: Any) -> Any:

@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from store import (
     record_ingest_run,
     upsert,
 )
+from store.engine import WRITE_OPTION
 
 __all__ = ["IngestSummary", "ingest_file", "ingest_table", "reject_path", "UnusableFile"]
 
@@ -218,11 +220,16 @@ def ingest_table(
     engine: Engine | None = None,
     dry_run: bool = False,
     write_rejects: bool = True,
+    schema_checked: bool = False,
+    check_places: Callable[[pd.DataFrame], None] | None = None,
 ) -> IngestSummary:
     """Ingest an already-read table; see :func:`ingest_file`.
 
     ``write_rejects``: also write the rejected rows beside ``path`` (a file's ingest); the summary's
     ``rejects`` lists them either way (an API request answers with them instead of a file).
+    ``schema_checked``: the caller verified the schema already (the application, once).
+    ``check_places``: called with the rows that passed validation, their places resolved
+    (``county_code``, ``town_code``, ``row``), before anything is written; raising refuses the table.
     """
     engine = engine or get_engine()
     summary = IngestSummary(
@@ -233,7 +240,8 @@ def ingest_table(
     summary.ignored_columns = validated.ignored_columns
     rejects = list(validated.rejects)
     frame = validated.frame
-    check_schema(engine)
+    if not schema_checked:
+        check_schema(engine)
     if kind in ("laborers", "vacancies"):
         frame, summary.unresolved_places = attach_places(frame)
     if kind == "vacancies":
@@ -242,10 +250,12 @@ def ingest_table(
         frame = _check_references(engine, frame, rejects)
     rejected_rows = {r.row for r in rejects}
     frame = frame.loc[~frame["row"].isin(rejected_rows)]
+    if check_places is not None and len(frame):
+        check_places(frame)
     summary.rejected = len(rejected_rows)
     records = _records(frame)
     with engine.connect() as conn:
-        trans = conn.begin()
+        trans = conn.execution_options(**{WRITE_OPTION: True}).begin()
         try:
             counts = upsert(conn, kind, records)
             if kind == "laborers" and records:
@@ -277,7 +287,9 @@ def ingest_table(
     return summary
 
 
-def ingest_file(kind: str, path: Path, *, engine: Engine | None = None, dry_run: bool = False) -> IngestSummary:
+def ingest_file(
+    kind: str, path: Path, *, engine: Engine | None = None, dry_run: bool = False, schema_checked: bool = False
+) -> IngestSummary:
     """Validate and upsert one ledger file.
 
     Parameters
@@ -299,4 +311,5 @@ def ingest_file(kind: str, path: Path, *, engine: Engine | None = None, dry_run:
     from matcher.fair.workbook import fair_workbook_table  # hook: a job fair's own workbook, filled in by hand
 
     fair_table = fair_workbook_table(path) if kind == "placements" else None
-    return ingest_table(kind, fair_table or read_table(path), path, engine=engine, dry_run=dry_run)
+    table = fair_table or read_table(path)
+    return ingest_table(kind, table, path, engine=engine, dry_run=dry_run, schema_checked=schema_checked)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from matcher.artifact import MatchModel, load_model
@@ -20,7 +22,7 @@ from matcher.prepare import People, prepare_people
 from matcher.recommend import PersonResult
 from matcher.serving import assemble
 
-__all__ = ["Lookup"]
+__all__ = ["Lookup", "load_people", "prepare_frame"]
 
 
 class Lookup:
@@ -60,28 +62,39 @@ class Lookup:
         )
 
     def people(self, laborer_ids: Sequence[str]) -> People:
-        from store import load_households, load_laborers
-
-        frame = load_laborers(self.engine, ids=list(laborer_ids))
-        missing = sorted(set(laborer_ids) - set(frame["laborer_id"]))
-        if missing:
-            shown = ", ".join(missing[:5])
-            raise UnknownIdError(
-                f"no laborer with id {shown} in the store; check the id or ingest the ledger",
-                f"库中没有编号为 {shown} 的劳动力，请核对编号或先导入台账",
-                field="laborer_id",
-                value=shown,
-                code="laborer_not_found",
-            )
-        households = load_households(self.engine, ids=frame["household_id"].dropna().unique().tolist())
-        return self._encode(prepare_people(frame, households))
-
-    def _encode(self, people: People) -> People:
-        people.vectors = self.model.encoder.transform_laborers(people.frame)
-        return people
+        return load_people(self.engine, laborer_ids, self.model.encoder)
 
     def recommend(self, laborer_ids: Sequence[str], k: int = 10) -> list[PersonResult]:
         """Suggestions for people of the ledger, in the order asked."""
         people = self.people(laborer_ids)
         results = {r.laborer_id: r for r in self.recommender.recommend(people, k=k)}
         return [results[i] for i in laborer_ids]
+
+
+def prepare_frame(engine: Engine, frame: pd.DataFrame, encoder: Any = None) -> People:
+    """Laborer rows of the store prepared with their households (and encoded when ``encoder`` is given)."""
+    from store import load_households
+
+    households = load_households(engine, ids=frame["household_id"].dropna().unique().tolist())
+    people = prepare_people(frame, households)
+    if encoder is not None:
+        people.vectors = encoder.transform_laborers(people.frame)
+    return people
+
+
+def load_people(engine: Engine, laborer_ids: Sequence[str], encoder: Any = None) -> People:
+    """People of the ledger by id, prepared (and encoded); an unknown id is a "not found" error."""
+    from store import load_laborers
+
+    frame = load_laborers(engine, ids=list(laborer_ids))
+    missing = sorted(set(laborer_ids) - set(frame["laborer_id"]))
+    if missing:
+        shown = ", ".join(missing[:5])
+        raise UnknownIdError(
+            f"no laborer with id {shown} in the store; check the id or ingest the ledger",
+            f"库中没有编号为 {shown} 的劳动力，请核对编号或先导入台账",
+            field="laborer_id",
+            value=shown,
+            code="laborer_not_found",
+        )
+    return prepare_frame(engine, frame, encoder)

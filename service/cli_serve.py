@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 APP_FACTORY = "service.api.main:create_app"
+#: How long uvicorn's supervisor waits for a worker to answer before restarting it.
+WORKER_START_SECONDS = 120
 
 
 def serve(
@@ -20,4 +22,14 @@ def serve(
     from matcher.settings import Settings
 
     Settings.load()  # a bad MATCHER_* value is reported here, before any worker starts
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
+    # A worker loads the model and today's posts before it answers the supervisor's ping; on a busy
+    # machine that takes longer than uvicorn's 5 s default, which would kill and restart it in a loop.
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
+    )

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, Engine, create_engine
 
 from store.config import get_settings, parse_database_url
 
-__all__ = ["get_engine", "dispose_engines", "SQLITE_BUSY_TIMEOUT_MS"]
+__all__ = ["get_engine", "dispose_engines", "begin_write", "SQLITE_BUSY_TIMEOUT_MS", "WRITE_OPTION"]
 
 #: How long a SQLite writer waits for a lock before failing.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -45,7 +45,23 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A write transaction (see :func:`begin_write`) takes the write lock at BEGIN: it then waits
+        # for another writer (busy timeout) instead of failing at its first write because its read
+        # snapshot went stale (WAL's SQLITE_BUSY_SNAPSHOT, "database is locked" without a wait).
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+
+
+#: Execution option of a connection whose transactions will write (``BEGIN IMMEDIATE`` on SQLite).
+WRITE_OPTION = "matcher_writes"
+
+
+def begin_write(engine: Engine) -> Any:
+    """``engine.begin()`` for a transaction that reads and then writes (ingest, delete, a fair).
+
+    On SQLite it begins ``IMMEDIATE``, so two writers queue (busy timeout) instead of the second one
+    failing with "database is locked"; on PostgreSQL it is an ordinary transaction.
+    """
+    return engine.execution_options(**{WRITE_OPTION: True}).begin()
 
 
 def get_engine(url: str | URL | None = None) -> Engine:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from store.changes import ENTITY_OF_TABLE, record_changes
+from store.engine import begin_write
 from store.errors import RecordError
 from store.households import recompute_households
 from store.schema import laborers, vacancies
@@ -225,7 +226,7 @@ def delete_record(engine: Engine, kind: str, record_id: str, scope: Scope) -> bo
     table, id_col, _ = _table(kind)
     household_col = table.c.household_id if kind == "laborers" else sa.null()
     lookup = sa.select(table.c.county_code, household_col).where(id_col == record_id, *scope.clause(table))
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         found = conn.execute(lookup).first()
         if found is None:
             return False

@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from store.engine import begin_write
 from store.errors import RecordError
 from store.schema import TABLES, batch_runs, ingest_runs
 from store.upsert import utcnow
@@ -68,7 +69,7 @@ def record_batch_run(engine: Engine, **fields: Any) -> None:
     unknown = sorted(set(fields) - allowed)
     if unknown:
         raise RecordError(f"batch_runs 没有这些字段 / batch_runs has no field(s) {', '.join(unknown)}")
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         exists = conn.execute(sa.select(batch_runs.c.run_id).where(batch_runs.c.run_id == fields["run_id"])).first()
         if exists:
             conn.execute(batch_runs.update().where(batch_runs.c.run_id == fields["run_id"]).values(**fields))

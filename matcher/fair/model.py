@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from matcher.errors import InputError
 from store import check_schema, load_known_ids, load_vacancies
+from store.engine import begin_write
 from store.schema import job_fair_invitations, job_fair_vacancies, job_fairs, laborers, placements, vacancies
 
 __all__ = [
@@ -241,7 +242,7 @@ def create_fair(
     venue_code, lat, lon = resolve_venue(place, county, place_code)
     from store.upsert import utcnow
 
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         fair_id = _next_fair_id(conn, date)
         now = utcnow().replace(microsecond=0)
         conn.execute(

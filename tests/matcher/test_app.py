@@ -56,17 +56,31 @@ def test_unchanged_people_are_answered_from_the_run_as_a_lookup_would(app: Appli
 
 def test_a_closed_post_is_withheld_at_once_and_lists_holding_it_go_live(app: Application) -> None:
     laborer_id, post = _listed(app)
-    app.serving  # noqa: B018 - build the snapshot before the change
+    before = app.serving  # the snapshot requests were reading before the change
     row = load_vacancies(app.engine, ids=[post])
     summary = app.ingest_frame("vacancies", _contract_row(row, status="closed"))
     assert summary.updated == 1 and summary.rejected == 0
-    before = app.serving
-    app.refresh()
+    # The writer's own next answer reflects its write, without waiting for the refresh thread.
     assert app.serving is not before and post in app.serving.withheld
     assert post in before.posts.ids and before.withheld == frozenset()  # the old snapshot is untouched
     answer = app.suggestions(laborer_id, k=5)
     assert answer.source == "live"
     assert post not in [r.vacancy_id for r in answer.result.recommendations]
+
+
+def test_another_workers_write_is_followed_by_refresh(app: Application) -> None:
+    """A write made by another process (here: straight into the store) reaches this one at its next refresh."""
+    from features.readers import RawTable
+    from matcher.ingest import ingest_table
+
+    laborer_id, post = _listed(app)
+    before = app.serving
+    row = load_vacancies(app.engine, ids=[post])
+    table = RawTable(_contract_row(row, status="closed").astype(object), None, 1, "frame")
+    ingest_table("vacancies", table, Path("other-worker"), engine=app.engine, write_rejects=False)
+    assert app.serving is before  # not seen yet
+    assert app.refresh().get("withheld") == 1 and post in app.serving.withheld
+    assert app.suggestions(laborer_id, k=5).source == "live"
 
 
 def test_a_changed_person_is_computed_afresh(app: Application) -> None:

@@ -242,3 +242,39 @@ def test_cli_exit_codes_and_no_traceback(tmp_path: Path, monkeypatch: pytest.Mon
     ok.write_text("laborer_id,household_id,county,age\nL9,H9,永寿县,33\n", encoding="utf-8")
     result = runner.invoke(app, ["ingest", "laborers", str(ok)])
     assert result.exit_code == 0 and "inserted 1" in result.output
+
+
+def test_two_writers_on_sqlite_queue_instead_of_failing(tmp_path: Path, sample_dir: Path) -> None:
+    """Read-then-write transactions begin IMMEDIATE: a second writer waits for the first (busy timeout)
+    instead of failing with "database is locked" because its read snapshot went stale."""
+    import threading
+
+    from store import get_engine
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'two.db'}")
+    migrate(engine)
+    d = _copy(sample_dir, tmp_path / "files")
+    ingest_file("laborers", d / "laborers.csv", engine=engine)
+    frame = pd.read_csv(d / "laborers.csv", dtype=str, keep_default_na=False)
+    paths = []
+    now = pd.Timestamp.now().floor("s")
+    for n in range(4):  # four files, each changing every person's wage: each ingest reads, then writes
+        stamp = (now - pd.Timedelta(minutes=4 - n)).strftime("%Y-%m-%d %H:%M:%S")
+        changed = frame.assign(expected_wage=str(3000 + n), updated_at=stamp)
+        paths.append(tmp_path / f"wage{n}.csv")
+        changed.to_csv(paths[-1], index=False)
+    errors: list[BaseException] = []
+
+    def write(path: Path) -> None:
+        try:
+            ingest_file("laborers", path, engine=engine)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert set(load_laborers(engine)["expected_wage"]) == {3003.0}  # the newest updated_at won

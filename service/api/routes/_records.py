@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from service.api.deps import Principal
 from service.api.errors import not_found
 from service.masking import mask_record
 from store.errors import InputError
-from store.ledger import Scope, get_record
+from store.ledger import Scope, delete_record, get_record, list_records
 
 ID_COLUMN = {"laborers": "laborer_id", "vacancies": "vacancy_id"}
 IMPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json", ".jsonl")
@@ -44,6 +45,32 @@ def fetch(application: Application, principal: Principal, kind: str, record_id: 
     if record is None:
         raise not_found(kind, record_id)
     return record
+
+
+def page_of(
+    application: Application, principal: Principal, kind: str, page: int, page_size: int, **filters: Any
+) -> dict[str, Any]:
+    """A page of the caller's records of ``kind``, filtered (``store.ledger.list_records``), masked."""
+    rows, total = list_records(
+        application.engine, kind, principal.scope_for(kind), page=page, page_size=page_size, **filters
+    )
+    return {"items": [public(r, principal) for r in rows], "total": total, "page": page, "page_size": page_size}
+
+
+def delete_one(application: Application, principal: Principal, kind: str, record_id: str) -> dict[str, Any]:
+    """Delete one record of the caller's area (unknown and out-of-area ids: the same 404)."""
+    if not delete_record(application.engine, kind, record_id, principal.scope_for(kind)):
+        raise not_found(kind, record_id)
+    application.follow_changes()
+    return {"deleted": True, "id": record_id}
+
+
+async def import_upload(application: Application, principal: Principal, kind: str, file: Any) -> dict[str, Any]:
+    """An uploaded ledger file, read here and ingested in the thread pool (see :func:`import_file`)."""
+    from starlette.concurrency import run_in_threadpool
+
+    data = await file.read()
+    return await run_in_threadpool(import_file, application, principal, kind, file.filename or "", data)
 
 
 def rejects_error(rejects: list[Any]) -> InputError:
@@ -74,26 +101,27 @@ def rejects_json(rejects: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _places(application: Application, kind: str, frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
-    """Validated rows with their resolved county/town codes (rejects raise)."""
-    from features.contract import validate_frame
-    from features.places import attach_places
-
-    checked = validate_frame(kind, frame, first_row_number=first_row, today=application.today())
-    if checked.rejects and len(frame) == 1:
-        raise rejects_error(checked.rejects)
-    placed, _ = attach_places(checked.frame)
-    return placed
-
-
-def _outside(principal: Principal, kind: str, placed: pd.DataFrame) -> pd.DataFrame:
+def _area_check(principal: Principal, kind: str, *, file: bool) -> Callable[[pd.DataFrame], None] | None:
+    """What the ingest calls with the valid rows and their places: refuse rows outside the key's area
+    (``file``: a whole file, refused whole, its rows named)."""
     if principal.county_code is None:
-        return placed.iloc[0:0]
-    bad = placed["county_code"].astype(str) != principal.county_code
+        return None
     scope = principal.scope_for(kind)
-    if scope.town_code is not None:
-        bad |= placed["town_code"].astype(str) != scope.town_code
-    return placed.loc[bad]
+
+    def check(placed: pd.DataFrame) -> None:
+        bad = placed["county_code"].astype(str) != principal.county_code
+        if scope.town_code is not None:
+            bad |= placed["town_code"].astype(str) != scope.town_code
+        if bad.any():
+            outside = placed.loc[bad]
+            err = _scope_error(principal, kind, outside["county_code"].iloc[0])
+            if file:
+                rows = ", ".join(str(r) for r in outside["row"].head(10))
+                err.message_en += f" (rows {rows}); nothing was imported"
+                err.message_zh += f"（第 {rows} 行），未导入任何记录"
+            raise err
+
+    return check
 
 
 def _scope_error(principal: Principal, kind: str, value: Any) -> InputError:
@@ -125,11 +153,7 @@ def write_one(
     if get_record(application.engine, kind, record_id, Scope(None)) is not None:
         fetch(application, principal, kind, record_id)
     frame = pd.DataFrame([row])
-    placed = _places(application, kind, frame, 1)
-    outside = _outside(principal, kind, placed)
-    if len(outside):
-        raise _scope_error(principal, kind, outside["county_code"].iloc[0])
-    summary = application.ingest_frame(kind, frame, source="api")
+    summary = application.ingest_frame(kind, frame, source="api", check_places=_area_check(principal, kind, file=False))
     if summary.rejects:
         raise rejects_error(summary.rejects)
     stored = fetch(application, principal, kind, record_id)
@@ -146,9 +170,7 @@ def import_file(
 ) -> dict[str, Any]:
     """Ingest an uploaded ledger file the way ``matcher ingest`` reads it; every row must be in scope."""
     from features.readers import read_table
-    from matcher.ingest import ingest_table
 
-    application.check_schema()
     name = Path(filename or "upload.csv").name
     suffix = Path(name).suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
@@ -164,16 +186,7 @@ def import_file(
         path = Path(tmp) / name
         path.write_bytes(data)
         table = read_table(path)
-    if principal.county_code is not None and len(table.frame):
-        placed = _places(application, kind, table.frame, table.first_row_number)
-        outside = _outside(principal, kind, placed)
-        if len(outside):
-            rows = ", ".join(str(r) for r in outside["row"].head(10))
-            err = _scope_error(principal, kind, outside["county_code"].iloc[0])
-            err.message_en += f" (rows {rows}); nothing was imported"
-            err.message_zh += f"（第 {rows} 行），未导入任何记录"
-            raise err
-    summary = ingest_table(kind, table, Path(name), engine=application.engine, write_rejects=False)
+    summary = application.ingest_table(kind, table, source=name, check_places=_area_check(principal, kind, file=True))
     return {
         "kind": kind,
         "rows": summary.rows,

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, File, Query, Request, UploadFile
 
 from service.api.deps import AppDep, mark_audit, role_dep
-from service.api.errors import not_found
-from service.api.routes._records import fetch, import_file, public, write_one
+from service.api.routes._records import delete_one, fetch, import_upload, page_of, public, write_one
 from service.api.schemas import Deleted, ErrorBody, IngestOut, PersonRecord, RecordPage
 from store.errors import NotReadyError
-from store.ledger import MAX_PAGE_SIZE, delete_record, list_records
+from store.ledger import MAX_PAGE_SIZE
 
 router = APIRouter(
     tags=["laborers"],
@@ -55,22 +54,11 @@ def list_laborers(
                 value=flag,
                 code="no_run",
             )
-        flags = view._flags  # noqa: SLF001 - the run's flag table (laborer_id, kind)
-        ids = set(flags.loc[flags["kind"] == flag, "laborer_id"].astype(str)) if len(flags) else set()
+        ids = view.flagged(flag)
     mark_audit(request, "list_persons")
-    rows, total = list_records(
-        application.engine,
-        "laborers",
-        principal.scope_for("laborers"),
-        village=village,
-        town=town,
-        status=status,
-        q=q,
-        ids=ids,
-        page=page,
-        page_size=page_size,
+    return page_of(
+        application, principal, "laborers", page, page_size, village=village, town=town, status=status, q=q, ids=ids
     )
-    return {"items": [public(r, principal) for r in rows], "total": total, "page": page, "page_size": page_size}
 
 
 @router.put("/laborers/{laborer_id}")
@@ -90,9 +78,7 @@ def put_laborer(
 def delete_laborer(laborer_id: str, request: Request, application: AppDep, principal: Manager) -> dict[str, Any]:
     """Delete one laborer of the caller's county."""
     mark_audit(request, "delete", laborer_id=laborer_id)
-    if not delete_record(application.engine, "laborers", laborer_id, principal.scope_for("laborers")):
-        raise not_found("laborers", laborer_id)
-    return {"deleted": True, "id": laborer_id}
+    return delete_one(application, principal, "laborers", laborer_id)
 
 
 @router.post("/laborers:import", response_model=IngestOut)
@@ -101,7 +87,4 @@ async def import_laborers(
 ) -> dict[str, Any]:
     """Import a laborer ledger file (CSV, .xlsx or JSON); answers the counts and every rejected row."""
     mark_audit(request, "import")
-    data = await file.read()
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(import_file, application, principal, "laborers", file.filename or "", data)
+    return await import_upload(application, principal, "laborers", file)

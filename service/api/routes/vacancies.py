@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, UploadFile
-from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import AppDep, mark_audit, role_dep
-from service.api.errors import not_found
-from service.api.routes._records import fetch, import_file, public, write_one
+from service.api.routes._records import delete_one, fetch, import_upload, page_of, public, write_one
 from service.api.schemas import CandidatesOut, Deleted, ErrorBody, IngestOut, PostRecord, RecordPage
 from service.masking import mask_name
-from store.ledger import MAX_PAGE_SIZE, delete_record, list_records
+from store.ledger import MAX_PAGE_SIZE, list_records
 
 router = APIRouter(tags=["vacancies"], responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
 
@@ -38,18 +36,7 @@ def list_vacancies(
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> dict[str, Any]:
     """A page of the posts of the caller's county, filtered."""
-    rows, total = list_records(
-        application.engine,
-        "vacancies",
-        principal.scope_for("vacancies"),
-        village=village,
-        town=town,
-        status=status,
-        q=q,
-        page=page,
-        page_size=page_size,
-    )
-    return {"items": [public(r, principal) for r in rows], "total": total, "page": page, "page_size": page_size}
+    return page_of(application, principal, "vacancies", page, page_size, village=village, town=town, status=status, q=q)
 
 
 @router.put("/vacancies/{vacancy_id}")
@@ -69,9 +56,7 @@ def put_vacancy(
 def delete_vacancy(vacancy_id: str, request: Request, application: AppDep, principal: Manager) -> dict[str, Any]:
     """Delete one post of the caller's county."""
     mark_audit(request, "delete", vacancy_id=vacancy_id)
-    if not delete_record(application.engine, "vacancies", vacancy_id, principal.scope_for("vacancies")):
-        raise not_found("vacancies", vacancy_id)
-    return {"deleted": True, "id": vacancy_id}
+    return delete_one(application, principal, "vacancies", vacancy_id)
 
 
 @router.post("/vacancies:import", response_model=IngestOut)
@@ -80,8 +65,7 @@ async def import_vacancies(
 ) -> dict[str, Any]:
     """Import a vacancy list file (CSV, .xlsx or JSON); answers the counts and every rejected row."""
     mark_audit(request, "import")
-    data = await file.read()
-    return await run_in_threadpool(import_file, application, principal, "vacancies", file.filename or "", data)
+    return await import_upload(application, principal, "vacancies", file)
 
 
 @router.get("/vacancies/{vacancy_id}/candidates", response_model=CandidatesOut)
