@@ -36,7 +36,7 @@ from matcher.artifact import MatchModel, latest_version, load_model
 from matcher.errors import ProfileError, UnknownIdError
 from matcher.lookup import load_people, prepare_frame
 from matcher.policy import Policy
-from matcher.prepare import People, prepare_people
+from matcher.prepare import People, prepare_people, take_people
 from matcher.recommend import PersonResult
 from matcher.runview import RunView
 from matcher.serving import Serving, assemble
@@ -103,6 +103,9 @@ class Application:
         self._serving: Serving | None = None
         self._run: RunView | None = None
         self._run_pointer: str | None = None
+        #: The run's people, prepared once (no embedding): a stored list is re-checked from here
+        #: without reading the store, as long as the change sets say the person is unchanged.
+        self._seekers: People | None = None
         self._changes = ChangeSets()
         self._seen: int | None = None  # the last change sequence folded into the snapshots
         self._followed_at = time.monotonic()
@@ -200,10 +203,19 @@ class Application:
         pointer = self.runs / "LATEST"
         text = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else ""
         view = RunView.latest(self.runs) if text else None
+        seekers = self._prepare_seekers(view)
         with self._lock:
-            self._set_run(view, text)
+            self._set_run(view, text, seekers)
 
-    def _set_run(self, view: RunView | None, pointer: str) -> None:
+    def _prepare_seekers(self, view: RunView | None) -> People | None:
+        """The people of ``view``, read and prepared in one go (slow: call it outside the lock)."""
+        from store import load_laborers
+
+        if view is None or not len(view):
+            return None
+        return prepare_frame(self.engine, load_laborers(self.engine, ids=view.laborer_ids()))
+
+    def _set_run(self, view: RunView | None, pointer: str, seekers: People | None) -> None:
         """Serve ``view`` from now on, with what changed since it read the store (under the lock)."""
         changes = ChangeSets()
         if view is not None and view.change_seq is not None:
@@ -211,7 +223,7 @@ class Application:
             changes.add(fresh)
             if self._seen is None:
                 self._seen = fresh[-1].seq if fresh else view.change_seq
-        self._run, self._changes, self._run_pointer = view, changes, pointer
+        self._run, self._changes, self._run_pointer, self._seekers = view, changes, pointer, seekers
 
     def _swap(self, serving: Serving) -> None:
         """Serve ``serving`` from now on, with the posts changed while it was built withheld (under the lock)."""
@@ -270,8 +282,9 @@ class Application:
             text = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else ""
             if text != (self._run_pointer or ""):
                 view = RunView.latest(self.runs) if text else None
+                seekers = self._prepare_seekers(view)
                 with self._lock:
-                    self._set_run(view, text)
+                    self._set_run(view, text, seekers)
                 done["run"] = view.run_id if view else None
             done |= self.follow_changes()
             current = self._serving
@@ -367,7 +380,12 @@ class Application:
         stored = view.result(laborer_id, k) if view is not None and self.run_list_valid(laborer_id) else None
         if stored is not None and len(stored.recommendations) < k and stored.shortfall is None:
             stored = None
-        people = load_people(self.engine, [laborer_id], None)
+        seekers = self._seekers
+        row = seekers.position.get(laborer_id) if stored is not None and seekers is not None else None
+        if row is not None:  # unchanged since the run: the row prepared at the run's load equals the store's
+            people = take_people(seekers, [row])  # type: ignore[arg-type]
+        else:
+            people = load_people(self.engine, [laborer_id], None)
         household = people.frame["household_id"].iloc[0]
         if stored is not None and household not in self._changes.households:
             explained = self._recheck(stored, people, serving)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
 
@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from features.contract.vocab import KIND, MOBILITY_ORDER
 from matcher.flags import REQUIRED_COLUMNS, FlagColumns
 
-__all__ = ["People", "Posts", "KINDS", "prepare_people", "prepare_posts", "occ_int", "SkillVocab"]
+__all__ = ["People", "Posts", "KINDS", "prepare_people", "prepare_posts", "take_people", "occ_int", "SkillVocab"]
 
 #: Post kinds in the contract's order; arrays hold their index.
 KINDS: tuple[str, ...] = tuple(KIND)
@@ -309,6 +309,29 @@ def _place_arrays(frame: pd.DataFrame) -> dict[str, Any]:
         "lon": _float(frame["lon"]),
         "precise": _precise(frame["coord_source"]),
     }
+
+
+def take_people(people: People, rows: np.ndarray) -> People:
+    """The people at ``rows`` as a new :class:`People` (arrays, lists and frame sliced alike)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    kw = {}
+    for f in fields(people):
+        value = getattr(people, f.name)
+        if f.name == "frame":
+            kw[f.name] = value.iloc[rows].reset_index(drop=True)
+        elif f.name == "position":
+            continue
+        elif f.name == "flag_columns":
+            kw[f.name] = value.take(rows) if value is not None else None
+        elif isinstance(value, np.ndarray):
+            kw[f.name] = value[rows]
+        elif isinstance(value, list):
+            kw[f.name] = [value[i] for i in rows]
+        else:
+            kw[f.name] = value
+    out = People(**kw)
+    out.position = {str(k): i for i, k in enumerate(out.ids)}
+    return out
 
 
 def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = None, flags: bool = True) -> People:

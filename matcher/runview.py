@@ -40,6 +40,9 @@ def _json_list(text: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, (list, tuple, np.ndarray)) else ()
 
 
+_SUGGESTION_COLUMNS = ("vacancy_id", "title", "kind", "score", "step", "reasons")
+
+
 class RunView:
     """The stored results of one published run, by laborer id (read-only once built).
 
@@ -61,6 +64,9 @@ class RunView:
         short = read_table(run, "shortfalls")
         self._sugg = sugg
         self._flags = flags
+        # Columns as plain arrays: one person's rows are then sliced without pandas' per-call cost.
+        self._sugg_cols = {c: sugg[c].to_numpy(dtype=object) for c in _SUGGESTION_COLUMNS if c in sugg}
+        self._flag_cols = {c: flags[c].to_numpy(dtype=object) for c in ("kind", "reasons", "suggest") if c in flags}
         self._sugg_at = _groups(sugg)
         self._flags_at = _groups(flags)
         self._short = (
@@ -88,6 +94,10 @@ class RunView:
     def started_at(self) -> str | None:
         return self.record.get("started_at")
 
+    def laborer_ids(self) -> list[str]:
+        """Everyone the run has a row for, sorted."""
+        return sorted(self._people)
+
     def __contains__(self, laborer_id: object) -> bool:
         return laborer_id in self._people
 
@@ -105,7 +115,7 @@ class RunView:
         at = self._sugg_at.get(laborer_id)
         if at is None:
             return []
-        return [str(v) for v in self._sugg["vacancy_id"].iloc[at[0] : at[1]]]
+        return [str(v) for v in self._sugg_cols["vacancy_id"][at[0] : at[1]]]
 
     def result(self, laborer_id: str, k: int | None = None) -> PersonResult | None:
         """The person's stored result (the first ``k`` suggestions), or None when the run has no row for them."""
@@ -114,21 +124,25 @@ class RunView:
         recs: list[Recommendation] = []
         at = self._sugg_at.get(laborer_id)
         if at is not None:
-            rows = self._sugg.iloc[at[0] : at[1]]
-            for r in rows.itertuples():
+            c = self._sugg_cols
+            for n in range(at[0], at[1] if k is None else min(at[1], at[0] + k)):
                 recs.append(
                     Recommendation(
-                        str(r.vacancy_id), str(r.title), str(r.kind), float(r.score), str(r.step), _json_list(r.reasons)
+                        str(c["vacancy_id"][n]),
+                        str(c["title"][n]),
+                        str(c["kind"][n]),
+                        float(c["score"][n]),
+                        str(c["step"][n]),
+                        _json_list(c["reasons"][n]),
                     )
                 )
         flags: list[Flag] = []
         at = self._flags_at.get(laborer_id)
         if at is not None:
-            for r in self._flags.iloc[at[0] : at[1]].itertuples():
-                suggest = _json_list(getattr(r, "suggest", None))
-                flags.append(Flag(str(r.kind), _json_list(r.reasons), (), suggest))
+            f = self._flag_cols
+            for n in range(at[0], at[1]):
+                suggest = _json_list(f["suggest"][n]) if "suggest" in f else ()
+                flags.append(Flag(str(f["kind"][n]), _json_list(f["reasons"][n]), (), suggest))
         short = self._short.get(laborer_id)
         shortfall = Shortfall(*short) if short is not None else None
-        if k is not None:
-            recs = recs[:k]
         return PersonResult(laborer_id, flags, recs, shortfall, self.prior)

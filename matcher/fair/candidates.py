@@ -19,7 +19,6 @@ closest in the encoder's vector space go on to the same first stage.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +26,7 @@ import pandas as pd
 
 from matcher.flags import compute_flags
 from matcher.pairs import PairSkills, PostSkills, pair_features
-from matcher.prepare import KIND_INDEX, People, Posts, prepare_posts
+from matcher.prepare import KIND_INDEX, People, Posts, prepare_posts, take_people
 from matcher.reach import eligible, pair_geo, ring_of
 from matcher.recommend import Recommender
 
@@ -45,27 +44,6 @@ class FairPairs(NamedTuple):
     pi: np.ndarray
     pj: np.ndarray
     p: np.ndarray
-
-
-def take_people(people: People, rows: np.ndarray) -> People:
-    """The people at ``rows`` as a new :class:`People` (arrays, lists and frame sliced alike)."""
-    rows = np.asarray(rows, dtype=np.int64)
-    kw = {}
-    for f in dataclasses.fields(people):
-        value = getattr(people, f.name)
-        if f.name == "frame":
-            kw[f.name] = value.iloc[rows].reset_index(drop=True)
-        elif f.name == "position":
-            continue
-        elif isinstance(value, np.ndarray):
-            kw[f.name] = value[rows]
-        elif isinstance(value, list):
-            kw[f.name] = [value[i] for i in rows]
-        else:
-            kw[f.name] = value
-    out = People(**kw)
-    out.position = {str(k): i for i, k in enumerate(out.ids)}
-    return out
 
 
 def seekers(laborers: pd.DataFrame) -> pd.DataFrame:

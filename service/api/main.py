@@ -80,6 +80,11 @@ class Worker(threading.Thread):
         self.stop_event = threading.Event()
 
     def run(self) -> None:
+        try:  # load the posts and the run before the first request needs them
+            self.application.serving  # noqa: B018
+            self.application.run_view  # noqa: B018
+        except Exception:  # a store without a model or posts: /health says why; requests get a 503
+            log.exception("warm-up failed")
         every = float(self.application.settings.refresh)
         tick = min(every, AUDIT_FLUSH_SECONDS)
         last = 0.0
