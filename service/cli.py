@@ -33,11 +33,10 @@ log = logging.getLogger("matcher.cli")
 @app.callback()
 def _start() -> None:
     """Read the settings afresh for this command and log under its data directory."""
-    from service.context import cli_app, cli_settings
+    from service.context import cli_settings, reset
     from store.errors import AppError
 
-    cli_settings.cache_clear()
-    cli_app.cache_clear()
+    reset()
     try:
         home = cli_settings().home
     except AppError:
