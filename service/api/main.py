@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -285,6 +286,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_cache = KeyCache()
     app.state.limiter = FailureLimiter()
     app.state.audit = AuditBuffer()
+    app.state.shortlists = OrderedDict()  # fair id → the last shortlist built (bounded in routes/fairs.py)
     app.state.metrics = Metrics()
     install_error_handlers(app)
     for module in (health, metrics, laborers, vacancies, recommendations, occupations, runs, fairs, audit):

@@ -72,11 +72,8 @@ def _fair(application: Any, principal: Principal, fair_id: str) -> Any:
 
 
 def _cache(request: Request) -> OrderedDict[str, Any]:
-    state = request.app.state
-    with _lock:
-        if not hasattr(state, "shortlists"):
-            state.shortlists = OrderedDict()
-        return state.shortlists
+    """The last shortlists built by this worker (made by ``create_app``; bounded, used under ``_lock``)."""
+    return request.app.state.shortlists
 
 
 def _build(request: Request, application: Any, fair_id: str) -> Any:
@@ -161,7 +158,9 @@ def shortlist_workbook(fair_id: str, request: Request, application: AppDep, prin
 
     _fair(application, principal, fair_id)
     mark_audit(request, "export")
-    sl = _cache(request).get(fair_id) or _build(request, application, fair_id)
+    with _lock:
+        sl = _cache(request).get(fair_id)
+    sl = sl or _build(request, application, fair_id)
     tmp = tempfile.TemporaryDirectory(prefix="matcher-fair-")
     path = write_workbook(sl, Path(tmp.name) / f"{fair_id}.xlsx", with_pii=principal.pii)
     return FileResponse(
