@@ -18,7 +18,6 @@ a time, under a lock) builds new ones.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -213,7 +212,12 @@ class Application:
 
         if view is None or not len(view):
             return None
-        return prepare_frame(self.engine, load_laborers(self.engine, ids=view.laborer_ids()))
+        people = prepare_frame(self.engine, load_laborers(self.engine, ids=view.laborer_ids()))
+        # One person's row is taken per answer: numpy object columns take in microseconds where
+        # Arrow-backed text columns cost milliseconds a call (the values are the same).
+        text = [c for c, dtype in people.frame.dtypes.items() if isinstance(dtype, pd.StringDtype)]
+        people.frame = people.frame.astype(dict.fromkeys(text, object))
+        return people
 
     def _set_run(self, view: RunView | None, pointer: str, seekers: People | None) -> None:
         """Serve ``view`` from now on, with what changed since it read the store (under the lock)."""
@@ -402,19 +406,19 @@ class Application:
         """The stored list re-checked against every hard constraint today and explained field by field.
 
         ``people``: the person, prepared (no embedding needed: the constraints and the explanation
-        do not use it, and the hire probability shown stays the stored one). None when a listed post
-        no longer passes (the caller computes the list afresh).
+        do not use it, and the hire probability shown stays the stored one, so the ranker is not run).
+        None when a listed post no longer passes (the caller computes the list afresh).
         """
         if not stored.recommendations:
             return stored
         rows = serving.posts.rows_of([r.vacancy_id for r in stored.recommendations])
-        report = serving.recommender.describe_pairs(people, np.zeros(len(rows), dtype=np.int64), rows)
+        stored_scores = np.array([r.score for r in stored.recommendations])
+        report = serving.recommender.describe_pairs(
+            people, np.zeros(len(rows), dtype=np.int64), rows, scores=stored_scores
+        )
         if not report.ok.all():
             return None
-        recs = [
-            r._replace(details=dataclasses.replace(report.details(n, r.step), score=r.score))
-            for n, r in enumerate(stored.recommendations)
-        ]
+        recs = [r._replace(details=report.details(n, r.step)) for n, r in enumerate(stored.recommendations)]
         return stored._replace(recommendations=recs)
 
     def candidates_for_post(self, vacancy_id: str, k: int = 20, counties: Sequence[str] | None = None) -> list[Any]:

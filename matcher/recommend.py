@@ -362,7 +362,13 @@ class Recommender:
         return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_p)
 
     def describe_pairs(
-        self, people: People, pi: np.ndarray, pj: np.ndarray, known: tuple[np.ndarray, np.ndarray] | None = None
+        self,
+        people: People,
+        pi: np.ndarray,
+        pj: np.ndarray,
+        known: tuple[np.ndarray, np.ndarray] | None = None,
+        *,
+        scores: np.ndarray | None = None,
     ) -> PairReport:
         """Today's verdict on given pairs: eligible, ring, market post, calibrated score, and their reasons.
 
@@ -373,7 +379,9 @@ class Recommender:
         everything works, but the embedding cosine feature is 0 and the scores are not those of
         :meth:`recommend`: encode the people first (``encoder.transform_laborers(people.frame)``)
         when the scores matter. ``known``: the feature rows and calibrated scores of the first pairs,
-        as :meth:`score_posts` returned them (they are not built and scored again).
+        as :meth:`score_posts` returned them (they are not built and scored again). ``scores``: the
+        pairs' hire probabilities as a stored list holds them; the ranker is then not run (the first
+        stage's ``coarse`` scores are NaN).
         """
         pi, pj = np.asarray(pi, dtype=np.int64), np.asarray(pj, dtype=np.int64)
         geo = pair_geo(people, self.posts, pi, pj)
@@ -383,13 +391,19 @@ class Recommender:
         n = 0 if known is None else len(known[0])
         rest = type(geo)(*(a[n:] for a in geo))
         X = pair_features(people, self.posts, pi[n:], pj[n:], rest, skills, self.employers)
-        score = self.ranker.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
+        if scores is not None:
+            score = np.asarray(scores, dtype=np.float64)
+        else:
+            score = self.ranker.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
         if known is not None and n:
             X = np.concatenate([known[0].astype(X.dtype, copy=False), X])
             score = np.concatenate([np.asarray(known[1], dtype=np.float64), score])
         cert_missing = X[:, _COL["cert_missing"]] > 0
         market = (self.posts.kind[pj] != _WELFARE) & ~(cert_missing & ~self.posts.training_provided[pj])
-        coarse = self.ranker.coarse_score(X) if len(X) else np.zeros(0)
+        if scores is not None:
+            coarse = np.full(len(X), np.nan)
+        else:
+            coarse = self.ranker.coarse_score(X) if len(X) else np.zeros(0)
         return PairReport(self, people, pi, pj, geo, skills, X, ok, ring, market, score, coarse)
 
     def recommend(self, people: People, rows: np.ndarray | None = None, k: int = 10) -> list[PersonResult]:

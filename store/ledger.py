@@ -116,6 +116,14 @@ def get_record(engine: Engine, kind: str, record_id: str, scope: Scope) -> dict[
     return None if row is None else dict(row._mapping)
 
 
+def visible(engine: Engine, kind: str, record_id: str, scope: Scope) -> bool:
+    """Whether the record exists within the scope (one indexed lookup, no columns read)."""
+    table, id_col, _ = _table(kind)
+    stmt = sa.select(id_col).where(id_col == record_id, *scope.clause(table))
+    with engine.connect() as conn:
+        return conn.execute(stmt).first() is not None
+
+
 def _text_match(kind: str, table: sa.Table, q: str) -> sa.ColumnElement[bool]:
     fields = ("title", "employer_name", "village") if kind == "vacancies" else ("name", "village")
     conds: list[sa.ColumnElement[bool]] = [table.c[f].icontains(q, autoescape=True) for f in fields]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 
 from service.api.deps import AppDep, mark_audit, role_dep
-from service.api.routes._records import fetch
+from service.api.routes._records import ensure_visible
 from service.api.schemas import ErrorBody, SuggestionsOut
 
 router = APIRouter(
@@ -28,7 +28,7 @@ def laborer_recommendations(
 ) -> dict[str, Any]:
     """A person's suggestions, flags and shortfall; ``source`` tells ``run`` (last night) from ``live``."""
     mark_audit(request, "read_recommendations", laborer_id=laborer_id)
-    fetch(application, principal, "laborers", laborer_id)  # out of the caller's area: the unknown-id 404
+    ensure_visible(application, principal, "laborers", laborer_id)  # out of the caller's area: the unknown-id 404
     answer = application.suggestions(laborer_id, k=k)
     return answer.result.to_json(details=True) | {"source": answer.source, "run_id": answer.run_id}
 

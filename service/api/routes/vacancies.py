@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, File, Query, Request, UploadFile
 
 from service.api.deps import AppDep, mark_audit, role_dep
-from service.api.routes._records import delete_one, fetch, import_upload, page_of, public, write_one
+from service.api.routes._records import delete_one, ensure_visible, fetch, import_upload, page_of, public, write_one
 from service.api.schemas import CandidatesOut, Deleted, ErrorBody, IngestOut, PostRecord, RecordPage
 from service.masking import mask_name
 from store.ledger import MAX_PAGE_SIZE, list_records
@@ -77,7 +77,7 @@ def vacancy_candidates(
     k: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     """The job seekers of the post's county this post suits best (names masked without pii)."""
-    fetch(application, principal, "vacancies", vacancy_id)
+    ensure_visible(application, principal, "vacancies", vacancy_id)
     mark_audit(request, "read_candidates", vacancy_id=vacancy_id)
     scope = principal.scope_for("laborers")
     found = application.candidates_for_post(
