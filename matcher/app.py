@@ -45,9 +45,10 @@ __all__ = ["Application", "Answer", "ChangeSets"]
 
 log = logging.getLogger("matcher.app")
 
-#: After a post changed, it is withheld at once; the posts are re-read (and changed ones
-#: re-encoded) at most this often, so a busy day of edits does not rebuild on every request.
-REBUILD_EVERY = 5.0
+#: After a post changed, it is withheld at once (never suggested stale); the posts are re-read
+#: (changed ones re-encoded, new ones taken in) at most this often. A re-read of a county's posts
+#: costs a worker seconds of CPU, so on a busy day of edits it must not run every few seconds.
+REBUILD_EVERY = 30.0
 
 
 class Answer(NamedTuple):

@@ -109,6 +109,16 @@ class Worker(threading.Thread):
         self.audit.flush(self.application.engine)
 
 
+def _one_thread_per_request() -> None:
+    """BLAS and faiss's OpenMP on one thread: a worker serves many requests at once, one per thread;
+    letting each of them also fan out over every core only makes them fight over the cores."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    faiss.omp_set_num_threads(1)
+
+
 def _lifespan(settings: Settings | None):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -116,6 +126,7 @@ def _lifespan(settings: Settings | None):  # type: ignore[no-untyped-def]
 
         current = settings or Settings.load()
         setup_json_logging(current.home / "logs" / "service.jsonl")
+        _one_thread_per_request()
         application = Application(current)
         application.migrate()
         app.state.settings = current
