@@ -40,6 +40,7 @@ from matcher.recommend import PersonResult
 from matcher.runview import RunView
 from matcher.serving import Serving, assemble
 from matcher.settings import Settings
+from store.ledger import Scope, visible
 
 __all__ = ["Application", "Answer", "ChangeSets"]
 
@@ -106,6 +107,7 @@ class Application:
         #: The run's people, prepared once (no embedding): a stored list is re-checked from here
         #: without reading the store, as long as the change sets say the person is unchanged.
         self._seekers: People | None = None
+        self._seeker_places: tuple[People | None, np.ndarray, np.ndarray] = self._places_of(None)
         self._changes = ChangeSets()
         self._seen: int | None = None  # the last change sequence folded into the snapshots
         self._followed_at = time.monotonic()
@@ -217,8 +219,18 @@ class Application:
         # One person's row is taken per answer: numpy object columns take in microseconds where
         # Arrow-backed text columns cost milliseconds a call (the values are the same).
         text = [c for c, dtype in people.frame.dtypes.items() if isinstance(dtype, pd.StringDtype)]
-        people.frame = people.frame.astype(dict.fromkeys(text, object))
+        # copy(): one block per dtype, so taking a row touches a dozen arrays, not forty
+        people.frame = people.frame.astype(dict.fromkeys(text, object)).copy()
         return people
+
+    @staticmethod
+    def _places_of(seekers: People | None) -> tuple[People | None, np.ndarray, np.ndarray]:
+        """The seekers with their county and town codes as object arrays ('' when missing), row by row."""
+        if seekers is None:
+            return None, np.empty(0, dtype=object), np.empty(0, dtype=object)
+        frame = seekers.frame
+        county, town = (frame[c].fillna("").astype(str).to_numpy(dtype=object) for c in ("county_code", "town_code"))
+        return seekers, county, town
 
     def _set_run(self, view: RunView | None, pointer: str, seekers: People | None) -> None:
         """Serve ``view`` from now on, with what changed since it read the store (under the lock)."""
@@ -228,6 +240,7 @@ class Application:
             changes.add(fresh)
             if self._seen is None:
                 self._seen = fresh[-1].seq if fresh else view.change_seq
+        self._seeker_places = self._places_of(seekers)
         self._run, self._changes, self._run_pointer, self._seekers = view, changes, pointer, seekers
 
     def _swap(self, serving: Serving) -> None:
@@ -354,6 +367,26 @@ class Application:
         view = self.run_view
         return view.result(laborer_id, k) if view is not None else None
 
+    def visible_known(self, kind: str, record_id: str, scope: Scope) -> bool | None:
+        """:meth:`visible` when memory alone can tell (a run's unchanged job seeker), else None."""
+        seekers, counties, towns = self._seeker_places  # one tuple: the places of exactly these people
+        if kind == "laborers" and seekers is not None and record_id not in self._changes.laborers:
+            row = seekers.position.get(record_id)
+            if row is not None:
+                return scope.admits(counties[row], towns[row])
+        return None
+
+    def visible(self, kind: str, record_id: str, scope: Scope) -> bool:
+        """Whether the record exists within ``scope`` (the API's 404 for an unknown or out-of-area id).
+
+        A job seeker of the published run whom no change touched since is answered from the run's
+        people (their county and town are the store's); anyone else by one indexed lookup. A change
+        made by another worker is seen at the next :meth:`follow_changes` (every 0.25 s), the same
+        promise as the suggestions themselves; this worker's own writes at once.
+        """
+        known = self.visible_known(kind, record_id, scope)
+        return known if known is not None else visible(self.engine, kind, record_id, scope)
+
     def run_list_valid(self, laborer_id: str) -> bool:
         """Whether the published run's list may still hold for the person today (their household is
         checked by :meth:`suggestions`, which loads the person).
@@ -373,6 +406,38 @@ class Application:
         rows = serving.posts.rows_of(listed)
         return not len(rows) or bool((rows >= 0).all() and serving.recommender._open[rows].all())  # noqa: SLF001
 
+    def _stored(self, view: RunView | None, laborer_id: str, k: int) -> PersonResult | None:
+        """The run's list for the person when it may still hold and has ``k`` posts (or says why not)."""
+        stored = view.result(laborer_id, k) if view is not None and self.run_list_valid(laborer_id) else None
+        if stored is not None and len(stored.recommendations) < k and stored.shortfall is None:
+            return None
+        return stored
+
+    def stored_suggestions(self, laborer_id: str, k: int = 10) -> Answer | None:
+        """Last night's list when memory alone can answer (no store read, no ranker), else None.
+
+        That is: the snapshots are loaded and followed up to date, the person is one of the run's
+        people and unchanged since, and the list passes the re-check of :meth:`suggestions`. Cheap
+        (about a millisecond), so the API calls it on its event loop and sends the rest to threads.
+        """
+        serving, view, seekers = self._serving, self._run, self._seekers
+        if serving is None or view is None or seekers is None:
+            return None
+        if time.monotonic() - self._followed_at > 2 * self.settings.refresh:
+            return None  # the store may have moved on: :meth:`suggestions` follows it first
+        row = seekers.position.get(laborer_id)
+        stored = self._stored(view, laborer_id, k) if row is not None else None
+        if stored is None:
+            return None
+        people = take_people(seekers, [row])  # type: ignore[list-item]
+        if people.frame["household_id"].iloc[0] in self._changes.households:
+            return None
+        explained = self._recheck(stored, people, serving)
+        if explained is None:
+            return None
+        self.stats["run"] += 1
+        return Answer(explained, "run", view.run_id)
+
     def suggestions(self, laborer_id: str, k: int = 10) -> Answer:
         """Last night's list where it still holds (``source="run"``), else computed now (``"live"``).
 
@@ -380,11 +445,12 @@ class Application:
         the person is read from the store once for both paths.
         """
         self._keep_up()
+        answer = self.stored_suggestions(laborer_id, k)
+        if answer is not None:
+            return answer
         serving = self.serving
         view = self.run_view
-        stored = view.result(laborer_id, k) if view is not None and self.run_list_valid(laborer_id) else None
-        if stored is not None and len(stored.recommendations) < k and stored.shortfall is None:
-            stored = None
+        stored = self._stored(view, laborer_id, k)
         seekers = self._seekers
         row = seekers.position.get(laborer_id) if stored is not None and seekers is not None else None
         if row is not None:  # unchanged since the run: the row prepared at the run's load equals the store's

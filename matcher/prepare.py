@@ -33,6 +33,8 @@ PHYSICAL = ("low", "medium", "high")
 #: Working days in a month, to compare day wages with monthly expectations.
 DAYS_PER_MONTH = 22
 MAX_PERSON_CODES = 6
+#: Up to this many ids, :meth:`Posts.rows_of` looks them up one by one (no pandas index built).
+SHORT_LOOKUP = 64
 
 
 def occ_int(code: object) -> int:
@@ -282,7 +284,11 @@ class Posts:
 
     def rows_of(self, vacancy_ids: object) -> np.ndarray:
         """Rows of the posts with ``vacancy_ids`` (any sequence of strings), -1 for ids not here; one
-        hash lookup for the whole column (a million ids in a fraction of a second)."""
+        hash lookup for the whole column (a million ids in a fraction of a second); a short list
+        (one person's suggestions) is looked up in :attr:`position` directly."""
+        if isinstance(vacancy_ids, list | tuple) and len(vacancy_ids) <= SHORT_LOOKUP and self.position:
+            position = self.position
+            return np.fromiter((position.get(str(v), -1) for v in vacancy_ids), dtype=np.int64, count=len(vacancy_ids))
         index = self._index
         if index is None or len(index) != len(self.ids):
             index = pd.Index(self.ids.astype(str))
@@ -318,7 +324,8 @@ def take_people(people: People, rows: np.ndarray) -> People:
     for f in fields(people):
         value = getattr(people, f.name)
         if f.name == "frame":
-            kw[f.name] = value.iloc[rows].reset_index(drop=True)
+            kw[f.name] = value.take(rows)  # positional, like iloc, without iloc's indexer checks
+            kw[f.name].index = pd.RangeIndex(len(rows))  # reset_index(drop=True) costs as much again
         elif f.name == "position":
             continue
         elif f.name == "flag_columns":

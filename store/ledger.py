@@ -72,6 +72,12 @@ class Scope:
                 f"starting with the scope's county_code ({county})"
             )
 
+    def admits(self, county_code: str | None, town_code: str | None) -> bool:
+        """Whether a record of ``county_code`` / ``town_code`` lies within this scope (as :meth:`clause`)."""
+        if self.county_code is not None and county_code != self.county_code:
+            return False
+        return self.town_code is None or town_code == self.town_code
+
     def clause(self, table: sa.Table) -> list[sa.ColumnElement[bool]]:
         """Conditions that keep ``table``'s rows to this scope (none for every county)."""
         conds: list[sa.ColumnElement[bool]] = []

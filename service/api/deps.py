@@ -1,5 +1,8 @@
 """Dependencies: the application, the caller's key (Bearer), role checks, audit marks.
 
+The dependencies are coroutines: they run on the event loop (no thread hop per request); only
+a key not in the cache is verified in the thread pool, since that reads the store.
+
 Verified keys are cached for :data:`KEY_CACHE_SECONDS` (a revoked key stops working within
 that time), in a bounded dict under a lock. A client address that fails authentication
 :data:`MAX_FAILURES` times within :data:`FAILURE_WINDOW` seconds is answered 429 for
@@ -18,6 +21,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from matcher.app import Application
 from service.api.errors import ApiError
@@ -163,7 +167,7 @@ class FailureLimiter:
             self._blocked.clear()
 
 
-def get_application(request: Request) -> Application:
+async def get_application(request: Request) -> Application:
     """The application the lifespan handler built."""
     application = getattr(request.app.state, "application", None)
     if application is None:  # pragma: no cover - only without the lifespan
@@ -184,7 +188,7 @@ def _unauthorized(code: str, zh: str, en: str) -> ApiError:
     return ApiError(401, code, zh, en, field="Authorization", headers={"WWW-Authenticate": "Bearer"})
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     application: AppDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -212,7 +216,7 @@ def get_principal(
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     principal = state.key_cache.get(digest)
     if principal is None:
-        record = verify_key(application.engine, text)
+        record = await run_in_threadpool(verify_key, application.engine, text)  # a store read: off the loop
         if record is None:
             state.limiter.fail(client)
             raise _unauthorized(
@@ -230,7 +234,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def require(*roles: str) -> Callable[..., Principal]:
     """A dependency that lets only keys of ``roles`` through (403 otherwise)."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise ApiError(
                 403,

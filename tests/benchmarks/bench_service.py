@@ -381,8 +381,8 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
         if zeroed:
             tally.checks["reads checked against zeroed posts"] += 1
 
-    async def read(conn: Conn, laborer_id: str) -> dict[str, Any] | None:
-        t0 = time.perf_counter()
+    async def read(conn: Conn, laborer_id: str, t0: float | None = None) -> dict[str, Any] | None:
+        t0 = time.perf_counter() if t0 is None else t0  # open loop: from the scheduled start
         try:
             status, data = await conn.request("GET", f"/laborers/{laborer_id}/recommendations?k=5")
         except Exception as exc:  # noqa: BLE001
@@ -403,8 +403,8 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
             check_read(body, t0, laborer_id)
         return body
 
-    async def write(conn: Conn) -> None:
-        t0 = time.perf_counter()
+    async def write(conn: Conn, t0: float | None = None) -> None:
+        t0 = time.perf_counter() if t0 is None else t0
         if rng.random() < 0.5 and posts:
             rec = rng.choice(posts)
             old = int(rec.get("openings") or 1)
@@ -461,30 +461,67 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
                 tally.checks["… not live (≥1 s after)"] += 1
         return True
 
+    async def step(conn: Conn, t0: float | None = None) -> None:
+        """One operation of the phase; ``t0`` the scheduled start (open loop) or now."""
+        if phase == "health":
+            t0 = time.perf_counter() if t0 is None else t0
+            try:
+                status, _ = await conn.request("GET", "/health")
+            except Exception as exc:  # noqa: BLE001
+                if counted(t0):
+                    tally.error(f"health: {type(exc).__name__}: {exc}")
+                return
+            if counted(t0):
+                tally.lat.append(time.perf_counter() - t0)
+                tally.kinds["health"] += 1
+                tally.statuses[str(status)] += 1
+                if status != 200:
+                    tally.error(f"health: {status}")
+        elif phase == "mixed" and rng.random() < 0.10:
+            await write(conn, t0)
+        elif phase == "mixed" and rng.random() < 0.05 and await recheck(conn):
+            pass
+        else:
+            await read(conn, rng.choice(ids), t0)
+
     async def worker(conn: Conn) -> None:
         while time.perf_counter() < t_end:
-            if phase == "health":
-                t0 = time.perf_counter()
-                try:
-                    status, _ = await conn.request("GET", "/health")
-                except Exception as exc:  # noqa: BLE001
-                    if counted(t0):
-                        tally.error(f"health: {type(exc).__name__}: {exc}")
-                    continue
-                if counted(t0):
-                    tally.lat.append(time.perf_counter() - t0)
-                    tally.kinds["health"] += 1
-                    tally.statuses[str(status)] += 1
-                    if status != 200:
-                        tally.error(f"health: {status}")
-            elif phase == "mixed" and rng.random() < 0.10:
-                await write(conn)
-            elif phase == "mixed" and rng.random() < 0.05 and await recheck(conn):
-                pass
-            else:
-                await read(conn, rng.choice(ids))
+            await step(conn)
 
-    await asyncio.gather(*(worker(c) for c in conns))
+    async def open_loop(rate: float) -> None:
+        """Requests started on a fixed schedule (``rate`` a second) whatever the answers' pace: each
+        on an idle connection, a new one when none is idle; latency counts from the scheduled start,
+        so a slow server cannot hide its queue (no coordinated omission)."""
+        idle = list(conns)
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def one(t_sched: float) -> None:
+            if idle:
+                conn = idle.pop()
+            else:
+                conn = Conn(port, key)
+                conns.append(conn)
+            try:
+                await step(conn, t_sched)
+            finally:
+                idle.append(conn)
+
+        n = 0
+        while (t_sched := t_start + n / rate) < t_end:
+            delay = t_sched - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.create_task(one(t_sched))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            n += 1
+        if tasks:
+            await asyncio.gather(*tasks)
+
+    if cfg.get("rate"):
+        await open_loop(float(cfg["rate"]))
+    else:
+        await asyncio.gather(*(worker(c) for c in conns))
     dropped = sum(c.closed_after_5xx for c in conns)
     if dropped:
         tally.checks["connection dropped by the server after a 500 (request retried on a new one)"] = dropped
@@ -525,7 +562,7 @@ def loadgen_main(path: str) -> None:
 
 def run_phase(cfg: dict[str, Any], home: Path, server_pid: int) -> dict[str, Any]:
     """One phase in its own process; prints its figures."""
-    path = home / f"bench_loadgen_{cfg['phase']}.json"
+    path = home / f"bench_loadgen_{cfg['phase'].replace('-', '_')}.json"
     path.write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
     workers = workers_of(server_pid)
     cpu0 = cpu_seconds(workers)
@@ -565,11 +602,23 @@ def run_phase(cfg: dict[str, Any], home: Path, server_pid: int) -> dict[str, Any
 
 
 TITLES = {
-    "health": "0. GET /health (generator and HTTP stack ceiling)",
-    "read": "a. GET /laborers/{id}/recommendations?k=5, random job seekers",
-    "mixed": "b. 90 % reads, 10 % writes (PUT vacancy openings, PUT laborer expected_wage)",
-    "live": "c. fresh computation only (touched job seekers, every answer live)",
+    "health": "0. GET /health, closed loop (generator and HTTP stack ceiling)",
+    "read": "a. GET /laborers/{id}/recommendations?k=5, random job seekers, open loop at the target rate",
+    "read-max": "a'. the same reads, closed loop (each connection sends its next request on the answer): capacity",
+    "mixed": "b. 90 % reads, 10 % writes (PUT vacancy openings, PUT laborer expected_wage), open loop",
+    "live": "c. fresh computation only (touched job seekers, every answer live), closed loop",
 }
+TARGET_P99_MS = 50.0
+
+
+def verdict(r: dict[str, Any], args: argparse.Namespace) -> None:
+    """Whether an open-loop phase met the target: the offered rate served, p99 within bound, no error."""
+    served = r["rps"] >= 0.97 * args.rate  # the schedule's last requests may end after the window
+    met = served and r["p99"] <= TARGET_P99_MS and r["errors"] == 0
+    print(
+        f"   target ≥ {args.rate:.0f} req/s at p99 ≤ {TARGET_P99_MS:.0f} ms, 0 errors: {'met' if met else 'NOT met'} "
+        f"(served {r['rps']:.1f} req/s, p99 {r['p99']:.1f} ms, errors {r['errors']})"
+    )
 
 
 def main() -> None:
@@ -579,7 +628,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=32, help="connections of the closed-loop phases")
+    parser.add_argument("--rate", type=float, default=300.0, help="requests/s offered in the open-loop phases")
     parser.add_argument("--touch", type=int, default=3000, help="job seekers touched for phase c")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--home", type=Path, default=None, help="data directory (reused when already built)")
@@ -645,12 +695,10 @@ def main() -> None:
             "seed": args.seed,
         }
         run_phase({**base, "phase": "health", "ids": []}, home, server.pid)
-        run_phase({**base, "phase": "read", "ids": readers}, home, server.pid)
-        run_phase(
-            {**base, "phase": "mixed", "ids": readers, "write_posts": posts, "write_people": write_people},
-            home,
-            server.pid,
-        )
+        verdict(run_phase({**base, "phase": "read", "rate": args.rate, "ids": readers}, home, server.pid), args)
+        run_phase({**base, "phase": "read-max", "ids": readers}, home, server.pid)
+        mixed = {**base, "phase": "mixed", "rate": args.rate, "ids": readers}
+        verdict(run_phase({**mixed, "write_posts": posts, "write_people": write_people}, home, server.pid), args)
         wall, text = touch_laborers(home, touched, env)
         print(f"\ntouched {len(touched)} job seekers through matcher ingest in {wall:.1f} s — {last_line(text)}")
         time.sleep(2.0)

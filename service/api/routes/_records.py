@@ -17,7 +17,7 @@ from service.api.deps import Principal
 from service.api.errors import not_found
 from service.masking import mask_record
 from store.errors import InputError
-from store.ledger import Scope, delete_record, get_record, list_records, visible
+from store.ledger import Scope, delete_record, get_record, list_records
 
 ID_COLUMN = {"laborers": "laborer_id", "vacancies": "vacancy_id"}
 IMPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json", ".jsonl")
@@ -75,7 +75,7 @@ async def import_upload(application: Application, principal: Principal, kind: st
 
 def ensure_visible(application: Application, principal: Principal, kind: str, record_id: str) -> None:
     """The same 404 as :func:`fetch` for an unknown or out-of-area id, without reading the record."""
-    if not visible(application.engine, kind, record_id, principal.scope_for(kind)):
+    if not application.visible(kind, record_id, principal.scope_for(kind)):
         raise not_found(kind, record_id)
 
 

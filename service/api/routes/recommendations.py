@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import AppDep, mark_audit, role_dep
+from matcher.app import Answer, Application
+from service.api.deps import AppDep, Principal, mark_audit, role_dep
+from service.api.errors import not_found
 from service.api.routes._records import ensure_visible
 from service.api.schemas import ErrorBody, SuggestionsOut
 
@@ -19,18 +22,31 @@ Reader = role_dep("admin", "organizer", "caseworker")
 
 
 @router.get("/laborers/{laborer_id}/recommendations", response_model=SuggestionsOut)
-def laborer_recommendations(
+async def laborer_recommendations(
     laborer_id: str,
     request: Request,
     application: AppDep,
     principal: Reader,
     k: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> dict[str, Any]:
-    """A person's suggestions, flags and shortfall; ``source`` tells ``run`` (last night) from ``live``."""
+    """A person's suggestions, flags and shortfall; ``source`` tells ``run`` (last night) from ``live``.
+
+    Answered on the event loop when memory alone can (last night's list, still valid, about a
+    millisecond); anything that reads the store or runs the ranker goes to the thread pool.
+    """
     mark_audit(request, "read_recommendations", laborer_id=laborer_id)
-    ensure_visible(application, principal, "laborers", laborer_id)  # out of the caller's area: the unknown-id 404
-    answer = application.suggestions(laborer_id, k=k)
+    known = application.visible_known("laborers", laborer_id, principal.scope_for("laborers"))
+    if known is False:
+        raise not_found("laborers", laborer_id)  # out of the caller's area: the unknown-id 404
+    answer = application.stored_suggestions(laborer_id, k=k) if known else None
+    if answer is None:
+        answer = await run_in_threadpool(_suggestions, application, principal, laborer_id, k)
     return answer.result.to_json(details=True) | {"source": answer.source, "run_id": answer.run_id}
+
+
+def _suggestions(application: Application, principal: Principal, laborer_id: str, k: int) -> Answer:
+    ensure_visible(application, principal, "laborers", laborer_id)  # out of the caller's area: the unknown-id 404
+    return application.suggestions(laborer_id, k=k)
 
 
 @router.post("/recommendations", response_model=SuggestionsOut)
