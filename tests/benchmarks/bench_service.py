@@ -243,6 +243,12 @@ def touch_laborers(home: Path, ids: list[str], env: dict[str, str]) -> tuple[flo
 
 
 # ----------------------------------------------------------------------------- load generator (own process)
+#: A connection idle this long is closed and opened again before use, as HTTP clients' pools do:
+#: uvicorn closes keep-alive connections after 5 s of silence, and a request sent at that moment
+#: would be lost with the connection.
+IDLE_SECONDS = 4.0
+
+
 class Conn:
     """One keep-alive HTTP/1.1 connection (plain asyncio streams; cheap per request)."""
 
@@ -253,6 +259,7 @@ class Conn:
         self.writer: asyncio.StreamWriter | None = None
         self.last_status = 0
         self.closed_after_5xx = 0
+        self.last_used = 0.0
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -277,6 +284,9 @@ class Conn:
         return status, data
 
     async def _request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        if self.writer is not None and time.perf_counter() - self.last_used > IDLE_SECONDS:
+            await self.close()  # the server closes keep-alive connections idle for 5 s: never reuse one
+        self.last_used = time.perf_counter()
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
@@ -714,8 +724,8 @@ def main() -> None:
             )
         text = log.read_text(errors="replace")
         print(
-            f"server log: {text.count('Child process [')} worker restarts by uvicorn's supervisor "
-            f"('Child process [..] died'), {text.count('Exception in ASGI application')} unhandled exceptions "
+            f"server log: {text.count('died (exit code')} worker restarts by the supervisor "
+            f"('worker [..] died'), {text.count('Exception in ASGI application')} unhandled exceptions "
             f"({text.count('database is locked') // 2 or 0} of them 'database is locked')"
         )
         la = os.getloadavg()

@@ -163,3 +163,56 @@ def _contract_row(stored: pd.DataFrame, **changes: str) -> pd.DataFrame:
     row.update(changes)
     row["updated_at"] = dt.datetime.now().isoformat(timespec="seconds")
     return pd.DataFrame([row])
+
+
+def test_scope_answered_from_memory_is_the_stores_for_every_seeker_and_scope(app: Application) -> None:
+    """The API's 404 check: memory (the run's unchanged people) and the store never disagree."""
+    from store.ledger import Scope, visible
+
+    people = load_laborers(app.engine)
+    app.run_view  # noqa: B018 - loads the run's people
+    towns = sorted({t for t in people["town_code"].dropna().astype(str) if t})
+    counties = sorted({c for c in people["county_code"].dropna().astype(str) if c})
+    scopes = [Scope(None), Scope("110101"), *(Scope(c) for c in counties)]
+    scopes += [Scope(t[:6], t) for t in towns[:3]]
+    answered = 0
+    for laborer_id in people["laborer_id"]:
+        for scope in scopes:
+            known = app.visible_known("laborers", laborer_id, scope)
+            truth = visible(app.engine, "laborers", laborer_id, scope)
+            assert known is None or known == truth, (laborer_id, scope)
+            assert app.visible("laborers", laborer_id, scope) == truth
+            answered += known is not None
+    assert answered >= len(app.run_view.laborer_ids()) * len(scopes)  # type: ignore[union-attr]
+    # A changed person: memory no longer answers for them (they may have moved), the store does.
+    laborer_id, _ = _listed(app)
+    person = people[people["laborer_id"] == laborer_id]
+    frame = _contract_row(person, expected_wage=str(float(person["expected_wage"].iloc[0] or 3000) + 500))
+    assert app.ingest_frame("laborers", frame).updated == 1
+    for scope in scopes:
+        assert app.visible_known("laborers", laborer_id, scope) is None
+        assert app.visible("laborers", laborer_id, scope) == visible(app.engine, "laborers", laborer_id, scope)
+
+
+def test_the_event_loop_answer_is_the_run_answer_and_steps_aside_after_a_change(app: Application) -> None:
+    view = app.run_view
+    assert view is not None
+    app.serving  # noqa: B018
+    app.follow_changes()
+    checked = 0
+    for laborer_id in view.laborer_ids()[:40]:
+        fast = app.stored_suggestions(laborer_id, k=5)
+        full = app.suggestions(laborer_id, k=5)
+        if fast is None:
+            continue
+        checked += 1
+        assert full.source == fast.source == "run"
+        assert fast.result.to_json(details=True) == full.result.to_json(details=True)
+    assert checked >= 10
+    laborer_id, _ = _listed(app)
+    assert app.stored_suggestions(laborer_id, k=5) is not None
+    person = load_laborers(app.engine, ids=[laborer_id])
+    frame = _contract_row(person, expected_wage=str(float(person["expected_wage"].iloc[0] or 3000) + 500))
+    assert app.ingest_frame("laborers", frame).updated == 1
+    assert app.stored_suggestions(laborer_id, k=5) is None  # the writer's own change: at once
+    assert app.suggestions(laborer_id, k=5).source == "live"
