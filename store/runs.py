@@ -14,7 +14,7 @@ from store.errors import RecordError
 from store.schema import TABLES, batch_runs, ingest_runs
 from store.upsert import utcnow
 
-__all__ = ["record_ingest_run", "count_rows", "record_batch_run", "load_batch_runs"]
+__all__ = ["record_ingest_run", "count_rows", "record_batch_run", "load_batch_runs", "close_stale_batch_runs"]
 
 
 def record_ingest_run(conn: Connection, **fields: Any) -> int:
@@ -82,3 +82,20 @@ def load_batch_runs(engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(batch_runs).order_by(batch_runs.c.started_at.desc())).all()
     return pd.DataFrame(rows, columns=[c.name for c in batch_runs.c])
+
+
+def close_stale_batch_runs(engine: Engine, root: Any) -> int:
+    """Mark failed every ``batch_runs`` row still ``running`` whose directory lies under ``root``.
+
+    Called by a batch run that holds the run lock of ``root``: no other run of that data directory
+    is alive, so such a row was left by a killed run (rows of other data directories sharing the
+    database are left alone). Returns how many rows were closed.
+    """
+    prefix = str(root).rstrip("/\\") + "/"
+    with begin_write(engine) as conn:
+        result = conn.execute(
+            batch_runs.update()
+            .where(batch_runs.c.status == "running", batch_runs.c.path.startswith(prefix, autoescape=True))
+            .values(status="failed", errors="interrupted: the process ended without finishing")
+        )
+    return int(result.rowcount or 0)

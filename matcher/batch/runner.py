@@ -34,9 +34,19 @@ from matcher.batch.engine import BatchContext
 from matcher.batch.incremental import plan_incremental, post_snapshot
 from matcher.batch.partitions import InPlace, previous_files, write_partition
 from matcher.batch.publish import finish
-from matcher.batch.runs import BackgroundWrites, RunDir, latest_run, new_run, resume_run, runs_root
+from matcher.batch.runs import (
+    BackgroundWrites,
+    RunDir,
+    latest_run,
+    new_run,
+    reap_dead_runs,
+    resume_run,
+    run_lock,
+    runs_root,
+)
 from matcher.errors import MatcherError
 from matcher.policy import Policy
+from store.runs import close_stale_batch_runs
 
 __all__ = ["BatchOptions", "run_batch"]
 
@@ -133,8 +143,20 @@ def run_batch(
     policy: Policy | None = None,
 ) -> RunDir:
     """Run the batch over the data directory ``home`` (model, runs); returns the published run."""
-    with _collector_by_hand():
+    root = runs_root(Path(home))
+    with run_lock(root), _collector_by_hand():  # one run at a time (RunBusyError names the holder)
+        for dead in reap_dead_runs(root, keep=options.resume):
+            _record_dead(engine, dead, options)
+        close_stale_batch_runs(engine, root)
         return _run_batch(engine, options, progress, today, Path(home), policy or Policy.default())
+
+
+def _record_dead(engine: Engine, run: RunDir, options: BatchOptions) -> None:
+    """A killed run found by the next one: failed in the store too (when the store knows it)."""
+    try:
+        _record(engine, run, options)
+    except Exception:  # noqa: BLE001 - the new run goes on; the record stays failed in run.json
+        log.exception("could not record the interrupted run %s in the store", run.run_id)
 
 
 def _run_batch(
@@ -160,6 +182,7 @@ def _run_batch(
             raise MatcherError(
                 "no laborer with wants_job in the scope; nothing to compute", "范围内没有有就业意愿的劳动力，无需计算"
             )
+        run.record["planned"] = sorted(str(c) for c in laborers["county_code"].unique())  # publish checks each
         context = BatchContext(str(latest_path(home)), vacancies, today, policy.to_dict())
         run.record.update(
             artifact=context.model.path.name,

@@ -13,16 +13,27 @@ Layout under ``$MATCHER_HOME/runs``::
 A crash, ``kill -9`` or a full disk before the rename leaves ``LATEST`` and
 the run it names untouched; the next run removes stale ``.partial``
 directories unless asked to ``--resume`` one.
+
+One run at a time: a run holds ``RUN.lock`` (an exclusive ``flock``, which the kernel releases
+when the holder dies, however it dies) for its whole life; the file names the holder's pid, host
+and start time, so a second run is refused with who holds it (:class:`RunBusyError`), never
+waits silently and never removes the live run's ``.partial`` directory. Only the lock's holder
+removes ``.partial`` directories, and the ones it finds still marked ``running`` are runs that
+were killed: they are marked ``failed`` first (:func:`reap_dead_runs`). ``flock`` is reliable
+on a local file system; keep ``$MATCHER_HOME/runs`` off NFS.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matcher.errors import MatcherError
+from store.errors import ConflictError
 
 __all__ = [
     "BackgroundWrites",
@@ -44,7 +56,88 @@ __all__ = [
     "read_table",
     "table_columns",
     "PARTS",
+    "LOCK_NAME",
+    "RunBusyError",
+    "run_lock",
+    "reap_dead_runs",
 ]
+
+LOCK_NAME = "RUN.lock"
+
+
+class RunBusyError(ConflictError):
+    """Another batch run holds the run lock of this data directory."""
+
+    default_code = "batch_running"
+
+    def __init__(self, root: Path, holder: dict[str, Any]) -> None:
+        who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, started {holder.get('started_at', '?')} UTC"
+        super().__init__(
+            f"another batch run is in progress in {root} ({who}); try again when it has finished",
+            f"另一个批处理正在运行（进程 {holder.get('pid', '?')}，主机 {holder.get('host', '?')}，"
+            f"开始于 {holder.get('started_at', '?')} UTC），请在它结束后再试",
+            field="runs",
+            value=str(holder.get("pid", "?")),
+            allowed="one batch run at a time per data directory / 同一数据目录同时只能运行一个批处理",
+        )
+        self.holder = holder
+
+
+@contextmanager
+def run_lock(root: Path) -> Iterator[dict[str, Any]]:
+    """Hold the run lock of ``root`` for the ``with`` block (:class:`RunBusyError` when another run holds it)."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunBusyError(root, _holder(path)) from None
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": _now()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode("utf-8"), 0)
+        try:
+            yield me
+        finally:
+            os.ftruncate(fd, 0)  # released: nobody named (the flock goes with the descriptor)
+    finally:
+        os.close(fd)
+
+
+def _holder(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        return dict(json.loads(text)) if text else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def reap_dead_runs(root: Path, keep: str | None = None) -> list[RunDir]:
+    """Under the run lock: mark every ``.partial`` run still ``running`` as failed (it was killed) and
+    remove the ``.partial`` directories, except ``keep`` (a run to resume). Returns the runs marked."""
+    marked: list[RunDir] = []
+    for path in sorted(root.glob("*.partial")):
+        run_id = path.name.removesuffix(".partial")
+        try:
+            record = json.loads((path / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = {"run_id": run_id, "errors": []}
+        if record.get("status") == "running":
+            record["status"] = "failed"
+            record["finished_at"] = record.get("finished_at") or _now()
+            record.setdefault("errors", []).append(
+                "interrupted: the process ended without finishing (killed or crashed) / "
+                "批处理进程中途结束（被终止或崩溃）"
+            )
+            run = RunDir(run_id, path, record)
+            if path.exists():
+                run.save_record()
+            marked.append(run)
+        if run_id != keep:
+            shutil.rmtree(path, ignore_errors=True)
+    return marked
+
 
 PARTS = ("candidates", "flags", "shortfalls", "people")
 
@@ -173,7 +266,18 @@ class RunDir:
         return (ids, vectors) if len(ids) == len(vectors) else None
 
     def publish(self, root: Path) -> RunDir:
-        """Rename ``<id>.partial`` to ``<id>`` and point ``LATEST`` at it (each step atomic)."""
+        """Rename ``<id>.partial`` to ``<id>`` and point ``LATEST`` at it (each step atomic).
+
+        Refused when a planned county (``record["planned"]``) lacks its files.
+        """
+        planned = {str(c) for c in self.record.get("planned") or []}
+        missing = sorted(planned - self.done_partitions())  # a county's people file is its last
+        if missing:
+            raise MatcherError(
+                f"run {self.run_id} lacks the files of {len(missing)} planned county(ies) "
+                f"({', '.join(missing[:5])}); it is not published",
+                f"批处理 {self.run_id} 缺少 {len(missing)} 个计划中县的结果文件（{'、'.join(missing[:5])}），未发布",
+            )
         final = root / self.run_id
         self.record["status"] = "complete"
         self.record["finished_at"] = _now()
@@ -190,10 +294,8 @@ def _now() -> str:
 
 
 def new_run(root: Path, options: dict[str, Any]) -> RunDir:
-    """Start a fresh run; abandoned ``.partial`` directories of earlier crashes are removed."""
+    """Start a fresh run (the caller holds :func:`run_lock` and has reaped dead runs)."""
     root.mkdir(parents=True, exist_ok=True)
-    for stale in root.glob("*.partial"):
-        shutil.rmtree(stale, ignore_errors=True)
     run_id = dt.datetime.now(dt.UTC).strftime("R%Y%m%dT%H%M%S%f")
     path = root / f"{run_id}.partial"
     path.mkdir()
