@@ -30,13 +30,30 @@ def _application(environment: tuple[tuple[str, str], ...]) -> Application:
     return Application(_settings(environment))
 
 
+#: Commands that create the data directory when none is found (every other one refuses).
+CREATING = frozenset({"ingest", "migrate"})
+
+
+_current: dict[str, str | None] = {"command": None}
+
+
+def begin(command: str | None) -> None:
+    """A new command starts (``matcher``'s callback): forget the last one's application."""
+    reset()
+    _current["command"] = command
+
+
 def cli_settings() -> Settings:
-    """The settings of this command (a bad value is an input error naming the variable)."""
-    return _settings(_environment())
+    """The settings of this command (a bad value is an input error naming the variable; no data
+    directory found is a not-ready error saying what to do, except for the commands that create one)."""
+    settings = _settings(_environment())
+    settings.require_home(create=_current["command"] in CREATING)
+    return settings
 
 
 def cli_app() -> Application:
     """The application of this command."""
+    cli_settings()
     return _application(_environment())
 
 
