@@ -23,7 +23,8 @@ def serve(
     from service.supervisor import AddressInUseError, serve_workers
     from store.errors import ConflictError
 
-    Settings.load()  # a bad MATCHER_* value is reported here, before any worker starts
+    # A bad MATCHER_* value, or no data directory at all, is reported here, before any worker starts.
+    Settings.load().require_home()
     try:
         serve_workers(APP_FACTORY, host, port, workers)
     except AddressInUseError as exc:
