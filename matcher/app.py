@@ -40,7 +40,7 @@ from matcher.recommend import PersonResult
 from matcher.runview import RunView
 from matcher.serving import Serving, assemble
 from matcher.settings import Settings
-from store.ledger import Scope, visible
+from store.ledger import Scope, resolve_id, visible
 
 __all__ = ["Application", "Answer", "ChangeSets"]
 
@@ -331,10 +331,15 @@ class Application:
     def recommend(self, laborer_ids: Sequence[str], k: int = 10) -> list[PersonResult]:
         """Live suggestions for people of the ledger, in the order asked."""
         serving = self.serving
-        people = load_people(self.engine, laborer_ids, serving.model.encoder)
+        ids = list(laborer_ids)
+        try:
+            people = load_people(self.engine, ids, serving.model.encoder)
+        except UnknownIdError:  # ids typed in another case: the stored ones, when unambiguous
+            ids = [resolve_id(self.engine, "laborers", i, Scope(None)) or i for i in ids]
+            people = load_people(self.engine, ids, serving.model.encoder)
         results = {r.laborer_id: r for r in serving.recommender.recommend(people, k=k)}
-        self.stats["live"] += len(laborer_ids)
-        return [results[i] for i in laborer_ids]
+        self.stats["live"] += len(ids)
+        return [results[i] for i in ids]
 
     def recommend_profile(self, profile: dict[str, Any], k: int = 10) -> PersonResult:
         """Live suggestions for a person not in the ledger, given as contract fields (English or Chinese keys)."""
@@ -445,6 +450,9 @@ class Application:
         the person is read from the store once for both paths.
         """
         self._keep_up()
+        view = self.run_view
+        if view is None or laborer_id not in view:  # an id typed in another case: the stored one
+            laborer_id = resolve_id(self.engine, "laborers", laborer_id, Scope(None)) or laborer_id
         answer = self.stored_suggestions(laborer_id, k)
         if answer is not None:
             return answer

@@ -18,11 +18,21 @@ from sqlalchemy.engine import Engine
 
 from store.changes import ENTITY_OF_TABLE, record_changes
 from store.engine import begin_write
-from store.errors import RecordError
+from store.errors import InputError, RecordError
 from store.households import recompute_households
 from store.schema import laborers, vacancies
 
-__all__ = ["Scope", "get_record", "list_records", "delete_record", "KINDS", "MAX_PAGE_SIZE", "MAX_IDS"]
+__all__ = [
+    "Scope",
+    "get_record",
+    "list_records",
+    "delete_record",
+    "resolve_id",
+    "visible",
+    "KINDS",
+    "MAX_PAGE_SIZE",
+    "MAX_IDS",
+]
 
 #: Ledgers this module serves: table and the column ``status`` filters on.
 KINDS: dict[str, tuple[sa.Table, str]] = {
@@ -120,6 +130,33 @@ def get_record(engine: Engine, kind: str, record_id: str, scope: Scope) -> dict[
     with engine.connect() as conn:
         row = conn.execute(stmt).first()
     return None if row is None else dict(row._mapping)
+
+
+def resolve_id(engine: Engine, kind: str, record_id: str, scope: Scope) -> str | None:
+    """The stored id ``record_id`` names within ``scope``: itself when stored, else the one stored id
+    equal to it ignoring case (``l0001`` for ``L0001``); None when there is none.
+
+    Raises :class:`store.errors.InputError` (``ambiguous_id``) when several ids of the scope differ
+    from it only in case. The exact lookup uses the primary key; the case-blind one reads the id
+    column of the scope (only for ids that are not stored as given).
+    """
+    table, id_col, _ = _table(kind)
+    with engine.connect() as conn:
+        if conn.execute(sa.select(id_col).where(id_col == record_id, *scope.clause(table))).first() is not None:
+            return record_id
+        folded = sa.select(id_col).where(sa.func.lower(id_col) == record_id.lower(), *scope.clause(table)).limit(5)
+        found = [str(v) for v in conn.execute(folded).scalars()]
+    if len(found) > 1:
+        raise InputError(
+            f"the id {record_id!r} matches {len(found)} records that differ only in case ({', '.join(found)}); "
+            "give the id exactly as stored",
+            f"编号 {record_id} 与 {len(found)} 条记录仅大小写不同（{'、'.join(found)}），请按原样填写编号",
+            field=id_col.name,
+            value=record_id,
+            allowed=", ".join(found),
+            code="ambiguous_id",
+        )
+    return found[0] if found else None
 
 
 def visible(engine: Engine, kind: str, record_id: str, scope: Scope) -> bool:

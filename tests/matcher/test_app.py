@@ -216,3 +216,13 @@ def test_the_event_loop_answer_is_the_run_answer_and_steps_aside_after_a_change(
     assert app.ingest_frame("laborers", frame).updated == 1
     assert app.stored_suggestions(laborer_id, k=5) is None  # the writer's own change: at once
     assert app.suggestions(laborer_id, k=5).source == "live"
+
+
+def test_an_id_typed_in_another_case_finds_the_person(app: Application) -> None:
+    laborer_id, _ = _listed(app)
+    assert laborer_id.lower() != laborer_id
+    answer = app.suggestions(laborer_id.lower(), k=5)
+    assert answer.result.laborer_id == laborer_id and answer.source == "run"
+    assert app.recommend([laborer_id.lower()], k=3)[0].laborer_id == laborer_id
+    with pytest.raises(NotFoundError):
+        app.recommend(["no-such-person"], k=3)

@@ -17,7 +17,7 @@ from service.api.deps import Principal
 from service.api.errors import not_found
 from service.masking import mask_record
 from store.errors import InputError
-from store.ledger import Scope, delete_record, get_record, list_records
+from store.ledger import Scope, delete_record, get_record, list_records, resolve_id
 
 ID_COLUMN = {"laborers": "laborer_id", "vacancies": "vacancy_id"}
 IMPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json", ".jsonl")
@@ -39,10 +39,21 @@ def public(record: dict[str, Any], principal: Principal) -> dict[str, Any]:
     return jsonable_encoder(mask_record(out, principal.pii))
 
 
+def canonical(application: Application, principal: Principal, kind: str, record_id: str) -> str:
+    """The stored id ``record_id`` names in the caller's scope (case-blind when unambiguous); else the 404."""
+    found = resolve_id(application.engine, kind, record_id, principal.scope_for(kind))
+    if found is None:
+        raise not_found(kind, record_id)
+    return found
+
+
 def fetch(application: Application, principal: Principal, kind: str, record_id: str) -> dict[str, Any]:
     """The record within the caller's scope; unknown and out-of-scope ids are the same 404."""
-    record = get_record(application.engine, kind, record_id, principal.scope_for(kind))
+    scope = principal.scope_for(kind)
+    record = get_record(application.engine, kind, record_id, scope)
     if record is None:
+        record = get_record(application.engine, kind, canonical(application, principal, kind, record_id), scope)
+    if record is None:  # deleted in between
         raise not_found(kind, record_id)
     return record
 
@@ -59,6 +70,7 @@ def page_of(
 
 def delete_one(application: Application, principal: Principal, kind: str, record_id: str) -> dict[str, Any]:
     """Delete one record of the caller's area (unknown and out-of-area ids: the same 404)."""
+    record_id = canonical(application, principal, kind, record_id)
     if not delete_record(application.engine, kind, record_id, principal.scope_for(kind)):
         raise not_found(kind, record_id)
     application.follow_changes()
@@ -73,10 +85,12 @@ async def import_upload(application: Application, principal: Principal, kind: st
     return await run_in_threadpool(import_file, application, principal, kind, file.filename or "", data)
 
 
-def ensure_visible(application: Application, principal: Principal, kind: str, record_id: str) -> None:
-    """The same 404 as :func:`fetch` for an unknown or out-of-area id, without reading the record."""
-    if not application.visible(kind, record_id, principal.scope_for(kind)):
-        raise not_found(kind, record_id)
+def ensure_visible(application: Application, principal: Principal, kind: str, record_id: str) -> str:
+    """The stored id (see :func:`canonical`); the same 404 as :func:`fetch` for an unknown or out-of-area
+    id, without reading the record."""
+    if application.visible(kind, record_id, principal.scope_for(kind)):
+        return record_id
+    return canonical(application, principal, kind, record_id)
 
 
 def rejects_error(rejects: list[Any]) -> InputError:

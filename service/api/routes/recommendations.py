@@ -45,7 +45,7 @@ async def laborer_recommendations(
 
 
 def _suggestions(application: Application, principal: Principal, laborer_id: str, k: int) -> Answer:
-    ensure_visible(application, principal, "laborers", laborer_id)  # out of the caller's area: the unknown-id 404
+    laborer_id = ensure_visible(application, principal, "laborers", laborer_id)  # else the unknown-id 404
     return application.suggestions(laborer_id, k=k)
 
 

@@ -77,7 +77,7 @@ def vacancy_candidates(
     k: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     """The job seekers of the post's county this post suits best (names masked without pii)."""
-    ensure_visible(application, principal, "vacancies", vacancy_id)
+    vacancy_id = ensure_visible(application, principal, "vacancies", vacancy_id)
     mark_audit(request, "read_candidates", vacancy_id=vacancy_id)
     scope = principal.scope_for("laborers")
     found = application.candidates_for_post(

@@ -229,3 +229,28 @@ def test_reads_and_writes_are_audited(county: County) -> None:
     read = next(r for r in rows if r["action"] == "read_person")
     assert read["route"] == "GET /laborers/{laborer_id}" and read["status"] == 200 and read["key_id"]
     assert read["county_code"] == COUNTY or read["role"] == "admin"
+
+
+def test_ids_are_found_in_any_case_when_unambiguous_and_never_across_areas(county: County) -> None:
+    lower = county.in_town.lower()
+    assert lower != county.in_town  # the sample's ids carry capitals
+    got = county.get(f"/laborers/{lower}", "caseworker")
+    assert got.status_code == 200 and got.json()["laborer_id"] == county.in_town
+    answer = county.get(f"/laborers/{lower}/recommendations", "caseworker", params={"k": 3})
+    assert answer.status_code == 200 and answer.json()["laborer_id"] == county.in_town
+    assert county.get(f"/vacancies/{county.vacancy.lower()}", "organizer").json()["vacancy_id"] == county.vacancy
+    # another area's person stays the unknown-id 404 in every case
+    error(county.get(f"/laborers/{lower}", "foreign"), 404, "laborer_not_found")
+    error(county.get(f"/laborers/{county.other_town.lower()}", "caseworker"), 404, "laborer_not_found")
+    # two stored ids that differ only in case: the lookup says so instead of picking one
+    row = county.laborers.loc[county.laborers["laborer_id"] == county.in_town].iloc[0].to_dict()
+    body = {k: v for k, v in row.items() if v != "" and k not in ("laborer_id", "id_number")}
+    twins = [f"Twin{county.in_town}", f"TWIN{county.in_town}"]
+    for twin in twins:
+        put = county.client.put(f"/laborers/{twin}", json=body, headers=county.auth("organizer"))
+        assert put.status_code == 200, put.text
+    ambiguous = error(county.get(f"/laborers/twin{county.in_town.lower()}", "organizer"), 422, "ambiguous_id")
+    assert set(ambiguous["allowed"].split(", ")) == set(twins)
+    for twin in twins:
+        assert county.get(f"/laborers/{twin}", "organizer").json()["laborer_id"] == twin
+        assert county.client.delete(f"/laborers/{twin}", headers=county.auth("organizer")).status_code == 200
