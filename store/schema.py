@@ -88,7 +88,8 @@ laborers = sa.Table(
     metadata,
     sa.Column("laborer_id", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(64)),
-    sa.Column("id_number", sa.String(18)),
+    # Indexed (migration 0005): an ingest looks up the same person under another id.
+    sa.Column("id_number", sa.String(18), index=True),
     sa.Column("phone", sa.String(20)),
     sa.Column("gender", sa.String(8)),
     sa.Column("age", sa.Integer),
@@ -98,7 +99,11 @@ laborers = sa.Table(
     *_geo_columns(),
     sa.Column("education", sa.String(16)),
     sa.Column("disability", sa.String(16)),
+    # Disability type (残疾类别), kept as sent (migration 0005).
+    sa.Column("disability_type", sa.String(16)),
     sa.Column("health", sa.String(16)),
+    # Labour capacity (劳动技能) as the national ledger grades it (migration 0005).
+    sa.Column("labour_capacity", sa.String(16)),
     sa.Column("skills", JSONList),
     sa.Column("certificates", JSONList),
     sa.Column("job_intention", JSONList),
@@ -109,6 +114,8 @@ laborers = sa.Table(
     sa.Column("mobility", sa.String(16)),
     sa.Column("care_duties", sa.Boolean),
     sa.Column("employment_status", sa.String(24)),
+    # Where a person in work works (务工地点, migration 0005).
+    sa.Column("work_place", sa.String(16)),
     sa.Column("expected_wage", sa.Float),
     sa.Column("registered_poor", sa.Boolean),
     sa.Column("caseworker", sa.String(64)),

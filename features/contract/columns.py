@@ -12,6 +12,9 @@ Kinds
 ``int``/``float``  numbers within ``[lo, hi]``
 ``bool``      是/否, 有/无, yes/no, 1/0 …
 ``enum``      one of a vocabulary (see :mod:`features.contract.vocab`)
+``disability`` a disability grade and/or type, in one cell or two (``肢体残疾二级``)
+``health``    a health state, or several (``长期慢性病、残疾``); a disability named here sets ``disability``
+``employment`` an employment status; a word naming a place (``省外务工``) also fills ``work_place``
 ``list``      items separated by any of ``、 , ， ; ；`` ``/`` and blanks
 ``date``/``datetime``  ISO dates, ``2024年3月5日``, ``2024/3/5``, ``20240305`` …
 ``id_number`` an 18-digit 居民身份证号 with a valid GB 11643 check character
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 
 from features.contract import vocab
 
-__all__ = ["Column", "SCHEMAS", "schema", "contract_markdown", "PII_COLUMNS"]
+__all__ = ["Column", "SCHEMAS", "schema", "contract_markdown", "accepted_words", "PII_COLUMNS"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Column:
     pii: bool = False
     note: str = ""
     hashed: bool = field(default=True)
+    #: Hashed only when set: a column added after ledgers were stored (an empty one keeps old digests).
+    hash_if_set: bool = False
 
     def allowed(self) -> str:
         """Human description of the allowed values (English), used in messages and docs."""
@@ -150,12 +155,54 @@ LABORER: tuple[Column, ...] = (
     ),
     Column(
         "disability",
-        "enum",
-        "disability grade (残疾)",
-        aliases=("残疾", "残疾情况", "残疾等级", "是否残疾"),
+        "disability",
+        "disability grade (残疾等级); a type written in the same cell goes to disability_type",
+        aliases=(
+            "残疾",
+            "残疾情况",
+            "残疾等级",
+            "是否残疾",
+            "残疾级别",
+            "残疾程度",
+            "残疾状况",
+            "残疾类别及等级",
+            "残疾类别等级",
+        ),
         choices=vocab.DISABILITY,
+        note=(
+            "type and grade may share a cell (肢体残疾二级, 二级肢体); a type (or 残疾 in health) with no grade "
+            "counts as moderate"
+        ),
     ),
-    Column("health", "enum", "health (健康状况)", aliases=("健康状况", "身体状况"), choices=vocab.HEALTH),
+    Column(
+        "disability_type",
+        "disability",
+        "disability type (残疾类别), kept as sent; a grade written in the same cell goes to disability",
+        aliases=("残疾类别", "残疾类型", "残疾种类"),
+        choices=vocab.DISABILITY_TYPE,
+        note="two types in one cell: multiple",
+        hash_if_set=True,
+    ),
+    Column(
+        "health",
+        "health",
+        "health (健康状况)",
+        aliases=("健康状况", "身体状况", "健康情况"),
+        choices=vocab.HEALTH,
+        note=(
+            "患病 is chronic; 残疾 (or a disability such as 肢体残疾) leaves health empty and sets the disability; "
+            "several states in one cell (长期慢性病、残疾): the worst health"
+        ),
+    ),
+    Column(
+        "labour_capacity",
+        "enum",
+        "labour capacity (劳动技能)",
+        aliases=("劳动技能", "劳动能力", "劳动力类型", "劳动力状况", "劳动力属性", "劳动技能情况"),
+        choices=vocab.LABOUR_CAPACITY,
+        note="lost / none: employment_status empty → unable, wants_job empty → false",
+        hash_if_set=True,
+    ),
     Column("skills", "list", "skills (技能)", aliases=("技能", "专业技能", "掌握技能", "技能特长", "技能水平")),
     Column(
         "certificates", "list", "certificates held (技能证书)", aliases=("证书", "技能证书", "职业资格证书", "持有证书")
@@ -199,10 +246,23 @@ LABORER: tuple[Column, ...] = (
     ),
     Column(
         "employment_status",
-        "enum",
-        "current employment (就业状态)",
-        aliases=("就业状态", "就业情况", "就业失业状态"),
+        "employment",
+        "current employment (就业状态 / 务工状况)",
+        aliases=("就业状态", "就业情况", "就业失业状态", "务工状况", "务工情况", "就业状况"),
         choices=vocab.EMPLOYMENT_STATUS,
+        note=(
+            "a word naming a place (乡镇内务工, 省外务工) also fills work_place; 务工 / 已就业 with no place: "
+            "employed_local, or by work_place; empty with a work_place: employed there"
+        ),
+    ),
+    Column(
+        "work_place",
+        "enum",
+        "where a person in work works (务工地点)",
+        aliases=("务工地点", "务工区域", "就业地点", "务工所在地", "就业区域", "务工地区"),
+        choices=vocab.WORK_PLACE,
+        note="village, town, county: employed_local; the others: employed_away",
+        hash_if_set=True,
     ),
     Column(
         "expected_wage",
@@ -422,4 +482,42 @@ def contract_markdown(kind: str) -> str:
             f"| `{c.name}` | {c.meaning} | {kind_name} | {allowed} | "
             f"{'yes' if c.required else 'no'} | {'、'.join(c.aliases)} |"
         )
+    words = accepted_words(kind)
+    if words:
+        rows += [
+            "",
+            "Every accepted value word (compared ignoring case, blanks, `_` and `-`; Traditional and "
+            "full-width forms too):",
+            "",
+            "| column | stored as | words accepted |",
+            "|---|---|---|",
+        ]
+        rows += [f"| {cols} | {code} | {'、'.join(ws)} |" for cols, code, ws in words]
     return "\n".join(rows)
+
+
+def accepted_words(kind: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every value word the enumerated and yes/no columns of ``kind`` accept: ``(columns, stored as, words)``."""
+    out: list[tuple[str, str, tuple[str, ...]]] = []
+    flags = [c.name for c in schema(kind) if c.kind == "bool"]
+    for c in schema(kind):
+        if c.choices is None:
+            continue
+        for code, ws in c.choices.items():
+            out.append((f"`{c.name}`", f"`{code}`", tuple(dict.fromkeys((code, *ws)))))
+        if c.name == "disability":
+            out.append((f"`{c.name}`", "a grade and a type together", ("肢体残疾二级", "二级肢体残疾", "视力4级", "…")))
+        if c.name == "health":
+            out.append((f"`{c.name}`", "empty; disability `moderate` unless graded", tuple(vocab.HEALTH_DISABLED)))
+        if c.name == "employment_status":
+            out.append(
+                (
+                    f"`{c.name}`",
+                    "`employed_local`, or `employed_away` when work_place is outside the county",
+                    (*vocab.EMPLOYED_SOMEWHERE, "any work_place word"),
+                )
+            )
+    if flags:
+        for code, ws in vocab.BOOL.items():
+            out.append((", ".join(f"`{f}`" for f in flags), f"`{code}`", tuple(dict.fromkeys((code, *ws)))))
+    return out

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from features.contract import vocab
 from features.contract.columns import Column
 from features.contract.vocab import lookup_table, squash
 from features.text import normalize_text, split_list
@@ -270,10 +271,162 @@ def parse_range(col: Column, values: pd.Series) -> Parsed:
     return _by_unique(values, one)
 
 
+#: Internal status of someone in work whose place decides local or away (never stored).
+EMPLOYED_SOMEWHERE_CODE = "employed"
+_CELL_PUNCT = re.compile(r"[()\[\]（）【】〔〕、,，;；/|·.:：]")
+_ITEMS = re.compile(r"[、,，;；/|]+")
+
+
+def _tokens(vocab: Mapping[str, tuple[str, ...]], words: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """``(squashed word, code)`` pairs, longest first, of ``vocab`` (only ``words`` when given)."""
+    table = lookup_table(vocab)
+    keys = table if words is None else {squash(w) for w in words}
+    return sorted(((k, table[k]) for k in keys if k), key=lambda p: (-len(p[0]), p[0]))
+
+
+def _disability_tables() -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]], list[tuple[str, str]]]:
+    global _DISABILITY_TABLES
+    if _DISABILITY_TABLES is None:
+        _DISABILITY_TABLES = (
+            lookup_table(vocab.DISABILITY),
+            lookup_table(vocab.DISABILITY_TYPE),
+            _tokens(vocab.DISABILITY_TYPE),
+            _tokens(vocab.DISABILITY, vocab.DISABILITY_GRADE_WORDS),
+        )
+    return _DISABILITY_TABLES
+
+
+_DISABILITY_TABLES: tuple[dict[str, str], dict[str, str], list[tuple[str, str]], list[tuple[str, str]]] | None = None
+
+
+def read_disability(text: str) -> tuple[str | None, str | None] | None:
+    """One disability cell → ``(grade, type)`` (either may be None); None when it cannot be read.
+
+    ``四级`` → ``("mild", None)``; ``肢体残疾`` → ``(None, "physical")``; ``二级肢体残疾``,
+    ``肢体残疾（二级）``, ``肢体2级`` → ``("severe", "physical")``; two types in one cell
+    (``视力、肢体残疾``) → ``multiple``; two different grades → None.
+    """
+    grades, types, type_tokens, grade_tokens = _disability_tables()
+    key = squash(text)
+    if key in grades:
+        return grades[key], None
+    if key in types:
+        return None, types[key]
+    rest = _CELL_PUNCT.sub("\0", key)
+    found_types: list[str] = []
+    found_grades: list[str] = []
+    for tokens, found in ((type_tokens, found_types), (grade_tokens, found_grades)):
+        for word, code in tokens:
+            while word in rest:
+                found.append(code)
+                rest = rest.replace(word, "\0", 1)
+    for word in sorted((squash(w) for w in vocab.DISABILITY_FILLER), key=len, reverse=True):
+        rest = rest.replace(word, "\0")
+    if rest.strip("\0") or not (found_types or found_grades) or len(set(found_grades)) > 1:
+        return None
+    kinds = set(found_types)
+    kind = None if not kinds else kinds.pop() if len(kinds) == 1 else "multiple"
+    return (found_grades[0] if found_grades else None), kind
+
+
+def _disability_error() -> Reason:
+    grades = "、".join(vocab.DISABILITY_GRADE_WORDS[:4])
+    kinds = "、".join(words[1] for words in vocab.DISABILITY_TYPE.values())
+    return (
+        f"unknown value (allowed: a disability grade {', '.join(vocab.DISABILITY)}, a type "
+        f"{', '.join(vocab.DISABILITY_TYPE)}, or both in one cell such as 肢体残疾二级)",
+        f"无法识别的残疾情况（允许：等级如{grades}，类别如{kinds}，或写在一起如“肢体残疾二级”）",
+    )
+
+
+def parse_disability(col: Column, values: pd.Series) -> Parsed:
+    """A disability grade and/or type (``残疾等级`` / ``残疾类别`` / both in one cell) → ``(grade, type)``."""
+
+    def one(v: object) -> tuple[object, Reason | None]:
+        text = normalize_text(v)
+        if text is None:
+            return None, None
+        read = read_disability(text)
+        return (read, None) if read is not None else (None, _disability_error())
+
+    return _by_unique(values, one)
+
+
+def parse_health(col: Column, values: pd.Series) -> Parsed:
+    """Health (健康状况) → ``(health, disability)``: the worst health the cell names, and ``(grade, type)`` when
+    it names a disability (``残疾`` → ``(None, None)``: disabled, grade and type not said), else None."""
+    lookup = lookup_table(vocab.HEALTH)
+    order = list(vocab.HEALTH)
+    disabled = {squash(w) for w in vocab.HEALTH_DISABLED}
+
+    def one(v: object) -> tuple[object, Reason | None]:
+        text = normalize_text(v)
+        if text is None:
+            return None, None
+        whole = squash(text)
+        items = [whole] if whole in lookup or whole in disabled else [squash(i) for i in _ITEMS.split(text)]
+        health: str | None = None
+        disability: tuple[str | None, str | None] | None = None
+        for item in filter(None, items):
+            if item in lookup:
+                code = lookup[item]
+                health = code if health is None or order.index(code) > order.index(health) else health
+            elif item in disabled:
+                disability = disability or (None, None)
+            else:
+                read = read_disability(item)
+                if read is None or read[0] == "none":
+                    return None, (
+                        f"unknown value (allowed: {', '.join(vocab.HEALTH)}, or 残疾 / a disability)",
+                        f"无法识别的取值（允许：{'、'.join(w[1] for w in vocab.HEALTH.values())}、残疾）",
+                    )
+                disability = read
+        return (health, disability), None
+
+    return _by_unique(values, one)
+
+
+def parse_employment(col: Column, values: pd.Series) -> Parsed:
+    """Employment status (就业状态 / 务工状况) → ``(status, work place the word names)``.
+
+    ``乡镇内务工`` → ``("employed_local", "town")``; ``务工`` → ``("employed", None)`` (local or away by
+    ``work_place``); a bare place (``省外``) → ``("employed", "out_of_province")``.
+    """
+    statuses = lookup_table(vocab.EMPLOYMENT_STATUS)
+    places = lookup_table(vocab.WORK_PLACE)
+    somewhere = {squash(w) for w in vocab.EMPLOYED_SOMEWHERE}
+
+    def one(v: object) -> tuple[object, Reason | None]:
+        text = normalize_text(v)
+        if text is None:
+            return None, None
+        key = squash(text)
+        place = places.get(key)
+        if key in statuses:
+            return (statuses[key], place), None
+        if key in somewhere or place is not None:
+            return (EMPLOYED_SOMEWHERE_CODE, place), None
+        table = vocab.EMPLOYMENT_STATUS
+        return None, (
+            f"unknown value (allowed: {', '.join(table)}, or where the person works such as 县内务工)",
+            f"无法识别的取值（允许：{'、'.join(w[1] for w in table.values())}，或务工地点如“县内务工”）",
+        )
+
+    return _by_unique(values, one)
+
+
 def parser_for(col: Column) -> Callable[[pd.Series], Parsed]:
     """The parser that reads one column of this kind."""
     from features.contract.idcard import parse_id_numbers
 
+    special: dict[str, Callable[[Column, pd.Series], Parsed]] = {
+        "disability": parse_disability,
+        "health": parse_health,
+        "employment": parse_employment,
+    }
+    if col.kind in special:
+        fn_special = special[col.kind]
+        return lambda s: fn_special(col, s)
     if col.choices is not None:
         return lambda s: parse_choice(col, s, col.choices)  # type: ignore[arg-type]
     if col.kind == "id_number":

@@ -18,8 +18,8 @@ import pandas as pd
 
 from features.contract.columns import ID_COLUMN, Column, schema
 from features.contract.idcard import mask_id_number, mask_name, mask_phone, parse_id_numbers
-from features.contract.parse import omap, parser_for
-from features.contract.vocab import squash
+from features.contract.parse import EMPLOYED_SOMEWHERE_CODE, omap, parser_for
+from features.contract.vocab import GRADE_OF_TYPE_ONLY, LOCAL_WORK_PLACES, NO_LABOUR_CAPACITY, squash
 from features.text import normalize_text
 
 __all__ = ["Reject", "Validated", "map_headers", "validate_frame", "content_hash"]
@@ -98,18 +98,25 @@ def content_hash(frame: pd.DataFrame, kind: str) -> pd.Series:
     Re-sending an unchanged ledger gives the same digests, so the store can
     tell "unchanged" from "updated" without comparing every column.
     """
-    cols = [c.name for c in schema(kind) if c.hashed and c.name in frame.columns]
+    contract = schema(kind)
+    cols = [c.name for c in contract if c.hashed and not c.hash_if_set and c.name in frame.columns]
     cols += [c for c in ("birth_date", "gender", "age") if c in frame.columns and c not in cols]
+    # Columns added to the contract later enter the digest only when set, so a ledger stored
+    # before they existed keeps its digests (and re-sending it stays "unchanged").
+    late = [c.name for c in contract if c.hashed and c.hash_if_set and c.name in frame.columns]
 
     def default(o: object) -> str:
         return o.isoformat() if isinstance(o, (dt.date, dt.datetime)) else str(o)
 
-    records = frame[cols].astype(object).where(frame[cols].notna(), None).itertuples(index=False, name=None)
-    return pd.Series(
-        [hashlib.md5(json.dumps(r, default=default, ensure_ascii=False).encode()).hexdigest() for r in records],
-        index=frame.index,
-        dtype=object,
-    )
+    every = cols + late
+    values = frame[every].astype(object).where(frame[every].notna(), None)
+    digests = []
+    for r in values.itertuples(index=False, name=None):
+        base: list[object] = list(r[: len(cols)])
+        extra = [[name, v] for name, v in zip(late, r[len(cols) :], strict=True) if v is not None]
+        payload = json.dumps(base + extra if extra else base, default=default, ensure_ascii=False)
+        digests.append(hashlib.md5(payload.encode()).hexdigest())
+    return pd.Series(digests, index=frame.index, dtype=object)
 
 
 class _Errors:
@@ -216,7 +223,97 @@ def _age_at(birth: object, today: dt.date) -> int | None:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
+def _health_and_disability(frame: pd.DataFrame, errors: _Errors) -> None:
+    """Health, disability grade and type from the three columns that may each carry part of them.
+
+    ``health`` holds ``(health, (grade, type) | None)``, ``disability`` and ``disability_type`` hold
+    ``(grade, type)`` (see :mod:`features.contract.parse`). Two columns stating different grades or
+    types, or "no disability" beside a type, are refused; a type (or 残疾) with no grade is
+    ``moderate`` (:data:`features.contract.vocab.GRADE_OF_TYPE_ONLY`).
+    """
+    n = len(frame)
+    health = np.empty(n, dtype=object)
+    grade = np.empty(n, dtype=object)
+    kind = np.empty(n, dtype=object)
+    grade_conflict = np.zeros(n, dtype=bool)
+    type_conflict = np.zeros(n, dtype=bool)
+    none_but_type = np.zeros(n, dtype=bool)
+    for i, (h, d, t) in enumerate(zip(frame["health"], frame["disability"], frame["disability_type"], strict=True)):
+        said: list[tuple[str | None, str | None]] = [p for p in (d, t) if p is not None]
+        disabled = h is not None and h[1] is not None
+        if disabled:
+            said.append(h[1])
+        health[i] = h[0] if h is not None else None
+        grades = {g for g, _ in said if g is not None}
+        kinds = {k for _, k in said if k is not None}
+        grade_conflict[i] = len(grades) > 1
+        type_conflict[i] = len(kinds) > 1
+        g = next(iter(grades)) if len(grades) == 1 else None
+        k = next(iter(kinds)) if len(kinds) == 1 else None
+        if g == "none" and (k is not None or disabled):
+            none_but_type[i] = True
+        if g is None and (k is not None or disabled):
+            g = GRADE_OF_TYPE_ONLY
+        grade[i], kind[i] = g, k
+    frame["health"] = pd.Series(health, index=frame.index, dtype=object)
+    frame["disability"] = pd.Series(grade, index=frame.index, dtype=object)
+    frame["disability_type"] = pd.Series(kind, index=frame.index, dtype=object)
+    where = "disability" if "disability" in errors.source_of else "disability_type"
+    if where not in errors.source_of:
+        where = "health"
+    errors.add_mask(
+        where,
+        grade_conflict,
+        ("two different disability grades are given", "填写了两个不同的残疾等级"),
+    )
+    errors.add_mask(
+        "disability_type" if "disability_type" in errors.source_of else where,
+        type_conflict,
+        (
+            "two different disability types are given in different columns (write 多重残疾 for several)",
+            "不同列填写了不同的残疾类别（多种残疾请填“多重残疾”）",
+        ),
+    )
+    errors.add_mask(
+        where,
+        none_but_type,
+        ("says no disability, but a disability type is given", "填写为无残疾，但又填写了残疾类别"),
+    )
+
+
+def _employment(frame: pd.DataFrame, errors: _Errors) -> None:
+    """Employment status and work place from ``(status, place the word names)`` and ``work_place``.
+
+    Local work (village, town, county) is ``employed_local``, the rest ``employed_away``; a status word
+    and a work place that disagree on which (县内务工 and 省外) are refused.
+    """
+    n = len(frame)
+    status = np.empty(n, dtype=object)
+    place = np.empty(n, dtype=object)
+    conflict = np.zeros(n, dtype=bool)
+    for i, (s, wp) in enumerate(zip(frame["employment_status"], frame["work_place"], strict=True)):
+        code, named = s if s is not None else (None, None)
+        if wp is not None and named is not None and (wp in LOCAL_WORK_PLACES) != (named in LOCAL_WORK_PLACES):
+            conflict[i] = True
+        where = wp if wp is not None else named
+        if code == EMPLOYED_SOMEWHERE_CODE or (code is None and where is not None):
+            code = "employed_local" if where is None or where in LOCAL_WORK_PLACES else "employed_away"
+        status[i], place[i] = code, where
+    frame["employment_status"] = pd.Series(status, index=frame.index, dtype=object)
+    frame["work_place"] = pd.Series(place, index=frame.index, dtype=object)
+    errors.add_mask(
+        "work_place",
+        conflict,
+        (
+            "does not match the place in employment_status (inside or outside the county)",
+            "与就业状态中的务工地点不一致（县内或县外）",
+        ),
+    )
+
+
 def _laborer_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: dict[str, Column]) -> None:
+    _health_and_disability(frame, errors)
+    _employment(frame, errors)
     idn = parse_id_numbers(frame["id_number"])
     # A ledger states age as of when the row was filled in (updated_at), so the
     # ID number is checked against that date, not against today.
@@ -269,9 +366,15 @@ def _laborer_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: d
     # Defaults for empty cells, stated in the README contract.
     for name in ("wants_training", "wants_business", "care_duties", "registered_poor"):
         frame[name] = omap(frame[name], lambda v: bool(v) if v is not None else False)
+    # Without labour capacity (丧失劳动力, 无劳动力) a person with no stated status is unable to work,
+    # and nobody assumes they want a job.
+    no_capacity = frame["labour_capacity"].isin(NO_LABOUR_CAPACITY)
+    frame["employment_status"] = frame["employment_status"].where(
+        frame["employment_status"].notna() | ~no_capacity, "unable"
+    )
     status = frame["employment_status"]
     working_age = omap(age, lambda a: a is not None and a <= 65).astype(bool)
-    default_wants = (status.isna() | (status == "unemployed")) & working_age
+    default_wants = (status.isna() | (status == "unemployed")) & working_age & ~no_capacity
     frame["wants_job"] = frame["wants_job"].where(frame["wants_job"].notna(), default_wants).astype(bool).astype(object)
     frame["mobility"] = frame["mobility"].where(frame["mobility"].notna(), "county")
 
