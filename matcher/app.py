@@ -33,13 +33,16 @@ from sqlalchemy.engine import Engine
 from features.occupations import set_cache_home
 from matcher.artifact import MatchModel, latest_version, load_model
 from matcher.errors import ProfileError, UnknownIdError
-from matcher.lookup import load_people, prepare_frame
+from matcher.gather import Gatherer
+from matcher.lookup import load_people, prepare_frame, unknown_laborers
 from matcher.policy import Policy
 from matcher.prepare import People, prepare_people, take_people
 from matcher.recommend import PersonResult
 from matcher.runview import RunView
 from matcher.serving import Serving, assemble
 from matcher.settings import Settings
+from store import load_laborers
+from store.errors import AppError
 from store.ledger import Scope, resolve_id, visible
 
 __all__ = ["Application", "Answer", "ChangeSets"]
@@ -114,6 +117,8 @@ class Application:
         self._pending_rebuild = False
         self._schema_ok = False
         self.stats = {"live": 0, "run": 0, "rebuilds": 0, "withheld_updates": 0}
+        #: Fresh computations of concurrent requests made together (see :mod:`matcher.gather`).
+        self._gathered: Gatherer[tuple[str, int], Answer] = Gatherer(self.suggestions_many)
 
     # ----------------------------------------------------------------- basics
     @classmethod
@@ -446,8 +451,9 @@ class Application:
     def suggestions(self, laborer_id: str, k: int = 10) -> Answer:
         """Last night's list where it still holds (``source="run"``), else computed now (``"live"``).
 
-        A stored list is re-checked against every hard constraint today and explained field by field;
-        the person is read from the store once for both paths.
+        A stored list is re-checked against every hard constraint today and explained field by field.
+        What memory cannot answer reads the store: together with the other requests waiting for the
+        same (:mod:`matcher.gather`: one store read and one ranker pass for all of them).
         """
         self._keep_up()
         view = self.run_view
@@ -456,25 +462,45 @@ class Application:
         answer = self.stored_suggestions(laborer_id, k)
         if answer is not None:
             return answer
+        return self._gathered((laborer_id, k))
+
+    def suggestions_many(self, items: Sequence[tuple[str, int]]) -> list[Answer | AppError]:
+        """:meth:`suggestions` of many ``(laborer_id, k)`` at once, reading the store once; an unknown id
+        gets its error in its place (the others are answered)."""
         serving = self.serving
         view = self.run_view
-        stored = self._stored(view, laborer_id, k)
-        seekers = self._seekers
-        row = seekers.position.get(laborer_id) if stored is not None and seekers is not None else None
-        if row is not None:  # unchanged since the run: the row prepared at the run's load equals the store's
-            people = take_people(seekers, [row])  # type: ignore[arg-type]
-        else:
-            people = load_people(self.engine, [laborer_id], None)
-        household = people.frame["household_id"].iloc[0]
-        if stored is not None and household not in self._changes.households:
-            explained = self._recheck(stored, people, serving)
-            if explained is not None:
-                self.stats["run"] += 1
-                return Answer(explained, "run", view.run_id if view is not None else None)
-        self._encode(people, serving)
-        self.stats["live"] += 1
-        result = serving.recommender.recommend(people, k=k)[0]
-        return Answer(result, "live", view.run_id if view is not None else None)
+        run_id = view.run_id if view is not None else None
+        ids = list(dict.fromkeys(i for i, _ in items))
+        frame = load_laborers(self.engine, ids=ids)
+        if frame.empty:
+            return [unknown_laborers([i]) for i, _ in items]
+        people = prepare_frame(self.engine, frame)
+        out: dict[tuple[str, int], Answer | AppError] = {}
+        live: list[tuple[str, int]] = []
+        for item in dict.fromkeys(items):
+            laborer_id, k = item
+            row = people.position.get(laborer_id)
+            if row is None:
+                out[item] = unknown_laborers([laborer_id])
+                continue
+            stored = self._stored(view, laborer_id, k)
+            if stored is not None and people.frame["household_id"].iloc[row] not in self._changes.households:
+                explained = self._recheck(stored, take_people(people, [row]), serving)
+                if explained is not None:
+                    self.stats["run"] += 1
+                    out[item] = Answer(explained, "run", run_id)
+                    continue
+            live.append(item)
+        if live:
+            fresh = self._encode(take_people(people, [people.position[i] for i in dict.fromkeys(i for i, _ in live)]))
+            for k in sorted({k for _, k in live}):
+                wanted = list(dict.fromkeys(i for i, kk in live if kk == k))
+                group = take_people(fresh, [fresh.position[i] for i in wanted])
+                results = {r.laborer_id: r for r in serving.recommender.recommend(group, k=k)}
+                for laborer_id in wanted:
+                    out[(laborer_id, k)] = Answer(results[laborer_id], "live", run_id)
+            self.stats["live"] += len(live)
+        return [out[item] for item in items]
 
     @staticmethod
     def _recheck(stored: PersonResult, people: People, serving: Serving) -> PersonResult | None:

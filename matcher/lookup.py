@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from matcher.answered import load_answers, with_answers
 from matcher.artifact import MatchModel, load_model
 from matcher.errors import UnknownIdError
 from matcher.policy import Policy
@@ -72,10 +73,12 @@ class Lookup:
 
 
 def prepare_frame(engine: Engine, frame: pd.DataFrame, encoder: Any = None) -> People:
-    """Laborer rows of the store prepared with their households (and encoded when ``encoder`` is given)."""
+    """Laborer rows of the store prepared with their households and their answers to earlier suggestions
+    (:mod:`matcher.answered`: posts they are not offered again), and encoded when ``encoder`` is given."""
     from store import load_households
 
     households = load_households(engine, ids=frame["household_id"].dropna().unique().tolist())
+    frame = with_answers(frame, load_answers(engine, frame["laborer_id"].astype(str).tolist()))
     people = prepare_people(frame, households)
     if encoder is not None:
         people.vectors = encoder.transform_laborers(people.frame)
@@ -89,12 +92,17 @@ def load_people(engine: Engine, laborer_ids: Sequence[str], encoder: Any = None)
     frame = load_laborers(engine, ids=list(laborer_ids))
     missing = sorted(set(laborer_ids) - set(frame["laborer_id"]))
     if missing:
-        shown = ", ".join(missing[:5])
-        raise UnknownIdError(
-            f"no laborer with id {shown} in the store; check the id or ingest the ledger",
-            f"库中没有编号为 {shown} 的劳动力，请核对编号或先导入台账",
-            field="laborer_id",
-            value=shown,
-            code="laborer_not_found",
-        )
+        raise unknown_laborers(missing)
     return prepare_frame(engine, frame, encoder)
+
+
+def unknown_laborers(missing: Sequence[str]) -> UnknownIdError:
+    """The "not found" error for laborer ids the store does not hold."""
+    shown = ", ".join(missing[:5])
+    return UnknownIdError(
+        f"no laborer with id {shown} in the store; check the id or ingest the ledger",
+        f"库中没有编号为 {shown} 的劳动力，请核对编号或先导入台账",
+        field="laborer_id",
+        value=shown,
+        code="laborer_not_found",
+    )

@@ -226,3 +226,40 @@ def test_an_id_typed_in_another_case_finds_the_person(app: Application) -> None:
     assert app.recommend([laborer_id.lower()], k=3)[0].laborer_id == laborer_id
     with pytest.raises(NotFoundError):
         app.recommend(["no-such-person"], k=3)
+
+
+def test_many_at_once_answer_as_one_at_a_time(app: Application) -> None:
+    """The gathered store path (suggestions_many) equals single answers: run, live, unknown, mixed k."""
+    view = app.run_view
+    assert view is not None
+    seekers = list(view.laborer_ids()[:12])
+    changed = seekers[:4]
+    for laborer_id in changed:  # their lists go live
+        person = load_laborers(app.engine, ids=[laborer_id])
+        frame = _contract_row(person, expected_wage=str(float(person["expected_wage"].iloc[0] or 3000) + 300))
+        assert app.ingest_frame("laborers", frame).updated == 1
+    items = [(i, 5) for i in seekers] + [(seekers[0], 3), (seekers[5], 8), ("no-such-person", 5), (seekers[1], 5)]
+    together = app.suggestions_many(items)
+    assert {a.source for a in together if not isinstance(a, Exception)} == {"run", "live"}
+    for (laborer_id, k), got in zip(items, together, strict=True):
+        if laborer_id == "no-such-person":
+            assert isinstance(got, NotFoundError) and got.code == "laborer_not_found"
+            continue
+        assert not isinstance(got, Exception)
+        alone = app.suggestions_many([(laborer_id, k)])[0]
+        assert not isinstance(alone, Exception)
+        assert got.source == alone.source and _rounded(got.result.to_json(details=True)) == _rounded(
+            alone.result.to_json(details=True)
+        )  # distances computed in a batch may differ in the ninth digit
+        assert got.source == ("live" if laborer_id in changed else "run")
+
+
+def _rounded(value: object) -> object:
+    """JSON with floats to 6 significant digits (vectorised arithmetic differs in the last bits)."""
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    return value
