@@ -247,6 +247,8 @@ def touch_laborers(home: Path, ids: list[str], env: dict[str, str]) -> tuple[flo
 #: uvicorn closes keep-alive connections after 5 s of silence, and a request sent at that moment
 #: would be lost with the connection.
 IDLE_SECONDS = 4.0
+#: The open-loop generator's connection bound (like an HTTP client pool or a reverse proxy's upstream pool).
+MAX_CONNECTIONS = 256
 
 
 class Conn:
@@ -509,17 +511,19 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
         so a slow server cannot hide its queue (no coordinated omission)."""
         idle = list(conns)
         tasks: set[asyncio.Task[None]] = set()
+        slots = asyncio.Semaphore(MAX_CONNECTIONS)  # a client pool's bound: beyond it requests queue here
 
         async def one(t_sched: float) -> None:
-            if idle:
-                conn = idle.pop()
-            else:
-                conn = Conn(port, key)
-                conns.append(conn)
-            try:
-                await step(conn, t_sched)
-            finally:
-                idle.append(conn)
+            async with slots:
+                if idle:
+                    conn = idle.pop()
+                else:
+                    conn = Conn(port, key)
+                    conns.append(conn)
+                try:
+                    await step(conn, t_sched)
+                finally:
+                    idle.append(conn)
 
         n = 0
         while (t_sched := t_start + n / rate) < t_end:
