@@ -302,5 +302,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, metrics, laborers, vacancies, recommendations, occupations, runs, fairs, audit):
         app.include_router(module.router)
+    __import__("service.web", fromlist=["install_pages"]).install_pages(app)  # the web pages (service/web)
     app.add_middleware(ServiceMiddleware, fastapi_app=app)
     return app
