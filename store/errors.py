@@ -39,6 +39,7 @@ __all__ = [
     "NotFoundError",
     "ConflictError",
     "StoreBusyError",
+    "as_busy",
     "NotReadyError",
     "StoreError",
     "StoreConfigError",
@@ -209,3 +210,31 @@ class SchemaMismatchError(StoreError, NotReadyError):
         super().__init__(message_en, message_zh, field="schema_revision", value=found, allowed=expected)
         self.found = found
         self.expected = expected
+
+
+#: What the drivers say when another writer holds the lock past the wait (SQLite's busy timeout,
+#: PostgreSQL's lock_timeout, a deadlock victim).
+_BUSY_MARKERS = (
+    "database is locked",
+    "database table is locked",
+    "canceling statement due to lock timeout",
+    "could not obtain lock",
+    "deadlock detected",
+)
+
+
+def as_busy(exc: BaseException) -> StoreBusyError | None:
+    """``exc`` (a driver or SQLAlchemy error) as "the store is busy, try again", when that is what it is."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:  # the wrapper, its .orig, its causes
+        seen.add(id(current))
+        text = str(current.args[0]) if current.args else ""
+        if any(marker in text.lower() for marker in _BUSY_MARKERS):
+            return StoreBusyError(
+                "the store is busy with another writer (an import, a batch run or an edit); try again in a moment",
+                "数据库正被另一个写入任务（导入、批处理或编辑）占用，请稍后再试",
+                code="store_busy",
+            )
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from store.errors import HTTP_STATUS, AppError, shorten
+from store.errors import HTTP_STATUS, AppError, as_busy, shorten
 
 __all__ = ["ApiError", "error_body", "error_response", "install_error_handlers"]
 
@@ -136,6 +136,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        busy = as_busy(exc)
+        if busy is not None:  # another writer held the store past the wait: a conflict, not a fault
+            log.warning("store busy on %s %s", request.method, request.url.path)
+            return error_response(HTTP_STATUS[busy.category], app_error_body(busy), {"Retry-After": "5"})
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(
             500,
