@@ -24,12 +24,12 @@ def install_pages(app: Any) -> None:
     """
     from starlette.staticfiles import StaticFiles
 
-    from service.web import auth
+    from service.web import auth, people
     from service.web.render import STATIC
     from service.web.routing import SHARED_PATHS
 
     before = len(app.router.routes)
-    for module in (auth,):
+    for module in (auth, people):
         app.include_router(module.router)
     added = app.router.routes[before:]
     shared = [r for r in added if getattr(r, "path", None) in SHARED_PATHS]

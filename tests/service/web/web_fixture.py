@@ -131,3 +131,17 @@ def build_web(home: Path) -> Iterator[Web]:
     app.state.limiter = FailureLimiter(max_failures=10**9)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Web(county, client, keys, town, in_town, outside, county.laborer[OTHER]["laborer_id"])
+
+
+def person_with_suggestions(web: Web, at_least: int = 3, county: str = OWN) -> str:
+    """A person of ``county`` whose card shows at least ``at_least`` suggestions."""
+    app = web.application
+    with app.engine.connect() as conn:
+        ids = conn.execute(
+            sa.text("SELECT laborer_id FROM laborers WHERE county_code = :c AND wants_job ORDER BY laborer_id"),
+            {"c": county},
+        ).scalars()
+        for laborer_id in ids:
+            if len(app.suggestions(laborer_id, k=5).result.recommendations) >= at_least:
+                return str(laborer_id)
+    raise AssertionError(f"no person of {county} with {at_least} suggestions")
