@@ -8,8 +8,10 @@ no dropped leading zeros.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,15 @@ import pandas as pd
 
 from store.errors import InputError
 
-__all__ = ["UnusableFile", "RawTable", "read_table", "SUPPORTED_SUFFIXES"]
+__all__ = [
+    "UnusableFile",
+    "RawTable",
+    "read_table",
+    "check_readable",
+    "file_modified",
+    "header_row",
+    "SUPPORTED_SUFFIXES",
+]
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json", ".jsonl")
 # Tried in order. GB18030 is a superset of GBK and GB2312, which Chinese
@@ -37,12 +47,85 @@ class UnusableFile(InputError):
 
 @dataclass
 class RawTable:
-    """A file read as text cells."""
+    """A file read as text cells.
+
+    ``modified``: when the file was last changed (naive UTC, never after now); the date a row without
+    ``updated_at`` gets, so "newer wins" still holds when next month's file comes. None for rows that
+    did not come from a file (the ingest time is used).
+    """
 
     frame: pd.DataFrame
     encoding: str | None
     first_row_number: int
     fmt: str
+    modified: dt.datetime | None = None
+
+
+def check_readable(path: Path) -> None:
+    """Refuse a path that is not a readable file (missing, a directory, no permission) as an unusable file."""
+    if not path.exists():
+        raise UnusableFile(f"{path}: file not found", f"{path}：文件不存在")
+    if not path.is_file():
+        raise UnusableFile(
+            f"{path}: not a file (a directory?); give the ledger file itself",
+            f"{path}：不是文件（是文件夹？），请指定台账文件本身",
+        )
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise UnusableFile(
+            f"{path}: cannot be read ({exc.strerror or exc.__class__.__name__}); check its permissions",
+            f"{path}：无法读取（{exc.strerror or exc.__class__.__name__}），请检查文件权限",
+        ) from None
+
+
+def file_modified(path: Path) -> dt.datetime:
+    """The file's modification time as naive UTC to the second, never later than now."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    try:
+        stamp = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None, microsecond=0)
+    except OSError:
+        return now
+    return min(stamp, now)
+
+
+#: Rows searched for the header when a title (or the rejects file's note) sits above it.
+HEADER_SEARCH_ROWS = 30
+
+
+def header_row(rows: list[list[object]], kind: str | None) -> int:
+    """Index of the header among the first rows: the first that names a required column of ``kind`` or
+    two of its columns (0 when none does, or without a kind)."""
+    if kind is None:
+        return 0
+    from features.contract import map_headers, schema
+
+    required = {c.name for c in schema(kind) if c.required}
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        cells = [str(c) for c in row if c is not None and str(c).strip()]
+        if not cells:
+            continue
+        found = set(map_headers(kind, cells)[0].values())
+        if found & required or len(found) >= 2:
+            return i
+    return 0
+
+
+_QUOTED_FORMULA = re.compile(r"^'(?=[=+\-@\t\r\uff1d\uff0b\uff0d\uff20])")
+
+
+def _unquote(frame: pd.DataFrame) -> pd.DataFrame:
+    """Undo the quote the project's own files put before a formula-like cell (``'=…`` → ``=…``), so a
+    rejects file can be corrected and ingested again without the quote reaching the store."""
+    for col in frame.columns:
+        series = frame[col]
+        if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+            continue
+        quoted = series.map(lambda v: isinstance(v, str) and v.startswith("'")).astype(bool)
+        if quoted.any():
+            frame[col] = series.map(lambda v: _QUOTED_FORMULA.sub("", v) if isinstance(v, str) else v)
+    return frame
 
 
 def _decode(data: bytes, name: str) -> tuple[str, str]:
@@ -65,37 +148,63 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     )
 
 
-def _read_csv(path: Path) -> RawTable:
+def _read_csv(path: Path, kind: str | None) -> RawTable:
     data = path.read_bytes()
     if not data.strip():
         raise UnusableFile(f"{path.name}: the file is empty", f"{path.name}：文件为空")
     text, enc = _decode(data, path.name)
-    sample = text[:20000]
+    # The header may sit below a title row (or the note a rejects file starts with).
+    head = text[:200_000].splitlines()[:HEADER_SEARCH_ROWS]
+    skip = 0
+    if kind is not None and head:
+        try:
+            rows = list(csv.reader(head))
+        except csv.Error:
+            rows = []
+        skip = header_row([r for r in rows], kind) if rows else 0
+    header_line = head[skip] if head else ""
     try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",\t;|")
+        dialect = csv.Sniffer().sniff(header_line, delimiters=",\t;|")
         sep = dialect.delimiter
     except csv.Error:
         sep = ","
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True, engine="c"
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            engine="c",
+            skiprows=skip,
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise UnusableFile(
             f"{path.name}: not a readable table ({exc.__class__.__name__})", f"{path.name}：不是可读的表格文件"
         ) from None
-    return RawTable(frame, enc, 2, "csv")
+    return RawTable(_unquote(frame), enc, skip + 2, "csv")
 
 
-def _read_excel(path: Path) -> RawTable:
+def _read_excel(path: Path, kind: str | None) -> RawTable:
     try:
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+        grid = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl", header=None)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise UnusableFile(
             f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__})",
             f"{path.name}：无法读取的 Excel 工作簿",
         ) from None
-    return RawTable(frame, None, 2, "xlsx")
+    if grid.empty:
+        return RawTable(pd.DataFrame(), None, 2, "xlsx")
+    skip = header_row(grid.head(HEADER_SEARCH_ROWS).to_numpy().tolist(), kind)
+    headers = [str(h) for h in grid.iloc[skip]]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headers):  # as pandas names them: a blank header or a repeated one gets a number
+        h = h if h.strip() else f"Unnamed: {i}"
+        seen[h] = seen.get(h, 0) + 1
+        headers[i] = h if seen[h] == 1 else f"{h}.{seen[h] - 1}"
+    frame = grid.iloc[skip + 1 :].reset_index(drop=True)
+    frame.columns = headers
+    return RawTable(frame, None, skip + 2, "xlsx")
 
 
 def _read_json(path: Path) -> RawTable:
@@ -122,23 +231,25 @@ def _read_json(path: Path) -> RawTable:
     return RawTable(frame, enc, 1, "json")
 
 
-def read_table(path: Path) -> RawTable:
+def read_table(path: Path, kind: str | None = None) -> RawTable:
     """Read one ledger file.
+
+    ``kind`` (laborers, vacancies, placements): find the header among the first rows when a title
+    row sits above it; without it the first row is the header.
 
     Raises
     ------
     UnusableFile
-        Missing file, unknown suffix, undecodable bytes, or no table inside.
+        Missing file, a directory, an unreadable file, unknown suffix, undecodable bytes, or no table inside.
     """
-    if not path.exists():
-        raise UnusableFile(f"{path}: file not found", f"{path}：文件不存在")
+    check_readable(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        table = _read_excel(path)
+        table = _read_excel(path, kind)
     elif suffix in (".json", ".jsonl"):
         table = _read_json(path)
     elif suffix in (".csv", ".txt", ".tsv"):
-        table = _read_csv(path)
+        table = _read_csv(path, kind)
     else:
         raise UnusableFile(
             f"{path.name}: unsupported file type {suffix or '(none)'}; allowed: {', '.join(SUPPORTED_SUFFIXES)}",
@@ -151,4 +262,5 @@ def read_table(path: Path) -> RawTable:
         if blank.any():
             keep = ~blank
             table.frame = frame.loc[keep]
+    table.modified = file_modified(path)
     return table

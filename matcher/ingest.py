@@ -5,8 +5,22 @@ file twice changes nothing, a newer ``updated_at`` wins, an older one is
 kept out (``stale``). Valid rows land in one transaction; an exception or
 Ctrl-C before the commit leaves the store exactly as it was. Every rejected
 row goes, with row number, column and reason in Chinese and English, to
-``<input>.rejects.csv`` next to the input, in a form that can be corrected
-and ingested again (extra columns are ignored by the reader).
+``<input file name>.rejects.csv`` next to the input (``laborers.csv`` →
+``laborers.csv.rejects.csv``, so two inputs never share one), in a form that
+can be corrected and ingested again (extra columns are ignored by the reader,
+and the note on its first line is skipped when the header is looked for).
+
+The rejects file holds personal data by design (a clerk corrects the rows and
+sends them again); its first line says so. Its cells are made safe to open in a
+spreadsheet (:func:`store.cells.safe_text`), the values quoted in its messages are
+shortened, and it is written *before* the commit: when it cannot be written,
+nothing is stored. :meth:`IngestSummary.write_masked_rejects` writes a masked
+copy (names, ID numbers and phones masked) that can be passed around.
+
+A row without ``updated_at`` gets the file's modification time (a frame sent
+to the service: the ingest time), so "newer wins" still holds next month; an
+id listed twice in one file keeps its newest row (ties: the later one), chosen
+among the rows that passed every check.
 """
 
 from __future__ import annotations
@@ -23,9 +37,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from features.contract import Reject, schema, validate_frame
+from features.contract import Reject, drop_duplicate_ids, schema, validate_frame
 from features.places import attach_places
-from features.readers import RawTable, UnusableFile, read_table
+from features.readers import RawTable, UnusableFile, check_readable, read_table
 from store import (
     check_schema,
     get_engine,
@@ -34,9 +48,46 @@ from store import (
     record_ingest_run,
     upsert,
 )
+from store.cells import safe_text
 from store.engine import WRITE_OPTION
+from store.errors import InputError
 
-__all__ = ["IngestSummary", "ingest_file", "ingest_table", "reject_path", "UnusableFile"]
+__all__ = [
+    "IngestSummary",
+    "ingest_file",
+    "ingest_table",
+    "reject_path",
+    "masked_reject_path",
+    "UnusableFile",
+    "RejectsNotWritten",
+    "PERSONAL_DATA_NOTE",
+    "MASKED_NOTE",
+]
+
+#: The first line of every rejects file.
+PERSONAL_DATA_NOTE = (
+    "# 本文件含个人信息（姓名、身份证号、电话等），这是为了更正后重新导入；请勿外传，需要外传时用 "
+    "matcher ingest --rejects-masked 生成脱敏副本 / This file holds personal data by design (so the rows can "
+    "be corrected and ingested again): do not pass it around; matcher ingest --rejects-masked writes a masked "
+    "copy that can be"
+)
+#: The first line of the masked copy.
+MASKED_NOTE = (
+    "# 脱敏副本：姓名、身份证号、电话已遮盖，可以外传，但不能据此重新导入 / Masked copy: names, ID numbers and "
+    "phones are masked; it can be passed around, but not ingested again"
+)
+#: Longest value quoted in a rejects message (the whole cell stays in its column).
+MESSAGE_VALUE_CHARS = 60
+
+#: Masks one cell of the masked copy: ``(contract column or None, text) -> masked text``.
+Masker = Callable[[str | None, str], str]
+
+
+class RejectsNotWritten(InputError):
+    """The rejects file could not be written; nothing was stored (exit code 2)."""
+
+    default_code = "rejects_not_written"
+
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +114,21 @@ class IngestSummary:
     occupation_filled: int = 0
     #: Every refused cell: row number (as in the file), column, value, reason in Chinese and English.
     rejects: list[Reject] = field(default_factory=list)
+    masked_file: Path | None = None
+    #: What the masked copy is made from: the table read, its header map, the input's path.
+    _source: tuple[RawTable, dict[str, str], Path] | None = field(default=None, repr=False)
+
+    def write_masked_rejects(self, masker: Masker) -> Path | None:
+        """Write ``<input>.rejects-masked.csv``: the rejects file with every cell passed through ``masker``
+        (names, ID numbers and phones by their column, free text scrubbed). None when nothing was rejected."""
+        if self._source is None:
+            return None
+        table, header_map, path = self._source
+        out = masked_reject_path(path)
+        self.masked_file = _write_rejects(
+            out, table.frame, self.rejects, table.first_row_number, header_map, masker=masker
+        )
+        return self.masked_file
 
     @property
     def exit_code(self) -> int:
@@ -81,7 +147,11 @@ class IngestSummary:
     def details(self) -> list[str]:
         lines = []
         if self.reject_file is not None:
-            lines.append(f"rejected rows written to / 拒收行已写入: {self.reject_file}")
+            lines.append(
+                f"rejected rows written to / 拒收行已写入: {self.reject_file} (holds personal data / 含个人信息)"
+            )
+        if self.masked_file is not None:
+            lines.append(f"masked copy / 脱敏副本: {self.masked_file}")
         if self.ignored_columns:
             lines.append("ignored columns (not in the contract) / 未识别的列: " + "、".join(self.ignored_columns))
         if self.unresolved_places:
@@ -102,8 +172,14 @@ class IngestSummary:
 
 
 def reject_path(path: Path) -> Path:
-    """Where the rejects of ``path`` go: ``laborers.csv`` → ``laborers.rejects.csv``."""
-    return path.with_name(f"{path.stem}.rejects.csv")
+    """Where the rejects of ``path`` go: ``laborers.csv`` → ``laborers.csv.rejects.csv`` (the whole name, so
+    ``laborers.csv`` and ``laborers.xlsx`` never share one)."""
+    return path.with_name(f"{path.name}.rejects.csv")
+
+
+def masked_reject_path(path: Path) -> Path:
+    """Where the masked copy of the rejects of ``path`` goes: ``laborers.csv.rejects-masked.csv``."""
+    return path.with_name(f"{path.name}.rejects-masked.csv")
 
 
 def _check_header(kind: str, table: RawTable, header_map: dict[str, str], name: str) -> None:
@@ -120,8 +196,26 @@ def _check_header(kind: str, table: RawTable, header_map: dict[str, str], name: 
         )
 
 
-def _write_rejects(path: Path, raw: pd.DataFrame, rejects: list[Reject], first_row_number: int) -> Path | None:
-    out = reject_path(path)
+def _short(text: str) -> str:
+    """A value as quoted in a message: at most :data:`MESSAGE_VALUE_CHARS` characters."""
+    if len(text) <= MESSAGE_VALUE_CHARS:
+        return text
+    return f"{text[:MESSAGE_VALUE_CHARS]}…（{len(text)} characters / 共{len(text)}字）"
+
+
+def _write_rejects(
+    out: Path,
+    raw: pd.DataFrame,
+    rejects: list[Reject],
+    first_row_number: int,
+    header_map: dict[str, str],
+    *,
+    masker: Masker | None = None,
+) -> Path | None:
+    """Write the rejected rows (their original cells and every reason) to ``out``; remove a stale one.
+
+    Every text cell goes through :func:`store.cells.safe_text`; with ``masker`` every cell is masked
+    first (the masked copy)."""
     if not rejects:
         out.unlink(missing_ok=True)
         return None
@@ -129,20 +223,36 @@ def _write_rejects(path: Path, raw: pd.DataFrame, rejects: list[Reject], first_r
     for r in rejects:
         by_row.setdefault(r.row, []).append(r)
     raw_cols = [str(c) for c in raw.columns]
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+    column_of = [header_map.get(c) for c in raw_cols]
+
+    def cell(column: str | None, value: object) -> object:
+        if value is None or (isinstance(value, float) and value != value):
+            return ""
+        text = value if isinstance(value, str) else str(value)
+        if masker is not None:
+            text = masker(column, text)
+        return safe_text(text)
+
+    def message(text: str) -> str:
+        return safe_text(masker(None, text) if masker is not None else text)
+
+    tmp = out.with_name(out.name + ".partial")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["行号 row", "列 column", "原因", "reason", *raw_cols])
+        writer.writerow([MASKED_NOTE if masker is not None else PERSONAL_DATA_NOTE])
+        writer.writerow(["行号 row", "列 column", "原因", "reason", *(safe_text(c) for c in raw_cols)])
         for row_number, items in sorted(by_row.items()):
             values = raw.iloc[row_number - first_row_number].tolist()
             writer.writerow(
                 [
                     row_number,
                     "; ".join(dict.fromkeys(r.column for r in items)),
-                    "；".join(f"{r.column}「{r.value}」{r.reason_zh}" for r in items),
-                    "; ".join(f"{r.column} {r.value!r}: {r.reason_en}" for r in items),
-                    *["" if v is None else v for v in values],
+                    message("；".join(f"{r.column}「{_short(r.value)}」{r.reason_zh}" for r in items)),
+                    message("; ".join(f"{r.column} {_short(r.value)!r}: {r.reason_en}" for r in items)),
+                    *[cell(col, v) for col, v in zip(column_of, values, strict=True)],
                 ]
             )
+    tmp.replace(out)
     return out
 
 
@@ -235,7 +345,11 @@ def ingest_table(
     summary = IngestSummary(
         kind=kind, source=path.name, rows=len(table.frame), dry_run=dry_run, encoding=table.encoding
     )
-    validated = validate_frame(kind, table.frame, first_row_number=table.first_row_number)
+    # A row without updated_at gets the file's date (or, for rows that came without a file, now).
+    stamp = table.modified or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    validated = validate_frame(
+        kind, table.frame, first_row_number=table.first_row_number, default_updated_at=stamp, dedupe=False
+    )
     _check_header(kind, table, validated.header_map, path.name)
     summary.ignored_columns = validated.ignored_columns
     rejects = list(validated.rejects)
@@ -250,9 +364,15 @@ def ingest_table(
         frame = _check_references(engine, frame, rejects)
     rejected_rows = {r.row for r in rejects}
     frame = frame.loc[~frame["row"].isin(rejected_rows)]
+    # Last, among the rows that passed every check: an id listed twice keeps its newest row.
+    frame, duplicates = drop_duplicate_ids(kind, frame)
+    rejects += duplicates
+    rejected_rows |= {r.row for r in duplicates}
     if check_places is not None and len(frame):
         check_places(frame)
     summary.rejected = len(rejected_rows)
+    summary.rejects = sorted(rejects, key=lambda r: (r.row, r.column))
+    summary._source = (table, validated.header_map, path)
     records = _records(frame)
     with engine.connect() as conn:
         trans = conn.execution_options(**{WRITE_OPTION: True}).begin()
@@ -271,6 +391,8 @@ def ingest_table(
                 rejected=summary.rejected,
                 dry_run=dry_run,
             )
+            if write_rejects:  # before the commit: rows are never stored without their rejects written
+                summary.reject_file = _save_rejects(path, table, summary.rejects, validated.header_map)
         except BaseException:
             trans.rollback()
             raise
@@ -280,11 +402,21 @@ def ingest_table(
             trans.commit()
     summary.inserted, summary.updated = counts.inserted, counts.updated
     summary.unchanged, summary.stale = counts.unchanged, counts.stale
-    summary.rejects = sorted(rejects, key=lambda r: (r.row, r.column))
-    if write_rejects:
-        summary.reject_file = _write_rejects(path, table.frame, rejects, table.first_row_number)
     log.info("ingest %s %s: %d rows, %d rejected", kind, path.name, summary.rows, summary.rejected)
     return summary
+
+
+def _save_rejects(path: Path, table: RawTable, rejects: list[Reject], header_map: dict[str, str]) -> Path | None:
+    out = reject_path(path)
+    try:
+        return _write_rejects(out, table.frame, rejects, table.first_row_number, header_map)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise RejectsNotWritten(
+            f"{out}: the rejects file cannot be written ({reason}); nothing was stored. Copy the ledger "
+            "to a folder you can write to and ingest it from there",
+            f"{out}：无法写入拒收文件（{reason}），本次未写入任何数据。请把台账复制到可写的文件夹后再导入",
+        ) from None
 
 
 def ingest_file(
@@ -308,8 +440,13 @@ def ingest_file(
         The file cannot be read or has no recognisable header.
     """
     schema(kind)  # refuse an unknown kind before touching the file
+    check_readable(path)  # a directory or an unreadable path is an unusable file, never an internal error
     from matcher.fair.workbook import fair_workbook_table  # hook: a job fair's own workbook, filled in by hand
 
     fair_table = fair_workbook_table(path) if kind == "placements" else None
-    table = fair_table or read_table(path)
+    table = fair_table or read_table(path, kind)
+    if table.modified is None:
+        from features.readers import file_modified
+
+        table.modified = file_modified(path)
     return ingest_table(kind, table, path, engine=engine, dry_run=dry_run, schema_checked=schema_checked)

@@ -87,8 +87,15 @@ def _snapshot(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[object, .
 def _record_household_changes(
     conn: Connection, before: dict[str, tuple[object, ...]], after: dict[str, tuple[object, ...]]
 ) -> None:
-    position = list(households.c.keys()).index("county_code")
-    upserts = [(hid, row[position]) for hid, row in after.items() if before.get(hid) != row]
+    names = list(households.c.keys())
+    position = names.index("county_code")
+    dated = names.index("updated_at")
+
+    def content(row: tuple[object, ...] | None) -> tuple[object, ...] | None:
+        # A member's later confirmation date alone does not change the household.
+        return None if row is None else row[:dated] + row[dated + 1 :]
+
+    upserts = [(hid, row[position]) for hid, row in after.items() if content(before.get(hid)) != content(row)]
     deletes = [(hid, row[position]) for hid, row in before.items() if hid not in after]
     record_changes(conn, "household", [(str(h), None if c is None else str(c)) for h, c in upserts])
     record_changes(conn, "household", [(str(h), None if c is None else str(c)) for h, c in deletes], op="delete")
@@ -107,8 +114,9 @@ def recompute_households(conn: Connection, household_ids: Sequence[str] | None =
     When ``household_ids`` are given, every household whose row this call
     created, altered or deleted gets a ``household`` entry in the change
     sequence (`store.changes`), in the same transaction; households rebuilt
-    to the very same row are not recorded, so re-sending an unchanged ledger
-    moves nothing. A whole-table rebuild records nothing.
+    to the very same row (``updated_at`` aside: a member's later confirmation
+    date alone) are not recorded, so re-sending an unchanged ledger moves
+    nothing. A whole-table rebuild records nothing.
 
     Parameters
     ----------

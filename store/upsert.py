@@ -149,8 +149,10 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
     -------
     UpsertCounts
         Rules, per record: unknown id → inserted; same ``content_hash`` as
-        stored → unchanged; incoming ``updated_at`` older than the stored one
-        → stale (stored row kept); otherwise → updated.
+        stored → unchanged (a newer incoming ``updated_at`` is kept as the
+        row's date, nothing else is written and no change is recorded, so an
+        older record sent later is stale); incoming ``updated_at`` older than
+        the stored one → stale (stored row kept); otherwise → updated.
 
     Raises
     ------
@@ -207,6 +209,7 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
     to_insert: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []
     changed: list[tuple[str, str | None]] = []
+    to_touch: list[dict[str, Any]] = []
     unchanged = stale = 0
     for row in rows:
         found = existing.get(row[key])
@@ -218,6 +221,10 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
         incoming_at = row.get("updated_at")
         if stored_hash == row["content_hash"]:
             unchanged += 1
+            # The same facts, confirmed at a later date: the stored row takes the date, so an older
+            # file sent afterwards cannot overwrite what this one confirmed.
+            if incoming_at is not None and (stored_at is None or incoming_at > stored_at):
+                to_touch.append({"b_key": row[key], "updated_at": incoming_at})
         elif incoming_at is not None and stored_at is not None and incoming_at < stored_at:
             stale += 1
         else:
@@ -231,5 +238,9 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
         stmt = update(table).where(id_col == bindparam("b_key"))
         for chunk in _chunks(to_update, WRITE_CHUNK):
             conn.execute(stmt, list(chunk))
+    if to_touch:  # only the date moves: no change is recorded, the row's content is the same
+        touch = update(table).where(id_col == bindparam("b_key")).values(updated_at=bindparam("updated_at"))
+        for chunk in _chunks(to_touch, WRITE_CHUNK):
+            conn.execute(touch, list(chunk))
     record_changes(conn, ENTITY_OF_TABLE[table_name], changed)
     return UpsertCounts(len(to_insert), len(to_update), unchanged, stale)

@@ -5,7 +5,14 @@ See :mod:`features.contract.columns` for the columns and
 """
 
 from features.contract.columns import ID_COLUMN, PII_COLUMNS, SCHEMAS, Column, contract_markdown, schema
-from features.contract.validate import Reject, Validated, content_hash, map_headers, validate_frame
+from features.contract.validate import (
+    Reject,
+    Validated,
+    content_hash,
+    drop_duplicate_ids,
+    map_headers,
+    validate_frame,
+)
 
 __all__ = [
     "Column",
@@ -17,6 +24,7 @@ __all__ = [
     "Reject",
     "Validated",
     "validate_frame",
+    "drop_duplicate_ids",
     "map_headers",
     "content_hash",
 ]

@@ -81,15 +81,22 @@ def map_headers(kind: str, headers: list[str]) -> tuple[dict[str, str], list[str
     return mapping, ignored
 
 
+#: Longest value a reject quotes; a longer one is cut and its length said (the cell itself stays whole in the
+#: rejects file's own column), so a huge cell never multiplies into the messages.
+VALUE_CHARS = 60
+
+
 def _mask(col: str, value: object) -> str:
     text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
     if col == "id_number":
-        return mask_id_number(text) or ""
-    if col == "phone":
-        return mask_phone(text) or ""
-    if col == "name":
-        return mask_name(text) or ""
-    return text[:200]
+        text = mask_id_number(text) or ""
+    elif col == "phone":
+        text = mask_phone(text) or ""
+    elif col == "name":
+        text = mask_name(text) or ""
+    if len(text) > VALUE_CHARS:
+        return f"{text[:VALUE_CHARS]}…({len(text)} characters / 共{len(text)}字)"
+    return text
 
 
 def content_hash(frame: pd.DataFrame, kind: str) -> pd.Series:
@@ -142,7 +149,13 @@ class _Errors:
 
 
 def validate_frame(
-    kind: str, raw: pd.DataFrame, *, first_row_number: int = 2, today: dt.date | None = None
+    kind: str,
+    raw: pd.DataFrame,
+    *,
+    first_row_number: int = 2,
+    today: dt.date | None = None,
+    default_updated_at: dt.datetime | None = None,
+    dedupe: bool = True,
 ) -> Validated:
     """Validate every row of a raw ledger.
 
@@ -156,6 +169,12 @@ def validate_frame(
         sheet with one header line, 1 for JSON records).
     today : datetime.date, optional
         Reference date for ages (default: today).
+    default_updated_at : datetime.datetime, optional
+        What a row without ``updated_at`` gets (the file's date, or the ingest time), so that
+        "newer wins" holds against next month's file and among the rows of this one.
+    dedupe : bool
+        Resolve ids the file lists more than once (:func:`drop_duplicate_ids`); a caller that
+        refuses more rows after validation resolves them itself, last.
 
     Returns
     -------
@@ -190,7 +209,8 @@ def validate_frame(
             missing[already] = False  # a bad value is reported as bad, not also as missing
             errors.add_mask(col.name, missing, ("required value is missing", "必填项为空"))
 
-    _duplicate_ids(kind, frame, errors)
+    if default_updated_at is not None and "updated_at" in frame.columns:
+        frame["updated_at"] = frame["updated_at"].where(frame["updated_at"].notna(), default_updated_at)
     bad = np.zeros(n, dtype=bool)
     rejects: list[Reject] = []
     for pos, column, (en, zh) in sorted(errors.items, key=lambda t: (t[0], t[1])):
@@ -198,23 +218,52 @@ def validate_frame(
         rejects.append(Reject(pos + first_row_number, column, errors.value(pos, column), en, zh))
     frame["row"] = np.arange(n) + first_row_number
     frame = frame.loc[~bad].drop(columns=[c.name for c in cols if c.kind == "range"])
+    if dedupe:
+        frame, dropped = drop_duplicate_ids(kind, frame)
+        if dropped:
+            rejects = sorted(rejects + dropped, key=lambda r: (r.row, r.column))
+            bad[np.asarray([r.row - first_row_number for r in dropped], dtype=int)] = True
     frame["content_hash"] = content_hash(frame, kind)
     return Validated(frame.reset_index(drop=True), rejects, np.flatnonzero(bad), header_map, ignored)
 
 
-def _duplicate_ids(kind: str, frame: pd.DataFrame, errors: _Errors) -> None:
-    """A file that lists the same id twice: the later row is the one kept, the earlier is rejected."""
+def drop_duplicate_ids(kind: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Reject]]:
+    """Ids a file lists more than once, among its *valid* rows: the newest ``updated_at`` wins (a row
+    without one loses to a dated one), ties go to the later row; each other row is refused naming the
+    row kept. Rows refused for their own faults are never here, so they never take a valid one down.
+
+    ``frame``: valid rows with the person-facing ``row`` number column. Returns the rows kept (in
+    their order) and the refused duplicates.
+    """
     key = ID_COLUMN[kind]
     ids = frame[key]
-    dup = ids.notna() & ids.duplicated(keep="last")
-    errors.add_mask(
-        key,
-        dup.to_numpy(),
-        (
-            "the same id appears again later in the file; the later row is kept",
-            "同一编号在文件后面再次出现，保留后一行",
-        ),
+    repeated = ids.notna() & ids.duplicated(keep=False)
+    if not repeated.any():
+        return frame, []
+    stamps = frame["updated_at"] if "updated_at" in frame.columns else pd.Series(None, index=frame.index)
+    order = pd.DataFrame(
+        {
+            "id": ids[repeated],
+            "stamp": pd.to_datetime(stamps[repeated], errors="coerce"),
+            "row": frame.loc[repeated, "row"],
+        }
     )
+    # Missing stamps sort first (oldest), then ties by position: the last of each id is kept.
+    order = order.sort_values(["id", "stamp", "row"], na_position="first", kind="mergesort")
+    winner = order.groupby("id", sort=False)["row"].transform("last")
+    losing = order.index[order["row"] != winner]
+    rejects = [
+        Reject(
+            int(frame.at[i, "row"]),
+            key,
+            str(frame.at[i, key]),
+            f"the same id is also in row {int(winner[i])}, which is newer (updated_at) or, equally new, later "
+            f"in the file; row {int(winner[i])} is kept",
+            f"同一编号也在第{int(winner[i])}行，该行更新时间更新（或相同而位置靠后），保留第{int(winner[i])}行",
+        )
+        for i in losing
+    ]
+    return frame.drop(index=losing), rejects
 
 
 def _age_at(birth: object, today: dt.date) -> int | None:

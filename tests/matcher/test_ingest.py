@@ -119,7 +119,7 @@ def test_bad_rows_are_reported_and_good_rows_land(engine: Engine, tmp_path: Path
     summary = ingest_file("laborers", path, engine=engine)
     assert (summary.inserted, summary.rejected, summary.exit_code) == (good, 3, 3)
     assert summary.encoding == "gb18030"
-    rejects = pd.read_csv(reject_path(path), dtype=str, encoding="utf-8-sig")
+    rejects = pd.read_csv(reject_path(path), dtype=str, encoding="utf-8-sig", skiprows=1)  # line 1: the note
     assert rejects["行号 row"].tolist() == ["3", "4", "6"]
     # Every problem of a row is named: the bad ID number also leaves the age unknown.
     assert rejects["列 column"].tolist() == ["age; id_number", "age", "mobility"]
