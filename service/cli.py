@@ -9,73 +9,15 @@ traceback on the terminal.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
 from service.errors import guarded, report_errors, setup_logging
-
-#: Click's own usage messages (unknown command, bad option …) and their Chinese, tried in order.
-_USAGE_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"No such command '([^']*)'"), "没有「{0}」这个命令"),
-    (re.compile(r"No such option: (\S+)"), "没有 {0} 这个选项"),
-    (re.compile(r"Missing argument '([^']*)'"), "缺少参数 {0}"),
-    (re.compile(r"Missing parameter: (\S+)"), "缺少参数 {0}"),
-    (re.compile(r"Missing option '([^']*)'"), "缺少选项 {0}"),
-    (re.compile(r"Option '([^']*)' requires an argument"), "选项 {0} 后面需要一个值"),
-    (re.compile(r"Invalid value for '([^']*)'"), "{0} 的值无效"),
-    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)"), "多余的参数：{0}"),
-    (re.compile(r"Option '([^']*)' does not take a value"), "选项 {0} 不带值"),
-)
-
-
-def bilingual_usage(message: str) -> str:
-    """A click usage message with its Chinese first: ``没有「x」这个命令 / No such command 'x'.``."""
-    for pattern, zh in _USAGE_ZH:
-        m = pattern.search(message)
-        if m:
-            return f"{zh.format(*m.groups())}（用 --help 查看用法）\n{message}"
-    return f"用法有误（用 --help 查看用法）\n{message}"
-
-
-def _usage_error(exc: BaseException) -> bool:
-    """A click usage error (Typer vendors its own click, so the class is recognised by name)."""
-    names = {c.__name__ for c in type(exc).__mro__}
-    return "UsageError" in names and "NoArgsIsHelpError" not in names and isinstance(getattr(exc, "message", None), str)
-
-
-class _BilingualGroup(TyperGroup):
-    """The ``matcher`` group: click's usage errors, anywhere below it, are shown in Chinese and English."""
-
-    @staticmethod
-    def _translate(exc: Exception) -> None:
-        if _usage_error(exc) and not getattr(exc, "_bilingual", False):
-            # format_message() adds the parameter's name to a bad value; the whole text is translated once.
-            text = bilingual_usage(exc.format_message())  # type: ignore[attr-defined]
-            exc.format_message = lambda: text  # type: ignore[attr-defined]
-            exc.message = text  # type: ignore[attr-defined]
-            exc._bilingual = True  # type: ignore[attr-defined]
-
-    def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().make_context(*args, **kwargs)
-        except Exception as exc:
-            self._translate(exc)
-            raise
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except Exception as exc:
-            self._translate(exc)
-            raise
-
 
 app = typer.Typer(
     name="matcher",
@@ -83,19 +25,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    cls=_BilingualGroup,
 )
 
 log = logging.getLogger("matcher.cli")
 
 
 @app.callback()
-def _start(ctx: typer.Context) -> None:
+def _start() -> None:
     """Read the settings afresh for this command and log under its data directory."""
-    from service.context import begin, cli_settings
+    from service.context import cli_settings, reset
     from store.errors import AppError
 
-    begin(ctx.invoked_subcommand)
+    reset()
     try:
         home = cli_settings().home
     except AppError:
@@ -168,50 +109,15 @@ def migrate() -> None:
     typer.echo(f"store is at the latest schema / 数据库结构已是最新: {engine.url.render_as_string(hide_password=True)}")
 
 
-#: The store's tables as ``matcher status`` names them.
-TABLE_ZH = {
-    "laborers": "劳动力",
-    "households": "家庭户",
-    "vacancies": "岗位",
-    "placements": "就业记录",
-    "batch_runs": "批处理记录",
-    "ingest_runs": "导入记录",
-    "job_fairs": "招聘会",
-    "job_fair_vacancies": "招聘会岗位",
-    "job_fair_invitations": "招聘会邀请",
-    "api_keys": "接口密钥",
-    "audit_log": "访问审计",
-    "changes": "变更记录",
-}
-
-
 @command()
 def status() -> None:
-    """Row counts of the store, and what to do next / 数据库各表行数及下一步."""
-    from matcher.artifact import latest_version
+    """Row counts of the store / 数据库各表行数."""
     from service.context import cli_app
-    from store import check_schema, count_rows
+    from store import count_rows
 
-    application = cli_app()
-    engine = application.engine
-    zh, en = application.settings.home_source or ("新建的 ./var", "./var, new")
-    typer.echo(f"数据目录 / data directory: {application.home}（来自{zh} / from {en}）")
-    typer.echo(f"数据库 / database: {engine.url.render_as_string(hide_password=True)}")
-    check_schema(engine)
-    counts = count_rows(engine)
-    order = [t for t in TABLE_ZH if t in counts] + [t for t in counts if t not in TABLE_ZH]
-    for table in order:
-        label = TABLE_ZH.get(table, table)
-        typer.echo(f"{label}{' ' * max(1, 12 - 2 * len(label))}{counts[table]:>10,d}   {table}")
-    if not counts.get("laborers"):
-        step = ("导入劳动力台账：matcher ingest laborers 文件", "ingest a laborer ledger: matcher ingest laborers FILE")
-    elif not counts.get("vacancies"):
-        step = ("导入岗位清单：matcher ingest vacancies 文件", "ingest a vacancy list: matcher ingest vacancies FILE")
-    elif latest_version(application.home) is None:
-        step = ("训练模型：matcher train", "train the model: matcher train")
-    else:
-        return
-    typer.echo(f"下一步：{step[0]}\nnext: {step[1]}")
+    engine = cli_app().engine
+    for table, n in count_rows(engine).items():
+        typer.echo(f"{table:24s} {n:>10,d}")
 
 
 @command()
