@@ -24,17 +24,15 @@ def install_pages(app: Any) -> None:
     """
     from starlette.staticfiles import StaticFiles
 
-    from service.web import auth, people
+    from service.web import auth, fairs, people, posts, report
     from service.web.render import STATIC
-    from service.web.routing import SHARED_PATHS
 
-    before = len(app.router.routes)
-    for module in (auth, people):
+    for module in (auth, people, posts, report):
         app.include_router(module.router)
+    # The fairs' pages share /fairs with the API: they go first and yield unless a browser asks.
+    before = len(app.router.routes)
+    app.include_router(fairs.router)
     added = app.router.routes[before:]
-    shared = [r for r in added if getattr(r, "path", None) in SHARED_PATHS]
-    if shared:
-        rest = [r for r in app.router.routes if r not in shared]
-        app.router.routes[:] = shared + rest
+    app.router.routes[:] = added + app.router.routes[:before]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.web_sessions = None

@@ -1,0 +1,94 @@
+"""The organiser's desk over HTTP: posts and their fill state, candidates, supply and demand, the
+morning report and its workbook, job fairs from the form to the workbook and the results."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+import sqlalchemy as sa
+from web_fixture import OTHER, OWN, Web, csrf_of
+
+
+def test_posts_with_fill_state_and_supply_demand(web: Web) -> None:
+    page = web.get("/posts", "organizer")
+    assert page.status_code == 200
+    for text in ("招聘人数", "已推荐", "已报名", "已录用", "各乡镇供需", "各职业供需", "能解锁最多岗位的培训"):
+        assert text in page.text
+    assert page.text.count("<svg") >= 1 and "<title>各乡镇招聘人数与求职人数</title>" in page.text
+    own = web.county.vacancy[OWN]
+    assert f'href="/posts/{own["vacancy_id"]}"' in page.text
+    assert f'href="/posts/{web.county.vacancy[OTHER]["vacancy_id"]}"' not in page.text
+    filtered = web.get("/posts?kind=online&status=open", "organizer")
+    assert filtered.status_code == 200
+    assert web.get("/posts", "caseworker").status_code == 200
+    assert web.get("/posts", "readonly").status_code == 403
+    # no asset from outside: every src and href is this site's own
+    assert not re.search(r'(src|href)="(https?:)?//', page.text)
+
+
+def test_post_candidates_for_organisers_only(web: Web) -> None:
+    vacancy = web.county.vacancy[OWN]["vacancy_id"]
+    organiser = web.get(f"/posts/{vacancy}", "organizer")
+    assert organiser.status_code == 200 and "合适的求职者" in organiser.text and "招聘进度" in organiser.text
+    caseworker = web.get(f"/posts/{vacancy}", "caseworker")
+    assert caseworker.status_code == 200 and "合适的求职者" not in caseworker.text
+    other = web.get(f"/posts/{vacancy}", "foreign_organizer")
+    assert other.status_code == 404 and "没有找到" in other.text
+    assert web.get("/posts/V9999999", "organizer").status_code == 404
+
+
+def test_report_for_every_role_and_its_workbook(web: Web) -> None:
+    for who in ("readonly", "caseworker", "organizer", "admin"):
+        page = web.get("/report", who)
+        assert page.status_code == 200, who
+        assert "服务概况" in page.text and "推荐不足的原因" in page.text and "帮扶标记" in page.text
+    download = web.get("/report/workbook", "organizer")
+    assert download.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(download.content))
+    assert "县区汇总" in book.sheetnames
+
+
+def test_fairs_are_for_organisers(web: Web) -> None:
+    assert web.get("/fairs", "organizer").status_code == 200
+    for who in ("caseworker", "readonly"):
+        assert web.get("/fairs", who).status_code == 403
+
+
+def test_fair_from_the_form_to_the_workbook_and_results(web: Web) -> None:
+    form = web.get("/fairs", "organizer")
+    posts = re.findall(r'name="vacancy_id" value="([^"]+)"', form.text)
+    assert posts
+    data = {"name": "春季专场招聘会", "date": "2026-12-20", "place": "永寿县监军街道", "vacancy_id": posts}
+    refused = web.post("/fairs", "organizer", {**data, "csrf": "x"})
+    assert refused.status_code == 403
+    made = web.post("/fairs", "organizer", {**data, "csrf": csrf_of(form.text)})
+    assert made.status_code == 303, made.text
+    path = made.headers["location"]
+    fair_id = path.rsplit("/", 1)[1]
+    page = web.get(path, "organizer")
+    assert page.status_code == 200 and "生成邀请名单" in page.text
+    built = web.post(f"{path}/invite", "organizer", {"csrf": csrf_of(page.text)})
+    assert built.status_code == 303
+    page = web.get(path, "organizer")
+    assert "按展位" in page.text and "按村" in page.text
+    book = openpyxl.load_workbook(io.BytesIO(web.get(f"{path}/workbook.xlsx", "organizer").content))
+    booths = len(re.findall(r"<summary>展位\d+：.*?邀请([1-9]\d*)人</summary>", page.text))
+    assert len([s for s in book.sheetnames if re.match(r"\d+号 ", s)]) == booths >= 1  # one sheet per booth
+    printable = web.get(f"{path}/invitations", "organizer")
+    assert printable.status_code == 200 and "text/html" in printable.headers["content-type"]
+    invitation = re.search(r'<option value="([^"|]+\|[^"]+)">', page.text).group(1)
+    done = web.post(
+        f"{path}/results", "organizer", {"invitation": invitation, "outcome": "hired", "csrf": csrf_of(page.text)}
+    )
+    assert done.status_code == 303
+    with web.application.engine.connect() as conn:
+        rows = (
+            conn.execute(sa.text("SELECT outcome FROM placements WHERE fair_id = :f"), {"f": fair_id}).scalars().all()
+        )
+    assert rows == ["hired"]
+    assert "录用</dt><dd>1 人" in web.get(path, "organizer").text
+    # another county's organiser: the same 404 as an unknown fair
+    assert web.get(path, "foreign_organizer").status_code == 404
+    assert web.get("/fairs/F-NOPE", "organizer").status_code == 404
