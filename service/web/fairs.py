@@ -118,7 +118,7 @@ def _create(request: Request, principal: Principal, form: Any) -> Response:
         )
         if bad
     ]
-    if problems:
+    if problems or day is None:
         raise PageError(422, "；".join(problems) + "。请返回修改。")
     visible = {p["vacancy_id"] for p in _open_posts(app, principal)}
     if any(i not in visible for i in ids):

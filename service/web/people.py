@@ -237,7 +237,7 @@ def village_cards(request: Request, code: str) -> Response:
     mark_audit(request, "export")
     ids = found["laborer_id"].head(MAX_VILLAGE_CARDS).tolist()
     try:  # one store read and one ranker pass for every card
-        answers = app.suggestions_many([(i, PRINT_K) for i in ids])
+        answers: list[Answer | AppError | None] = list(app.suggestions_many([(i, PRINT_K) for i in ids]))
     except AppError as exc:
         if exc.category != "not_ready":
             raise

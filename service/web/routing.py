@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
@@ -67,7 +67,7 @@ class LoginNeeded(Exception):
     """No valid session: the browser is sent to the login form."""
 
 
-def _wants_page(scope: dict[str, Any]) -> bool:
+def _wants_page(scope: MutableMapping[str, Any]) -> bool:
     headers = dict(scope.get("headers") or [])
     if b"authorization" in headers:
         return False
@@ -77,7 +77,7 @@ def _wants_page(scope: dict[str, Any]) -> bool:
 class PageRoute(APIRoute):
     """A page: HTML errors, and the API first at shared addresses unless a browser asks."""
 
-    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+    def matches(self, scope: MutableMapping[str, Any]) -> tuple[Match, MutableMapping[str, Any]]:
         if scope.get("type") == "http" and self.path in SHARED_PATHS and not _wants_page(scope):
             return Match.NONE, {}
         return super().matches(scope)

@@ -92,3 +92,30 @@ def test_fair_from_the_form_to_the_workbook_and_results(web: Web) -> None:
     # another county's organiser: the same 404 as an unknown fair
     assert web.get(path, "foreign_organizer").status_code == 404
     assert web.get("/fairs/F-NOPE", "organizer").status_code == 404
+
+
+#: Status of every page per key: admin, organizer, caseworker (county), town (a town's caseworker),
+#: readonly, foreign (a caseworker of the other county), none (no session: to the login form).
+WHO = ("admin", "organizer", "caseworker", "town", "readonly", "foreign", None)
+MATRIX = {
+    "/people": "200 200 200 200 403 200 303",
+    "/people/{person}": "200 200 200 200 403 404 303",
+    "/people/{person}/card": "200 200 200 200 403 404 303",
+    "/villages/{village}/cards": "200 200 200 200 403 404 303",
+    "/posts": "200 200 200 200 403 200 303",
+    "/posts/{post}": "200 200 200 200 403 404 303",
+    "/report": "200 200 200 200 200 200 303",
+    "/fairs": "200 200 403 403 403 403 303",
+}
+
+
+def test_every_page_for_every_role(web: Web) -> None:
+    with web.application.engine.connect() as conn:
+        village = conn.execute(
+            sa.text("SELECT village_code FROM laborers WHERE laborer_id = :i"), {"i": web.in_town}
+        ).scalar()
+    values = {"person": web.in_town, "village": village, "post": web.county.vacancy[OWN]["vacancy_id"]}
+    for template, expected in MATRIX.items():
+        path = template.format(**values)
+        got = " ".join(str(web.get(path, who).status_code) for who in WHO)
+        assert got == expected, f"{path}: {got} (expected {expected})"
