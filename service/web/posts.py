@@ -28,7 +28,10 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE_SIZE = 50
 
 
-def _posts(engine: Any, scope: Scope, town: str | None, kind: str | None, q: str | None, status: str | None) -> Any:
+def _posts(
+    engine: Any, scope: Scope, town: str | None, kind: str | None, q: str | None, status: str | None, number: int
+) -> tuple[list[dict[str, Any]], int, list[tuple[str, str]]]:
+    """One page of the scope's posts passing the filters, their total, and the scope's towns."""
     conds = scope.clause(vacancies)
     if town:
         conds.append(vacancies.c.town_code == town)
@@ -45,7 +48,14 @@ def _posts(engine: Any, scope: Scope, town: str | None, kind: str | None, q: str
                 vacancies.c.vacancy_id == q,
             )
         )
-    stmt = sa.select(vacancies).where(*conds).order_by(vacancies.c.vacancy_id)
+    stmt = (
+        sa.select(vacancies)
+        .where(*conds)
+        .order_by(vacancies.c.vacancy_id)
+        .offset((number - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    count = sa.select(sa.func.count()).select_from(vacancies).where(*conds)
     towns = (
         sa.select(vacancies.c.town_code, vacancies.c.town)
         .where(*scope.clause(vacancies), vacancies.c.town_code.is_not(None))
@@ -53,7 +63,9 @@ def _posts(engine: Any, scope: Scope, town: str | None, kind: str | None, q: str
         .order_by(vacancies.c.town)
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(stmt)], [(a, b) for a, b in conn.execute(towns)]
+        total = int(conn.execute(count).scalar_one())
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        return rows, total, [(a, b) for a, b in conn.execute(towns)]
 
 
 def _clean(value: str | None, limit: int = 64) -> str | None:
@@ -76,9 +88,7 @@ def posts(
         number = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
         number = 1
-    rows, towns = _posts(app.engine, scope, town, kind, q, status_filter)
-    total = len(rows)
-    shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    shown, total, towns = _posts(app.engine, scope, town, kind, q, status_filter, number)
     suggested = suggested_counts(app)
     outcomes = outcome_counts(app.engine, [r["vacancy_id"] for r in shown])
     for r in shown:
