@@ -128,7 +128,46 @@ def _unquote(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+#: Most columns a ledger may have; a header with more is refused before any parsing.
+MAX_COLUMNS = 1_000
+
+
+def _too_many_columns(count: int, name: str) -> UnusableFile:
+    return UnusableFile(
+        f"{name}: the header has {count:,} columns; a ledger has at most {MAX_COLUMNS:,}",
+        f"{name}：表头有{count:,}列，台账最多{MAX_COLUMNS:,}列",
+    )
+
+
+def _mixed_encoding(data: bytes, name: str) -> None:
+    """Refuse a file whose lines are in two encodings (UTF-8 lines beside GBK ones), naming the first line
+    of the minority: decoding it as either would store mojibake."""
+    utf8: list[int] = []
+    other: list[int] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other.append(number)
+        else:
+            utf8.append(number)
+    if utf8 and other:
+        first = (other if len(other) <= len(utf8) else utf8)[0]
+        raise UnusableFile(
+            f"{name}: line {first} is in another encoding than the rest (mixed UTF-8 and GBK); save the whole "
+            "file again as UTF-8 CSV",
+            f"{name}：第{first}行的编码与其他行不同（UTF-8 与 GBK 混用），请把整个文件另存为 UTF-8 编码的 CSV",
+        )
+
+
 def _decode(data: bytes, name: str) -> tuple[str, str]:
+    if data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            _mixed_encoding(data, name)  # not all UTF-8: refuse a file that is partly UTF-8
     for enc in _ENCODINGS:
         try:
             text = data.decode(enc)
@@ -154,7 +193,7 @@ def _read_csv(path: Path, kind: str | None) -> RawTable:
         raise UnusableFile(f"{path.name}: the file is empty", f"{path.name}：文件为空")
     text, enc = _decode(data, path.name)
     # The header may sit below a title row (or the note a rejects file starts with).
-    head = text[:200_000].splitlines()[:HEADER_SEARCH_ROWS]
+    head = [line.rstrip("\r") for line in text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]]
     skip = 0
     if kind is not None and head:
         try:
@@ -163,6 +202,9 @@ def _read_csv(path: Path, kind: str | None) -> RawTable:
             rows = []
         skip = header_row([r for r in rows], kind) if rows else 0
     header_line = head[skip] if head else ""
+    widest = max((max(line.count(sep) for sep in ",\t;|") for line in head), default=0)
+    if widest + 1 > MAX_COLUMNS:
+        raise _too_many_columns(widest + 1, path.name)
     try:
         dialect = csv.Sniffer().sniff(header_line, delimiters=",\t;|")
         sep = dialect.delimiter
@@ -185,9 +227,42 @@ def _read_csv(path: Path, kind: str | None) -> RawTable:
     return RawTable(_unquote(frame), enc, skip + 2, "csv")
 
 
+def _cell_text(value: object) -> object:
+    """A workbook cell as text, as the clerk sees it: whole numbers without ``.0``; a number of 15 digits or
+    more as Excel shows it (``6.10426198001011E+17``: an ID number stored as a number has lost its digits,
+    and the validator says so instead of storing a wrong number)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int) and abs(value) >= 10**15:  # a workbook number holds 15 significant digits
+        return f"{float(value):.15G}"
+    if isinstance(value, float):
+        if value != value:
+            return None
+        if abs(value) >= 1e15:
+            return f"{value:.15G}"
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
 def _read_excel(path: Path, kind: str | None) -> RawTable:
     try:
-        grid = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl", header=None)
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+        widest = max((ws.max_column or 0 for ws in book.worksheets), default=0)
+        book.close()
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise UnusableFile(
+            f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__})",
+            f"{path.name}：无法读取的 Excel 工作簿",
+        ) from None
+    if widest > MAX_COLUMNS:
+        raise _too_many_columns(widest, path.name)
+    try:
+        grid = pd.read_excel(path, dtype=object, keep_default_na=False, engine="openpyxl", header=None)
+        grid = grid.map(_cell_text)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise UnusableFile(
             f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__})",

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from features.contract import Reject, drop_duplicate_ids, schema, validate_frame
 from features.places import attach_places
@@ -112,6 +112,12 @@ class IngestSummary:
     ignored_columns: list[str] = field(default_factory=list)
     unresolved_places: Counter[tuple[str, str]] = field(default_factory=Counter)
     occupation_filled: int = 0
+    #: Cells whose control characters (NUL, escape sequences …) were removed.
+    control_cells: int = 0
+    #: Rows whose ID number another laborer id holds: ``(row, laborer_id, other id, "store" or "row N")``.
+    same_person: list[tuple[int, str, str, str]] = field(default_factory=list)
+    #: Households whose members (this file's and the stored ones) are in different places.
+    household_conflicts: list[tuple[str, list[str]]] = field(default_factory=list)
     #: Every refused cell: row number (as in the file), column, value, reason in Chinese and English.
     rejects: list[Reject] = field(default_factory=list)
     masked_file: Path | None = None
@@ -166,6 +172,30 @@ class IngestSummary:
                 f"occupation_code filled from the title for {self.occupation_filled} posts / "
                 f"{self.occupation_filled}个岗位按名称补全了职业代码"
             )
+        if self.same_person:
+            shown = "; ".join(
+                f"row {r} {lid} = {other} ({'stored' if where == 'store' else where})"
+                for r, lid, other, where in self.same_person[:5]
+            )
+            more = " …" if len(self.same_person) > 5 else ""
+            lines.append(
+                f"{len(self.same_person)} rows give an ID number another laborer id already has (the same person "
+                f"under two ids? keep one id) / {len(self.same_person)}行的身份证号已属于另一个劳动力编号"
+                f"（同一人两个编号？请只保留一个）: {shown}{more}"
+            )
+        if self.household_conflicts:
+            shown = "; ".join(f"{h}: {' / '.join(p)}" for h, p in self.household_conflicts[:5])
+            more = " …" if len(self.household_conflicts) > 5 else ""
+            lines.append(
+                f"{len(self.household_conflicts)} households have members in different places (the first "
+                f"member's place is the household's; correct the others) / {len(self.household_conflicts)}户"
+                f"的成员所在地不一致（以第一位成员为准，请更正其他成员）: {shown}{more}"
+            )
+        if self.control_cells:
+            lines.append(
+                f"control characters (NUL, escape sequences …) removed from {self.control_cells} cells / "
+                f"已删除{self.control_cells}个单元格中的控制字符"
+            )
         if self.encoding and self.encoding not in ("utf-8-sig", "utf-8"):
             lines.append(f"file encoding detected as {self.encoding} / 文件编码识别为 {self.encoding}")
         return lines
@@ -186,13 +216,82 @@ def _check_header(kind: str, table: RawTable, header_map: dict[str, str], name: 
     required = {c.name for c in schema(kind) if c.required}
     found = set(header_map.values())
     if not found & required:
-        headers = [str(c) for c in table.frame.columns][:30]
+        from features.contract.validate import CONTROL
+
+        headers = [_short(CONTROL.sub("", str(c))) for c in table.frame.columns][:30]
         need = "、".join(sorted(required))
         raise UnusableFile(
             f"{name}: no recognisable {kind} header; found: {', '.join(headers) or '(none)'}; "
             f"expected at least one of: {need} (or their Chinese aliases, see README)",
             f"{name}：无法识别表头；文件中的表头为：{'、'.join(headers) or '（无）'}；"
             f"至少需要：{need}（或其中文别名，见 README）",
+        )
+
+
+def _same_person_under_two_ids(engine: Engine, frame: pd.DataFrame) -> list[tuple[int, str, str, str]]:
+    """Rows whose ID number belongs to another laborer id, in the store or earlier in the file:
+    ``[(row, laborer_id, the other id, "store" or "row N")]``. Reported, not refused: which of the two
+    ids is the person's is for the caseworker to say (one person must not keep two lists)."""
+    import sqlalchemy as sa
+
+    from store.schema import laborers
+
+    numbered = frame.loc[frame["id_number"].notna(), ["laborer_id", "id_number", "row"]]
+    if numbered.empty:
+        return []
+    stored: dict[str, set[str]] = {}
+    numbers = numbered["id_number"].unique().tolist()
+    stmt = sa.select(laborers.c.id_number, laborers.c.laborer_id).where(
+        laborers.c.id_number.in_(sa.bindparam("n", expanding=True))
+    )
+    with engine.connect() as conn:
+        for start in range(0, len(numbers), 10_000):
+            for number, lid in conn.execute(stmt, {"n": numbers[start : start + 10_000]}):
+                stored.setdefault(number, set()).add(lid)
+    first_in_file: dict[str, tuple[str, int]] = {}
+    found: list[tuple[int, str, str, str]] = []
+    for lid, number, row in numbered.itertuples(index=False, name=None):
+        others = sorted(stored.get(number, set()) - {lid})
+        earlier = first_in_file.setdefault(number, (lid, int(row)))
+        if others:
+            found.append((int(row), str(lid), others[0], "store"))
+        elif earlier[0] != lid:
+            found.append((int(row), str(lid), earlier[0], f"row {earlier[1]}"))
+    return found
+
+
+def _household_place_conflicts(conn: Connection, household_ids: list[str]) -> list[tuple[str, list[str]]]:
+    """Households (of this file) whose members, stored now, live in different places: ``[(id, [places])]``."""
+    import sqlalchemy as sa
+
+    from store.schema import laborers
+
+    lab = laborers.c
+    place = sa.func.coalesce(lab.village_code, lab.town_code, lab.county_code, lab.village, lab.town, lab.county)
+    out: dict[str, set[str]] = {}
+    stmt = (
+        sa.select(lab.household_id, place)
+        .where(lab.household_id.in_(sa.bindparam("h", expanding=True)))
+        .group_by(lab.household_id, place)
+    )
+    for start in range(0, len(household_ids), 10_000):
+        for hid, where in conn.execute(stmt, {"h": household_ids[start : start + 10_000]}):
+            if where is not None:
+                out.setdefault(str(hid), set()).add(str(where))
+    return [(hid, sorted(places)) for hid, places in sorted(out.items()) if len(places) > 1]
+
+
+def _refuse_conflicting_headers(kind: str, table: RawTable, name: str) -> None:
+    from features.contract.validate import header_conflicts, strip_control
+
+    headers = [str(c) for c in strip_control(table.frame.head(0))[0].columns]
+    conflicts = header_conflicts(kind, headers)
+    if conflicts:
+        en = "; ".join(f"{' and '.join(_short(h) for h in names)} are all {col}" for col, names in conflicts)
+        zh = "；".join(f"{'和'.join(_short(h) for h in names)}都是{col}" for col, names in conflicts)
+        raise UnusableFile(
+            f"{name}: more than one header for the same column ({en}); keep one of them",
+            f"{name}：同一列有多个表头（{zh}），请只保留其中一个",
         )
 
 
@@ -347,10 +446,12 @@ def ingest_table(
     )
     # A row without updated_at gets the file's date (or, for rows that came without a file, now).
     stamp = table.modified or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    _refuse_conflicting_headers(kind, table, path.name)
     validated = validate_frame(
         kind, table.frame, first_row_number=table.first_row_number, default_updated_at=stamp, dedupe=False
     )
     _check_header(kind, table, validated.header_map, path.name)
+    summary.control_cells = validated.control_cells
     summary.ignored_columns = validated.ignored_columns
     rejects = list(validated.rejects)
     frame = validated.frame
@@ -368,6 +469,8 @@ def ingest_table(
     frame, duplicates = drop_duplicate_ids(kind, frame)
     rejects += duplicates
     rejected_rows |= {r.row for r in duplicates}
+    if kind == "laborers":
+        summary.same_person = _same_person_under_two_ids(engine, frame)
     if check_places is not None and len(frame):
         check_places(frame)
     summary.rejected = len(rejected_rows)
@@ -379,7 +482,9 @@ def ingest_table(
         try:
             counts = upsert(conn, kind, records)
             if kind == "laborers" and records:
-                recompute_households(conn, sorted({str(r["household_id"]) for r in records if r["household_id"]}))
+                touched = sorted({str(r["household_id"]) for r in records if r["household_id"]})
+                recompute_households(conn, touched)
+                summary.household_conflicts = _household_place_conflicts(conn, touched)
             record_ingest_run(
                 conn,
                 kind=kind,

@@ -8,6 +8,7 @@ the first 17 digits with weights 2^(17-i) mod 11.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,16 @@ def check_character(first17: str) -> str:
     """The check character for 17 leading digits."""
     digits = np.frombuffer(first17.encode("ascii"), dtype=np.uint8) - 48
     return str(_CHECK[int((digits.astype(np.int64) * _WEIGHTS).sum() % 11)])
+
+
+#: An ID number a spreadsheet turned into a number: scientific notation, a decimal tail.
+_LOOKS_NUMERIC = re.compile(r"^\d+(?:\.\d+)?E\+?\d+$|^\d{12,}\.\d*$")
+#: The reason for an ID number stored as a number, and how to fix it.
+AS_NUMBER = (
+    "looks like an ID number stored as a number (digits lost, scientific notation): format the column as text "
+    "in the spreadsheet and type the numbers again",
+    "身份证号被存成了数字（位数丢失或变成科学计数法）：请把该列设置单元格格式为“文本”后重新录入",
+)
 
 
 def parse_id_numbers(values: pd.Series) -> pd.DataFrame:
@@ -59,8 +70,9 @@ def parse_id_numbers(values: pd.Series) -> pd.DataFrame:
     )
     for j in np.flatnonzero(~shape_ok):
         out_err[idx[j]] = (
-            "must be 18 characters: 17 digits and a digit or X",
-            "应为18位：17位数字加1位数字或X",
+            AS_NUMBER
+            if _LOOKS_NUMERIC.match(texts[j])
+            else ("must be 18 characters: 17 digits and a digit or X", "应为18位：17位数字加1位数字或X")
         )
     good = idx[shape_ok]
     if good.size:
@@ -77,6 +89,9 @@ def parse_id_numbers(values: pd.Series) -> pd.DataFrame:
                     f"check character is {actual[j]}, the first 17 digits need {expected[j]}",
                     f"校验位为{actual[j]}，按前17位应为{expected[j]}",
                 )
+                if text.endswith("000"):  # Excel keeps 15 significant digits of a number
+                    en, zh = out_err[row]
+                    out_err[row] = (f"{en}; {AS_NUMBER[0]}", f"{zh}；{AS_NUMBER[1]}")
                 continue
             try:
                 birth = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))

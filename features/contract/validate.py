@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,16 @@ from features.contract.parse import EMPLOYED_SOMEWHERE_CODE, omap, parser_for
 from features.contract.vocab import GRADE_OF_TYPE_ONLY, LOCAL_WORK_PLACES, NO_LABOUR_CAPACITY, squash
 from features.text import normalize_text
 
-__all__ = ["Reject", "Validated", "map_headers", "validate_frame", "content_hash"]
+__all__ = [
+    "Reject",
+    "Validated",
+    "map_headers",
+    "header_conflicts",
+    "strip_control",
+    "validate_frame",
+    "content_hash",
+    "drop_duplicate_ids",
+]
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,8 @@ class Validated:
     rejected_positions: np.ndarray
     header_map: dict[str, str]
     ignored_columns: list[str] = field(default_factory=list)
+    #: Cells whose control characters were removed (see :func:`strip_control`).
+    control_cells: int = 0
 
 
 def _header_key(text: str) -> str:
@@ -84,6 +96,73 @@ def map_headers(kind: str, headers: list[str]) -> tuple[dict[str, str], list[str
 #: Longest value a reject quotes; a longer one is cut and its length said (the cell itself stays whole in the
 #: rejects file's own column), so a huge cell never multiplies into the messages.
 VALUE_CHARS = 60
+
+
+_PANDAS_DUPLICATE = re.compile(r"^(.*)\.(\d+)$")
+
+
+def header_conflicts(kind: str, headers: list[str]) -> list[tuple[str, list[str]]]:
+    """Columns of ``kind`` that more than one header names: ``[(column, [headers…])]``.
+
+    A repeated header (which the readers number, ``姓名`` / ``姓名.1``), or a Chinese and an English
+    header for the same column (``姓名`` and ``name``): which one holds the truth is not for the
+    system to guess, so the file is refused naming both.
+    """
+    present = {str(h) for h in headers}
+    by_column: dict[str, list[str]] = {}
+    for raw in headers:
+        text = str(raw)
+        m = _PANDAS_DUPLICATE.match(text)
+        base = m.group(1) if m and m.group(1) in present else text
+        target = map_headers(kind, [base])[0].get(base)
+        if target is not None:
+            by_column.setdefault(target, []).append(text)
+    return [(col, names) for col, names in by_column.items() if len(names) > 1]
+
+
+#: Control characters (C0 but tab, line feed and carriage return; DEL; C1): PostgreSQL refuses NUL in
+#: text, SQLite keeps it, a terminal obeys escape sequences. They are removed from every cell and header.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_control(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """``raw`` without control characters in any text cell (or list item) or header; and how many cells had some."""
+    cleaned = 0
+    out = raw
+    for col in raw.columns:
+        series = raw[col]
+        if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+            continue
+        if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+            hit = series.str.contains(CONTROL, na=False).to_numpy(dtype=bool)
+        else:
+            hit = np.array(
+                [
+                    (isinstance(v, str) and CONTROL.search(v) is not None)
+                    or (isinstance(v, list) and any(isinstance(i, str) and CONTROL.search(i) for i in v))
+                    for v in series
+                ],
+                dtype=bool,
+            )
+        if not hit.any():
+            continue
+        if out is raw:
+            out = raw.copy()
+        cleaned += int(hit.sum())
+
+        def clean(v: object) -> object:
+            if isinstance(v, str):
+                return CONTROL.sub("", v)
+            if isinstance(v, list):
+                return [CONTROL.sub("", i) if isinstance(i, str) else i for i in v]
+            return v
+
+        out[col] = series.astype(object).map(clean)
+    names = [CONTROL.sub("", str(c)) for c in out.columns]
+    if names != [str(c) for c in out.columns]:
+        out = out.copy() if out is raw else out
+        out.columns = names
+    return out, cleaned
 
 
 def _mask(col: str, value: object) -> str:
@@ -184,6 +263,7 @@ def validate_frame(
     """
     today = today or dt.date.today()
     cols = schema(kind)
+    raw, control_cells = strip_control(raw)
     header_map, ignored = map_headers(kind, [str(c) for c in raw.columns])
     raw = raw.reset_index(drop=True)
     raw.columns = [str(c) for c in raw.columns]
@@ -224,7 +304,7 @@ def validate_frame(
             rejects = sorted(rejects + dropped, key=lambda r: (r.row, r.column))
             bad[np.asarray([r.row - first_row_number for r in dropped], dtype=int)] = True
     frame["content_hash"] = content_hash(frame, kind)
-    return Validated(frame.reset_index(drop=True), rejects, np.flatnonzero(bad), header_map, ignored)
+    return Validated(frame.reset_index(drop=True), rejects, np.flatnonzero(bad), header_map, ignored, control_cells)
 
 
 def drop_duplicate_ids(kind: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Reject]]:
