@@ -12,10 +12,10 @@ from markupsafe import Markup, escape
 
 __all__ = ["bars"]
 
-_ROW = 26
-_LABEL = 190
-_WIDTH = 720
-_NUMBER = 60
+_ROW = 28
+_LABEL = 180
+_WIDTH = 600
+_NUMBER = 56
 
 
 def bars(title: str, rows: Sequence[tuple[str, float, float | None]], series: tuple[str, str | None]) -> Markup:
@@ -27,19 +27,20 @@ def bars(title: str, rows: Sequence[tuple[str, float, float | None]], series: tu
     room = _WIDTH - _LABEL - _NUMBER
     height = _ROW * len(rows) + 10
     out = [
+        '<div class="chart-wrap">',
         f'<svg class="chart" viewBox="0 0 {_WIDTH} {height}" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
     ]
     for n, (label, a, b) in enumerate(rows):
         y = 5 + n * _ROW
-        short = label if len(label) <= 14 else label[:13] + "…"
-        out.append(f'<text x="{_LABEL - 6}" y="{y + 16}" text-anchor="end">{escape(short)}</text>')
+        short = label if len(label) <= 11 else label[:10] + "…"
+        out.append(f'<text x="{_LABEL - 6}" y="{y + 18}" text-anchor="end">{escape(short)}</text>')
         values = [(a, "bar"), (b, "bar alt")] if paired else [(a, "bar")]
-        thick = 10 if paired else 18
+        thick = 11 if paired else 20
         for m, (value, cls) in enumerate(values):
             w = max(0.0, float(value or 0)) / top * room
             yy = y + 2 + m * (thick + 1)
             out.append(f'<rect class="{cls}" x="{_LABEL}" y="{yy}" width="{w:.1f}" height="{thick}"/>')
             out.append(f'<text x="{_LABEL + w + 4:.1f}" y="{yy + thick - 1}">{float(value or 0):,.0f}</text>')
-    out.append(f'<line class="axis" x1="{_LABEL}" y1="2" x2="{_LABEL}" y2="{height - 3}"/></svg>')
+    out.append(f'<line class="axis" x1="{_LABEL}" y1="2" x2="{_LABEL}" y2="{height - 3}"/></svg></div>')
     return Markup("".join(out))
