@@ -166,7 +166,10 @@ def person_view(
         suggestions.append({"rec": r, "post": post, "d": details})
     home = household(app.engine, record["household_id"]) if record.get("household_id") else None
     members = (
-        [mask_record(m, principal.pii) for m in household_members(app.engine, record["household_id"], Scope(None))]
+        [
+            mask_record(m, principal.pii)
+            for m in household_members(app.engine, record["household_id"], principal.scope_for("laborers"))
+        ]
         if record.get("household_id")
         else []
     )
