@@ -12,9 +12,10 @@ import datetime as dt
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from store.errors import InputError
@@ -59,6 +60,12 @@ class RawTable:
     first_row_number: int
     fmt: str
     modified: dt.datetime | None = None
+    #: Cells the reader could not read: ``(position in frame, header, what was there)`` (a formula
+    #: without a saved value); the ingest refuses their rows, naming the cell.
+    cell_problems: list[tuple[int, str, str]] = field(default_factory=list)
+    #: Workbook sheets read, and sheets with content but no recognisable header.
+    sheets: list[str] = field(default_factory=list)
+    skipped_sheets: list[str] = field(default_factory=list)
 
 
 def check_readable(path: Path) -> None:
@@ -99,17 +106,7 @@ def header_row(rows: list[list[object]], kind: str | None) -> int:
     two of its columns (0 when none does, or without a kind)."""
     if kind is None:
         return 0
-    from features.contract import map_headers, schema
-
-    required = {c.name for c in schema(kind) if c.required}
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        cells = [str(c) for c in row if c is not None and str(c).strip()]
-        if not cells:
-            continue
-        found = set(map_headers(kind, cells)[0].values())
-        if found & required or len(found) >= 2:
-            return i
-    return 0
+    return _find_header(rows, kind) or 0
 
 
 _QUOTED_FORMULA = re.compile(r"^'(?=[=+\-@\t\r\uff1d\uff0b\uff0d\uff20])")
@@ -246,40 +243,142 @@ def _cell_text(value: object) -> object:
     return str(value)
 
 
-def _read_excel(path: Path, kind: str | None) -> RawTable:
-    try:
-        from openpyxl import load_workbook
+#: Helper columns a workbook of several sheets gets: which sheet and row each row comes from.
+SHEET_COLUMN, SHEET_ROW_COLUMN = "工作表 sheet", "表内行号 sheet row"
 
-        book = load_workbook(path, read_only=True)
-        widest = max((ws.max_column or 0 for ws in book.worksheets), default=0)
-        book.close()
-    except Exception as exc:  # openpyxl raises many types for a broken workbook
-        raise UnusableFile(
-            f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__})",
-            f"{path.name}：无法读取的 Excel 工作簿",
-        ) from None
-    if widest > MAX_COLUMNS:
-        raise _too_many_columns(widest, path.name)
-    try:
-        grid = pd.read_excel(path, dtype=object, keep_default_na=False, engine="openpyxl", header=None)
-        grid = grid.map(_cell_text)
-    except Exception as exc:  # openpyxl raises many types for a broken workbook
-        raise UnusableFile(
-            f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__})",
-            f"{path.name}：无法读取的 Excel 工作簿",
-        ) from None
-    if grid.empty:
-        return RawTable(pd.DataFrame(), None, 2, "xlsx")
-    skip = header_row(grid.head(HEADER_SEARCH_ROWS).to_numpy().tolist(), kind)
-    headers = [str(h) for h in grid.iloc[skip]]
+
+def _workbook_parts(path: Path) -> tuple[bool, bool]:
+    """Whether any sheet has merged cells and whether any has formulas (read from the zip, cheaply)."""
+    import zipfile
+
+    merged = formulas = False
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                data = zf.read(name)
+                merged = merged or b"<mergeCell " in data
+                formulas = formulas or b"<f>" in data or b"<f " in data
+    return merged, formulas
+
+
+def _find_header(rows: list[list[object]], kind: str | None) -> int | None:
+    """Index of a recognisable header among the first rows: one that names a required column of ``kind``
+    or two of its columns (without a kind: the first non-blank row); None when there is none."""
+    if kind is None:
+        return next((i for i, r in enumerate(rows) if any(v is not None and str(v).strip() for v in r)), None)
+    from features.contract import map_headers, schema
+
+    required = {c.name for c in schema(kind) if c.required}
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        cells = [str(c) for c in row if c is not None and str(c).strip()]
+        if cells:
+            found = set(map_headers(kind, cells)[0].values())
+            if found & required or len(found) >= 2:
+                return i
+    return None
+
+
+def _numbered(headers: list[object]) -> list[str]:
+    out: list[str] = []
     seen: dict[str, int] = {}
-    for i, h in enumerate(headers):  # as pandas names them: a blank header or a repeated one gets a number
-        h = h if h.strip() else f"Unnamed: {i}"
+    for i, raw in enumerate(headers):  # as pandas names them: a blank header or a repeated one gets a number
+        h = str(raw) if raw is not None and str(raw).strip() else f"Unnamed: {i}"
         seen[h] = seen.get(h, 0) + 1
-        headers[i] = h if seen[h] == 1 else f"{h}.{seen[h] - 1}"
-    frame = grid.iloc[skip + 1 :].reset_index(drop=True)
-    frame.columns = headers
-    return RawTable(frame, None, skip + 2, "xlsx")
+        out.append(h if seen[h] == 1 else f"{h}.{seen[h] - 1}")
+    return out
+
+
+def _read_excel(path: Path, kind: str | None) -> RawTable:
+    """Every sheet with a recognisable header (with ``kind``; else the first sheet), as the clerk sees it:
+    merged cells filled with their value (down and across), a formula read as its saved value, and a
+    formula without one reported per cell (``RawTable.cell_problems``)."""
+    from openpyxl import load_workbook
+
+    try:
+        has_merged, has_formulas = _workbook_parts(path)
+        probe = load_workbook(path, read_only=True)
+        widest = max((ws.max_column or 0 for ws in probe.worksheets), default=0)
+        probe.close()
+        if widest > MAX_COLUMNS:
+            raise _too_many_columns(widest, path.name)
+        book = load_workbook(path, read_only=not has_merged, data_only=True)
+        formula_book = load_workbook(path, read_only=True, data_only=False) if has_formulas else None
+    except UnusableFile:
+        raise
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise UnusableFile(
+            f"{path.name}: not a readable .xlsx workbook ({exc.__class__.__name__})",
+            f"{path.name}：无法读取的 Excel 工作簿",
+        ) from None
+    parts: list[tuple[str, pd.DataFrame, int, list[tuple[int, str, str]]]] = []
+    skipped: list[str] = []
+    for ws in book.worksheets:
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        if has_merged and hasattr(ws, "merged_cells"):
+            for rng in ws.merged_cells.ranges:
+                top = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(rows) else None
+                for r in range(rng.min_row - 1, min(rng.max_row, len(rows))):
+                    for c in range(rng.min_col - 1, min(rng.max_col, len(rows[r]))):
+                        rows[r][c] = top
+        formulas: dict[tuple[int, int], str] = {}
+        if formula_book is not None:
+            for r, frow in enumerate(formula_book[ws.title].iter_rows(values_only=True)):
+                for c, v in enumerate(frow):
+                    if isinstance(v, str) and v.startswith("=") and r < len(rows) and c < len(rows[r]):
+                        if rows[r][c] is None:
+                            formulas[(r, c)] = v
+        at = _find_header(rows[:HEADER_SEARCH_ROWS], kind)
+        if at is None:
+            if any(any(v is not None and str(v).strip() for v in r) for r in rows):
+                skipped.append(ws.title)
+            continue
+        headers = _numbered(rows[at])
+        body = [[_cell_text(v) for v in r[: len(headers)]] + [None] * (len(headers) - len(r)) for r in rows[at + 1 :]]
+        frame = pd.DataFrame(body, columns=headers, dtype=object)
+        problems = [
+            (r - at - 1, headers[c], text) for (r, c), text in sorted(formulas.items()) if r > at and c < len(headers)
+        ]
+        parts.append((ws.title, frame, at + 2, problems))
+        if kind is None:
+            break
+    book.close()
+    if formula_book is not None:
+        formula_book.close()
+    if not parts:
+        return RawTable(pd.DataFrame(), None, 2, "xlsx")
+    if len(parts) == 1:
+        title, frame, first, problems = parts[0]
+        table = RawTable(frame, None, first, "xlsx")
+        table.cell_problems = problems
+        table.sheets, table.skipped_sheets = [title], skipped
+        return table
+    # Several sheets of people: one table, each sheet's headers under the contract's names (so two sheets
+    # may spell them differently), each row saying where it comes from.
+    from features.contract import map_headers
+    from features.contract.validate import header_conflicts
+
+    frames = []
+    problems_all: list[tuple[int, str, str]] = []
+    offset = 0
+    for title, frame, first, problems in parts:
+        conflicts = header_conflicts(kind or "", list(frame.columns)) if kind else []
+        if conflicts:
+            col, names = conflicts[0]
+            raise UnusableFile(
+                f"{path.name}, sheet {title}: more than one header for {col} ({' and '.join(names)}); keep one",
+                f"{path.name}，工作表 {title}：{col} 有多个表头（{'和'.join(names)}），请只保留一个",
+            )
+        mapping = map_headers(kind, list(frame.columns))[0] if kind else {}
+        frame = frame.rename(columns=mapping)
+        frame.insert(0, SHEET_ROW_COLUMN, [str(first + i) for i in range(len(frame))])
+        frame.insert(0, SHEET_COLUMN, title)
+        problems_all += [(offset + i, mapping.get(h, h), text) for i, h, text in problems]
+        offset += len(frame)
+        frames.append(frame)
+    table = RawTable(pd.concat(frames, ignore_index=True), None, 2, "xlsx")
+    table.cell_problems = problems_all
+    table.sheets, table.skipped_sheets = [p[0] for p in parts], skipped
+    return table
 
 
 def _read_json(path: Path) -> RawTable:
@@ -337,5 +436,10 @@ def read_table(path: Path, kind: str | None = None) -> RawTable:
         if blank.any():
             keep = ~blank
             table.frame = frame.loc[keep]
+            if table.cell_problems:  # positions of the rows kept
+                new_position = {old: new for new, old in enumerate(np.flatnonzero(keep.to_numpy()))}
+                table.cell_problems = [
+                    (new_position[p], h, t) for p, h, t in table.cell_problems if p in new_position
+                ]
     table.modified = file_modified(path)
     return table

@@ -114,6 +114,9 @@ class IngestSummary:
     occupation_filled: int = 0
     #: Cells whose control characters (NUL, escape sequences …) were removed.
     control_cells: int = 0
+    #: Workbook sheets read, and sheets with content but no recognisable header.
+    sheets: list[str] = field(default_factory=list)
+    skipped_sheets: list[str] = field(default_factory=list)
     #: Rows whose ID number another laborer id holds: ``(row, laborer_id, other id, "store" or "row N")``.
     same_person: list[tuple[int, str, str, str]] = field(default_factory=list)
     #: Households whose members (this file's and the stored ones) are in different places.
@@ -171,6 +174,13 @@ class IngestSummary:
             lines.append(
                 f"occupation_code filled from the title for {self.occupation_filled} posts / "
                 f"{self.occupation_filled}个岗位按名称补全了职业代码"
+            )
+        if len(self.sheets) > 1 or self.skipped_sheets:
+            lines.append(f"sheets read / 已读取的工作表: {'、'.join(self.sheets) or '—'}")
+        if self.skipped_sheets:
+            lines.append(
+                "sheets without a recognisable header, not read / 没有可识别表头、未读取的工作表: "
+                + "、".join(self.skipped_sheets)
             )
         if self.same_person:
             shown = "; ".join(
@@ -452,8 +462,22 @@ def ingest_table(
     )
     _check_header(kind, table, validated.header_map, path.name)
     summary.control_cells = validated.control_cells
-    summary.ignored_columns = validated.ignored_columns
+    from features.readers import SHEET_COLUMN, SHEET_ROW_COLUMN
+
+    summary.ignored_columns = [c for c in validated.ignored_columns if c not in (SHEET_COLUMN, SHEET_ROW_COLUMN)]
+    summary.sheets, summary.skipped_sheets = list(table.sheets), list(table.skipped_sheets)
     rejects = list(validated.rejects)
+    for position, header, formula in table.cell_problems:
+        column = validated.header_map.get(header, header)
+        rejects.append(
+            Reject(
+                position + table.first_row_number,
+                column,
+                _short(formula),
+                "a formula without a saved value: open the workbook in Excel or WPS and save it, or paste the values",
+                "公式没有保存的计算结果：请用 Excel 或 WPS 打开并保存，或粘贴为数值",
+            )
+        )
     frame = validated.frame
     if not schema_checked:
         check_schema(engine)
