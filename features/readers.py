@@ -194,10 +194,10 @@ def _read_csv(path: Path, kind: str | None) -> RawTable:
     skip = 0
     if kind is not None and head:
         try:
-            rows = list(csv.reader(head))
+            rows: list[list[object]] = [list(r) for r in csv.reader(head)]
         except csv.Error:
             rows = []
-        skip = header_row([r for r in rows], kind) if rows else 0
+        skip = header_row(rows, kind) if rows else 0
     header_line = head[skip] if head else ""
     widest = max((max(line.count(sep) for sep in ",\t;|") for line in head), default=0)
     if widest + 1 > MAX_COLUMNS:
@@ -437,9 +437,7 @@ def read_table(path: Path, kind: str | None = None) -> RawTable:
             keep = ~blank
             table.frame = frame.loc[keep]
             if table.cell_problems:  # positions of the rows kept
-                new_position = {old: new for new, old in enumerate(np.flatnonzero(keep.to_numpy()))}
-                table.cell_problems = [
-                    (new_position[p], h, t) for p, h, t in table.cell_problems if p in new_position
-                ]
+                new_position = {int(old): new for new, old in enumerate(np.flatnonzero(keep.to_numpy()))}
+                table.cell_problems = [(new_position[p], h, t) for p, h, t in table.cell_problems if p in new_position]
     table.modified = file_modified(path)
     return table
