@@ -162,7 +162,8 @@ class IngestSummary:
         if self.masked_file is not None:
             lines.append(f"masked copy / 脱敏副本: {self.masked_file}")
         if self.ignored_columns:
-            lines.append("ignored columns (not in the contract) / 未识别的列: " + "、".join(self.ignored_columns))
+            shown = [_short(c) for c in self.ignored_columns[:30]] + (["…"] if len(self.ignored_columns) > 30 else [])
+            lines.append("ignored columns (not in the contract) / 未识别的列: " + "、".join(shown))
         if self.unresolved_places:
             total = sum(self.unresolved_places.values())
             top = "、".join(f"{f}={n}（{c}行）" for (f, n), c in self.unresolved_places.most_common(8))
