@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from matcher.answered import load_answers, with_answers
 from matcher.artifact import MatchModel, load_model
 from matcher.errors import UnknownIdError
 from matcher.policy import Policy
@@ -73,12 +72,10 @@ class Lookup:
 
 
 def prepare_frame(engine: Engine, frame: pd.DataFrame, encoder: Any = None) -> People:
-    """Laborer rows of the store prepared with their households and their answers to earlier suggestions
-    (:mod:`matcher.answered`: posts they are not offered again), and encoded when ``encoder`` is given."""
+    """Laborer rows of the store prepared with their households (and encoded when ``encoder`` is given)."""
     from store import load_households
 
     households = load_households(engine, ids=frame["household_id"].dropna().unique().tolist())
-    frame = with_answers(frame, load_answers(engine, frame["laborer_id"].astype(str).tolist()))
     people = prepare_people(frame, households)
     if encoder is not None:
         people.vectors = encoder.transform_laborers(people.frame)
