@@ -31,12 +31,12 @@ log = logging.getLogger("matcher.cli")
 
 
 @app.callback()
-def _start() -> None:
+def _start(ctx: typer.Context) -> None:
     """Read the settings afresh for this command and log under its data directory."""
-    from service.context import cli_settings, reset
+    from service.context import begin, cli_settings
     from store.errors import AppError
 
-    reset()
+    begin(ctx.invoked_subcommand)
     try:
         home = cli_settings().home
     except AppError:
@@ -115,7 +115,10 @@ def status() -> None:
     from service.context import cli_app
     from store import count_rows
 
-    engine = cli_app().engine
+    application = cli_app()
+    engine = application.engine
+    zh, en = application.settings.home_source or ("新建的 ./var", "./var, new")
+    typer.echo(f"数据目录 / data directory: {application.home}（来自{zh} / from {en}）")
     for table, n in count_rows(engine).items():
         typer.echo(f"{table:24s} {n:>10,d}")
 
