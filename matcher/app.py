@@ -216,7 +216,6 @@ class Application:
 
     def _prepare_seekers(self, view: RunView | None) -> People | None:
         """The people of ``view``, read and prepared in one go (slow: call it outside the lock)."""
-        from store import load_laborers
 
         if view is None or not len(view):
             return None
@@ -436,17 +435,20 @@ class Application:
         if time.monotonic() - self._followed_at > 2 * self.settings.refresh:
             return None  # the store may have moved on: :meth:`suggestions` follows it first
         row = seekers.position.get(laborer_id)
-        stored = self._stored(view, laborer_id, k) if row is not None else None
-        if stored is None:
+        return None if row is None else self._run_answer(view, serving, seekers, row, k)
+
+    def _run_answer(self, view: RunView | None, serving: Serving, people: People, row: int, k: int) -> Answer | None:
+        """The run's list for ``people``'s person at ``row``, re-checked today; None when it no longer holds
+        (the person, their household or a listed post changed, or a listed post fails a constraint)."""
+        laborer_id = str(people.ids[row])
+        stored = self._stored(view, laborer_id, k)
+        if stored is None or people.frame["household_id"].iloc[row] in self._changes.households:
             return None
-        people = take_people(seekers, [row])  # type: ignore[list-item]
-        if people.frame["household_id"].iloc[0] in self._changes.households:
-            return None
-        explained = self._recheck(stored, people, serving)
+        explained = self._recheck(stored, take_people(people, [row]), serving)
         if explained is None:
             return None
         self.stats["run"] += 1
-        return Answer(explained, "run", view.run_id)
+        return Answer(explained, "run", view.run_id if view is not None else None)
 
     def suggestions(self, laborer_id: str, k: int = 10) -> Answer:
         """Last night's list where it still holds (``source="run"``), else computed now (``"live"``).
@@ -483,14 +485,11 @@ class Application:
             if row is None:
                 out[item] = unknown_laborers([laborer_id])
                 continue
-            stored = self._stored(view, laborer_id, k)
-            if stored is not None and people.frame["household_id"].iloc[row] not in self._changes.households:
-                explained = self._recheck(stored, take_people(people, [row]), serving)
-                if explained is not None:
-                    self.stats["run"] += 1
-                    out[item] = Answer(explained, "run", run_id)
-                    continue
-            live.append(item)
+            answer = self._run_answer(view, serving, people, row, k)
+            if answer is not None:
+                out[item] = answer
+            else:
+                live.append(item)
         if live:
             fresh = self._encode(take_people(people, [people.position[i] for i in dict.fromkeys(i for i, _ in live)]))
             for k in sorted({k for _, k in live}):
@@ -528,7 +527,6 @@ class Application:
         Candidates are the seekers of the post's county (or ``counties``) and of its province
         who will go that far; the recommender decides who passes.
         """
-        from store import load_laborers
 
         serving = self.serving
         rows = serving.posts.rows_of([vacancy_id])

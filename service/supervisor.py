@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import multiprocessing.process
 import signal
 import socket
 import threading

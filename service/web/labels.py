@@ -125,29 +125,29 @@ def word(value: Any, table: str, unknown: str = "未填写") -> str:
     return _TABLES[table].get(str(value), "未知")
 
 
+def _parsed(value: Any) -> Any:
+    """An ISO text read as a datetime (other text returned as it is), a pandas timestamp as a datetime."""
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    return value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+
+
 def date_zh(value: Any) -> str:
     """``2026年12月4日`` (a date, a datetime or an ISO text); ``""`` when blank."""
     if _blank(value):
         return ""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    if hasattr(value, "to_pydatetime"):
-        value = value.to_pydatetime()
-    return f"{value.year}年{value.month}月{value.day}日"
+    value = _parsed(value)
+    return value if isinstance(value, str) else f"{value.year}年{value.month}月{value.day}日"
 
 
 def datetime_zh(value: Any) -> str:
     """``2026年12月4日 06:30`` (UTC shown as Beijing time, UTC+8); ``""`` when blank."""
     if _blank(value):
         return ""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
+    value = _parsed(value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
