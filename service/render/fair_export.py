@@ -123,7 +123,7 @@ def write_workbook(sl: Shortlist, path: Path, with_pii: bool = False) -> Path:
     taken = {"汇总"}
     by_booth = dict(tuple(inv.groupby("vacancy_id", sort=False)))
     date = sl.fair.date.isoformat()
-    for _, b in sl.booths.iterrows():
+    for _, b in sl.booths[sl.booths["invited"] > 0].iterrows():  # a booth nobody is invited to gets no sheet
         sheet = wb.create_sheet(_sheet_name(_booth_label(b), taken))
         sheet.append(
             [
@@ -212,7 +212,7 @@ def write_html(sl: Shortlist, path: Path, with_pii: bool = False) -> Path:
     parts += [f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>" for k, v in _summary_rows(sl)]
     parts.append("</table>")
     by_booth = dict(tuple(inv.groupby("vacancy_id", sort=False)))
-    for _, b in sl.booths.iterrows():
+    for _, b in sl.booths[sl.booths["invited"] > 0].iterrows():  # the printout holds booths with invitations
         parts.append(
             f"<section class='booth'><h2>{b['booth']}号展位 {e(str(b['title'] or ''))}"
             f"（{e(str(b['employer_name'] or ''))}）</h2><p>岗位编号 {e(b['vacancy_id'])}；"
