@@ -566,6 +566,21 @@ class Application:
         table = RawTable(frame.astype(object).where(frame.notna(), None), None, 1, "frame")
         return self.ingest_table(kind, table, source=source, dry_run=dry_run, check_places=check_places)
 
+    def ingest_rows(
+        self,
+        kind: str,
+        rows: Sequence[dict[str, str | None]],
+        *,
+        source: str = "api",
+        check_places: Callable[[pd.DataFrame], None] | None = None,
+    ) -> Any:
+        """:meth:`ingest_frame` for rows already given as text cells (``None`` for an empty cell): an API
+        write's one record, without converting a typed frame cell by cell."""
+        from features.readers import RawTable
+
+        table = RawTable(pd.DataFrame(list(rows), dtype=object), None, 1, "frame")
+        return self.ingest_table(kind, table, source=source, check_places=check_places)
+
     def ingest_table(
         self,
         kind: str,

@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -59,9 +60,20 @@ class Validated:
     control_cells: int = 0
 
 
+@lru_cache(maxsize=8192)
 def _header_key(text: str) -> str:
     norm = normalize_text(text) or ""
     return squash(norm).replace("（", "(").replace("）", ")")
+
+
+@lru_cache(maxsize=None)
+def _header_index(kind: str) -> dict[str, str]:
+    """``{header key: column}`` of every English name and alias of ``kind``'s columns (built once)."""
+    index: dict[str, str] = {}
+    for col in schema(kind):
+        for word in (col.name, *col.aliases):
+            index.setdefault(_header_key(word), col.name)
+    return index
 
 
 def map_headers(kind: str, headers: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -71,10 +83,7 @@ def map_headers(kind: str, headers: list[str]) -> tuple[dict[str, str], list[str
     normalised text (Traditional, full-width and blanks tolerated). The first
     header that maps to a column wins; later duplicates are ignored.
     """
-    index: dict[str, str] = {}
-    for col in schema(kind):
-        for word in (col.name, *col.aliases):
-            index.setdefault(_header_key(word), col.name)
+    index = _header_index(kind)
     mapping: dict[str, str] = {}
     ignored: list[str] = []
     taken: set[str] = set()

@@ -172,8 +172,7 @@ def write_one(
     # a record of another area is invisible: the same 404 as an unknown id
     if get_record(application.engine, kind, record_id, Scope(None)) is not None:
         fetch(application, principal, kind, record_id)
-    frame = pd.DataFrame([row])
-    summary = application.ingest_frame(kind, frame, source="api", check_places=_area_check(principal, kind, file=False))
+    summary = application.ingest_rows(kind, [row], source="api", check_places=_area_check(principal, kind, file=False))
     if summary.rejects:
         raise rejects_error(summary.rejects)
     stored = fetch(application, principal, kind, record_id)
