@@ -233,9 +233,9 @@ def _check_header(kind: str, table: RawTable, header_map: dict[str, str], name: 
         need = "、".join(sorted(required))
         raise UnusableFile(
             f"{name}: no recognisable {kind} header; found: {', '.join(headers) or '(none)'}; "
-            f"expected at least one of: {need} (or their Chinese aliases, see README)",
+            f"expected at least one of: {need} (or their Chinese headers: `matcher contract {kind}` lists them)",
             f"{name}：无法识别表头；文件中的表头为：{'、'.join(headers) or '（无）'}；"
-            f"至少需要：{need}（或其中文别名，见 README）",
+            f"至少需要：{need}（或其中文表头，`matcher contract {kind}` 可列出）",
         )
 
 

@@ -1,7 +1,7 @@
 """The data contract: every column of every ledger, its type, its aliases, its rules.
 
 This module is the single source of truth. The validator, the store's
-content hash, the README's contract table (``contract_markdown``) and the
+content hash, the contract tables of docs/data-contract.md (``contract_markdown``) and the
 sample generator's headers all read it, so a column cannot exist in one
 place and not another.
 
@@ -466,7 +466,7 @@ def schema(kind: str) -> tuple[Column, ...]:
 
 
 def contract_markdown(kind: str) -> str:
-    """The README table for one ledger kind, generated so docs cannot drift from code."""
+    """The contract table of docs/data-contract.md for one ledger kind, generated so docs cannot drift from code."""
     rows = [
         "| column | meaning | type | allowed values | required | Chinese headers accepted |",
         "|---|---|---|---|---|---|",

@@ -501,7 +501,7 @@ def _laborer_rules(frame: pd.DataFrame, errors: _Errors, today: dt.date, cols: d
         ),
     )
     _pair(frame, errors)
-    # Defaults for empty cells, stated in the README contract.
+    # Defaults for empty cells, stated in the contract (docs/data-contract.md).
     for name in ("wants_training", "wants_business", "care_duties", "registered_poor"):
         frame[name] = omap(frame[name], lambda v: bool(v) if v is not None else False)
     # Without labour capacity (丧失劳动力, 无劳动力) a person with no stated status is unable to work,

@@ -8,7 +8,7 @@ sheets, and the English another system or a clerk would write. Matching is
 done on normalised text (Simplified, half-width, lower case, blanks, ``_``
 and ``-`` removed), so ``县 内`` and ``縣內`` both reach ``county`` and
 ``Full time``, ``full_time`` and ``full-time`` are one word. Every word is
-listed in the README's contract tables (generated from this module).
+listed in the contract tables of docs/data-contract.md (generated from this module).
 
 Mapping choices that are judgement calls are documented here, because a
 wrong guess in the permissive direction would send someone farther than

@@ -1,6 +1,6 @@
 """The national ledger's vocabulary: a ledger written only in the contract's words lands with the right meaning.
 
-Every word of every vocabulary (the ones the README's contract tables list) becomes one person, post or
+Every word of every vocabulary (the ones the contract tables of docs/data-contract.md list) becomes one person, post or
 outcome of a ledger with Chinese headers; after ``ingest`` each is stored with the code the word means, on
 SQLite and on PostgreSQL. The combined forms county files use (type and grade in one cell or two, health
 listing a disability, a status naming the work place) are checked with their documented effects.
