@@ -115,6 +115,8 @@ class Application:
         self._seen: int | None = None  # the last change sequence folded into the snapshots
         self._followed_at = time.monotonic()
         self._pending_rebuild = False
+        #: Per posts frame built (by ``id``): each post's digest of its match fields (see :meth:`_rematched`).
+        self._matches: dict[int, dict[str, str]] = {}
         self._schema_ok = False
         self.stats = {"live": 0, "run": 0, "rebuilds": 0, "withheld_updates": 0}
         #: Fresh computations of concurrent requests made together (see :mod:`matcher.gather`).
@@ -195,6 +197,9 @@ class Application:
         today = self.today()
         model, posts, recommender, _ = assemble(model, load_vacancies(self.engine), self.policy, today, own_index=True)
         self.stats["rebuilds"] += 1
+        from matcher.batch.incremental import match_hash
+
+        self._matches[id(posts.frame)] = dict(zip(posts.ids.astype(str).tolist(), match_hash(posts).tolist(), strict=True))
         return Serving(model, posts, recommender, model.path.name, seq, today, frozenset(), time.monotonic())
 
     @property
@@ -253,6 +258,8 @@ class Application:
         posts = {c.entity_id for c in fresh if c.entity == "vacancy"}
         last = fresh[-1].seq if fresh else serving.seq
         self._serving = serving.without(posts, last) if posts else serving
+        frame = id(serving.posts.frame)
+        self._matches = {frame: self._matches[frame]} if frame in self._matches else {}
         if self._run is not None:
             self._changes.add(fresh)
         self._seen = max(self._seen or 0, last)
@@ -400,8 +407,9 @@ class Application:
         """Whether the published run's list may still hold for the person today (their household is
         checked by :meth:`suggestions`, which loads the person).
 
-        Not when the person changed since the run read the store, when a listed post changed or is
-        not open today, or when the run cannot tell what changed since (older than the change sequence).
+        Not when the person changed since the run read the store, when a listed post is not open
+        today or changed what it matches on (see :meth:`_rematched`), or when the run cannot tell what
+        changed since (older than the change sequence).
         """
         view = self.run_view
         if view is None or laborer_id not in view or view.change_seq is None:
@@ -409,11 +417,31 @@ class Application:
         if laborer_id in self._changes.laborers:
             return False
         listed = view.vacancy_ids(laborer_id)
-        if any(v in self._changes.vacancies for v in listed):
-            return False
         serving = self.serving
+        changed = [v for v in listed if v in self._changes.vacancies]
+        if changed and not self._rematched(view, serving, changed):
+            return False
         rows = serving.posts.rows_of(listed)
         return not len(rows) or bool((rows >= 0).all() and serving.recommender._open[rows].all())  # noqa: SLF001
+
+    def _rematched(self, view: RunView, serving: Serving, vacancy_ids: Sequence[str]) -> bool:
+        """Whether posts changed since the run still match people exactly as the run ranked them.
+
+        True when the snapshot re-read each of them after its change (a post changed since the
+        snapshot was built is withheld, and then fails the open check that follows) and its match
+        fields (``MATCH_FIELDS``: everything but openings and status) are those the run saw: the
+        stored score and order still hold, and the re-check explains the post as it is now. A post
+        whose openings or status alone changed thus keeps the lists that hold it from the run; a
+        changed wage, title or place makes them live.
+        """
+        now = self._matches.get(id(serving.posts.frame))
+        if now is None:
+            return False
+        for v in vacancy_ids:
+            seen = view.post_match(v)
+            if seen is None or now.get(v) != seen:
+                return False
+        return True
 
     def _stored(self, view: RunView | None, laborer_id: str, k: int) -> PersonResult | None:
         """The run's list for the person when it may still hold and has ``k`` posts (or says why not)."""

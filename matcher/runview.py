@@ -75,6 +75,15 @@ class RunView:
             else {}
         )
         self._people = set(self._sugg_at) | set(self._flags_at) | set(self._short)
+        #: Which version of each post the run ranked: the digest of the fields a list depends on
+        #: (``matcher.batch.incremental.MATCH_FIELDS``), from the run's posts snapshot.
+        posts = run.path / "posts.parquet"
+        snap = pd.read_parquet(posts, columns=["vacancy_id", "content_hash"]) if posts.exists() else None
+        self._post_match: dict[str, str] = (
+            dict(zip(snap["vacancy_id"].astype(str), snap["content_hash"].astype(str), strict=True))
+            if snap is not None
+            else {}
+        )
         self.prior = bool(sugg["prior"].iloc[0]) if len(sugg) and "prior" in sugg else False
 
     @classmethod
@@ -116,6 +125,10 @@ class RunView:
         if at is None:
             return []
         return [str(v) for v in self._sugg_cols["vacancy_id"][at[0] : at[1]]]
+
+    def post_match(self, vacancy_id: str) -> str | None:
+        """The digest of the post's match fields as the run saw it (None: not in the run's snapshot)."""
+        return self._post_match.get(vacancy_id)
 
     def result(self, laborer_id: str, k: int | None = None) -> PersonResult | None:
         """The person's stored result (the first ``k`` suggestions), or None when the run has no row for them."""

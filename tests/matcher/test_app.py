@@ -263,3 +263,29 @@ def _rounded(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_rounded(v) for v in value]
     return value
+
+
+def test_a_post_whose_openings_alone_changed_keeps_its_lists_from_the_run_once_re_read(
+    app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Openings and status are not what a list was ranked on: once the snapshot has re-read the post,
+    the stored lists holding it are answered from the run again, explained with today's openings; a
+    changed match field (the wage) keeps them live."""
+    laborer_id, post = _listed(app)
+    assert app.serving is not None  # the snapshot was built before the change
+    row = load_vacancies(app.engine, ids=[post])
+    openings = int(row["openings"].iloc[0]) + 2
+    assert app.ingest_frame("vacancies", _contract_row(row, openings=str(openings))).updated == 1
+    assert app.suggestions(laborer_id, k=5).source == "live"  # withheld until the snapshot re-reads it
+    monkeypatch.setattr("matcher.app.REBUILD_EVERY", 0.0)
+    assert app.refresh().get("rebuilt")
+    answer = app.suggestions(laborer_id, k=5)
+    assert answer.source == "run"
+    shown = next(r for r in answer.result.recommendations if r.vacancy_id == post)
+    assert shown.details is not None and shown.details.openings == openings
+
+    row = load_vacancies(app.engine, ids=[post])
+    wage = int(float(row["wage_min"].iloc[0] or 2000)) + 300
+    assert app.ingest_frame("vacancies", _contract_row(row, wage_min=str(wage))).updated == 1
+    assert app.refresh().get("rebuilt")
+    assert app.suggestions(laborer_id, k=5).source == "live"
