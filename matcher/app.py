@@ -118,7 +118,7 @@ class Application:
         #: Per posts frame built (by ``id``): each post's digest of its match fields (see :meth:`_rematched`).
         self._matches: dict[int, dict[str, str]] = {}
         self._schema_ok = False
-        self.stats = {"live": 0, "run": 0, "rebuilds": 0, "withheld_updates": 0}
+        self.stats = {"live": 0, "run": 0, "rebuilds": 0, "withheld_updates": 0, "patched_posts": 0}
         #: Fresh computations of concurrent requests made together (see :mod:`matcher.gather`).
         self._gathered: Gatherer[tuple[str, int], Answer] = Gatherer(self.suggestions_many)
 
@@ -257,7 +257,7 @@ class Application:
         fresh = _all_changes_since(self.engine, serving.seq)
         posts = {c.entity_id for c in fresh if c.entity == "vacancy"}
         last = fresh[-1].seq if fresh else serving.seq
-        self._serving = serving.without(posts, last) if posts else serving
+        self._serving = self._fold_posts(serving, posts, last) if posts else serving
         frame = id(serving.posts.frame)
         self._matches = {frame: self._matches[frame]} if frame in self._matches else {}
         if self._run is not None:
@@ -282,11 +282,39 @@ class Application:
                 self._changes.add(fresh)
             posts = {c.entity_id for c in fresh if c.entity == "vacancy"}
             if self._serving is not None and posts:
-                self._serving = self._serving.without(posts, self._seen)
-                self._pending_rebuild = True
-                self.stats["withheld_updates"] += 1
-                return {"withheld": len(posts)}
+                self._serving = self._fold_posts(self._serving, posts, self._seen)
+                return {"withheld": len(self._serving.withheld), "posts_changed": len(posts)}
             return {"changes": len(fresh)}
+
+    def _fold_posts(self, serving: Serving, vacancy_ids: set[str], seq: int) -> Serving:
+        """``serving`` with the posts changed since it was read: a post whose openings or status alone
+        changed is patched in place (:meth:`Serving.patched`: one indexed read of those posts, nothing
+        re-encoded); any other change (a match field, a new or deleted post) withholds the post until
+        the next build re-reads it (:data:`REBUILD_EVERY`)."""
+        from matcher.batch.incremental import MATCH_FIELDS
+        from store import load_vacancies
+
+        stored = load_vacancies(self.engine, ids=sorted(vacancy_ids))
+        frame = serving.posts.frame
+        cols = [c for c in MATCH_FIELDS if c in frame.columns and c in stored.columns]
+        ids = stored["vacancy_id"].astype(str).tolist()
+        rows = serving.posts.rows_of(ids) if ids else np.empty(0, dtype=np.int64)
+        updates: dict[str, tuple[int, bool]] = {}
+        for vacancy_id, row, record in zip(ids, rows, stored.to_dict(orient="records"), strict=True):
+            if row < 0 or vacancy_id in serving.withheld:
+                continue
+            if all(_same_value(record[c], frame[c].iat[row]) for c in cols):
+                count = pd.to_numeric(pd.Series([record.get("openings")]), errors="coerce").fillna(0).iloc[0]
+                updates[vacancy_id] = (int(count), record.get("status") == "open")
+        withhold = {str(v) for v in vacancy_ids} - set(updates)
+        out = serving.patched(updates, seq) if updates else serving
+        if withhold:
+            out = out.without(withhold, seq)
+            self._pending_rebuild = True
+            self.stats["withheld_updates"] += 1
+        if updates:
+            self.stats["patched_posts"] += len(updates)
+        return out
 
     def _keep_up(self) -> None:
         """Follow the store inline when the background refresh has fallen behind (a busy worker)."""
@@ -662,6 +690,25 @@ def _all_changes_since(engine: Engine, seq: int) -> list[Any]:
 
 
 _CHANGE_PAGE = 10_000
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and value != value
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Whether a stored post's field equals the snapshot's (missing equals missing; numbers by value,
+    lists item by item, the rest as text). Unsure is "not the same": the post is then withheld."""
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
+    if isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
+        return isinstance(a, (list, tuple, np.ndarray)) and isinstance(b, (list, tuple, np.ndarray)) and list(a) == list(b)
+    numbers = (int, float, np.integer, np.floating)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
+        return float(a) == float(b)
+    return str(a) == str(b)
 
 
 def _cell(value: Any) -> Any:

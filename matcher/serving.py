@@ -110,7 +110,25 @@ class Serving(NamedTuple):
         rows = rows[rows >= 0]
         open_flags = self.posts.open.copy()
         open_flags[rows] = False
-        posts = dataclasses.replace(self.posts, open=open_flags)
+        return self._with_posts(dataclasses.replace(self.posts, open=open_flags), withheld, seq)
+
+    def patched(self, updates: dict[str, tuple[int, bool]], seq: int) -> Serving:
+        """A new snapshot with the openings and status of posts changed in nothing else
+        (``{vacancy_id: (openings, status is open)}``); this one is left untouched.
+
+        The posts' vectors, scores and places stay as they are, so nothing is re-encoded: only
+        ``openings`` and the ``open`` flags are copied with those rows set. A withheld post stays
+        withheld (its match fields changed since the snapshot read it).
+        """
+        rows = self.posts.rows_of(list(updates))
+        openings, open_flags = self.posts.openings.copy(), self.posts.open.copy()
+        for row, (vacancy_id, (count, is_open)) in zip(rows, updates.items(), strict=True):
+            if row >= 0:
+                openings[row] = count
+                open_flags[row] = is_open and vacancy_id not in self.withheld
+        return self._with_posts(dataclasses.replace(self.posts, openings=openings, open=open_flags), self.withheld, seq)
+
+    def _with_posts(self, posts: Posts, withheld: frozenset[str], seq: int) -> Serving:
         rec = copy.copy(self.recommender)
         rec.posts = posts
         rec._open = open_mask(posts, self.today)  # noqa: SLF001 - the copy is private until returned

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from matcher.app import Application
 from matcher.batch.runner import BatchOptions, run_batch
@@ -54,15 +56,20 @@ def test_unchanged_people_are_answered_from_the_run_as_a_lookup_would(app: Appli
     assert [r.details.step for r in answer.result.recommendations] == [r.step for r in live.recommendations]  # type: ignore[union-attr]
 
 
-def test_a_closed_post_is_withheld_at_once_and_lists_holding_it_go_live(app: Application) -> None:
+@pytest.mark.parametrize("change", ["status", "wage_min"])
+def test_a_closed_or_changed_post_leaves_at_once_and_lists_holding_it_go_live(app: Application, change: str) -> None:
+    """Closing a post patches the snapshot (nothing to re-encode); a changed match field withholds the
+    post until the next build re-reads it. Either way the next answer no longer holds it."""
     laborer_id, post = _listed(app)
     before = app.serving  # the snapshot requests were reading before the change
     row = load_vacancies(app.engine, ids=[post])
-    summary = app.ingest_frame("vacancies", _contract_row(row, status="closed"))
+    value = "closed" if change == "status" else str(int(float(row["wage_min"].iloc[0] or 2000)) + 300)
+    summary = app.ingest_frame("vacancies", _contract_row(row, **{change: value}))
     assert summary.updated == 1 and summary.rejected == 0
     # The writer's own next answer reflects its write, without waiting for the refresh thread.
-    assert app.serving is not before and post in app.serving.withheld
-    assert post in before.posts.ids and before.withheld == frozenset()  # the old snapshot is untouched
+    assert app.serving is not before and post not in app.serving.open_ids()
+    assert (post in app.serving.withheld) == (change != "status")
+    assert post in before.open_ids() and before.withheld == frozenset()  # the old snapshot is untouched
     answer = app.suggestions(laborer_id, k=5)
     assert answer.source == "live"
     assert post not in [r.vacancy_id for r in answer.result.recommendations]
@@ -79,7 +86,7 @@ def test_another_workers_write_is_followed_by_refresh(app: Application) -> None:
     table = RawTable(_contract_row(row, status="closed").astype(object), None, 1, "frame")
     ingest_table("vacancies", table, Path("other-worker"), engine=app.engine, write_rejects=False)
     assert app.serving is before  # not seen yet
-    assert app.refresh().get("withheld") == 1 and post in app.serving.withheld
+    assert app.refresh().get("posts_changed") == 1 and post not in app.serving.open_ids()
     assert app.suggestions(laborer_id, k=5).source == "live"
 
 
@@ -265,27 +272,56 @@ def _rounded(value: object) -> object:
     return value
 
 
-def test_a_post_whose_openings_alone_changed_keeps_its_lists_from_the_run_once_re_read(
+def test_a_post_whose_openings_alone_changed_keeps_its_lists_from_the_run(
     app: Application, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Openings and status are not what a list was ranked on: once the snapshot has re-read the post,
-    the stored lists holding it are answered from the run again, explained with today's openings; a
-    changed match field (the wage) keeps them live."""
+    """Openings and status are not what a list was ranked on: the snapshot is patched at once and the
+    stored lists holding the post are answered from the run, explained with today's openings. Openings
+    down to 0 take the post out; a changed match field (the wage) keeps the lists live, also after the
+    snapshot has re-read the post."""
     laborer_id, post = _listed(app)
     assert app.serving is not None  # the snapshot was built before the change
     row = load_vacancies(app.engine, ids=[post])
     openings = int(row["openings"].iloc[0]) + 2
     assert app.ingest_frame("vacancies", _contract_row(row, openings=str(openings))).updated == 1
-    assert app.suggestions(laborer_id, k=5).source == "live"  # withheld until the snapshot re-reads it
-    monkeypatch.setattr("matcher.app.REBUILD_EVERY", 0.0)
-    assert app.refresh().get("rebuilt")
+    assert post not in app.serving.withheld and app.stats["patched_posts"] == 1
     answer = app.suggestions(laborer_id, k=5)
     assert answer.source == "run"
     shown = next(r for r in answer.result.recommendations if r.vacancy_id == post)
     assert shown.details is not None and shown.details.openings == openings
 
     row = load_vacancies(app.engine, ids=[post])
+    assert app.ingest_frame("vacancies", _contract_row(row, openings="0")).updated == 1
+    answer = app.suggestions(laborer_id, k=5)
+    assert answer.source == "live" and post not in [r.vacancy_id for r in answer.result.recommendations]
+
+    row = load_vacancies(app.engine, ids=[post])
     wage = int(float(row["wage_min"].iloc[0] or 2000)) + 300
-    assert app.ingest_frame("vacancies", _contract_row(row, wage_min=str(wage))).updated == 1
+    assert app.ingest_frame("vacancies", _contract_row(row, openings=str(openings), wage_min=str(wage))).updated == 1
+    assert post in app.serving.withheld
+    monkeypatch.setattr("matcher.app.REBUILD_EVERY", 0.0)
     assert app.refresh().get("rebuilt")
-    assert app.suggestions(laborer_id, k=5).source == "live"
+    assert post in app.serving.open_ids() and app.suggestions(laborer_id, k=5).source == "live"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_patched_snapshot_suggests_exactly_the_open_posts_with_openings(app: Application, data: st.DataObject) -> None:
+    """Whatever openings and status a patch sets, the posts that can be suggested are those open, with
+    openings, not past their end date and not withheld; the patched snapshot leaves the old one untouched."""
+    base = app.serving
+    ids = [str(v) for v in base.posts.ids]
+    withheld = data.draw(st.sets(st.sampled_from(ids), max_size=3))
+    serving = base.without(withheld, base.seq) if withheld else base
+    chosen = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=12, unique=True))
+    updates = {v: (data.draw(st.integers(0, 5)), data.draw(st.booleans())) for v in chosen}
+    before = set(map(str, serving.open_ids()))
+    patched = serving.patched(updates, serving.seq + 1)
+    assert set(map(str, serving.open_ids())) == before
+    t = serving.today.toordinal()
+    expect = set()
+    for row, v in enumerate(ids):
+        count, is_open = updates.get(v, (int(serving.posts.openings[row]), bool(base.posts.open[row])))
+        if is_open and count > 0 and serving.posts.end[row] >= t and v not in serving.withheld:
+            expect.add(v)
+    assert set(map(str, patched.open_ids())) == expect
