@@ -667,11 +667,14 @@ class Application:
         self.follow_changes()  # this worker's next answer already reflects its own write
         return summary
 
-    def ingest_file(self, kind: str, path: Path, *, dry_run: bool = False) -> Any:
+    def ingest_file(
+        self, kind: str, path: Path, *, dry_run: bool = False, on_wait: Callable[[], None] | None = None
+    ) -> Any:
+        """``matcher ingest``: one ledger file (``on_wait``: see :func:`matcher.ingest.ingest_file`)."""
         from matcher.ingest import ingest_file
 
         self.check_schema()
-        summary = ingest_file(kind, path, engine=self.engine, dry_run=dry_run, schema_checked=True)
+        summary = ingest_file(kind, path, engine=self.engine, dry_run=dry_run, schema_checked=True, on_wait=on_wait)
         self.follow_changes()
         return summary
 

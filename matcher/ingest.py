@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -442,6 +443,7 @@ def ingest_table(
     write_rejects: bool = True,
     schema_checked: bool = False,
     check_places: Callable[[pd.DataFrame], None] | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> IngestSummary:
     """Ingest an already-read table; see :func:`ingest_file`.
 
@@ -503,7 +505,7 @@ def ingest_table(
     summary._source = (table, validated.header_map, path)
     records = _records(frame)
     with engine.connect() as conn:
-        trans = conn.execution_options(**{WRITE_OPTION: True}).begin()
+        trans = _begin_write(conn, on_wait)
         try:
             counts = upsert(conn, kind, records)
             if kind == "laborers" and records:
@@ -536,6 +538,27 @@ def ingest_table(
     return summary
 
 
+#: Seconds a writer waits for the store's write lock before it says so (it goes on waiting: SQLite's
+#: busy timeout, ``store.engine.SQLITE_BUSY_TIMEOUT_MS``, then "the store is busy, try again").
+WAIT_NOTICE_S = 1.0
+
+
+def _begin_write(conn: Connection, on_wait: Callable[[], None] | None) -> Any:
+    """Begin the write transaction (``IMMEDIATE`` on SQLite: the lock is taken here, before any row is
+    written); ``on_wait`` is called once if that takes longer than :data:`WAIT_NOTICE_S`."""
+    if on_wait is None:
+        return conn.execution_options(**{WRITE_OPTION: True}).begin()
+    import threading
+
+    timer = threading.Timer(WAIT_NOTICE_S, on_wait)
+    timer.daemon = True
+    timer.start()
+    try:
+        return conn.execution_options(**{WRITE_OPTION: True}).begin()
+    finally:
+        timer.cancel()
+
+
 def _save_rejects(path: Path, table: RawTable, rejects: list[Reject], header_map: dict[str, str]) -> Path | None:
     out = reject_path(path)
     try:
@@ -550,7 +573,13 @@ def _save_rejects(path: Path, table: RawTable, rejects: list[Reject], header_map
 
 
 def ingest_file(
-    kind: str, path: Path, *, engine: Engine | None = None, dry_run: bool = False, schema_checked: bool = False
+    kind: str,
+    path: Path,
+    *,
+    engine: Engine | None = None,
+    dry_run: bool = False,
+    schema_checked: bool = False,
+    on_wait: Callable[[], None] | None = None,
 ) -> IngestSummary:
     """Validate and upsert one ledger file.
 
@@ -563,6 +592,9 @@ def ingest_file(
         Defaults to the configured store.
     dry_run : bool
         Validate and count inside a transaction that is rolled back.
+    on_wait : callable, optional
+        Called once when the store's write lock is not had within :data:`WAIT_NOTICE_S` (another
+        writer holds it: an import, a batch run, an edit): the command says it is waiting.
 
     Raises
     ------
@@ -579,4 +611,6 @@ def ingest_file(
         from features.readers import file_modified
 
         table.modified = file_modified(path)
-    return ingest_table(kind, table, path, engine=engine, dry_run=dry_run, schema_checked=schema_checked)
+    return ingest_table(
+        kind, table, path, engine=engine, dry_run=dry_run, schema_checked=schema_checked, on_wait=on_wait
+    )

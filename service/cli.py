@@ -82,7 +82,14 @@ def ingest(
     """
     from service.context import cli_app
 
-    summary = cli_app().ingest_file(kind.value, file, dry_run=dry_run)
+    def waiting() -> None:
+        typer.echo(
+            "数据库正被另一个写入占用（导入、批处理或编辑），正在等待… / "
+            "the store is busy with another writer (an import, a batch run or an edit); waiting…",
+            err=True,
+        )
+
+    summary = cli_app().ingest_file(kind.value, file, dry_run=dry_run, on_wait=waiting)
     if rejects_masked:
         from service.masking import mask_id_number, mask_name, mask_phone, scrub_text
 

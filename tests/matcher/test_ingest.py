@@ -278,3 +278,50 @@ def test_two_writers_on_sqlite_queue_instead_of_failing(tmp_path: Path, sample_d
         t.join()
     assert errors == []
     assert set(load_laborers(engine)["expected_wage"]) == {3003.0}  # the newest updated_at won
+
+
+def test_a_writer_that_waits_for_the_lock_says_so_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds SQLite's write lock: the CLI's ingest says (once, in both languages) that it
+    is waiting, then stores every row when the lock is released; without a holder it says nothing."""
+    import sqlite3
+    import threading
+
+    from service.cli import app
+    from store import get_settings
+
+    db = tmp_path / "busy.db"
+    monkeypatch.setenv("MATCHER_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("MATCHER_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    rows = tmp_path / "people.csv"
+    rows.write_text(
+        "laborer_id,household_id,county,age\n" + "".join(f"L{n},H{n},永寿县,{20 + n}\n" for n in range(5)),
+        encoding="utf-8",
+    )
+    quiet = runner.invoke(app, ["ingest", "laborers", str(rows)])
+    assert quiet.exit_code == 0 and "等待" not in quiet.output and "waiting" not in quiet.output
+
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(2.5, lambda: holder.execute("ROLLBACK"))
+    release.start()
+    try:
+        more = tmp_path / "more.csv"
+        more.write_text(
+            "laborer_id,household_id,county,age\n" + "".join(f"M{n},H{n},永寿县,{30 + n}\n" for n in range(7)),
+            encoding="utf-8",
+        )
+        result = runner.invoke(app, ["ingest", "laborers", str(more)])
+    finally:
+        release.join()
+        holder.close()
+    assert result.exit_code == 0, result.output
+    assert result.output.count("正在等待") == 1 and "waiting" in result.output
+    assert "inserted 7" in result.output
+    from store import get_engine
+
+    assert len(load_laborers(get_engine(f"sqlite:///{db}"))) == 12
