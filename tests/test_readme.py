@@ -26,7 +26,7 @@ def test_contract_table_matches_the_code(kind: str) -> None:
 
 def test_every_page_the_readme_links_exists() -> None:
     text = README.read_text(encoding="utf-8")
-    links = re.findall(r"\]\((docs/[^)#]+)", text)
+    links = re.findall(r"\]\((docs/[^)#]+)", text)  # pages and the screenshots they show
     assert "docs/data-contract.md" in links
     missing = [link for link in links if not (README.parent / link).is_file()]
     assert not missing, f"README links pages that do not exist: {missing}"
