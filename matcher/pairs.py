@@ -212,7 +212,7 @@ class EmployerStats:
     strength: float = 5.0
     overall: dict[str, float] = field(default_factory=dict)
     by_band: dict[tuple[str, int], float] = field(default_factory=dict)
-    _cache: tuple[Posts, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    _cache: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
     _lock: Any = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -251,12 +251,14 @@ class EmployerStats:
 
         Read-only (shared between callers).
         """
+        # Keyed on the employer column, not the Posts object: a snapshot whose openings were patched
+        # (``Serving.patched``) shares the column, and the rates do not depend on openings.
         cached = self._cache  # one reference read: a tuple published whole
-        if cached is not None and cached[0] is posts:
+        if cached is not None and cached[0] is posts.employer:
             return cached[1]
         with self._lock:
             cached = self._cache
-            if cached is not None and cached[0] is posts:
+            if cached is not None and cached[0] is posts.employer:
                 return cached[1]
             overall = np.fromiter(
                 (self.overall.get(str(e), self.prior) for e in posts.employer), dtype=np.float64, count=len(posts)
@@ -268,7 +270,7 @@ class EmployerStats:
                     self.by_band.get((str(e), b), o) for e, o in zip(posts.employer, overall, strict=True)
                 ]
             rates.flags.writeable = False
-            self._cache = (posts, rates)
+            self._cache = (posts.employer, rates)
         return rates
 
     def to_json(self) -> dict[str, object]:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from matcher.artifact import MatchModel
 from matcher.errors import NoOpenPostsError
+from matcher.explain import PostFacts
 from matcher.live import live_posts
 from matcher.policy import Policy
 from matcher.prepare import Posts
@@ -68,6 +69,11 @@ def assemble(
         )
     recommender = Recommender(posts, model.ranker, model.employers, model.index, policy, today)
     return model, posts, recommender, refresh
+
+
+#: Attributes :mod:`matcher.candidates` and :mod:`matcher.similarity` cache on a ``Posts`` object that depend
+#: only on the posts' places, kinds and vectors (never on openings or status).
+_PLACE_AND_VECTOR_CACHES = ("_neighbourhoods", "_vectors_grid")
 
 
 class Serving(NamedTuple):
@@ -129,8 +135,18 @@ class Serving(NamedTuple):
         return self._with_posts(dataclasses.replace(self.posts, openings=openings, open=open_flags), self.withheld, seq)
 
     def _with_posts(self, posts: Posts, withheld: frozenset[str], seq: int) -> Serving:
+        """This snapshot with ``posts`` (the same posts, other openings or open flags) and a shallow copy
+        of the recommender reading them. What was derived from the posts' places and vectors alone (the
+        k-d tree of neighbourhoods, the vectors on the integer grid) is carried over: rebuilding it for
+        every write of an opening cost a live answer 100+ ms. The explanations' post facts, which show
+        the openings, start again for the new posts."""
+        for attr in _PLACE_AND_VECTOR_CACHES:
+            cached = getattr(self.posts, attr, None)
+            if cached is not None:
+                setattr(posts, attr, cached)
         rec = copy.copy(self.recommender)
         rec.posts = posts
+        rec._facts = PostFacts(posts)  # noqa: SLF001
         rec._open = open_mask(posts, self.today)  # noqa: SLF001 - the copy is private until returned
         rec._open_ids = (  # noqa: SLF001
             rec.index.select(posts.ids[rec._open].astype(str).tolist()) if rec.index is not None else None
