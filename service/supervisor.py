@@ -64,10 +64,20 @@ def bind_socket(host: str, port: int, *, reuse_port: bool = True) -> socket.sock
     return sock
 
 
+#: Seconds a thread may hold the interpreter lock before another is let in (Python's default: 0.005).
+SWITCH_INTERVAL_S = 0.0005
+
+
 def _worker(factory: str, host: str, port: int, log_level: str) -> None:
     """One worker process: its own socket, one uvicorn server, the app built by ``factory``."""
+    import sys
+
     import uvicorn
 
+    # The event loop answers last night's lists in about a millisecond while writes and fresh lists run
+    # in threads for tens of milliseconds; with Python's default 5 ms switch interval each of the loop's
+    # steps could wait a whole slice behind them for the interpreter lock.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     sock = bind_socket(host, port)
     config = uvicorn.Config(factory, factory=True, log_level=log_level)
     uvicorn.Server(config).run(sockets=[sock])
