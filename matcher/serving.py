@@ -148,9 +148,10 @@ class Serving(NamedTuple):
         rec.posts = posts
         rec._facts = PostFacts(posts)  # noqa: SLF001
         rec._open = open_mask(posts, self.today)  # noqa: SLF001 - the copy is private until returned
-        rec._open_ids = (  # noqa: SLF001
-            rec.index.select(posts.ids[rec._open].astype(str).tolist()) if rec.index is not None else None
-        )
+        if not np.array_equal(rec._open, self.recommender._open):  # noqa: SLF001 - else the index selector holds
+            rec._open_ids = (  # noqa: SLF001
+                rec.index.select(posts.ids[rec._open].astype(str).tolist()) if rec.index is not None else None
+            )
         return self._replace(posts=posts, recommender=rec, withheld=withheld, seq=seq)
 
     def open_ids(self) -> np.ndarray:
