@@ -19,6 +19,7 @@ a time, under a lock) builds new ones.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 import time
@@ -61,6 +62,22 @@ class Answer(NamedTuple):
     result: PersonResult
     source: str
     run_id: str | None
+
+
+class WriteResult(NamedTuple):
+    """What became of one record written through :meth:`Application.write_record`."""
+
+    #: ``inserted``, ``updated``, ``unchanged`` or ``stale``; None when the record was not written.
+    outcome: str | None
+    #: The record's refused cells (``features.contract.Reject``), empty when it was taken.
+    rejects: list[Any]
+    #: The caller's place check refused the record (its error), else None.
+    refused: Exception | None
+
+
+#: A place check of one record: its resolved ``county_code`` and ``town_code`` in, an error (the record is
+#: refused) or None out.
+RowCheck = Callable[[Any], Exception | None]
 
 
 class ChangeSets:
@@ -121,6 +138,10 @@ class Application:
         self.stats = {"live": 0, "run": 0, "rebuilds": 0, "withheld_updates": 0, "patched_posts": 0}
         #: Fresh computations of concurrent requests made together (see :mod:`matcher.gather`).
         self._gathered: Gatherer[tuple[str, int], Answer] = Gatherer(self.suggestions_many)
+        #: Records written at the same time (API PUTs) are validated and stored together, one ingest per round.
+        self._writers: dict[str, Gatherer[tuple[dict[str, str | None], RowCheck | None], WriteResult]] = {
+            kind: Gatherer(functools.partial(self._write_many, kind)) for kind in ("laborers", "vacancies")
+        }
 
     # ----------------------------------------------------------------- basics
     @classmethod
@@ -628,7 +649,7 @@ class Application:
         rows: Sequence[dict[str, str | None]],
         *,
         source: str = "api",
-        check_places: Callable[[pd.DataFrame], None] | None = None,
+        check_places: Callable[[pd.DataFrame], dict[int, Exception] | None] | None = None,
     ) -> Any:
         """:meth:`ingest_frame` for rows already given as text cells (``None`` for an empty cell): an API
         write's one record, without converting a typed frame cell by cell."""
@@ -644,7 +665,7 @@ class Application:
         *,
         source: str,
         dry_run: bool = False,
-        check_places: Callable[[pd.DataFrame], None] | None = None,
+        check_places: Callable[[pd.DataFrame], dict[int, Exception] | None] | None = None,
     ) -> Any:
         """Validate and upsert a read table (``features.readers.RawTable``); rejects come back in the summary.
 
@@ -666,6 +687,55 @@ class Application:
         )
         self.follow_changes()  # this worker's next answer already reflects its own write
         return summary
+
+    def write_record(self, kind: str, row: dict[str, str | None], check: RowCheck | None = None) -> WriteResult:
+        """One record given as text cells (an API PUT): validated and upserted like a ledger file's row,
+        together with the records other threads write at the same moment (one ingest for all of them:
+        a one-row ingest is nearly all fixed cost). ``check`` may refuse the record by its place."""
+        return self._writers[kind]((row, check))
+
+    def _write_many(
+        self, kind: str, items: Sequence[tuple[dict[str, str | None], RowCheck | None]]
+    ) -> list[WriteResult | BaseException]:
+        """:meth:`write_record` of many records: rounds in which no id appears twice (a second write of the
+        same record goes in the next round, after the first, as if it came alone), one ingest per round."""
+        from features.contract import ID_COLUMN
+
+        id_col = ID_COLUMN[kind]
+        out: list[WriteResult | BaseException | None] = [None] * len(items)
+        pending = list(range(len(items)))
+        while pending:
+            seen: set[str] = set()
+            this: list[int] = []
+            later: list[int] = []
+            for i in pending:
+                key = str(items[i][0].get(id_col) or "").casefold()
+                (later if key in seen else this).append(i)
+                seen.add(key)
+            pending = later
+            checks = {n: items[i][1] for n, i in enumerate(this, start=1)}
+
+            def check(placed: pd.DataFrame, checks: dict[int, RowCheck | None] = checks) -> dict[int, Exception]:
+                refused: dict[int, Exception] = {}
+                for rec in placed[["row", "county_code", "town_code"]].itertuples(index=False):
+                    fn = checks.get(int(rec.row))
+                    error = fn(rec) if fn is not None else None
+                    if error is not None:
+                        refused[int(rec.row)] = error
+                return refused
+
+            try:
+                summary = self.ingest_rows(kind, [items[i][0] for i in this], check_places=check)
+            except BaseException as exc:  # noqa: BLE001 - the round's writers each get it
+                for i in this:
+                    out[i] = exc
+                continue
+            by_row: dict[int, list[Any]] = {}
+            for reject in summary.rejects:
+                by_row.setdefault(int(reject.row), []).append(reject)
+            for n, i in enumerate(this, start=1):
+                out[i] = WriteResult(summary.outcomes.get(n), by_row.get(n, []), summary.refused.get(n))
+        return [r if r is not None else RuntimeError("a write was not computed") for r in out]
 
     def ingest_file(
         self, kind: str, path: Path, *, dry_run: bool = False, on_wait: Callable[[], None] | None = None

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
-from features.contract import Reject, drop_duplicate_ids, schema, validate_frame
+from features.contract import ID_COLUMN, Reject, drop_duplicate_ids, schema, validate_frame
 from features.places import attach_places
 from features.readers import RawTable, UnusableFile, check_readable, read_table
 from store import (
@@ -124,6 +124,10 @@ class IngestSummary:
     household_conflicts: list[tuple[str, list[str]]] = field(default_factory=list)
     #: Every refused cell: row number (as in the file), column, value, reason in Chinese and English.
     rejects: list[Reject] = field(default_factory=list)
+    #: Per row number written: ``inserted``, ``updated``, ``unchanged`` or ``stale`` (``store.upsert.UpsertCounts``).
+    outcomes: dict[int, str] = field(default_factory=dict)
+    #: Rows the caller's place check refused one by one (row number → the error), not written.
+    refused: dict[int, Exception] = field(default_factory=dict)
     masked_file: Path | None = None
     #: What the masked copy is made from: the table read, its header map, the input's path.
     _source: tuple[RawTable, dict[str, str], Path] | None = field(default=None, repr=False)
@@ -442,7 +446,7 @@ def ingest_table(
     dry_run: bool = False,
     write_rejects: bool = True,
     schema_checked: bool = False,
-    check_places: Callable[[pd.DataFrame], None] | None = None,
+    check_places: Callable[[pd.DataFrame], dict[int, Exception] | None] | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> IngestSummary:
     """Ingest an already-read table; see :func:`ingest_file`.
@@ -451,7 +455,8 @@ def ingest_table(
     ``rejects`` lists them either way (an API request answers with them instead of a file).
     ``schema_checked``: the caller verified the schema already (the application, once).
     ``check_places``: called with the rows that passed validation, their places resolved
-    (``county_code``, ``town_code``, ``row``), before anything is written; raising refuses the table.
+    (``county_code``, ``town_code``, ``row``), before anything is written; raising refuses the table,
+    returning ``{row: error}`` refuses those rows alone (``summary.refused``).
     """
     engine = engine or get_engine()
     summary = IngestSummary(
@@ -499,10 +504,14 @@ def ingest_table(
     if kind == "laborers":
         summary.same_person = _same_person_under_two_ids(engine, frame)
     if check_places is not None and len(frame):
-        check_places(frame)
+        refused = check_places(frame)
+        if refused:  # a check of many callers' rows refuses each one on its own
+            summary.refused = dict(refused)
+            frame = frame.loc[~frame["row"].isin(set(refused))]
     summary.rejected = len(rejected_rows)
     summary.rejects = sorted(rejects, key=lambda r: (r.row, r.column))
     summary._source = (table, validated.header_map, path)
+    row_ids = dict(zip(frame["row"].astype(int), frame[ID_COLUMN[kind]].astype(str), strict=True))
     records = _records(frame)
     with engine.connect() as conn:
         trans = _begin_write(conn, on_wait)
@@ -533,6 +542,7 @@ def ingest_table(
         else:
             trans.commit()
     summary.inserted, summary.updated = counts.inserted, counts.updated
+    summary.outcomes = {row: counts.outcomes[i] for row, i in row_ids.items() if i in counts.outcomes}
     summary.unchanged, summary.stale = counts.unchanged, counts.stale
     log.info("ingest %s %s: %d rows, %d rejected", kind, path.name, summary.rows, summary.rejected)
     return summary

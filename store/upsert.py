@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -47,12 +47,15 @@ class UpsertCounts:
     stale : int
         Known ids whose incoming ``updated_at`` is older than the stored one;
         the stored row is kept.
+    outcomes : dict of str to str
+        Per id, which of the four happened to it (``inserted``, ``updated``, ``unchanged``, ``stale``).
     """
 
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
     stale: int = 0
+    outcomes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def total(self) -> int:
@@ -65,6 +68,7 @@ class UpsertCounts:
             self.updated + other.updated,
             self.unchanged + other.unchanged,
             self.stale + other.stale,
+            {**self.outcomes, **other.outcomes},
         )
 
 
@@ -211,23 +215,28 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
     changed: list[tuple[str, str | None]] = []
     to_touch: list[dict[str, Any]] = []
     unchanged = stale = 0
+    outcomes: dict[str, str] = {}
     for row in rows:
         found = existing.get(row[key])
         if found is None:
             to_insert.append(row)
             changed.append((str(row[key]), row.get("county_code")))
+            outcomes[str(row[key])] = "inserted"
             continue
         stored_hash, stored_at, stored_county = found
         incoming_at = row.get("updated_at")
         if stored_hash == row["content_hash"]:
             unchanged += 1
+            outcomes[str(row[key])] = "unchanged"
             # The same facts, confirmed at a later date: the stored row takes the date, so an older
             # file sent afterwards cannot overwrite what this one confirmed.
             if incoming_at is not None and (stored_at is None or incoming_at > stored_at):
                 to_touch.append({"b_key": row[key], "updated_at": incoming_at})
         elif incoming_at is not None and stored_at is not None and incoming_at < stored_at:
             stale += 1
+            outcomes[str(row[key])] = "stale"
         else:
+            outcomes[str(row[key])] = "updated"
             changed.append((str(row[key]), row["county_code"] if "county_code" in row else stored_county))
             row["b_key"] = row.pop(key)
             to_update.append(row)
@@ -243,4 +252,4 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
         for chunk in _chunks(to_touch, WRITE_CHUNK):
             conn.execute(touch, list(chunk))
     record_changes(conn, ENTITY_OF_TABLE[table_name], changed)
-    return UpsertCounts(len(to_insert), len(to_update), unchanged, stale)
+    return UpsertCounts(len(to_insert), len(to_update), unchanged, stale, outcomes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -325,3 +326,59 @@ def test_a_patched_snapshot_suggests_exactly_the_open_posts_with_openings(app: A
         if is_open and count > 0 and serving.posts.end[row] >= t and v not in serving.withheld:
             expect.add(v)
     assert set(map(str, patched.open_ids())) == expect
+
+
+def test_records_written_together_each_get_their_own_outcome(app: Application) -> None:
+    """One gathered round: a changed post, the same post again (its second write in a later round, so the
+    newest write wins), an unchanged post, a refused row and a row outside the caller's area; each caller
+    gets its own outcome, rejects or refusal, and nothing valid is lost."""
+    posts = load_vacancies(app.engine).head(3)
+    first, second, third = (posts.iloc[[n]] for n in range(3))
+    openings = int(first["openings"].iloc[0])
+
+    def row(frame: pd.DataFrame, **changes: str) -> dict[str, str | None]:
+        return {k: (None if v is None else str(v)) for k, v in _contract_row(frame, **changes).iloc[0].items()}
+
+    outside = InputError("outside", "范围外", field="county", code="outside_scope")
+    same = row(second)
+    app._write_many("vacancies", [(same, None)])  # noqa: SLF001 - stored as a PUT carries it
+    items = [
+        (row(first, openings=str(openings + 1)), None),
+        (row(first, openings=str(openings + 2)), None),
+        ({**same, "updated_at": None}, None),
+        (row(third, openings="many"), None),
+        (row(third, openings="4"), lambda placed: outside),
+    ]
+    results = app._write_many("vacancies", items)  # noqa: SLF001 - the gathered round itself
+    assert [r.outcome for r in results] == ["updated", "updated", "unchanged", None, None]
+    assert results[3].rejects and results[3].rejects[0].column == "openings"
+    assert results[4].refused is outside and not results[4].rejects
+    stored = load_vacancies(app.engine, ids=[str(first["vacancy_id"].iloc[0]), str(third["vacancy_id"].iloc[0])])
+    by_id = dict(zip(stored["vacancy_id"], stored["openings"], strict=True))
+    assert by_id[str(first["vacancy_id"].iloc[0])] == openings + 2  # the later write, in the later round
+    assert by_id[str(third["vacancy_id"].iloc[0])] == int(third["openings"].iloc[0])  # neither write landed
+
+
+def test_concurrent_writers_are_gathered_and_answered_alike(app: Application) -> None:
+    """Threads writing at once are computed in gathered rounds, each write exactly once, and each sees its own."""
+    people = load_laborers(app.engine, wants_job=True).head(12)
+    results: dict[str, Any] = {}
+
+    def write(n: int) -> None:
+        frame = people.iloc[[n]]
+        wage = str(int(float(frame["expected_wage"].iloc[0] or 3000)) + 100 + n)
+        cells = {k: (None if v is None else str(v)) for k, v in _contract_row(frame, expected_wage=wage).iloc[0].items()}
+        results[str(frame["laborer_id"].iloc[0])] = (wage, app.write_record("laborers", cells))
+
+    gate = app._writers["laborers"]  # noqa: SLF001
+    rounds, items = gate.rounds, gate.items
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(len(people))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.outcome == "updated" and not r.rejects for _, r in results.values())
+    assert gate.items - items == len(people) and 1 <= gate.rounds - rounds <= len(people)  # each write once
+    stored = load_laborers(app.engine, ids=list(results))
+    for laborer_id, wage in zip(stored["laborer_id"], stored["expected_wage"], strict=True):
+        assert float(wage) == float(results[laborer_id][0])

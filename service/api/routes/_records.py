@@ -172,16 +172,33 @@ def write_one(
     # a record of another area is invisible: the same 404 as an unknown id
     if get_record(application.engine, kind, record_id, Scope(None)) is not None:
         fetch(application, principal, kind, record_id)
-    summary = application.ingest_rows(kind, [row], source="api", check_places=_area_check(principal, kind, file=False))
-    if summary.rejects:
-        raise rejects_error(summary.rejects)
+    result = application.write_record(kind, row, _row_check(principal, kind))
+    if result.refused is not None:
+        raise result.refused
+    if result.rejects:
+        raise rejects_error(result.rejects)
     stored = fetch(application, principal, kind, record_id)
     return {
-        "inserted": summary.inserted,
-        "updated": summary.updated,
-        "unchanged": summary.unchanged + summary.stale,
+        "inserted": int(result.outcome == "inserted"),
+        "updated": int(result.outcome == "updated"),
+        "unchanged": int(result.outcome in ("unchanged", "stale")),
         "record": public(stored, principal),
     }
+
+
+def _row_check(principal: Principal, kind: str) -> Callable[[Any], Exception | None] | None:
+    """One record's place check (see :func:`_area_check`): the error refusing a record outside the key's area."""
+    if principal.county_code is None:
+        return None
+    scope = principal.scope_for(kind)
+
+    def check(placed: Any) -> Exception | None:
+        outside = str(placed.county_code) != principal.county_code or (
+            scope.town_code is not None and str(placed.town_code) != scope.town_code
+        )
+        return _scope_error(principal, kind, placed.county_code) if outside else None
+
+    return check
 
 
 def import_file(
