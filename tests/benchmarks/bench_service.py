@@ -456,7 +456,10 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
             return
         if what == "write post":
             vid = str(rec["vacancy_id"])
-            if rec["openings"] == 0:
+            # Only a write that took effect says what the store holds: a concurrent write of the same post
+            # on the other worker may have been newer (this one "unchanged", stale), so the post's openings
+            # are then not known here and it is not checked.
+            if rec["openings"] == 0 and json.loads(data).get("updated"):
                 zeroed[vid] = t1
             else:
                 zeroed.pop(vid, None)
