@@ -75,8 +75,9 @@ def test_pngs_and_csvs_are_written_and_not_blank(written: list[Path]) -> None:
             assert len(colours) > 20, png  # text and bars, not an empty canvas
     csvs = {p.stem: p for p in written if p.suffix == ".csv"}
     assert set(csvs) == set(SHEETS)
-    county = pd.read_csv(csvs["coverage_county"], encoding="utf-8-sig", dtype={"county_code": str})
-    assert county["county_code"].iloc[-1] == ALL
+    county = pd.read_csv(csvs["coverage_county"], encoding="utf-8-sig", dtype={"县区代码": str})
+    assert county.columns[0] == "县区代码"  # the workbook's Chinese headers, not the tables' column names
+    assert county["县区代码"].iloc[-1] == ALL
 
 
 def test_charts_fall_back_to_english_without_a_cjk_font(
