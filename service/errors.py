@@ -9,7 +9,10 @@ errors arrive masked, see :func:`store.engine.mask_db_message`).
 
 A store that was never migrated (a fresh data directory) is never an internal
 error: the database's "no such table" becomes the same "run `matcher migrate`"
-message every command gives. With ``--json`` a command prints its error as JSON
+message every command gives. Nor is a store another writer holds (SQLite's
+"database is locked" after the busy timeout, :class:`store.errors.StoreBusyError`):
+it is "the store is busy …, try again", exit code 4, the API's 409 ``store_busy``
+(``docs/cli.md`` lists the exit codes). With ``--json`` a command prints its error as JSON
 on standard output, in the API's error shape (same ``code``), and exits with the
 same code as without.
 """
@@ -27,7 +30,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from store.errors import AppError, NotReadyError
+from store.errors import AppError, NotReadyError, as_busy
 
 log = logging.getLogger("matcher")
 
@@ -126,7 +129,7 @@ def report_errors(as_json: bool = False) -> Iterator[None]:
         _emit(exc, as_json)
         sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last line of defence before the terminal
-        known = _missing_schema(exc)
+        known = _missing_schema(exc) or as_busy(exc)
         if known is not None:
             _emit(known, as_json)
             sys.exit(known.exit_code)

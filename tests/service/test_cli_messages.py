@@ -142,3 +142,31 @@ def test_an_internal_error_in_json_mode_has_the_api_code(fresh: Path, monkeypatc
     payload = json.loads(result.stdout)
     assert result.exit_code == EXIT_CODE["internal"]
     assert payload["code"] == "internal_error" and set(payload) == API_KEYS and "Traceback" not in result.output
+
+
+def test_a_busy_store_says_try_again_with_the_conflict_exit_code(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holds SQLite's write lock past the busy timeout: a clear "busy, try again", exit 4."""
+    import sqlite3
+
+    import store.engine
+    from sampledata import generate
+
+    files = generate(laborers=20, vacancies=5, seed=3, out=tmp_path / "sample").files
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    dispose_engines()
+    monkeypatch.setattr(store.engine, "SQLITE_BUSY_TIMEOUT_MS", 200)  # wait 0.2 s, not 30 s, for the holder
+    holder = sqlite3.connect(fresh / "matcher.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another writer: an ingest or a batch run
+        result = runner.invoke(app, ["ingest", "laborers", str(files["laborers"])])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    text = _text(result)
+    assert result.exit_code == EXIT_CODE["conflict"] == 4, text
+    assert "稍后再试" in text and "try again" in text, text
+    assert "internal error" not in text and "内部错误" not in text and "Traceback" not in text
+    again = runner.invoke(app, ["ingest", "laborers", str(files["laborers"])])  # nothing was half-written
+    assert again.exit_code == 0, _text(again)
