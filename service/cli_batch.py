@@ -125,5 +125,6 @@ def report(
 
     run = latest_run(cli_app().runs, run_id=run_id)
     paths = write_report(run, out)
+    typer.echo(f"批处理 {run.run_id} 的晨报已写入（工作簿、表格和图）/ morning report written:")
     for path in paths:
         typer.echo(str(path))

@@ -30,7 +30,7 @@ __all__ = ["write_outputs", "write_workbook", "write_html", "write_pdf", "summar
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 #: Header of a village list; the phone column only in the printout with personal data.
-VILLAGE_HEADER = ("劳动力编号", "姓名", "联系电话", "户编号", "优先类别", "邀请的展位")
+VILLAGE_HEADER = ("户编号", "劳动力编号", "姓名", "联系电话", "优先类别", "邀请的展位", "已通知（打√）")
 
 
 def _sheet_name(text: str, taken: set[str]) -> str:
@@ -126,16 +126,17 @@ def _village_sheet(wb: object, sl: Shortlist, place: str, grp: pd.DataFrame, tak
     header = [h for h in VILLAGE_HEADER if with_pii or h != "联系电话"]
     append_row(sheet, header)
     titles = dict(zip(sl.booths["vacancy_id"], sl.booths["title"], strict=True))
-    for laborer, rows in grp.groupby("laborer_id", sort=True):
+    for (household, laborer), rows in grp.groupby(["household_id", "laborer_id"], sort=True, dropna=False):
         first = rows.iloc[0]
         booths = "；".join(f"{r['booth']}号 {_one_line(titles.get(r['vacancy_id']))}" for _, r in rows.iterrows())
         values = {
+            "户编号": household,
             "劳动力编号": laborer,
             "姓名": first["name"],
             "联系电话": first["phone"],
-            "户编号": first["household_id"],
             "优先类别": TIER_ZH[first["tier"]],
             "邀请的展位": booths,
+            "已通知（打√）": "",
         }
         append_row(sheet, [values[h] for h in header])
     sheet.column_dimensions["F" if with_pii else "E"].width = 60

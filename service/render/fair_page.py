@@ -87,24 +87,26 @@ section.booth, section.village { page-break-before: always; break-before: page; 
 
 def _text(value: Any) -> str:
     """Escaped text of one cell: blanks empty, control characters (tab, carriage return) as spaces."""
-    return html.escape(" ".join(str(value if value is not None else "").split()))
+    blank = value is None or (isinstance(value, float) and value != value)
+    return html.escape(" ".join(str("" if blank else value).split()))
 
 
 def _booth_section(sl: Shortlist, b: pd.Series, rows: pd.DataFrame | None, with_pii: bool) -> list[str]:
     e = _text
-    phone_head = "<th>电话</th>" if with_pii else ""
+    # Without the pii right the page has no ID number or phone column: a masked one is of no use.
+    pii_head = "<th>身份证号</th><th>电话</th>" if with_pii else ""
     parts = [
         f"<section class='booth'><h2>{b['booth']}号展位 {e(b['title'])}"
         f"（{e(b['employer_name'])}）</h2><p>岗位编号 {e(b['vacancy_id'])}；"
         f"招聘{int(b['openings'])}人；邀请{int(b['invited'])}人</p><table><tr><th>序号</th><th>劳动力编号</th>"
-        f"<th>姓名</th><th>身份证号</th>{phone_head}<th>村</th><th>优先</th><th>可能性</th><th>匹配理由</th>"
+        f"<th>姓名</th>{pii_head}<th>村</th><th>优先</th><th>可能性</th><th>匹配理由</th>"
         "<th>到场</th><th>结果</th></tr>"
     ]
     for _, r in rows.iterrows() if rows is not None else []:
-        phone = f"<td>{e(r['phone'])}</td>" if with_pii else ""
+        pii = f"<td>{e(r['id_number'])}</td><td>{e(r['phone'])}</td>" if with_pii else ""
         parts.append(
             f"<tr><td>{int(r['rank'])}</td><td>{e(r['laborer_id'])}</td><td>{e(r['name'])}</td>"
-            f"<td>{e(r['id_number'])}</td>{phone}<td>{e(r['town'] + r['village'])}</td>"
+            f"{pii}<td>{e(r['town'] + r['village'])}</td>"
             f"<td>{TIER_ZH[r['tier']]}</td><td>{r['probability']:.0%}</td>"
             f"<td class='r'>{'<br>'.join(e(x) for x in r['reasons'])}</td><td></td><td></td></tr>"
         )
@@ -118,16 +120,16 @@ def _village_section(sl: Shortlist, place: str, grp: pd.DataFrame, with_pii: boo
     phone_head = "<th>电话</th>" if with_pii else ""
     parts = [
         f"<section class='village'><h2>{e(place)} · 通知名单</h2>"
-        f"<p>请通知以下人员于{e(f.date.isoformat())}到{e(f.place)}参加{e(f.name)}</p><table><tr><th>劳动力编号</th>"
-        f"<th>姓名</th>{phone_head}<th>优先</th><th>请到以下展位</th></tr>"
+        f"<p>请通知以下人员于{e(f.date.isoformat())}到{e(f.place)}参加{e(f.name)}</p><table><tr><th>户编号</th>"
+        f"<th>劳动力编号</th><th>姓名</th>{phone_head}<th>优先</th><th>请到以下展位</th><th>已通知</th></tr>"
     ]
-    for laborer, rows in grp.groupby("laborer_id", sort=True):
+    for (household, laborer), rows in grp.groupby(["household_id", "laborer_id"], sort=True, dropna=False):
         first = rows.iloc[0]
         booths = "；".join(f"{r['booth']}号 {e(titles.get(r['vacancy_id']))}" for _, r in rows.iterrows())
         phone = f"<td>{e(first['phone'])}</td>" if with_pii else ""
         parts.append(
-            f"<tr><td>{e(laborer)}</td><td>{e(first['name'])}</td>{phone}"
-            f"<td>{TIER_ZH[first['tier']]}</td><td>{booths}</td></tr>"
+            f"<tr><td>{e(household)}</td><td>{e(laborer)}</td><td>{e(first['name'])}</td>{phone}"
+            f"<td>{TIER_ZH[first['tier']]}</td><td>{booths}</td><td></td></tr>"
         )
     parts.append("</table></section>")
     return parts

@@ -88,6 +88,7 @@ LABELS: dict[str, tuple[str, str]] = {
 HIDDEN: dict[str, tuple[str, ...]] = {
     "flags": ("kind",),
     "flag_reasons": ("kind",),
+    "shortfalls": ("category_en",),  # the English of the category is the sheet's second header row's job
     "run_record": ("item_en",),
 }
 #: Codes written as words, per column (any table).

@@ -99,7 +99,9 @@ def test_cli_report_latest_prints_the_paths(published: Published, tmp_path: Path
         result = CliRunner().invoke(app, ["report", "latest", "--out", str(tmp_path / "out")])
     get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    printed = [Path(line) for line in result.output.splitlines() if line.strip()]
+    heading, *lines = [line for line in result.output.splitlines() if line.strip()]
+    assert heading.startswith(f"批处理 {published.run.run_id} 的晨报已写入")  # Chinese first, then the files
+    printed = [Path(line) for line in lines]
     assert printed[0].name == f"report_{published.run.run_id}.xlsx"
     assert len(printed) == 1 + len(SHEETS) + 5
     assert all(p.exists() for p in printed)
