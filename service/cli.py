@@ -48,26 +48,50 @@ class _BilingualUsageError(UsageError):
     """A usage error whose message already holds both languages."""
 
 
+#: ``ctx.meta`` key: the command line asked for ``--json`` (usage errors are then JSON too).
+_JSON = "matcher.json"
+
+
+def _usage_json(exc: UsageError, text: str) -> None:
+    """A usage error in the API's error shape (its code for a request it cannot parse), on standard output."""
+    from service.errors import emit
+    from store.errors import InputError
+
+    param = getattr(exc, "param", None)
+    zh, _, en = text.partition("\n")
+    emit(InputError(en, zh, field=getattr(param, "name", None), code="invalid_request"), as_json=True)
+
+
 @contextmanager
-def _bilingual_usage_errors() -> Iterator[None]:
+def _bilingual_usage_errors(as_json: bool = False) -> Iterator[None]:
     try:
         yield
     except UsageError as exc:
         # click's "no arguments, show the help" is a usage error too; it prints help, not a message.
         if isinstance(exc, _BilingualUsageError) or type(exc).__name__ == "NoArgsIsHelpError":
             raise
-        raise _BilingualUsageError(bilingual_usage(exc.format_message()), ctx=exc.ctx) from None
+        text = bilingual_usage(exc.format_message())
+        if as_json:
+            _usage_json(exc, text)
+            raise typer.Exit(exc.exit_code) from None
+        raise _BilingualUsageError(text, ctx=exc.ctx) from None
 
 
 class _BilingualGroup(TyperGroup):
-    """The root command: every usage error below it (unknown command or option, missing or bad value) bilingual."""
+    """The root command: every usage error below it (unknown command or option, missing or bad value) bilingual.
+
+    With ``--json`` on the command line a usage error is JSON on standard output, like every other error.
+    """
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
-        with _bilingual_usage_errors():
-            return super().make_context(info_name, args, parent=parent, **extra)
+        as_json = "--json" in args
+        with _bilingual_usage_errors(as_json):
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta[_JSON] = as_json
+        return ctx
 
     def invoke(self, ctx: Any) -> Any:
-        with _bilingual_usage_errors():
+        with _bilingual_usage_errors(bool(ctx.meta.get(_JSON))):
             return super().invoke(ctx)
 
 

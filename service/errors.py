@@ -102,7 +102,8 @@ def _missing_schema(exc: BaseException) -> AppError | None:
     )
 
 
-def _emit(exc: AppError, as_json: bool) -> None:
+def emit(exc: AppError, as_json: bool) -> None:
+    """Print ``exc``: bilingual lines on standard error, or the API's JSON on standard output."""
     if as_json:
         typer.echo(json.dumps(error_json(exc), ensure_ascii=False, indent=2))
     else:
@@ -126,19 +127,19 @@ def report_errors(as_json: bool = False) -> Iterator[None]:
     except AppError as exc:
         if exc.category == "internal":
             log.error("internal error %s: %s", exc.code, exc.message_en)
-        _emit(exc, as_json)
+        emit(exc, as_json)
         sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last line of defence before the terminal
         known = _missing_schema(exc) or as_busy(exc)
         if known is not None:
-            _emit(known, as_json)
+            emit(known, as_json)
             sys.exit(known.exit_code)
         log.exception("internal error")
         where = log_dir() / "matcher.log"
         en = f"internal error ({exc.__class__.__name__}); details in {where}"
         zh = f"内部错误（{exc.__class__.__name__}），详情见 {where}"
         if as_json:
-            _emit(AppError(en, zh, code=INTERNAL_CODE), as_json)
+            emit(AppError(en, zh, code=INTERNAL_CODE), as_json)
         else:
             typer.echo(f"{zh}\n{en}", err=True)
         sys.exit(EXIT_INTERNAL)

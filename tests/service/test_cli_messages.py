@@ -170,3 +170,14 @@ def test_a_busy_store_says_try_again_with_the_conflict_exit_code(
     assert "internal error" not in text and "内部错误" not in text and "Traceback" not in text
     again = runner.invoke(app, ["ingest", "laborers", str(files["laborers"])])  # nothing was half-written
     assert again.exit_code == 0, _text(again)
+
+
+def test_a_usage_error_with_json_is_json_too(fresh: Path) -> None:
+    """``--json`` asked for JSON: a bad option value is the API's "invalid_request", naming the option."""
+    result = runner.invoke(app, ["recommend", "L1", "--k", "x", "--json"])
+    assert result.exit_code == 2, _text(result)
+    payload = json.loads(result.stdout)
+    assert set(payload) == API_KEYS and payload["code"] == "invalid_request" and payload["field"] == "k"
+    assert payload["message_zh"].startswith("--k 的值无效") and "Invalid value" in payload["message_en"]
+    unknown = runner.invoke(app, ["recommend", "--json", "--bogus"])
+    assert unknown.exit_code == 2 and json.loads(unknown.stdout)["message_zh"].startswith("没有 --bogus 这个选项")
