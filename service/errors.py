@@ -30,7 +30,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from store.errors import AppError, NotReadyError, as_busy
+from store.errors import AppError, NotReadyError, StoreBusyError, as_busy
 
 log = logging.getLogger("matcher")
 
@@ -102,6 +102,38 @@ def _missing_schema(exc: BaseException) -> AppError | None:
     )
 
 
+def _batch_holder() -> dict[str, object]:
+    """The running batch of this data directory (pid, host, start), read from its run lock; {} when none runs."""
+    import os
+    import socket
+
+    try:
+        from matcher.batch.runs import LOCK_NAME, runs_root
+        from service.context import cli_settings
+
+        text = (runs_root(cli_settings().home) / LOCK_NAME).read_text(encoding="utf-8").strip()
+        holder = dict(json.loads(text)) if text else {}
+        if holder and holder.get("host") == socket.gethostname():
+            os.kill(int(holder["pid"]), 0)  # a holder that died leaves its name behind: not busy with it
+    except (AppError, OSError, ValueError, KeyError, TypeError):
+        return {}
+    return holder
+
+
+def busy_with(exc: StoreBusyError) -> StoreBusyError:
+    """ "The store is busy …, try again", naming the batch run that holds it when one runs (else ``exc``)."""
+    holder = _batch_holder()
+    if not holder:
+        return exc
+    pid, host, started = holder.get("pid", "?"), holder.get("host", "?"), holder.get("started_at", "?")
+    return StoreBusyError(
+        f"the store is busy with a batch run (pid {pid} on {host}, started {started} UTC); "
+        "try again when it has finished",
+        f"数据库正被批处理占用（进程 {pid}，主机 {host}，开始于 {started} UTC），请在它结束后再试",
+        code="store_busy",
+    )
+
+
 def emit(exc: AppError, as_json: bool) -> None:
     """Print ``exc``: bilingual lines on standard error, or the API's JSON on standard output."""
     if as_json:
@@ -125,12 +157,15 @@ def report_errors(as_json: bool = False) -> Iterator[None]:
         typer.echo("\n已中断，未提交的更改已撤销 / interrupted; nothing uncommitted was kept", err=True)
         sys.exit(130)
     except AppError as exc:
+        if isinstance(exc, StoreBusyError):
+            exc = busy_with(exc)
         if exc.category == "internal":
             log.error("internal error %s: %s", exc.code, exc.message_en)
         emit(exc, as_json)
         sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last line of defence before the terminal
-        known = _missing_schema(exc) or as_busy(exc)
+        busy = as_busy(exc)
+        known = _missing_schema(exc) or (busy_with(busy) if busy is not None else None)
         if known is not None:
             emit(known, as_json)
             sys.exit(known.exit_code)

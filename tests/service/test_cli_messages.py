@@ -181,3 +181,32 @@ def test_a_usage_error_with_json_is_json_too(fresh: Path) -> None:
     assert payload["message_zh"].startswith("--k 的值无效") and "Invalid value" in payload["message_en"]
     unknown = runner.invoke(app, ["recommend", "--json", "--bogus"])
     assert unknown.exit_code == 2 and json.loads(unknown.stdout)["message_zh"].startswith("没有 --bogus 这个选项")
+
+
+def test_a_store_busy_with_a_batch_run_names_the_run(
+    fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a batch run holds the run lock and the store, an ingest names the run (its pid and start)."""
+    import os
+    import sqlite3
+
+    import store.engine
+    from matcher.batch.runs import run_lock, runs_root
+    from sampledata import generate
+
+    files = generate(laborers=20, vacancies=5, seed=3, out=tmp_path / "sample").files
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    dispose_engines()
+    monkeypatch.setattr(store.engine, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(fresh / "matcher.db", isolation_level=None)
+    try:
+        with run_lock(runs_root(fresh)) as me:  # the batch run: its lock and the store's write lock
+            holder.execute("BEGIN IMMEDIATE")
+            result = runner.invoke(app, ["ingest", "laborers", str(files["laborers"])])
+            holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    text = _text(result)
+    assert result.exit_code == 4, text
+    assert f"进程 {os.getpid()}" in text and me["started_at"] in text and "批处理" in text, text
+    assert f"pid {os.getpid()}" in text and "try again" in text, text
