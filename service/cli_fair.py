@@ -33,6 +33,11 @@ def _command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     return register
 
 
+def _line(value: object) -> str:
+    """A value on one console line: tabs, carriage returns and other control characters as spaces."""
+    return " ".join(str(value or "").split())
+
+
 def _date(value: str) -> dt.date:
     from features.contract.parse import to_datetime
 
@@ -76,7 +81,7 @@ def create(
         cli_app().engine, name=name, date=day, place=place, vacancy_ids=ids, county=county, place_code=place_code
     )
     typer.echo(
-        f"招聘会已创建 / fair created: {fair.name}，{fair.date}，{fair.place}；"
+        f"招聘会已创建 / fair created: {_line(fair.name)}，{fair.date}，{_line(fair.place)}；"
         f"{len(fair.vacancy_ids)}个岗位 posts；地点代码 venue {fair.venue_code or '未识别 unresolved'}"
     )
     typer.echo(fair.fair_id)
@@ -96,7 +101,7 @@ def list_() -> None:
     for r in frame.itertuples(index=False):
         typer.echo(
             f"{r.fair_id:16s} {str(r.date)[:10]:10s} {r.posts:>6d} {r.openings:>9d} "
-            f"{r.invitations:>8d}  {r.name} / {r.place}"
+            f"{r.invitations:>8d}  {_line(r.name)} / {_line(r.place)}"
         )
 
 
@@ -170,5 +175,5 @@ def report(
             row: Any = r
             typer.echo(
                 f"      {row.vacancy_id:10s} {row.openings:4d} {row.invited:4d} {row.attended:4d} "
-                f"{row.interviews:4d} {row.hires:4d} {row.openings_left:4d}  {row.title or ''}"
+                f"{row.interviews:4d} {row.hires:4d} {row.openings_left:4d}  {_line(row.title)}"
             )

@@ -308,6 +308,7 @@ def test_batch_fair_and_recommend_print_chinese_first(exports: Exports) -> None:
     fair = exports.printed["fair"]
     assert len(fair.strip().splitlines()) <= 8, fair  # a short summary, then the files
     assert "零就业家庭" in fair and "邀请" in fair
+    assert "\t" not in fair and "\r" not in fair  # the fair's name and place hold both: never raw on a terminal
 
 
 # ----------------------------------------------------------------------------- printable fair
