@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from service.api.errors import error_body
@@ -210,3 +211,23 @@ def test_a_store_busy_with_a_batch_run_names_the_run(
     assert result.exit_code == 4, text
     assert f"进程 {os.getpid()}" in text and me["started_at"] in text and "批处理" in text, text
     assert f"pid {os.getpid()}" in text and "try again" in text, text
+
+
+@pytest.mark.parametrize("args", [["status"], ["recommend", "L1"], ["fair", "list"]])
+def test_a_fresh_store_says_to_migrate_on_sqlite_and_postgresql(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """The same "run `matcher migrate`" whichever database the URL names (PostgreSQL says "undefined table")."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("MATCHER_HOME", str(home))
+    monkeypatch.setenv("MATCHER_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("MATCHER_POLICY", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, args)
+    finally:
+        get_settings.cache_clear()
+    text = _text(result)
+    assert result.exit_code == EXIT_CODE["not_ready"], text
+    assert "matcher migrate" in text and CJK.search(text) and "内部错误" not in text, text
