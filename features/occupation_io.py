@@ -9,7 +9,7 @@ Layout (one directory per fitted normaliser)::
     definition_matrix.npz  TF-IDF of definition + tasks      (n_codes, n_features)
     parent_matrix.npz      TF-IDF of group names             (n_codes, n_features)
     vectorizer.joblib      the fitted TfidfVectorizer (the only pickle)
-    lookups.json           alias tables and the skill table
+    lookups.json           alias tables, title words and heads, the skill table, the calibration
 
 Loading refuses a directory of another format version or one written by a
 different scikit-learn minor version (its pickle would not be portable).
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["ArtifactError", "save_normalizer", "load_normalizer", "file_sha256"]
 
 FORMAT = "occupation-normalizer"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: title words, head groups and the confidence calibration
 _MATRICES = ("alias", "definition", "parent")
 _ARRAYS = ("codes", "names", "alias_row_starts")
 
@@ -69,6 +69,9 @@ def save_normalizer(model: OccupationNormalizer, directory: str | Path) -> Path:
         "generic_aliases": sorted(model.generic_aliases_),
         "skills": model.skills_,
         "max_alias_len": model.max_alias_len_,
+        "title_alias": model.title_alias_,
+        "title_groups": model.title_groups_,
+        "calibration": model.calibration_,
     }
     (path / "lookups.json").write_text(json.dumps(lookups, ensure_ascii=False), "utf-8")
     params: dict[str, Any] = model.get_params()
@@ -137,6 +140,9 @@ def load_normalizer(cls: type[OccupationNormalizer], directory: str | Path) -> O
     model.generic_aliases_ = frozenset(lookups["generic_aliases"])
     model.skills_ = lookups["skills"]
     model.max_alias_len_ = int(lookups["max_alias_len"])
+    model.title_alias_ = {k: [int(i) for i in v] for k, v in lookups["title_alias"].items()}
+    model.title_groups_ = {k: [str(g) for g in v] for k, v in lookups["title_groups"].items()}
+    model.calibration_ = dict(lookups["calibration"])
     model.data_ = manifest["data"]
     model._transposed = None
     return model

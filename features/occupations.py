@@ -16,12 +16,34 @@
 Each occupation keeps its best score; the ``k`` best are returned, ties broken
 by code. Fitting takes well under a second; :func:`get_normalizer` holds the
 shared instance built from the shipped data.
+
+Job-ad titles (``features/data/occupation_titles.csv``, source ``title_alias``) add
+the words employers write that neither table holds (会计, 采购, 程序员, 英语翻译,
+bartender …) and *heads*: role words that only name a group (工程师 → 2-02,
+老师 → 2-08, 操作工 → 6). Chinese titles are head-final, so inside a segment the
+word that ends last is the **head** and the words before it are modifiers: in
+电商会计 the accountant is the occupation and 电商 only says where; in 土木工程师
+the head 工程师 keeps the answer among engineers and the skill word 木工 hidden in
+土木 yields. The first segment holding a known word is the **main** one (later
+segments are context: 采购员 五金配件). A title word decides a title over a skill
+word spelt the same (车工 is a lathe operator).
+
+:meth:`OccupationNormalizer.resolve` adds a calibrated confidence (the probability
+that the first code is right, a logistic model over the top score, the margin to
+the second, whether a known word produced it and how much of the title known
+words cover; fitted on the tune half of ``occupation_eval_ads.csv`` and kept in
+``features/data/occupation_calibration.json``) and answers **unknown** below
+its threshold, with the best guesses still listed.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import json
+import math
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from functools import lru_cache
@@ -37,19 +59,38 @@ from sklearn.utils.validation import check_is_fitted
 from features.occupation_io import ArtifactError, file_sha256, load_normalizer, save_normalizer
 from features.occupation_text import clean_title, contained_aliases
 from features.skills import SkillTable, UnknownSkillError, alias_key, get_skill_table
-from features.taxonomy import Taxonomy, get_taxonomy
+from features.taxonomy import Taxonomy, code_prefix, get_taxonomy
 from features.text import normalize_text, split_list
 
 __all__ = [
     "OccupationMatch",
     "OccupationNormalizer",
+    "OccupationResult",
     "SkillInfo",
     "ArtifactError",
     "get_normalizer",
+    "confidence_features",
+    "load_title_words",
     "SOURCES",
+    "TITLE_WORDS_PATH",
+    "CALIBRATION_PATH",
 ]
 
-SOURCES = ("skill_alias", "classification_alias", "tfidf")
+SOURCES = ("title_alias", "skill_alias", "classification_alias", "tfidf")
+_DATA = Path(__file__).parent / "data"
+TITLE_WORDS_PATH = _DATA / "occupation_titles.csv"
+CALIBRATION_PATH = _DATA / "occupation_calibration.json"
+#: Used when the calibration file is missing (the shipped file overrides it).
+DEFAULT_CALIBRATION: dict[str, Any] = {
+    "features": ["top_score", "margin", "lookup", "coverage"],
+    "coef": [4.0, 3.0, 1.0, 1.0],
+    "intercept": -3.0,
+    "threshold": 0.5,
+}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[a-z0-9+#.]+")
+_LATIN_CHAR = re.compile(r"[a-z]")
+_CONTAINED_MAX = 0.97  # a known word inside a longer title never ties a whole-title hit
 _NOT_FITTED = "%(name)s 尚未训练，请先调用 fit() 或 load() / %(name)s is not fitted yet; call fit() or load()"
 _NAME_SUFFIXES = ("工人", "工", "员", "师")
 
@@ -63,12 +104,46 @@ class OccupationMatch(NamedTuple):
     source: str
 
 
+class OccupationResult(NamedTuple):
+    """A title's answer: the code, or ``unknown`` with the best guesses.
+
+    ``code``/``name`` are ``None`` when ``unknown``; ``matches`` always holds the
+    ranked guesses (empty for a title with nothing occupational in it).
+    ``confidence`` is the calibrated probability that ``matches[0]`` is right.
+    """
+
+    code: str | None
+    name: str | None
+    confidence: float
+    unknown: bool
+    matches: list[OccupationMatch]
+
+
 class SkillInfo(NamedTuple):
     """What a canonical skill leads to."""
 
     codes: tuple[str, ...]
     course: str | None
     physical_demand: str
+
+
+def load_title_words(path: Path = TITLE_WORDS_PATH) -> list[tuple[str, tuple[str, ...]]]:
+    """Read ``word, code, note`` rows (``#`` lines are comments; ``code`` may list several, ``|``)."""
+    rows: list[tuple[str, tuple[str, ...]]] = []
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(line for line in handle if not line.startswith("#")):
+            word, codes = (row.get("word") or "").strip(), (row.get("code") or "").strip()
+            if word and codes:
+                rows.append((word, tuple(c.strip() for c in codes.split("|") if c.strip())))
+    return rows
+
+
+def confidence_features(matches: Sequence[OccupationMatch], coverage: float) -> list[float]:
+    """The calibration model's inputs: top score, margin to the second, known word, coverage."""
+    if not matches:
+        return [0.0, 0.0, 0.0, 0.0]
+    second = matches[1].score if len(matches) > 1 else 0.0
+    return [matches[0].score, matches[0].score - second, float(matches[0].source != "tfidf"), coverage]
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -104,6 +179,12 @@ class OccupationNormalizer(BaseEstimator):
     min_skill_alias_len, min_classification_alias_len : int
         Shortest alias searched inside a longer title (whole-title lookup
         has no minimum).
+    head_bonus, main_bonus : float
+        Added to a known word that is the head of its segment / lies in the main segment.
+    group_bonus : float
+        Added to the TF-IDF score of every occupation inside the group a head word names.
+    off_group_factor : float
+        Multiplies a known word's score when the main head names a group it lies outside.
     batch_size : int
         Texts scored together in the TF-IDF part (bounds memory).
     """
@@ -117,6 +198,10 @@ class OccupationNormalizer(BaseEstimator):
         tfidf_scale: float = 0.9,
         min_skill_alias_len: int = 2,
         min_classification_alias_len: int = 3,
+        head_bonus: float = 0.12,
+        main_bonus: float = 0.06,
+        group_bonus: float = 0.2,
+        off_group_factor: float = 0.4,
         batch_size: int = 1024,
     ) -> None:
         self.ngram_range = ngram_range
@@ -126,10 +211,20 @@ class OccupationNormalizer(BaseEstimator):
         self.tfidf_scale = tfidf_scale
         self.min_skill_alias_len = min_skill_alias_len
         self.min_classification_alias_len = min_classification_alias_len
+        self.head_bonus = head_bonus
+        self.main_bonus = main_bonus
+        self.group_bonus = group_bonus
+        self.off_group_factor = off_group_factor
         self.batch_size = batch_size
 
     # ------------------------------------------------------------------ fit
-    def fit(self, taxonomy: Taxonomy, skills: SkillTable | None = None) -> OccupationNormalizer:
+    def fit(
+        self,
+        taxonomy: Taxonomy,
+        skills: SkillTable | None = None,
+        title_words: Sequence[tuple[str, Sequence[str]]] | str = "shipped",
+        calibration: dict[str, Any] | str = "shipped",
+    ) -> OccupationNormalizer:
         """Build the lookup tables and TF-IDF matrices.
 
         Parameters
@@ -138,6 +233,11 @@ class OccupationNormalizer(BaseEstimator):
             The classification; its level-4 nodes are the targets.
         skills : SkillTable, optional
             The rural skill table; without it only the classification is used.
+        title_words : sequence of (word, codes), default the shipped title words
+            Job-ad words (see :func:`load_title_words`); ``()`` for none. A code of
+            level 4 is a lookup; a group code makes the word a head for that group.
+        calibration : dict, default the shipped calibration
+            ``coef``, ``intercept`` and ``threshold`` of the confidence model.
 
         Returns
         -------
@@ -198,7 +298,31 @@ class OccupationNormalizer(BaseEstimator):
                 for word in (entry.skill, *entry.aliases):
                     if word not in entry.generic_aliases:
                         alias_rows.extend((word, index[c]) for c in entry.codes)
-        self.max_alias_len_ = max(len(k) for k in [*self.skill_alias_, *class_alias])
+        # Job-ad title words: level-4 codes are lookups (and TF-IDF rows), group codes are heads.
+        words = load_title_words() if isinstance(title_words, str) else list(title_words)
+        title_alias: dict[str, list[int]] = {}
+        title_groups: dict[str, list[str]] = {}
+        for word, word_codes in words:
+            key = alias_key(word)
+            for code in word_codes:
+                level = taxonomy.get(code).level
+                if level == 4 and code in index:
+                    title_alias.setdefault(key, []).append(index[code])
+                    alias_rows.append((word, index[code]))
+                else:
+                    title_groups.setdefault(key, []).append(code_prefix(code, level))
+        self.title_alias_ = title_alias
+        self.title_groups_ = title_groups
+        self.max_alias_len_ = max(len(k) for k in [*self.skill_alias_, *class_alias, *title_alias, *title_groups])
+        chosen: dict[str, Any] = DEFAULT_CALIBRATION
+        if not isinstance(calibration, str):
+            chosen = calibration
+        else:
+            try:
+                chosen = json.loads(CALIBRATION_PATH.read_text("utf-8"))
+            except (OSError, ValueError):
+                pass
+        self.calibration_ = {k: chosen[k] for k in ("coef", "intercept", "threshold")}
 
         # TF-IDF: one vocabulary over every text field, three matrices.
         definitions = [f"{taxonomy.get(c).definition} {taxonomy.get(c).tasks}".strip() for c in codes]
@@ -224,52 +348,118 @@ class OccupationNormalizer(BaseEstimator):
             "n_codes": len(codes),
             "n_skills": len(self.skills_),
             "n_alias_rows": len(alias_rows),
+            "n_title_words": len(words),
         }
         return self
 
     # -------------------------------------------------------------- lookup
-    def _lookup(self, cleaned: str, raw_key: str) -> dict[int, tuple[float, str]]:
+    def _lookup(self, cleaned: str, raw_key: str) -> tuple[dict[int, tuple[float, str]], list[str], float]:
+        """Known words of a title: ``({code index: (score, source)}, head groups, coverage)``."""
         out: dict[int, tuple[float, str]] = {}
 
         def put(idx: int, score: float, source: str) -> None:
             if idx not in out or score > out[idx][0]:
-                out[idx] = (score, source)
+                out[idx] = (min(score, 1.0), source)
 
-        def put_skill(skill: str, score: float) -> None:
+        def put_skill(skill: str, score: float, cap: float = 1.0) -> None:
             for rank, idx in enumerate(self.skills_[skill]["code_index"]):
-                put(idx, score * (1.0 - 0.03 * rank), "skill_alias")
+                put(idx, min(score, cap) * (1.0 - 0.03 * rank), "skill_alias")
 
         key = cleaned.replace(" ", "")
+        groups: list[str] = []
         for candidate in dict.fromkeys((raw_key, key)):
-            if candidate in self.skill_alias_:
+            if candidate in self.title_alias_:  # a title word decides a title over a skill word
+                for idx in self.title_alias_[candidate]:
+                    put(idx, 1.0, "title_alias")
+            elif candidate in self.skill_alias_:
                 put_skill(self.skill_alias_[candidate], 1.0)
             for idx, score in self.classification_alias_.get(candidate, ()):
                 put(idx, score, "classification_alias")
+            groups.extend(self.title_groups_.get(candidate, ()))
         if out or not key:
-            return out
-        # A title naming one skill twice (电焊工（二保焊）) covers more of it;
-        # a generic word (工人, 包装) scores low enough to yield to the rest.
+            return out, groups, 1.0 if out or groups else 0.0
         total = len(key)
-        covered: dict[str, list[int]] = {}
-        for start, end, alias in contained_aliases(
-            cleaned, self.skill_alias_, self.min_skill_alias_len, self.max_alias_len_
-        ):
-            slot = covered.setdefault(self.skill_alias_[alias], [0, 0])
-            slot[alias in self.generic_aliases_] += end - start
-        for skill, (specific, generic) in covered.items():
-            if specific:
-                put_skill(skill, 0.5 + 0.45 * min(specific + generic, total) / total)
+        index = self.__dict__.get("_known_keys")
+        if index is None:  # every word any index knows, for one non-nested search across all of them
+            index = self.__dict__["_known_keys"] = frozenset(
+                [*self.skill_alias_, *self.classification_names_, *self.title_alias_, *self.title_groups_]
+            )
+        hits = [
+            (start, end, alias)
+            for start, end, alias in contained_aliases(cleaned, index, self.min_skill_alias_len, self.max_alias_len_)
+            if end - start >= self.min_classification_alias_len
+            or alias in self.skill_alias_
+            or alias in self.title_alias_
+            or alias in self.title_groups_
+        ]
+        # Segments in blank-free positions; a Latin word matches whole words only (ui ≠ guitar).
+        bounds = np.cumsum([len(seg) for seg in cleaned.split(" ")])
+        starts = np.concatenate([[0], bounds[:-1]])
+
+        def whole_word(start: int, end: int, alias: str) -> bool:
+            if not _LATIN.fullmatch(alias):
+                return True
+            seg = int(np.searchsorted(bounds, start, side="right"))
+            before = start == starts[seg] or not _LATIN_CHAR.match(key[start - 1])
+            after = end == bounds[seg] or not _LATIN_CHAR.match(key[end])
+            return before and after
+
+        hits = [hit for hit in hits if whole_word(*hit)]
+        if not hits:
+            return out, groups, 0.0
+        # Segments in blank-free positions. The main segment is the first holding a known word;
+        # its head is the specific word that ends last (a group word such as 司机 or 工程师 names
+        # the kind of work and leaves the specific word before it to say which: 代驾司机).
+        segment = [int(np.searchsorted(bounds, start, side="right")) for start, _, _ in hits]
+        main = min(segment)
+        specific = [
+            alias not in self.title_groups_
+            and not (alias in self.skill_alias_ and alias in self.generic_aliases_ and alias not in self.title_alias_)
+            for _, _, alias in hits
+        ]
+        main_ends = [end for (_, end, _), seg in zip(hits, segment, strict=True) if seg == main]
+        main_specific_ends = [
+            end for (_, end, _), seg, spec in zip(hits, segment, specific, strict=True) if seg == main and spec
+        ]
+        head_end = max(main_specific_ends, default=max(main_ends))
+        covered = np.zeros(total, dtype=bool)
+        skill_cover: dict[str, list[float]] = {}  # skill: [specific chars, generic chars, best bonus]
+        scored: list[tuple[list[int], float, str]] = []
+        for (start, end, alias), seg in zip(hits, segment, strict=True):
+            covered[start:end] = True
+            in_main = seg == main
+            bonus = (self.head_bonus * (end == head_end) + self.main_bonus) if in_main else 0.0
+            share = (end - start) / total
+            if alias in self.title_groups_ and in_main and end == max(main_ends):
+                groups.extend(self.title_groups_[alias])
+            if alias in self.title_alias_:
+                scored.append((self.title_alias_[alias], 0.5 + 0.45 * share + bonus, "title_alias"))
+            elif alias in self.skill_alias_:
+                # A title naming one skill twice (电焊工（二保焊）) covers more of it; a generic
+                # word (工人, 包装) scores low enough to yield to the rest.
+                # A generic word alone in the main segment (打包工 仓库) is that segment's trade.
+                is_generic = alias in self.generic_aliases_ and not (in_main and not main_specific_ends)
+                slot = skill_cover.setdefault(self.skill_alias_[alias], [0.0, 0.0, 0.0])
+                slot[int(is_generic)] += end - start
+                slot[2] = max(slot[2], bonus)
+            if alias in self.classification_names_ and end - start >= self.min_classification_alias_len:
+                idxs = [idx for idx, _ in self.classification_alias_[alias]]
+                scored.append((idxs, 0.5 + 0.43 * share + bonus, "classification_alias"))
+
+        # Contained hits stay below whole-title ones (_CONTAINED_MAX).
+        for skill, (specific_len, generic_len, best) in skill_cover.items():
+            if specific_len:
+                put_skill(skill, 0.5 + 0.45 * min(specific_len + generic_len, total) / total + best, _CONTAINED_MAX)
             else:
-                put_skill(skill, 0.1 + 0.3 * min(generic, total) / total)
-        for start, end, alias in contained_aliases(
-            cleaned,
-            self.classification_names_,
-            self.min_classification_alias_len,
-            self.max_alias_len_,
-        ):
-            for idx, _ in self.classification_alias_[alias]:
-                put(idx, 0.5 + 0.43 * (end - start) / total, "classification_alias")
-        return out
+                put_skill(skill, 0.1 + 0.3 * min(generic_len, total) / total + best / 2, _CONTAINED_MAX)
+        for idxs, score, source in scored:
+            for idx in idxs:
+                put(idx, min(score, _CONTAINED_MAX), source)
+        if groups:  # the main head names a group: known words outside it were modifiers
+            for idx, (score, source) in list(out.items()):
+                if not any(self.codes_[idx].startswith(g) for g in groups):
+                    out[idx] = (score * self.off_group_factor, source)
+        return out, groups, float(covered.mean())
 
     def _tfidf_scores(self, cleaned: list[str]) -> np.ndarray:
         """Return TF-IDF scores, shape (n_texts, n_codes), float32."""
@@ -305,6 +495,10 @@ class OccupationNormalizer(BaseEstimator):
         list of list of OccupationMatch
             One list per text, best first (score descending, then code).
         """
+        return [matches for matches, _ in self._rank(texts, k)]
+
+    def _rank(self, texts: Sequence[str | None], k: int) -> list[tuple[list[OccupationMatch], float]]:
+        """Ranked matches and known-word coverage of each text (the body of :meth:`normalize`)."""
         check_is_fitted(self, "vectorizer_", msg=_NOT_FITTED)
         if isinstance(texts, str):
             raise TypeError(
@@ -314,30 +508,76 @@ class OccupationNormalizer(BaseEstimator):
         if not isinstance(k, int | np.integer) or k < 1:
             raise ValueError(f"k={k!r} 无效，须为 ≥1 的整数 / k={k!r} is invalid; need an int ≥ 1")
         cleaned = [clean_title(t) if isinstance(t, str) else "" for t in texts]
-        results: list[list[OccupationMatch]] = []
+        results: list[tuple[list[OccupationMatch], float]] = []
         for start in range(0, len(cleaned), self.batch_size):
             chunk = cleaned[start : start + self.batch_size]
             raw_chunk = texts[start : start + self.batch_size]
+            looked = [
+                self._lookup(clean, alias_key(normalize_text(raw) or "")) if clean else ({}, [], 0.0)
+                for clean, raw in zip(chunk, raw_chunk, strict=True)
+            ]
             scores = self._tfidf_scores(chunk)
+            for row, (clean, (_, groups, _)) in enumerate(zip(chunk, looked, strict=True)):
+                if not _CJK.search(clean):
+                    scores[row] = 0.0  # character n-grams of Latin words match nothing meaningful
+                elif groups:
+                    scores[row, self._group_mask(tuple(groups))] += self.group_bonus
             top = _top_k(scores, min(k, scores.shape[1]))
-            for row, (clean, raw) in enumerate(zip(chunk, raw_chunk, strict=True)):
+            for row, (clean, (found, _, coverage)) in enumerate(zip(chunk, looked, strict=True)):
                 if not clean:
-                    results.append([])
+                    results.append(([], 0.0))
                     continue
-                raw_key = alias_key(normalize_text(raw) or "")
-                found = self._lookup(clean, raw_key)
+                found = dict(found)
                 for idx in top[row]:
-                    score = float(scores[row, idx])
+                    score = min(float(scores[row, idx]), 0.99)
                     if score > 0 and (idx not in found or score > found[idx][0]):
                         found[int(idx)] = (score, "tfidf")
                 best = sorted(found.items(), key=lambda it: (-it[1][0], self.codes_[it[0]]))[:k]
-                results.append(
-                    [
-                        OccupationMatch(str(self.codes_[i]), str(self.names_[i]), round(s, 4), src)
-                        for i, (s, src) in best
-                    ]
-                )
+                matches = [
+                    OccupationMatch(str(self.codes_[i]), str(self.names_[i]), round(s, 4), src) for i, (s, src) in best
+                ]
+                results.append((matches, coverage))
         return results
+
+    def _group_mask(self, groups: tuple[str, ...]) -> np.ndarray:
+        cache = self.__dict__.setdefault("_group_masks", {})
+        mask = cache.get(groups)
+        if mask is None:
+            mask = cache[groups] = np.array([any(c.startswith(g) for g in groups) for c in self.codes_])
+        return mask
+
+    def resolve(self, texts: Sequence[str | None], k: int = 5) -> list[OccupationResult]:
+        """Like :meth:`normalize`, with a calibrated confidence and ``unknown`` below its threshold.
+
+        Returns
+        -------
+        list of OccupationResult
+            One per text: ``code``/``name`` of the first match, or ``unknown`` (code
+            ``None``) when the confidence is below ``calibration_['threshold']`` or
+            nothing matched; ``matches`` are the ranked guesses either way.
+        """
+        coef = np.asarray(self.calibration_["coef"], dtype=float)
+        intercept = float(self.calibration_["intercept"])
+        threshold = float(self.calibration_["threshold"])
+        out: list[OccupationResult] = []
+        for matches, coverage in self._rank(texts, k):
+            if not matches:
+                out.append(OccupationResult(None, None, 0.0, True, []))
+                continue
+            z = intercept + float(coef @ np.asarray(confidence_features(matches, coverage)))
+            confidence = round(1.0 / (1.0 + math.exp(-z)), 4)
+            unknown = confidence < threshold
+            first = matches[0]
+            out.append(
+                OccupationResult(
+                    None if unknown else first.code, None if unknown else first.name, confidence, unknown, matches
+                )
+            )
+        return out
+
+    def resolve_one(self, text: str | None, k: int = 5) -> OccupationResult:
+        """Single-text form of :meth:`resolve`."""
+        return self.resolve([text], k=k)[0]
 
     def normalize_one(self, text: str | None, k: int = 5) -> list[OccupationMatch]:
         """Single-text form of :meth:`normalize` (same result as a batch of one)."""
@@ -443,8 +683,8 @@ def _cache_dir() -> Path | None:
     from features.taxonomy import DEFAULT_TAXONOMY_PATH
 
     try:
-        sources = [DEFAULT_TAXONOMY_PATH, DEFAULT_SKILLS_PATH, Path(__file__)]
-        sources += [Path(m.__file__) for m in (occupation_io, occupation_text, skills, taxonomy, text)]
+        sources = [DEFAULT_TAXONOMY_PATH, DEFAULT_SKILLS_PATH, TITLE_WORDS_PATH, CALIBRATION_PATH, Path(__file__)]
+        sources += [Path(str(m.__file__)) for m in (occupation_io, occupation_text, skills, taxonomy, text)]
         digest = hashlib.sha256(sklearn.__version__.encode())
         for path in sources:
             digest.update(str(file_sha256(path)).encode())

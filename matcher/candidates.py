@@ -1,24 +1,40 @@
 """Candidate generation: the pairs worth scoring, hard constraints applied inside retrieval.
 
+Each widening ring draws its candidates from its own pool:
+
+=============== ==========================================================================
+county grid     every open post of the person's county (for people who stay in their
+                village or town, the county's home-style workshop posts and the posts of
+                their own villages and towns), every post within their half-hour
+                neighbourhood across county borders, and the ``STAGE0`` most similar
+                online posts; all of them, checked pair by pair
+province        the ``PROVINCE_FETCH`` posts nearest in the vector space among the open
+                posts of the person's province outside their county (an id filter on the
+                vector index), for people who go to the province or anywhere
+country         the ``FAR_FETCH`` nearest among all open posts, for people who go anywhere
+=============== ==========================================================================
+
 People are taken in blocks of the same county (those who stay in their
 village or town in blocks of their own, ordered by town). A block is checked
-as one grid against its local pool — every online post, every open post of
-the county (for a village-or-town block, the home-style workshop posts and
-the posts of its own villages and towns), and every post within each
-member's half-hour neighbourhood (across county borders) — with the hard
-constraints of :mod:`matcher.reach` evaluated by broadcasting, and the
-embedding similarity by one matrix product. Each person is held to their own
-universe (county, online, own neighbourhood), so the candidates of a person
-are the same alone and in any block: a caseworker's lookup equals the
-nightly batch. People who will go to the province or anywhere also get the
-nearest posts in the vector space from the faiss index (an over-fetch
-restricted to open posts, then the same constraints). Because the local
-pool is complete, a tight filter (a person who cannot leave home) still
-sees every post it may see: it never silently empties.
+as one grid against its local pool with the hard constraints of
+:mod:`matcher.reach` evaluated by broadcasting, and the embedding similarity
+by one matrix product. Each person is held to their own universe (county,
+online, own neighbourhood), so the candidates of a person are the same alone
+and in any block: a caseworker's lookup equals the nightly batch. The posts
+fetched from the province and country pools pass the same constraints pair
+by pair. Because the local pool is complete, a tight filter (a person who
+cannot leave home) still sees every post it may see: it never silently
+empties; and because the province has a pool of its own, a province-mobile
+person sees the best posts of the whole province, not those that happen to
+be among the nationwide nearest.
 
 Each person then keeps the ``STAGE0`` eligible posts closest in the vector
 space and in travel time, and the ``STAGE0_PER_RING`` best of every
 widening ring, for full feature scoring.
+
+Posts a person already answered (:mod:`matcher.answered`; ``exclude``) are left out
+inside retrieval like a post out of reach: they take no candidate's place and
+are not counted among the posts in reach.
 """
 
 from __future__ import annotations
@@ -30,7 +46,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from features.geo_distance import DETOUR_FACTOR, EARTH_RADIUS_KM, FIXED_MINUTES, RURAL_SPEED_KMH, unit_vectors
-from matcher.index import VacancyIndex
+from matcher.index import Selection, VacancyIndex
 from matcher.prepare import KIND_INDEX, People, Posts
 from matcher.reach import HALF_HOUR, PairGeo, eligible, open_mask, pair_geo, ring_of, units
 from matcher.similarity import grid_cosine, pair_cosine
@@ -42,14 +58,22 @@ __all__ = [
     "passes_first_stage",
     "FAR_MARGIN",
     "FAR_FETCH",
+    "PROVINCE_FETCH",
+    "PROVINCE_FLOOR",
+    "RingPools",
+    "Exclusions",
+    "exclusions",
     "STAGE0",
     "STAGE0_PER_RING",
     "N_FLOORS",
     "FAR_FLOOR",
 ]
 
-#: Posts fetched from the vector index per far-travelling person before filtering.
-FAR_FETCH = 150
+#: Posts fetched from the country's pool (every open post) per person who goes anywhere, before filtering.
+FAR_FETCH = 100
+#: Posts fetched from the province's pool (its open posts outside the person's county) per person who goes
+#: to the province or anywhere, before filtering.
+PROVINCE_FETCH = 100
 #: IVF cells visited for the far fetch (the tuned nprobe aims at exact-search recall, not needed here).
 #: On the 1 M store far posts are 0.6 % of the suggestions of people who go to the province or
 #: anywhere; 8 cells instead of 32 keep 99.8 % of those people's suggested posts (98.5 % of their
@@ -58,15 +82,18 @@ FAR_NPROBE = 8
 #: Eligible posts per person kept for full feature scoring, overall and per widening ring.
 STAGE0 = 400
 STAGE0_PER_RING = 40
-#: A person's first-stage floors: overall, one per widening ring (see :func:`_select`), and the far
-#: fetch's (the similarity of the last post fetched when the fetch came back full).
-N_FLOORS = 7
+#: A person's first-stage floors: overall, one per widening ring (see :func:`_select`), the country
+#: fetch's and the province fetch's (the similarity of the last post fetched when the fetch came back full).
+N_FLOORS = 8
 FAR_FLOOR = 6
+PROVINCE_FLOOR = 7
 #: People per grid block (bounds the grid's memory: BLOCK × pool cells).
 BLOCK = 256
 #: Straight-line radius that surely holds the half-hour circle (2.8 min/km after 5 min: 8.9 km) plus
 #: the spread of a town's villages around the point that stands for it.
 NEIGHBOURHOOD_KM = 15.0
+_ONLINE = KIND_INDEX["online"]
+_WELFARE = KIND_INDEX["public_welfare"]
 #: Straight-line km of the half-hour circle by coordinates (``features.geo_distance.travel_minutes``).
 HALF_HOUR_KM = (HALF_HOUR - FIXED_MINUTES) / (DETOUR_FACTOR / RURAL_SPEED_KMH * 60)
 
@@ -84,8 +111,9 @@ class Candidates(NamedTuple):
     #: (n_rows, N_FLOORS) the first-stage score a post of a person's grid had to reach to be kept:
     #: column 0 overall, column 1 + r within ring r (-inf: every eligible post was kept). A post with
     #: a lower score than both its floors was left out (an incremental batch uses them for new posts).
-    #: Column FAR_FLOOR: the embedding similarity a post beyond the grid had to reach to be fetched
-    #: from the vector index (-inf: the fetch returned every post it could, or there was none).
+    #: Columns FAR_FLOOR and PROVINCE_FLOOR: the embedding similarity a post beyond the grid had to reach
+    #: to be fetched from the country's or the province's pool (-inf: the fetch returned every post it
+    #: could, or there was no index; +inf: the person draws nothing from that pool).
     floors: np.ndarray | None = None
 
 
@@ -115,23 +143,26 @@ def passes_first_stage(
     A pair lies in the person's grid when it is within the first three rings or, in the far rings,
     within the neighbourhood (both places precise, at most ``NEIGHBOURHOOD_KM``); there it may be kept
     when its first-stage score reaches the overall floor or its ring's. Any far-ring pair may come from
-    the vector index when its similarity reaches the far-fetch floor (less ``FAR_MARGIN``). A pair that
-    passes neither could not have been a candidate of a full run on the day the floors were set.
+    the country's pool when its similarity reaches the country fetch's floor, and a province-ring pair
+    from the province's pool when it reaches that fetch's floor (both less ``FAR_MARGIN``). A pair that
+    passes none could not have been a candidate of a full run on the day the floors were set.
     """
     floors = np.asarray(floors, dtype=np.float64)
     cheap = first_stage(cosine, geo.minutes)
     step = 1 + np.clip(np.asarray(ring), 0, 4).astype(np.int64)
     if np.ndim(cheap) == 2:  # a grid: one floors row per grid row
         overall, far_floor = floors[:, :1], floors[:, FAR_FLOOR : FAR_FLOOR + 1]
+        province_floor = floors[:, PROVINCE_FLOOR : PROVINCE_FLOOR + 1]
         ring_floor = np.take_along_axis(floors, step, axis=1)
     else:  # pairs: one floors row per pair
-        overall, far_floor = floors[:, 0], floors[:, FAR_FLOOR]
+        overall, far_floor, province_floor = floors[:, 0], floors[:, FAR_FLOOR], floors[:, PROVINCE_FLOOR]
         ring_floor = floors[np.arange(len(step)), step]
     near = people.precise[pi] & posts.precise[pj] & (geo.km <= NEIGHBOURHOOD_KM)
     in_grid = (ring < 3) | near
     by_grid = in_grid & ((cheap >= overall) | (cheap >= ring_floor))
-    by_index = (ring >= 3) & (cosine >= far_floor - FAR_MARGIN)
-    return by_grid | by_index
+    by_country = (ring >= 3) & (cosine >= far_floor - FAR_MARGIN)
+    by_province = (ring == 3) & (cosine >= province_floor - FAR_MARGIN)
+    return by_grid | by_country | by_province
 
 
 class Neighbourhoods:
@@ -140,7 +171,7 @@ class Neighbourhoods:
     def __init__(self, posts: Posts) -> None:
         self.has = np.flatnonzero(np.isfinite(posts.lat) & np.isfinite(posts.lon) & posts.precise)
         self.tree = cKDTree(units(posts)[self.has]) if len(self.has) else None
-        self.cache: dict[tuple[float, float], np.ndarray] = {}
+        self.cache: dict[tuple[float, float, float], np.ndarray] = {}
 
     def near(self, lat: float, lon: float, km: float = NEIGHBOURHOOD_KM) -> np.ndarray:
         key = (round(lat, 3), round(lon, 3), km)
@@ -198,25 +229,82 @@ def _block_pool(people: People, posts: Posts, block: np.ndarray, today: dt.date 
     return np.flatnonzero(mark)
 
 
-def _far_candidates(
-    people: People, posts: Posts, index: VacancyIndex | None, rows: np.ndarray, allowed: object, floors: np.ndarray
-) -> dict[int, np.ndarray]:
-    """Far posts per far-travelling person (row in ``people`` -> post rows); fills ``floors[:, FAR_FLOOR]``
-    (by position in ``rows``) where the fetch came back full."""
-    far_at = np.flatnonzero(people.mobility[rows] >= 4)
-    far_rows = rows[far_at]
-    if index is None or people.vectors is None or len(far_rows) == 0 or len(index) == 0:
-        return {}
-    k = min(FAR_FETCH, len(index))
-    # Far posts are extra candidates beyond the complete local pool: a few IVF cells are enough.
-    result = index.search(people.vectors[far_rows], k, allowed=allowed, nprobe=FAR_NPROBE)  # type: ignore[arg-type]
-    full = np.array([ids[-1] is not None for ids in result.ids], dtype=bool)
-    floors[far_at[full], FAR_FLOOR] = result.scores[full, -1]
-    out: dict[int, np.ndarray] = {}
+class RingPools(NamedTuple):
+    """The pools the far rings draw from: every post's id in the vector index and today's open posts.
+
+    Built once per recommender (:meth:`build`); the open flags are the recommender's own, so a server's
+    snapshot that withholds a post draws nothing from it.
+    """
+
+    post_ints: np.ndarray  # (n_posts,) the post's integer id in the index, -1 when not indexed
+    open: np.ndarray  # (n_posts,) the post can be suggested today
+
+    @classmethod
+    def build(cls, posts: Posts, index: VacancyIndex, today: dt.date | None) -> RingPools:
+        ints = index.int_ids(posts.ids.astype(str).tolist())
+        return cls(ints, open_mask(posts, today) if today is not None else np.ones(len(posts), dtype=bool))
+
+    def province(self, posts: Posts, province: int, county: int) -> Selection:
+        """The province ring's pool of a person of ``county``: the open posts of ``province`` outside the
+        county (whose posts the grid holds), neither online (the grid's too) nor public-welfare (never
+        beyond the town)."""
+        rows = posts.by_province.get(int(province))
+        if rows is None or not province:
+            return Selection(np.zeros(0, dtype=np.int64))
+        kind = posts.kind[rows]
+        keep = self.open[rows] & (posts.county[rows] != county) & (kind != _ONLINE) & (kind != _WELFARE)
+        ints = self.post_ints[rows[keep]]
+        return Selection(np.unique(ints[ints >= 0]))
+
+
+def _fetched(posts: Posts, ids: np.ndarray) -> np.ndarray:
     position = posts.position
-    for r, ids in zip(far_rows, result.ids, strict=True):
-        out[int(r)] = np.fromiter((position[v] for v in ids if v is not None and v in position), dtype=np.int64)
-    return out
+    return np.fromiter((position[v] for v in ids if v is not None and v in position), dtype=np.int64)
+
+
+def _far_candidates(
+    people: People,
+    posts: Posts,
+    index: VacancyIndex | None,
+    rows: np.ndarray,
+    allowed: object,
+    floors: np.ndarray,
+    pools: RingPools | None = None,
+) -> dict[int, np.ndarray]:
+    """Posts beyond the grid per far-travelling person (row in ``people`` -> post rows), from the province's
+    pool (mobility province and wider) and the country's (mobility nationwide); fills ``floors[:,
+    PROVINCE_FLOOR]`` and ``floors[:, FAR_FLOOR]`` (by position in ``rows``)."""
+    far_at = np.flatnonzero(people.mobility[rows] >= 4)
+    if index is None or people.vectors is None or len(far_at) == 0 or len(index) == 0:
+        return {}
+    floors[far_at, FAR_FLOOR] = np.inf  # nothing from the country's pool unless fetched below
+    floors[far_at, PROVINCE_FLOOR] = np.inf
+    if pools is None:
+        pools = RingPools.build(posts, index, None)
+    out: dict[int, list[np.ndarray]] = {}
+    # The province ring: one search per (province, county) of the people, in that province's own pool.
+    places = np.stack([people.province[rows[far_at]], people.county[rows[far_at]]], axis=1)
+    for place in np.unique(places, axis=0):
+        members = far_at[(places == place).all(axis=1)]
+        pool = pools.province(posts, int(place[0]), int(place[1]))
+        if not len(pool.ints):
+            floors[members, PROVINCE_FLOOR] = -np.inf
+            continue
+        k = min(PROVINCE_FETCH, len(pool.ints))
+        result = index.search(people.vectors[rows[members]], k, allowed=pool, nprobe=FAR_NPROBE)
+        floors[members, PROVINCE_FLOOR] = result.scores[:, -1] if len(pool.ints) > k else -np.inf
+        for r, ids in zip(rows[members], result.ids, strict=True):
+            out.setdefault(int(r), []).append(_fetched(posts, ids))
+    # The country ring: every open post, for people who go anywhere.
+    nation_at = far_at[people.mobility[rows[far_at]] >= 5]
+    if len(nation_at):
+        k = min(FAR_FETCH, len(index))
+        result = index.search(people.vectors[rows[nation_at]], k, allowed=allowed, nprobe=FAR_NPROBE)  # type: ignore[arg-type]
+        full = np.array([ids[-1] is not None for ids in result.ids], dtype=bool)
+        floors[nation_at, FAR_FLOOR] = np.where(full, result.scores[:, -1], -np.inf)
+        for r, ids in zip(rows[nation_at], result.ids, strict=True):
+            out.setdefault(int(r), []).append(_fetched(posts, ids))
+    return {r: np.unique(np.concatenate(parts)) for r, parts in out.items()}
 
 
 def _top(neg: np.ndarray, m: int, kth: np.ndarray | None = None) -> np.ndarray:
@@ -282,8 +370,38 @@ def _select(cheap: np.ndarray, ring: np.ndarray, welfare: np.ndarray) -> tuple[n
     return keep & finite, floors
 
 
+#: Posts left out per person (row in ``people`` -> sorted post rows): the ones they already answered.
+Exclusions = dict[int, np.ndarray]
+
+
+def exclusions(pi: np.ndarray, pj: np.ndarray) -> Exclusions:
+    """Pairs ``(people[pi], posts[pj])`` as :data:`Exclusions`."""
+    out: Exclusions = {}
+    if len(pi):
+        order = np.lexsort((pj, pi))
+        pi, pj = np.asarray(pi)[order], np.asarray(pj)[order]
+        cut = np.flatnonzero(np.diff(pi)) + 1
+        for rows, posts_rows in zip(np.split(pi, cut), np.split(pj, cut), strict=True):
+            out[int(rows[0])] = np.unique(posts_rows)
+    return out
+
+
+def _clear(mask: np.ndarray, block: np.ndarray, pool: np.ndarray, exclude: Exclusions | None) -> None:
+    """Clear the cells of ``mask`` (block × sorted pool) that pair a person with a post they answered."""
+    if not exclude:
+        return
+    for r, i in enumerate(block.tolist()):
+        gone = exclude.get(i)
+        if gone is None:
+            continue
+        at = np.searchsorted(pool, gone)
+        inside = at < len(pool)
+        at = at[inside]
+        mask[r, at[pool[at] == gone[inside]]] = False
+
+
 def _online_best(
-    people: People, posts: Posts, block: np.ndarray, today: dt.date | None
+    people: People, posts: Posts, block: np.ndarray, today: dt.date | None, exclude: Exclusions | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The online posts worth a grid cell for each person of ``block``.
 
@@ -306,10 +424,13 @@ def _online_best(
         return online, np.zeros((n, 0), dtype=bool), np.zeros((n, 0), dtype=np.float32), none, none
     bi, pj = block[:, None], online[None, :]
     ok = eligible(people, posts, bi, pj, np.zeros((n, len(online)), dtype=np.int8), today)
+    answered = np.ones(ok.shape, dtype=bool)
+    _clear(answered, block, online, exclude)
     if people.vectors is not None and posts.vectors is not None:
         cosine = grid_cosine(people, posts, block, online)
     else:
         cosine = np.zeros((n, len(online)), dtype=np.float32)
+    ok &= answered
     neg = np.where(ok, -cosine.astype(np.float64), np.inf)
     mine = _top(neg, STAGE0) if len(online) > STAGE0 else np.ones(neg.shape, dtype=bool)
     # An online post of the person's own village sits in the first ring (see reach.ring_of), where
@@ -317,7 +438,8 @@ def _online_best(
     mine |= (people.village[bi] == posts.village[pj]) & (posts.village[pj] > 0)
     mine &= ok
     cols = np.flatnonzero(mine.any(axis=0))
-    reach = np.full(n, len(online), dtype=np.int64)
+    # An answered post is neither in reach nor closed by a limit (it is out of the person's universe).
+    reach = answered.sum(axis=1).astype(np.int64)
     return online[cols], mine[:, cols], cosine[:, cols], reach, reach - ok.sum(axis=1)
 
 
@@ -329,6 +451,8 @@ def candidate_pairs(
     today: dt.date | None,
     index: VacancyIndex | None = None,
     open_ids: object = None,
+    exclude: Exclusions | None = None,
+    pools: RingPools | None = None,
 ) -> Candidates:
     """Eligible, pre-selected candidate pairs for the people at ``rows``.
 
@@ -343,10 +467,16 @@ def candidate_pairs(
         For far-travelling people; without it they get the local pool only.
     open_ids : Selection or ndarray of str, optional
         The posts the index may return (the open ones).
+    exclude : Exclusions, optional
+        Posts left out per person (those they already answered, see :mod:`matcher.answered`).
+    pools : RingPools, optional
+        The far rings' pools (built here from ``index`` when not given).
     """
     rows = np.asarray(rows, dtype=np.int64)
     floors = np.full((len(rows), N_FLOORS), -np.inf)
-    far = _far_candidates(people, posts, index, rows, open_ids, floors)
+    if pools is None and index is not None:
+        pools = RingPools.build(posts, index, today)
+    far = _far_candidates(people, posts, index, rows, open_ids, floors, pools)
     local = {int(r): k for k, r in enumerate(rows)}
     in_reach = np.zeros(len(rows), dtype=np.int64)
     blocked = np.zeros(len(rows), dtype=np.int64)
@@ -360,8 +490,8 @@ def candidate_pairs(
         group = group[np.lexsort((people.town[group], people.mobility[group] > 2))]
         for start in range(0, len(group), BLOCK):
             block = group[start : start + BLOCK]
-            chunks.append(_grid(people, posts, block, today, local, in_reach, blocked, floors))
-    extra = [(int(i), far[int(i)]) for i in rows if int(i) in far]
+            chunks.append(_grid(people, posts, block, today, local, in_reach, blocked, floors, exclude))
+    extra = [(int(i), _without(far[int(i)], exclude, int(i))) for i in rows if int(i) in far]
     if extra:
         chunks.append(_sparse(people, posts, extra, today, chunks))
     parts = [c for c in chunks if len(c[0])]
@@ -386,6 +516,12 @@ def candidate_pairs(
     return Candidates(pi, pj, ring, geo, in_reach, blocked, cosine if people.vectors is not None else None, floors)
 
 
+def _without(rows: np.ndarray, exclude: Exclusions | None, i: int) -> np.ndarray:
+    """``rows`` (post rows fetched for person ``i``) without the posts the person answered."""
+    gone = exclude.get(i) if exclude else None
+    return rows if gone is None else rows[~np.isin(rows, gone)]
+
+
 def _grid(
     people: People,
     posts: Posts,
@@ -395,9 +531,10 @@ def _grid(
     in_reach: np.ndarray,
     blocked: np.ndarray,
     floors: np.ndarray,
+    exclude: Exclusions | None = None,
 ) -> tuple[np.ndarray, ...]:
     local_pool = _block_pool(people, posts, block, today)
-    online, mine, online_cosine, online_reach, online_blocked = _online_best(people, posts, block, today)
+    online, mine, online_cosine, online_reach, online_blocked = _online_best(people, posts, block, today, exclude)
     # Online posts come after the local ones; the grid is ordered by post position so that equal
     # first-stage scores fall the same way in any block (see _top).
     pool = np.concatenate([local_pool, online])
@@ -417,6 +554,7 @@ def _grid(
         & (geo.km <= NEIGHBOURHOOD_KM)
     )
     own &= is_local[None, :]
+    _clear(own, block, pool, exclude)
     own[:, is_online] = mine[:, online_at]
     ring = np.where(own, ring, np.int8(-1))
     ok = eligible(people, posts, bi, pj, ring, today)

@@ -354,7 +354,8 @@ def _flag_from_key(kind: str, key: int, suggest: tuple[str, ...], zero_max: int)
             texts.append(table[((key >> shift) & 0b111) - 1])
         elif atom == _AGE:
             age = ((key >> _SHIFT_AGE) & 0xFF) - 1
-            texts.append((f"年龄{age}岁", f"aged {age}"))
+            # An age reason always names a real age; an unknown one (never flagged today) says so.
+            texts.append((f"年龄{age}岁", f"aged {age}") if age >= 0 else ("年龄不详", "age unknown"))
         elif zero_max == 0:
             texts.append(
                 (

@@ -310,6 +310,23 @@ class VacancyIndex:
         dense = 8 * len(ints) > len(self._store.alive)
         return Selection(ints, _bitmap(ints, len(self._store.alive)) if dense else None)
 
+    def int_ids(self, ids: Sequence[str]) -> np.ndarray:
+        """The index's integer id of each of ``ids``, in their order; -1 for ids not indexed (or removed).
+
+        With :meth:`selection` a caller builds filters from arrays (e.g. one province's open posts)
+        without looking strings up again.
+        """
+        known = self._store.ints
+        out = np.fromiter((known.get(k, -1) for k in ids), dtype=np.int64, count=len(ids))
+        alive = out >= 0
+        alive[alive] = self._store.alive[out[alive]]
+        return np.where(alive, out, -1)
+
+    def selection(self, ints: np.ndarray) -> Selection:
+        """A filter for :meth:`search` from integer ids (:meth:`int_ids`; negative ones are dropped)."""
+        ints = np.unique(np.asarray(ints, dtype=np.int64))
+        return Selection(ints[ints >= 0])
+
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``ids`` (shape (len(ids), dim)); unknown ids raise ``KeyError``."""
         ints = np.fromiter((self._store.ints[k] for k in as_keys(ids)), dtype=np.int64)

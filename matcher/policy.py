@@ -10,7 +10,11 @@ Every key is checked against a frozen dataclass tree: an unknown key, a
 wrong type or a value outside its range or vocabulary raises
 :class:`~matcher.errors.PolicyError` naming the dotted key, the value and
 what is allowed. Constraints sit in each field's metadata (``min``/``max``
-for integers, ``choices`` for codes), so the schema is this file alone.
+for integers, ``choices`` for codes), so the schema is this file alone. A
+section typed as a pydantic model (:class:`Answered`, the days after which an
+answered post may be suggested again) is validated by pydantic, its errors
+turned into the same :class:`~matcher.errors.PolicyError`. ``docs/policy.md``
+describes every section.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from features.contract.vocab import (
     DISABILITY,
@@ -37,7 +43,7 @@ from matcher.errors import PolicyError
 __all__ = [
     "POLICY_ENV", "EDUCATION_ORDER", "Policy", "Eligibility", "HomeBased", "PublicWelfare",
     "Age4050", "Older", "Toggle", "DisabilityRule", "ThreeNos", "ZeroEmployment", "Training",
-    "Business", "Programme", "deep_merge",
+    "Business", "Programme", "Answered", "ANSWERING_OUTCOMES", "deep_merge",
 ]  # fmt: skip
 
 POLICY_ENV = "MATCHER_POLICY"
@@ -182,6 +188,38 @@ class Business:
     programmes: tuple[Programme, ...]
 
 
+#: The outcomes that answer a suggestion (a placement row with one of these is the person's answer to
+#: the post); ``recommended`` is the suggestion itself, not an answer. ``declined``: the person said no.
+ANSWERING_OUTCOMES: tuple[str, ...] = ("applied", "interviewed", "rejected", "declined", "hired", "retained_6m", "quit")
+#: Days after which an answered post may be suggested again, or ``"never"``.
+Days = Annotated[int, Field(ge=0, le=36_500)] | Literal["never"]
+
+
+class Answered(BaseModel):
+    """After how many days a post the person already answered may be suggested again, per outcome.
+
+    A post the person applied to, was interviewed or rejected for, declined, was hired at or left is
+    not suggested again (``"never"``) unless its outcome's entry gives a number of days, counted from
+    the date of the person's latest answer to that post. Validated by pydantic (strict: ``"30"`` or
+    ``true`` is not a number of days).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    applied: Days
+    interviewed: Days
+    rejected: Days
+    declined: Days
+    hired: Days
+    retained_6m: Days
+    quit: Days
+
+    def days(self, outcome: str) -> int | None:
+        """Days before a post answered with ``outcome`` may come back (None: never)."""
+        value = getattr(self, outcome)
+        return None if value == "never" else int(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """The whole flag policy; build it with :meth:`load`, :meth:`default` or :meth:`from_dict`.
@@ -194,6 +232,7 @@ class Policy:
     public_welfare: PublicWelfare
     training: Training
     business: Business
+    answered: Answered
     source: str = field(default=DEFAULTS_SOURCE, metadata={"toml": False}, compare=False)
 
     @classmethod
@@ -347,6 +386,8 @@ def _build(cls: type, data: Any, prefix: str, source: str) -> Any:
 def _convert(tp: Any, value: Any, meta: Mapping[str, Any], key: str, source: str) -> Any:
     if isinstance(tp, type) and is_dataclass(tp):
         return _build(tp, value, key, source)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return _validated(tp, value, key, source)
     if get_origin(tp) is tuple:
         (item,) = [a for a in get_args(tp) if a is not Ellipsis]
         if not isinstance(value, list):
@@ -379,6 +420,33 @@ def _convert(tp: Any, value: Any, meta: Mapping[str, Any], key: str, source: str
     raise TypeError(f"unsupported policy field type {tp!r} at {key}")  # a bug in this module
 
 
+def _validated(model: type[BaseModel], value: Any, key: str, source: str) -> BaseModel:
+    """A pydantic section, its first error turned into a :class:`PolicyError` naming the dotted key."""
+    if not isinstance(value, Mapping):
+        raise _fail(source, key, value, "a table [..]", "表（[..]）")
+    try:
+        return model.model_validate(dict(value))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        # The first part of the location is the field; the rest names the branch of ``Days`` that failed.
+        where = f"{key}.{error['loc'][0]}" if error["loc"] else key
+        names = ", ".join(model.model_fields)
+        if error["type"] == "extra_forbidden":
+            raise PolicyError(
+                f"policy {source}: unknown key {where}; allowed keys here: {names}",
+                f"政策 {source}：未知的键 {where}；此处允许的键：{'、'.join(model.model_fields)}",
+                key=where,
+                source=source,
+            ) from exc
+        if error["type"] == "missing":
+            raise PolicyError(
+                f"policy {source}: key {where} is missing", f"政策 {source}：缺少键 {where}", key=where, source=source
+            ) from exc
+        shown = value.get(where.rsplit(".", 1)[-1], error.get("input"))
+        allowed_en = 'a whole number of days from 0 to 36500, or "never"'
+        raise _fail(source, where, shown, allowed_en, ' 0 到 36500 的整数天数，或 "never"') from exc
+
+
 def _cross_check(policy: Policy, source: str) -> None:
     elig = policy.eligibility
     if elig.min_age > elig.max_age:
@@ -392,6 +460,8 @@ def _cross_check(policy: Policy, source: str) -> None:
 
 
 def _unbuild(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump()
     if is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: _unbuild(getattr(obj, f.name)) for f in fields(obj) if f.metadata.get("toml", True)}
     if isinstance(obj, tuple):

@@ -1,8 +1,10 @@
-"""The ranking policy: at least three posts per person, widened in a stated order, with flags.
+"""The ranking policy: at least three posts per person, ranked within the person's reach, with flags.
 
-For each person the eligible candidates (hard constraints already applied,
-see :mod:`matcher.candidates`) are scored by the ranker and assembled in
-widening steps, never past the person's own ``mobility``:
+For each person the eligible candidates (hard constraints already applied, posts the person already
+answered left out; see :mod:`matcher.candidates` and :mod:`matcher.answered`) are scored by the
+ranker and assembled by the one list policy of :mod:`matcher.assemble`, which the nightly batch's
+repairs use too. Each suggestion is labelled with the step it comes from, never past the person's
+own ``mobility``:
 
 1. ``village``    posts of the own village, online posts, home-style workshop posts of the county
 2. ``half_hour``  the half-hour employment circle (same town or ≤ 30 min)
@@ -12,12 +14,13 @@ widening steps, never past the person's own ``mobility``:
 6. ``safety_net`` home-based posts for ``home_based``-flagged people, public-welfare
                   posts in the own village or town for ``public_welfare``-flagged people
 
-A step is opened only while fewer than ``k`` posts were found; the
-suggestions are the best-scored posts of the opened steps, each labelled
-with the step that produced it. People flagged ``public_welfare`` always
-see up to two public-welfare posts (the safety net the documents require);
-nobody else ever sees one. When everything together gives fewer than three,
-the list holds what exists and a ``shortfall`` names why.
+Market posts of every ring within the person's mobility are ranked together: the ranking decides,
+not the ring. The training and home-based steps open only for a person with fewer than three market
+posts in reach, to make three suggestions (not to fill ``k``). People flagged ``public_welfare`` always
+see up to two public-welfare posts (the safety net the documents require), on every list of three or
+more; nobody else ever sees one. A list for ``k`` is the first ``k`` of the list for a larger ``k``.
+When everything together gives fewer than three, the list holds what exists and a ``shortfall`` names
+why.
 
 Every suggestion carries its explanation twice, from one computation: as
 structured fields (:class:`matcher.explain.Explanation`, ``details``) and as
@@ -38,7 +41,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from features.contract.vocab import MOBILITY_ORDER
-from matcher.candidates import Candidates, candidate_pairs, passes_first_stage
+from matcher.answered import blocked_pairs
+from matcher.assemble import HOME, MARKET, MIN_POSTS, SAFETY_SLOTS, STEPS, TRAINING, WELFARE, assemble, step_names
+from matcher.candidates import Candidates, Exclusions, RingPools, candidate_pairs, exclusions, passes_first_stage
 from matcher.explain import MOBILITY_ZH, Explanation, PostFacts, describe
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_features
 from matcher.prepare import KIND_INDEX, People, Posts
@@ -53,13 +58,12 @@ __all__ = [
     "PostCandidate",
     "Recommender",
     "MIN_POSTS",
+    "SAFETY_SLOTS",
     "STEPS",
 ]
 
-MIN_POSTS = 3
-STEPS: tuple[str, ...] = (*RINGS[:3], "province", "nationwide", "training", "safety_net")
-SAFETY_SLOTS = 2
-#: Candidates per person that reach the second-stage ranker, and per widening ring at least.
+#: The first stage's tiers: each person's candidates by first-stage score, ``SHORTLIST`` at a time; the
+#: first tier also holds the best ``PER_STEP`` of every widening ring (see :meth:`Recommender.score`).
 SHORTLIST = 30
 PER_STEP = 5
 _WELFARE = KIND_INDEX["public_welfare"]
@@ -77,6 +81,9 @@ class Recommendation(NamedTuple):
     #: The same explanation as structured fields (``reasons`` are its sentences); None only for
     #: suggestions built elsewhere without one (e.g. read back from a stored run).
     details: Explanation | None = None
+    #: The first stage's tier the post was scored in (the first key of the list's order; see
+    #: :mod:`matcher.assemble`); a stored run keeps it so that a repair orders a list as a lookup would.
+    tier: int = 0
 
 
 class PostCandidate(NamedTuple):
@@ -153,6 +160,8 @@ class PairReport(NamedTuple):
     market: np.ndarray  # a market post (not public-welfare, no missing certificate without training)
     score: np.ndarray  # calibrated hire probability
     coarse: np.ndarray  # the first stage's score (compared with a person's ``coarse_floor``)
+    #: The person already answered the post (see :mod:`matcher.answered`): not ``ok`` either.
+    answered: np.ndarray | None = None
 
     def details(self, n: int, step: str) -> Explanation:
         """The explanation of pair ``n`` as a suggestion from ``step`` (structured fields)."""
@@ -220,12 +229,19 @@ class Recommender:
         self.today = today
         self._open = open_mask(posts, today)
         self._open_ids = index.select(posts.ids[self._open].astype(str).tolist()) if index is not None else None
+        # Each post's id in the vector index, for the far rings' own pools (:class:`matcher.candidates.RingPools`).
+        self._post_ints = index.int_ids(posts.ids.astype(str).tolist()) if index is not None else None
         self._post_skills = PostSkills.build(posts)
         # Shared by concurrent requests: built here, never patched on later. PostFacts fills itself under
         # its own lock; the posts' coordinate units (cached on ``posts`` by matcher.reach) are built now.
         self._taught = _taught(posts)
         self._facts = PostFacts(posts)
         units(posts)
+        #: Each post's place among the vacancy ids: the last key of a list's order (:mod:`matcher.assemble`),
+        #: for pairs equal in everything else; the batch's repairs order by it too.
+        by_id = np.argsort(posts.ids.astype(str), kind="stable")
+        self.id_rank = np.empty(len(by_id), dtype=np.int64)
+        self.id_rank[by_id] = np.arange(len(by_id))
 
     def score(
         self,
@@ -237,49 +253,65 @@ class Recommender:
         *,
         X: np.ndarray | None = None,
         welfare_for: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Hire probabilities, features and the shortlist mask of candidate pairs.
+        market: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Hire probabilities, features, the scored mask, first-stage floors and tiers of candidate pairs.
 
-        Two stages: the ranker's linear first stage scores every candidate; each
-        person's best ``max(SHORTLIST, 2k + 10)`` (and the best ``PER_STEP`` of every widening
-        ring, and every public-welfare post, so that no step is starved) go
-        through the calibrated trees. Pairs left out get no score and are not
-        suggested. Returns scores, features, the shortlist mask and each person's
-        first-stage floor (the score of their last shortlisted post; -inf when all were).
-        ``X``: the pairs' features when already built; ``welfare_for`` (one per person): whose
-        public-welfare posts must all be scored (the flagged people's safety net; default everyone's).
+        Two stages. The ranker's linear first stage scores every candidate and cuts each person's
+        candidates into tiers: tier 0 holds the best ``SHORTLIST`` by the first stage, the best
+        ``PER_STEP`` of every widening ring (so that no ring goes unseen by the trees) and every
+        public-welfare post of the ``welfare_for`` people (one per person: the flagged people's safety
+        net; default everyone); tier ``t ≥ 1`` holds the next ``SHORTLIST`` by the first stage. The
+        calibrated trees score tier 0 and then as many further tiers as it takes to reach ``k`` market
+        posts (``market``: one flag per pair, default all), every tier for a person with fewer than
+        ``MIN_POSTS`` market posts (the training and home-based steps then choose among them all). A
+        list is ordered by tier first (:mod:`matcher.assemble`), so which tiers were scored for a
+        given ``k`` never changes the order of the first ``k``.
+
+        Returns scores (-1 for pairs not scored), features, the scored mask, each person's first-stage
+        floor (the first-stage score of their last tier-0 post by rank; -inf when all were in tier 0)
+        and each pair's tier. ``X``: the pairs' features when already built.
         """
         if X is None:
             X = self._features(people, cand, skills)
+        n_people = len(bounds) - 1
         keep = np.zeros(len(X), dtype=bool)
-        floors = np.full(len(bounds) - 1, -np.inf)
+        floors = np.full(n_people, -np.inf)
+        tier = np.zeros(len(X), dtype=np.int64)
         if len(X):
             coarse = self.ranker.coarse_score(X)
-            person = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+            person = np.repeat(np.arange(n_people), np.diff(bounds))
             welfare = self.posts.kind[cand.pj] == _WELFARE
             if welfare_for is not None:
                 welfare &= np.asarray(welfare_for, dtype=bool)[person]
-            shortlist = max(SHORTLIST, 2 * k + 10)
-            # Rank of every pair within its person by the first stage (ties: candidate order), and
+            # Rank of every pair within its person by the first stage (ties: the post's row), and
             # within its person and ring; candidates are sorted by person already.
-            order = np.lexsort((-coarse, person))
+            order = np.lexsort((cand.pj, -coarse, person))
             rank = np.empty(len(X), dtype=np.int64)
             rank[order] = np.arange(len(X)) - bounds[:-1][person[order]]
-            size = np.diff(bounds)[person]
-            by_ring = np.lexsort((-coarse, cand.ring, person))
+            by_ring = np.lexsort((cand.pj, -coarse, cand.ring, person))
             ring_sorted = cand.ring[by_ring].astype(np.int64)
             group = np.flatnonzero(np.r_[True, (np.diff(person[by_ring]) != 0) | (np.diff(ring_sorted) != 0)])
             ring_rank = np.empty(len(X), dtype=np.int64)
             ring_rank[by_ring] = np.arange(len(X)) - np.repeat(group, np.diff(np.r_[group, len(X)]))
-            keep = (size <= shortlist) | (rank < shortlist) | (ring_rank < PER_STEP) | welfare
-            full = np.flatnonzero(np.diff(bounds) > shortlist)
+            first = (rank < SHORTLIST) | (ring_rank < PER_STEP) | welfare
+            tier = np.where(first, 0, 1 + (rank - SHORTLIST) // SHORTLIST)
+            counted = np.ones(len(X), dtype=bool) if market is None else np.asarray(market, dtype=bool)
+            n_tiers = int(tier.max()) + 1
+            cells = person[counted] * n_tiers + tier[counted]
+            per_tier = np.bincount(cells, minlength=n_people * n_tiers).reshape(n_people, n_tiers)
+            reached = np.cumsum(per_tier, axis=1)
+            enough = reached >= max(k, 1)
+            last = np.where(enough.any(axis=1), np.argmax(enough, axis=1), n_tiers - 1)
+            last = np.where(reached[:, -1] < MIN_POSTS, n_tiers - 1, last)
+            keep = tier <= last[person]
+            full = np.flatnonzero(np.diff(bounds) > SHORTLIST)
             if len(full):
-                last = order[bounds[full] + shortlist - 1]
-                floors[full] = coarse[last]
+                floors[full] = coarse[order[bounds[full] + SHORTLIST - 1]]
         p = np.full(len(X), -1.0)
         if keep.any():
             p[keep] = self.ranker.predict_proba(X[keep])[:, 1]
-        return p, X, keep, floors
+        return p, X, keep, floors, tier
 
     def _features(self, people: People, cand: Candidates, skills: PairSkills) -> np.ndarray:
         return pair_features(people, self.posts, cand.pi, cand.pj, cand.geo, skills, self.employers, cosine=cand.cosine)
@@ -307,6 +339,7 @@ class Recommender:
         built, pairs a full recompute's first stage would not have kept either
         (:func:`matcher.candidates.passes_first_stage`). ``features``, when a list, receives the feature
         rows of the returned pairs, in their order (one array per block; see :meth:`describe_pairs`).
+        Posts a person already answered are left out (:mod:`matcher.answered`).
 
         Returns
         -------
@@ -316,6 +349,7 @@ class Recommender:
         """
         post_rows = np.asarray(post_rows, dtype=np.int64)
         skills = PairSkills.for_people(self._post_skills, people)
+        answered = self._answered_keys(people)
         out_i, out_j, out_p = [], [], []
         step = max(1, pairs_per_block // max(len(post_rows), 1))
         for start in range(0, len(people), step):
@@ -332,6 +366,9 @@ class Recommender:
                     people, self.posts, rows[:, None], post_rows[None, :], ring, grid, cosine_grid, min_first[rows]
                 )
             r, c = np.nonzero(ok)
+            if len(answered) and len(r):
+                fresh = ~np.isin(rows[r] * len(self.posts) + post_rows[c], answered)
+                r, c = r[fresh], c[fresh]
             if not len(r):
                 continue
             pi, pj = rows[r], post_rows[c]
@@ -382,11 +419,16 @@ class Recommender:
         as :meth:`score_posts` returned them (they are not built and scored again). ``scores``: the
         pairs' hire probabilities as a stored list holds them; the ranker is then not run (the first
         stage's ``coarse`` scores are NaN).
+
+        A pair whose post the person already answered (:mod:`matcher.answered`, when ``people`` carry
+        their answers) is not ``ok``: it may not be suggested today (``answered`` says why).
         """
         pi, pj = np.asarray(pi, dtype=np.int64), np.asarray(pj, dtype=np.int64)
         geo = pair_geo(people, self.posts, pi, pj)
         ring = ring_of(people, self.posts, pi, pj, geo)
         ok = eligible(people, self.posts, pi, pj, ring, self.today)
+        answered = self._answered_mask(people, pi, pj)
+        ok &= ~answered
         skills = PairSkills.for_people(self._post_skills, people)
         n = 0 if known is None else len(known[0])
         rest = type(geo)(*(a[n:] for a in geo))
@@ -404,10 +446,15 @@ class Recommender:
             coarse = np.full(len(X), np.nan)
         else:
             coarse = self.ranker.coarse_score(X) if len(X) else np.zeros(0)
-        return PairReport(self, people, pi, pj, geo, skills, X, ok, ring, market, score, coarse)
+        return PairReport(self, people, pi, pj, geo, skills, X, ok, ring, market, score, coarse, answered)
 
     def recommend(self, people: People, rows: np.ndarray | None = None, k: int = 10) -> list[PersonResult]:
-        """Suggestions, flags and shortfalls for ``people[rows]`` (all when ``rows`` is None)."""
+        """Suggestions, flags and shortfalls for ``people[rows]`` (all when ``rows`` is None).
+
+        Each list is the first ``k`` of one order that does not depend on ``k`` (:mod:`matcher.assemble`).
+        Posts a person already answered are not suggested (their answers come with ``people``, see
+        :mod:`matcher.answered`).
+        """
         from matcher.flags import compute_flags
 
         rows = np.arange(len(people)) if rows is None else np.sort(np.asarray(rows, dtype=np.int64))
@@ -427,42 +474,54 @@ class Recommender:
         )
         # Flags need no scores, and only a public-welfare flag puts public-welfare posts on a list:
         # the trees score those posts for the flagged people only.
-        safety = np.fromiter((any(f.kind == "public_welfare" for f in fl) for fl in flags), bool, len(flags))
-        scores, X, shortlisted, floors = self.score(people, cand, skills, bounds, k, X=X, welfare_for=safety)
-        market &= shortlisted
+        kinds = [{f.kind for f in fl} for fl in flags]
+        safety = np.fromiter(("public_welfare" in kd for kd in kinds), bool, len(flags))
+        home_based = np.fromiter(("home_based" in kd for kd in kinds), bool, len(flags))
+        scores, X, scored, floors, tier = self.score(
+            people, cand, skills, bounds, k, X=X, welfare_for=safety, market=market
+        )
+        role = self._roles(people, rows, cand, bounds, scored, market, market_counts, safety, home_based)
+        person = np.repeat(np.arange(len(rows)), np.diff(bounds))
+        listed = np.flatnonzero(role >= 0)
+        pj = cand.pj[listed]
+        lists = assemble(
+            person[listed],
+            role[listed],
+            tier[listed],
+            scores[listed],
+            cand.ring[listed],
+            self.posts.wage[pj],
+            self.id_rank[pj],
+            len(rows),
+            k,
+            n_market=market_counts,
+        )
+        chosen = listed[lists.chosen]
+        steps = step_names(role[chosen], cand.ring[chosen])
+        starts = np.searchsorted(person[chosen], np.arange(len(rows) + 1))
         prior = bool(getattr(self.ranker, "is_prior", False))
+        titles = self.posts.col("title")
         out: list[PersonResult] = []
         for n, i in enumerate(rows):
-            a, b = bounds[n], bounds[n + 1]
-            kinds = {f.kind for f in flags[n]}
-            picks = self._assemble(people, int(i), cand, a, b, scores, market, cert_missing, kinds, k)
-            picks = [(x, step) for x, step in picks if scores[x] >= 0]
             recs = []
-            for idx, step in picks:
+            for at in range(starts[n], starts[n + 1]):
+                idx, step = int(chosen[at]), str(steps[at])
                 j = int(cand.pj[idx])
                 level = int(round(X[idx, _COL["occupation_level"]] * 4))
                 details = describe(
-                    people,
-                    self.posts,
-                    int(i),
-                    j,
-                    idx,
-                    cand.geo,
-                    level,
-                    step,
-                    float(scores[idx]),
-                    prior,
+                    people, self.posts, int(i), j, idx, cand.geo, level, step, float(scores[idx]), prior,
                     facts=self._facts,
-                )
+                )  # fmt: skip
                 recs.append(
                     Recommendation(
                         details.vacancy_id,
-                        str(self.posts.col("title")[j]),
+                        str(titles[j]),
                         details.kind,
                         float(scores[idx]),
                         step,
                         details.sentences(),
                         details,
+                        int(tier[idx]),
                     )
                 )
             shortfall = None
@@ -474,9 +533,54 @@ class Recommender:
             out.append(PersonResult(str(people.ids[i]), flags[n], recs, shortfall, prior, float(floors[n]), first))
         return out
 
+    def _roles(
+        self,
+        people: People,
+        rows: np.ndarray,
+        cand: Candidates,
+        bounds: np.ndarray,
+        scored: np.ndarray,
+        market: np.ndarray,
+        market_counts: np.ndarray,
+        safety: np.ndarray,
+        home_based: np.ndarray,
+    ) -> np.ndarray:
+        """Each candidate's role in the list policy (:mod:`matcher.assemble`), -1 for none (not scored, or
+        a post that is neither a market post nor one of the steps opened for the person)."""
+        kind = self.posts.kind[cand.pj]
+        person = np.repeat(np.arange(len(rows)), np.diff(bounds))
+        role = np.full(len(kind), -1, dtype=np.int64)
+        role[scored & market] = MARKET
+        role[scored & (kind == _WELFARE) & safety[person]] = WELFARE
+        # The training and home-based steps open only for people with fewer than three market posts.
+        for n in np.flatnonzero(market_counts < MIN_POSTS).tolist():
+            a, b = int(bounds[n]), int(bounds[n + 1])
+            free = np.flatnonzero((role[a:b] < 0) & scored[a:b] & (kind[a:b] != _WELFARE)) + a
+            i = int(rows[n])
+            wanted = set(people.training[i]) if people.wants_training[i] else set()
+            if wanted:
+                have = set(people.skills[i])
+                for x in free.tolist():
+                    if (set(self.posts.skills[int(cand.pj[x])]) - have) & wanted:
+                        role[x] = TRAINING
+            if home_based[n]:
+                home = free[(role[free] < 0) & np.isin(kind[free], _HOME_KINDS)]
+                role[home] = HOME
+        return role
+
     def _pool(self, people: People, rows: np.ndarray) -> _Pool:
-        """The candidate pairs of ``people[rows]`` (sorted rows) with their features and market posts."""
-        cand = candidate_pairs(people, self.posts, rows, today=self.today, index=self.index, open_ids=self._open_ids)
+        """The candidate pairs of ``people[rows]`` (sorted rows) with their features and market posts; posts a
+        person already answered are left out."""
+        cand = candidate_pairs(
+            people,
+            self.posts,
+            rows,
+            today=self.today,
+            index=self.index,
+            open_ids=self._open_ids,
+            exclude=self._exclusions(people, rows),
+            pools=RingPools(self._post_ints, self._open) if self._post_ints is not None else None,
+        )
         skills = PairSkills.for_people(self._post_skills, people)
         bounds = np.searchsorted(cand.pi, np.append(rows, np.iinfo(np.int64).max))
         X = self._features(people, cand, skills)
@@ -485,6 +589,32 @@ class Recommender:
         running = np.concatenate([[0], np.cumsum(market)])
         market_counts = running[bounds[1:]] - running[bounds[:-1]]
         return _Pool(cand, skills, bounds, X, cert_missing, market, market_counts)
+
+    # ------------------------------------------------------------------ answers
+    def _answered(self, people: People, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs ``(people[pi], posts[pj])`` whose post the person already answered and may not see today."""
+        if self.policy is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        return blocked_pairs(people, self.posts, self.policy.answered, self.today, rows)
+
+    def _exclusions(self, people: People, rows: np.ndarray) -> Exclusions | None:
+        pi, pj = self._answered(people, rows)
+        return exclusions(pi, pj) if len(pi) else None
+
+    def _answered_keys(self, people: People, rows: np.ndarray | None = None) -> np.ndarray:
+        """The answered pairs as sorted keys ``person * n_posts + post``."""
+        pi, pj = self._answered(people, rows)
+        return np.unique(pi * len(self.posts) + pj)
+
+    def _answered_mask(self, people: People, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+        """Which of the pairs ``(people[pi], posts[pj])`` the person already answered."""
+        if not len(pi):
+            return np.zeros(0, dtype=bool)
+        keys = self._answered_keys(people, np.unique(pi))
+        if not len(keys):
+            return np.zeros(len(pi), dtype=bool)
+        return np.isin(pi * len(self.posts) + pj, keys)
 
     def candidates_for_post(self, people: People, j: int, k: int = 20) -> list[PostCandidate]:
         """The best ``k`` of ``people`` for post row ``j``: those it passes every hard constraint for today.
@@ -497,7 +627,8 @@ class Recommender:
         as :meth:`recommend` decides it (zero-employment households: by the market posts in reach),
         so ``people`` need the flag columns (:func:`matcher.prepare.prepare_people` with ``flags=True``).
         Every other post carries the widening ring it sits in for the person as its step.
-        Certificates are not a hard constraint (the score knows a missing one).
+        Certificates are not a hard constraint (the score knows a missing one). A person who already
+        answered the post (:mod:`matcher.answered`) is not offered it again.
 
         ``people`` must be prepared and encoded (``people.vectors``) by the caller. The checks and
         scores are vectorised over people; only the returned candidates are explained.
@@ -515,6 +646,8 @@ class Recommender:
         geo = pair_geo(people, self.posts, pi, pj)
         ring = ring_of(people, self.posts, pi, pj, geo)
         ok = eligible(people, self.posts, pi, pj, ring, self.today)
+        if ok.any():
+            ok[ok] = ~self._answered_mask(people, pi[ok], pj[ok])
         welfare = bool(self.posts.kind[j] == _WELFARE)
         if welfare and ok.any():
             ok[ok] = self._welfare_allowed(people, np.flatnonzero(ok))
@@ -550,71 +683,6 @@ class Recommender:
         columns = people.flag_columns.take(rows) if people.flag_columns is not None else None
         flags = compute_flags(people.frame.iloc[rows], self.policy, market_in_reach=reach, columns=columns)
         return np.fromiter((any(f.kind == "public_welfare" for f in fl) for fl in flags), bool, len(flags))
-
-    def _assemble(
-        self,
-        people: People,
-        i: int,
-        cand: Candidates,
-        a: int,
-        b: int,
-        scores: np.ndarray,
-        market: np.ndarray,
-        cert_missing: np.ndarray,
-        flags: set[str],
-        k: int,
-    ) -> list[tuple[int, str]]:
-        idx = np.arange(a, b)
-        ring = cand.ring[a:b]
-        mk = market[a:b]
-        slots = k
-        safety: list[tuple[int, str]] = []
-        if "public_welfare" in flags:
-            welfare = idx[self.posts.kind[cand.pj[a:b]] == _WELFARE]
-            welfare = welfare[self._best_first(welfare, scores, cand)][:SAFETY_SLOTS]
-            safety = [(int(x), "safety_net") for x in welfare]
-            slots = max(k - len(safety), MIN_POSTS)
-        picked: list[tuple[int, str]] = []
-        for r in range(len(RINGS)):
-            pool = idx[mk & (ring <= r)]
-            if len(pool) >= slots or r == len(RINGS) - 1:
-                top = pool[self._best_first(pool, scores, cand)][:slots]
-                picked = [(int(x), RINGS[int(cand.ring[x])]) for x in top]
-                break
-        taken = {x for x, _ in picked}
-        if len(picked) < slots:
-            train = [x for x in self._training_pool(people, i, cand, idx, mk, cert_missing) if x not in taken]
-            train.sort(key=lambda x: (-scores[x], int(cand.pj[x])))
-            picked += [(x, "training") for x in train[: slots - len(picked)]]
-            taken |= {x for x, _ in picked}
-        if len(picked) < slots and "home_based" in flags:
-            home = [int(x) for x in idx if self.posts.kind[cand.pj[x]] in _HOME_KINDS and x not in taken]
-            home.sort(key=lambda x: (-scores[x], int(cand.pj[x])))
-            picked += [(x, "safety_net") for x in home[: slots - len(picked)]]
-        # The safety net is kept whole: market posts give way when k is small.
-        return (picked[: max(k - len(safety), 0)] + safety)[:k]
-
-    @staticmethod
-    def _best_first(pool: np.ndarray, scores: np.ndarray, cand: Candidates) -> np.ndarray:
-        """Order of ``pool`` by score, ties broken by post position, so one person alone and the
-        same person inside a batch get the same list whatever order their candidates came in."""
-        return np.lexsort((cand.pj[pool], -scores[pool]))
-
-    def _training_pool(
-        self, people: People, i: int, cand: Candidates, idx: np.ndarray, mk: np.ndarray, cert_missing: np.ndarray
-    ) -> list[int]:
-        wanted = set(people.training[i])
-        if not wanted or not people.wants_training[i]:
-            return []
-        out = []
-        for x in idx:
-            j = cand.pj[x]
-            if self.posts.kind[j] == _WELFARE:
-                continue
-            need = set(self.posts.skills[j]) - set(people.skills[i])
-            if need & wanted and (not mk[x - idx[0]] or cert_missing[x]):
-                out.append(int(x))
-        return out
 
     def _course_unlocks(self, people: People, i: int, cand: Candidates, sl: slice, X: np.ndarray) -> dict[str, int]:
         """Posts within the county that a course would open to this person, by course name."""

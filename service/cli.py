@@ -9,19 +9,96 @@ traceback on the terminal.
 from __future__ import annotations
 
 import logging
-import sys
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import UsageError  # typer ships its own click; its usage errors are these
+from typer.core import TyperGroup
 
 from service.errors import guarded, report_errors, setup_logging
+
+_HELP = "（用 --help 查看用法）"
+#: click's own usage messages (English) and what a person reads first, in Chinese.
+_USAGE_ZH: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"No such command '(.+?)'\."), lambda m: f"没有「{m[1]}」这个命令"),
+    (re.compile(r"No such option: (\S+)"), lambda m: f"没有 {m[1]} 这个选项"),
+    (re.compile(r"Missing argument '?([^'.]+)'?"), lambda m: f"缺少参数 {m[1]}"),
+    (re.compile(r"Missing option '?([^'.]+)'?"), lambda m: f"缺少选项 {m[1]}"),
+    (re.compile(r"Invalid value for '?([^':]+)'?"), lambda m: f"{m[1]} 的值无效"),
+    (re.compile(r"Option '?([^' ]+)'? requires an argument"), lambda m: f"选项 {m[1]} 后面缺少值"),
+    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)"), lambda m: f"多余的参数：{m[1]}"),
+)
+
+
+def bilingual_usage(message: str) -> str:
+    """click's English usage message with the Chinese line first (an unknown wording still gets one)."""
+    for pattern, zh in _USAGE_ZH:
+        found = pattern.search(message)
+        if found:
+            return f"{zh(found)}{_HELP}\n{message}"
+    return f"用法有误{_HELP}\n{message}"
+
+
+class _BilingualUsageError(UsageError):
+    """A usage error whose message already holds both languages."""
+
+
+#: ``ctx.meta`` key: the command line asked for ``--json`` (usage errors are then JSON too).
+_JSON = "matcher.json"
+
+
+def _usage_json(exc: UsageError, text: str) -> None:
+    """A usage error in the API's error shape (its code for a request it cannot parse), on standard output."""
+    from service.errors import emit
+    from store.errors import InputError
+
+    param = getattr(exc, "param", None)
+    zh, _, en = text.partition("\n")
+    emit(InputError(en, zh, field=getattr(param, "name", None), code="invalid_request"), as_json=True)
+
+
+@contextmanager
+def _bilingual_usage_errors(as_json: bool = False) -> Iterator[None]:
+    try:
+        yield
+    except UsageError as exc:
+        # click's "no arguments, show the help" is a usage error too; it prints help, not a message.
+        if isinstance(exc, _BilingualUsageError) or type(exc).__name__ == "NoArgsIsHelpError":
+            raise
+        text = bilingual_usage(exc.format_message())
+        if as_json:
+            _usage_json(exc, text)
+            raise typer.Exit(exc.exit_code) from None
+        raise _BilingualUsageError(text, ctx=exc.ctx) from None
+
+
+class _BilingualGroup(TyperGroup):
+    """The root command: every usage error below it (unknown command or option, missing or bad value) bilingual.
+
+    With ``--json`` on the command line a usage error is JSON on standard output, like every other error.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        as_json = "--json" in args
+        with _bilingual_usage_errors(as_json):
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta[_JSON] = as_json
+        return ctx
+
+    def invoke(self, ctx: Any) -> Any:
+        with _bilingual_usage_errors(bool(ctx.meta.get(_JSON))):
+            return super().invoke(ctx)
+
 
 app = typer.Typer(
     name="matcher",
     help="就业扶贫岗位匹配 / Job matching for employment-based poverty alleviation.",
+    cls=_BilingualGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -116,9 +193,39 @@ def migrate() -> None:
     typer.echo(f"store is at the latest schema / 数据库结构已是最新: {engine.url.render_as_string(hide_password=True)}")
 
 
+#: The store's tables as a person reads them.
+_TABLE_ZH = {
+    "laborers": "劳动力",
+    "households": "家庭户",
+    "vacancies": "岗位",
+    "placements": "就业结果",
+    "job_fairs": "招聘会",
+    "job_fair_vacancies": "招聘会岗位",
+    "job_fair_invitations": "招聘会邀请",
+    "batch_runs": "批处理记录",
+    "ingest_runs": "导入记录",
+    "api_keys": "服务密钥",
+    "audit_log": "访问记录",
+    "changes": "变更记录",
+}
+
+
+def next_steps(counts: dict[str, int], trained: bool) -> list[str]:
+    """What to do next on a store with these row counts (empty when it is ready to suggest posts)."""
+    steps = []
+    if not counts.get("laborers"):
+        steps.append("导入劳动力台账 / ingest the laborer ledger: matcher ingest laborers 台账文件 FILE")
+    if not counts.get("vacancies"):
+        steps.append("导入岗位清单 / ingest the vacancy list: matcher ingest vacancies 岗位文件 FILE")
+    if not trained:
+        steps.append("训练模型 / train the model: matcher train")
+    return steps
+
+
 @command()
 def status() -> None:
-    """Row counts of the store / 数据库各表行数."""
+    """Row counts of the store and what to do next / 数据库各表行数和下一步."""
+    from matcher.artifact import latest_version
     from service.context import cli_app
     from store import count_rows
 
@@ -126,8 +233,15 @@ def status() -> None:
     engine = application.engine
     zh, en = application.settings.home_source or ("新建的 ./var", "./var, new")
     typer.echo(f"数据目录 / data directory: {application.home}（来自{zh} / from {en}）")
-    for table, n in count_rows(engine).items():
-        typer.echo(f"{table:24s} {n:>10,d}")
+    counts = count_rows(engine)
+    for table, n in counts.items():
+        label = f"{_TABLE_ZH.get(table, table)} {table}"
+        typer.echo(f"{label:32s} {n:>10,d}")
+    steps = next_steps(counts, latest_version(application.home) is not None)
+    if steps:
+        typer.echo("下一步 / next:")
+        for n, step in enumerate(steps, start=1):
+            typer.echo(f"  {n}. {step}")
 
 
 @command()
@@ -169,4 +283,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+_COUNTY_NOTE = re.compile(r"^county (\w+): ([\d,]+) recomputed of ([\d,]+)$")
+
+
+def _note(note: str) -> str:
+    """A progress note in Chinese: ``county 610426: 75 recomputed of 80`` → ``县 610426：重算 75 / 80 人``."""
+    m = _COUNTY_NOTE.match(note)
+    return f"县 {m.group(1)}：重算 {m.group(2)} / {m.group(3)} 人" if m else note
 
 
 def _progress():  # type: ignore[no-untyped-def]
@@ -23,14 +32,14 @@ def _progress():  # type: ignore[no-untyped-def]
             if task["id"] is None:
                 bar.start()
                 task["id"] = bar.add_task("batch", total=total)
-            bar.update(task["id"], completed=done, description=note[:60])
+            bar.update(task["id"], completed=done, description=_note(note)[:60])
             if done >= total:
                 bar.stop()
 
         return update
 
     def plain(done: int, total: int, note: str) -> None:
-        typer.echo(f"[{done}/{total}] {note}", err=True)
+        typer.echo(f"[{done}/{total}] {_note(note)}", err=True)
 
     return plain
 
@@ -81,23 +90,28 @@ def batch(
         home=application.home,
         policy=application.policy,
     )
-    r = run.record
-    typer.echo(
-        f"run {run.run_id} published: {r.get('people_served', 0):,} people, {r.get('suggestions', 0):,} "
-        f"suggestions, ≥3 or shortfall: {r.get('covered_share', 0):.1%}, {r['timings']['total']:.1f} s"
-    )
+    for line in batch_lines(run.run_id, run.record, congestion):
+        typer.echo(line)
+    typer.echo(run.run_id)
+
+
+def batch_lines(run_id: str, r: dict[str, Any], congestion: bool = True) -> list[str]:
+    """What ``matcher batch`` prints about a published run, in Chinese (the run id follows on its own line)."""
+    lines = [
+        f"批处理 {run_id} 已发布：服务 {r.get('people_served', 0):,} 人，共 {r.get('suggestions', 0):,} 条建议；"
+        f"有≥3条建议或写明缺口原因的占 {r.get('covered_share', 0):.1%}；用时 {r['timings']['total']:.1f} 秒"
+    ]
     if "incremental" in r:
         inc = r["incremental"]
-        typer.echo(f"incremental from {inc['from_run']}: {inc['recomputed']:,} recomputed, {inc['copied']:,} copied")
-    if congestion:
-        w, wo = r["exposure_with"], r["exposure_without"]
-        typer.echo(
-            f"exposure per opening max {wo['exposure_per_opening_max']:.1f} → {w['exposure_per_opening_max']:.1f}, "
-            f"p99 {wo['exposure_per_opening_p99']:.1f} → {w['exposure_per_opening_p99']:.1f}, "
-            f"Gini {wo['exposure_gini']:.3f} → {w['exposure_gini']:.3f}; mean score "
-            f"{wo['mean_score']:.4f} → {w['mean_score']:.4f}"
+        lines.append(f"增量计算（基于 {inc['from_run']}）：重算 {inc['recomputed']:,} 人，沿用 {inc['copied']:,} 人")
+    w, wo = r.get("exposure_with"), r.get("exposure_without")
+    if congestion and w and wo:
+        lines.append(
+            f"拥堵控制：每个招聘名额最多被推荐 {wo['exposure_per_opening_max']:.1f} → "
+            f"{w['exposure_per_opening_max']:.1f} 人次；平均匹配分 {wo['mean_score']:.3f} → {w['mean_score']:.3f}"
         )
-    typer.echo(run.run_id)
+    lines.append("晨报：matcher report latest --out 目录")
+    return lines
 
 
 def report(
@@ -111,5 +125,6 @@ def report(
 
     run = latest_run(cli_app().runs, run_id=run_id)
     paths = write_report(run, out)
+    typer.echo(f"批处理 {run.run_id} 的晨报已写入（工作簿、表格和图）/ morning report written:")
     for path in paths:
         typer.echo(str(path))

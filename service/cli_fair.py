@@ -33,6 +33,11 @@ def _command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     return register
 
 
+def _line(value: object) -> str:
+    """A value on one console line: tabs, carriage returns and other control characters as spaces."""
+    return " ".join(str(value or "").split())
+
+
 def _date(value: str) -> dt.date:
     from features.contract.parse import to_datetime
 
@@ -76,7 +81,7 @@ def create(
         cli_app().engine, name=name, date=day, place=place, vacancy_ids=ids, county=county, place_code=place_code
     )
     typer.echo(
-        f"招聘会已创建 / fair created: {fair.name}，{fair.date}，{fair.place}；"
+        f"招聘会已创建 / fair created: {_line(fair.name)}，{fair.date}，{_line(fair.place)}；"
         f"{len(fair.vacancy_ids)}个岗位 posts；地点代码 venue {fair.venue_code or '未识别 unresolved'}"
     )
     typer.echo(fair.fair_id)
@@ -92,11 +97,11 @@ def list_() -> None:
     if frame.empty:
         typer.echo("还没有招聘会 / no fairs yet; create one with `matcher fair create`")
         return
-    typer.echo(f"{'fair_id':16s} {'date':10s} {'posts':>6s} {'openings':>9s} {'invited':>8s}  name / place")
+    typer.echo(f"{'编号':14s} {'日期':8s} {'岗位数':>4s} {'招聘人数':>5s} {'已邀请':>5s}  名称 / 地点")
     for r in frame.itertuples(index=False):
         typer.echo(
             f"{r.fair_id:16s} {str(r.date)[:10]:10s} {r.posts:>6d} {r.openings:>9d} "
-            f"{r.invitations:>8d}  {r.name} / {r.place}"
+            f"{r.invitations:>8d}  {_line(r.name)} / {_line(r.place)}"
         )
 
 
@@ -122,7 +127,7 @@ def shortlist(
     from matcher.fair.shortlist import build_shortlist
     from matcher.fair.solver import FairSettings
     from service.context import cli_app
-    from service.render.fair_export import write_outputs
+    from service.render.fair_export import summary_lines, write_outputs
 
     codes = [c.strip() for c in counties.split(",") if c.strip()] if counties else None
     bad = [c for c in codes or [] if not (len(c) == 6 and c.isdigit())]
@@ -142,30 +147,13 @@ def shortlist(
         home=application.home,
     )
     paths = write_outputs(sl, out, with_pii=with_pii)
-    m, b = sl.metrics, sl.baseline
-    typer.echo(
-        f"候选 candidates {sl.candidates}；邀请 invitations {m.invitations}（{m.people}人 people，"
-        f"{m.households}户 households）"
-    )
-    typer.echo(
-        f"零就业家庭覆盖 zero-employment households invited: {m.zero_households}/{m.zero_households_eligible}"
-        f"（逐人前{sl.settings.per_person}对照 top-k: {b.zero_households}）"
-    )
-    typer.echo(
-        f"每名额最多邀请 max invitations per opening: {m.max_per_opening:.2f}"
-        f"（top-k {b.max_per_opening:.2f}）；基尼 Gini over posts {m.gini_posts:.3f}"
-        f"（top-k {b.gini_posts:.3f}）"
-    )
-    typer.echo(f"预计录用 expected hires (capped by openings): {m.expected_hires:.1f}（top-k {b.expected_hires:.1f}）")
-    typer.echo(f"工作簿 workbook: {paths['xlsx']}")
-    typer.echo(f"打印页 printable page: {paths['html']}")
-    typer.echo(
-        f"PDF: {paths['pdf']}"
-        if paths["pdf"]
-        else "PDF: 未生成（无 /usr/bin/chromium），请用浏览器打印 HTML / not written (no Chromium): print the HTML page"
-    )
+    for line in summary_lines(sl):
+        typer.echo(line)
+    typer.echo(f"工作簿：{paths['xlsx']}")
+    typer.echo(f"打印页：{paths['html']}")
+    typer.echo(f"PDF：{paths['pdf']}" if paths["pdf"] else "PDF：未生成（本机没有 Chromium），请用浏览器打开打印页打印")
     if not with_pii:
-        typer.echo("姓名、身份证号、电话已遮盖；需要原文请加 --with-pii / names, ID numbers and phones masked")
+        typer.echo("姓名、身份证号、电话已遮盖，村通知名单不含电话；需要原文请加 --with-pii")
 
 
 @_command("report")
@@ -182,10 +170,10 @@ def report(
     for line in report_lines(rep):
         typer.echo(line)
     if booths:
-        typer.echo("      vacancy_id openings invited attended interviews hires left  title")
+        typer.echo("      岗位编号   招聘 邀请 到场 面试 录用 剩余  岗位")
         for r in rep.booths.itertuples(index=False):
             row: Any = r
             typer.echo(
-                f"      {row.vacancy_id:10s} {row.openings:8d} {row.invited:7d} {row.attended:8d} "
-                f"{row.interviews:10d} {row.hires:5d} {row.openings_left:4d}  {row.title}"
+                f"      {row.vacancy_id:10s} {row.openings:4d} {row.invited:4d} {row.attended:4d} "
+                f"{row.interviews:4d} {row.hires:4d} {row.openings_left:4d}  {_line(row.title)}"
             )

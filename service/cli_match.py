@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from matcher.recommend import PersonResult
+from store.errors import InputError
 
 STEP_LABEL = {
     "village": "本村/居家",
@@ -29,31 +30,46 @@ def train(seed: Annotated[int, typer.Option(help="random seed")] = 0) -> None:
     path = application.train(seed=seed)
     model = application.load_model(path)
     info = model.manifest["training"]
-    typer.echo(f"model version {path.name} written to {path}")
+    typer.echo(f"模型版本 {path.name} 已写入 {path}（model version written）")
     if model.is_prior:
-        typer.echo(f"ranker: documented prior (先验模型) — {info.get('why_prior', '')}")
+        typer.echo(f"排序：先验模型（录用记录还不够学习） / ranker: documented prior — {info.get('why_prior', '')}")
     else:
         typer.echo(
-            f"ranker: gradient-boosted, calibrated; trained on {info['training_rows']:,} pairs "
-            f"({info['training_positives']:,} hires) from {info['history_pairs']:,} history pairs"
+            f"排序：梯度提升树，已校准；训练样本 {info['training_rows']:,} 对"
+            f"（其中录用 {info['training_positives']:,}），来自 {info['history_pairs']:,} 条历史记录"
+            " / ranker: gradient-boosted, calibrated"
         )
+
+
+def _flag_line(kind: str, reasons: list[str] | tuple[str, ...], suggest: list[str] | tuple[str, ...]) -> str:
+    """One flag as a caseworker reads it: the kind of help, the reasons, what to offer (post kinds in words)."""
+    from matcher.batch.report_tables import FLAG_NAMES
+    from matcher.explain import KIND_ZH
+
+    offer = "、".join(KIND_ZH.get(s, s) for s in suggest)
+    return f"  帮扶：{FLAG_NAMES.get(kind, (kind,))[0]}（{'，'.join(reasons)}）" + (f"；建议：{offer}" if offer else "")
+
+
+def _rec_line(n: int, title: str, vacancy_id: str, kind: str, score: float, step: str) -> str:
+    from matcher.explain import KIND_ZH
+
+    return (
+        f"  {n}. {title} [{vacancy_id}] {KIND_ZH.get(kind, kind)} · {STEP_LABEL.get(step, step)} · 匹配分 {score:.3f}"
+    )
 
 
 def _print(result: PersonResult) -> None:
     typer.echo(
-        f"== {result.laborer_id}" + ("   [先验模型 prior ranker: no placement history yet]" if result.prior else "")
+        f"== 劳动力 {result.laborer_id}" + ("   [先验模型：还没有录用记录可学 / prior ranker]" if result.prior else "")
     )
     for flag in result.flags:
-        typer.echo(f"  flag {flag.kind}: {'，'.join(flag.reasons)}")
+        typer.echo(_flag_line(flag.kind, flag.reasons, flag.suggest))
     for n, rec in enumerate(result.recommendations, 1):
-        typer.echo(
-            f"  {n}. {rec.title} [{rec.vacancy_id}] {rec.kind} score {rec.score:.3f} "
-            f"({STEP_LABEL.get(rec.step, rec.step)})"
-        )
+        typer.echo(_rec_line(n, rec.title, rec.vacancy_id, rec.kind, rec.score, rec.step))
         for reason in rec.reasons:
             typer.echo(f"       - {reason}")
     if result.shortfall is not None:
-        typer.echo(f"  shortfall: {result.shortfall.reason} / {result.shortfall.reason_en}")
+        typer.echo(f"  缺口：{result.shortfall.reason}")
 
 
 def recommend(
@@ -74,20 +90,26 @@ def recommend(
         return
 
     if (laborer_id is None) == (profile is None):
-        typer.echo(
-            "请给出劳动力编号或 --profile 文件（二选一） / give a LABORER_ID or --profile FILE (one of them)", err=True
+        raise InputError(
+            "give a LABORER_ID or --profile FILE (one of them)",
+            "请给出劳动力编号或 --profile 文件（二选一）",
+            field="laborer_id",
         )
-        raise typer.Exit(2)
     lookup = cli_app()
     if profile is not None:
         try:
             data = json.loads(profile.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            typer.echo(f"无法读取 {profile}：{exc.__class__.__name__} / cannot read {profile} as JSON", err=True)
-            raise typer.Exit(2) from None
+            raise InputError(
+                f"cannot read {profile} as JSON ({exc.__class__.__name__})",
+                f"无法读取 {profile}（{exc.__class__.__name__}），应为 JSON 文件",
+                field="profile",
+                value=str(profile),
+            ) from None
         if not isinstance(data, dict):
-            typer.echo("profile 应为一个 JSON 对象 / the profile must be one JSON object", err=True)
-            raise typer.Exit(2)
+            raise InputError(
+                "the profile must be one JSON object", "profile 应为一个 JSON 对象", field="profile", value=str(profile)
+            )
         result = lookup.recommend_profile(data, k=k)
     else:
         assert laborer_id is not None
@@ -105,8 +127,7 @@ def _from_run(laborer_id: str | None, run_id: str, as_json: bool) -> None:
     from store import load_laborers
 
     if laborer_id is None:
-        typer.echo("--from-run 需要劳动力编号 / --from-run needs a LABORER_ID", err=True)
-        raise typer.Exit(2)
+        raise InputError("--from-run needs a LABORER_ID", "--from-run 需要劳动力编号", field="laborer_id")
     application = cli_app()
     run = latest_run(application.runs, run_id=run_id)
     person = load_laborers(application.engine, ids=[laborer_id])
@@ -118,17 +139,14 @@ def _from_run(laborer_id: str | None, run_id: str, as_json: bool) -> None:
             value=laborer_id,
             code="laborer_not_found",
         )
-    data = stored_result(run, laborer_id, str(person["county_code"].iloc[0] or "000000"))
+    data: dict[str, Any] = stored_result(run, laborer_id, str(person["county_code"].iloc[0] or "000000"))
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"== {laborer_id} (batch run {run.run_id})")
+    typer.echo(f"== 劳动力 {laborer_id}（批处理 {run.run_id}）")
     for flag in data["flags"]:
-        typer.echo(f"  flag {flag['kind']}: {'，'.join(flag['reasons'])}")
+        typer.echo(_flag_line(flag["kind"], flag["reasons"], flag.get("suggest") or []))
     for n, rec in enumerate(data["recommendations"], 1):
-        typer.echo(
-            f"  {n}. {rec['title']} [{rec['vacancy_id']}] {rec['kind']} score {rec['score']:.3f} "
-            f"({STEP_LABEL.get(rec['step'], rec['step'])})"
-        )
+        typer.echo(_rec_line(n, rec["title"], rec["vacancy_id"], rec["kind"], rec["score"], rec["step"]))
     if data["shortfall"]:
-        typer.echo(f"  shortfall: {data['shortfall']['reason']}")
+        typer.echo(f"  缺口：{data['shortfall']['reason']}")

@@ -3,6 +3,12 @@
 The lead registers :func:`occupation` on the main app; it parses, calls
 :func:`features.occupations.get_normalizer`, prints. Bad input exits with
 code 2 and a bilingual message, never a traceback.
+
+Each title gets an answer: the code with its calibrated confidence, or
+**未知 / unknown** when the confidence is below the calibrated threshold (the
+post should go to a clerk), with the best guesses listed either way. JSON gives
+``code``/``name`` (``null`` when unknown), ``confidence``, ``unknown``,
+``status`` (``matched`` / ``unknown``), a bilingual ``note`` and ``matches``.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from features.occupations import OccupationMatch
+from features.occupations import OccupationResult
 
 __all__ = ["occupation"]
 
@@ -54,19 +60,48 @@ def _read_titles(file: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _as_json(query: str, matches: list[OccupationMatch]) -> dict[str, Any]:
-    return {"query": query, "matches": [m._asdict() for m in matches]}
+def _note(result: OccupationResult, threshold: float) -> tuple[str, str]:
+    if not result.matches:
+        return ("未识别出职业，请人工核定", "no occupation recognised; a clerk should assign one")
+    if result.unknown:
+        return (
+            f"置信度 {result.confidence:.2f} 低于 {threshold:.2f}，未知，请人工核定（以下为候选）",
+            f"confidence {result.confidence:.2f} is below {threshold:.2f}: unknown, a clerk should assign "
+            "the code (best guesses below)",
+        )
+    return (f"置信度 {result.confidence:.2f}", f"confidence {result.confidence:.2f}")
 
 
-def _print_table(console: Console, query: str, matches: list[OccupationMatch]) -> None:
-    table = Table(title=f"{query}", title_justify="left")
+def _as_json(query: str, result: OccupationResult, threshold: float) -> dict[str, Any]:
+    zh, en = _note(result, threshold)
+    return {
+        "query": query,
+        "status": "unknown" if result.unknown else "matched",
+        "unknown": result.unknown,
+        "code": result.code,
+        "name": result.name,
+        "confidence": result.confidence,
+        "threshold": threshold,
+        "note_zh": zh,
+        "note_en": en,
+        "matches": [m._asdict() for m in result.matches],
+    }
+
+
+def _print_table(console: Console, query: str, result: OccupationResult, threshold: float) -> None:
+    zh, en = _note(result, threshold)
+    if result.unknown:
+        headline = f"{query} → 未知 / unknown — {zh} / {en}"
+    else:
+        headline = f"{query} → {result.code} {result.name} — {zh} / {en}"
+    table = Table(title=headline, title_justify="left")
     table.add_column("代码 code")
     table.add_column("职业 name")
     table.add_column("得分 score", justify="right")
     table.add_column("来源 source")
-    for m in matches:
+    for m in result.matches:
         table.add_row(m.code, m.name, f"{m.score:.3f}", m.source)
-    if not matches:
+    if not result.matches:
         table.add_row("-", "无匹配 / no match", "", "")
     console.print(table)
 
@@ -99,13 +134,15 @@ def occupation(
 
     from features.occupations import get_normalizer
 
-    results = get_normalizer().normalize(titles, k=k)
+    normalizer = get_normalizer()
+    results = normalizer.resolve(titles, k=k)
+    threshold = float(normalizer.calibration_["threshold"])
     if json_:
-        payload: Any = [_as_json(q, m) for q, m in zip(titles, results, strict=True)]
+        payload: Any = [_as_json(q, r, threshold) for q, r in zip(titles, results, strict=True)]
         if file is None:
             payload = payload[0]
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     console = Console(soft_wrap=True)
-    for query, matches in zip(titles, results, strict=True):
-        _print_table(console, query, matches)
+    for query, result in zip(titles, results, strict=True):
+        _print_table(console, query, result, threshold)

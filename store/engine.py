@@ -4,11 +4,18 @@ SQLite connections get WAL journaling (readers do not block the nightly
 writer), enforced foreign keys and a busy timeout. pysqlite's own
 transaction handling is switched off and replaced by an explicit ``BEGIN``
 so that DDL (migrations) and multi-statement batches are truly atomic.
+
+Personal data never leaves the database in an error: engines hide the bound
+parameters (``hide_parameters=True``), and every driver error's message is
+masked (:func:`mask_db_message`) before anyone formats, logs or shows it —
+PostgreSQL writes the offending values into its messages (``DETAIL: Key
+(id_number)=(…) already exists``, ``Failing row contains (…)``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import Any
 
@@ -17,7 +24,14 @@ from sqlalchemy.engine import URL, Engine, create_engine
 
 from store.config import get_settings, parse_database_url
 
-__all__ = ["get_engine", "dispose_engines", "begin_write", "SQLITE_BUSY_TIMEOUT_MS", "WRITE_OPTION"]
+__all__ = [
+    "get_engine",
+    "dispose_engines",
+    "begin_write",
+    "mask_db_message",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "WRITE_OPTION",
+]
 
 #: How long a SQLite writer waits for a lock before failing.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -99,6 +113,40 @@ def get_engine(url: str | URL | None = None) -> Engine:
     return engine
 
 
+# What a driver message may carry of a row: PostgreSQL's "Key (col)=(value)", "Failing row contains (…)",
+# quoted input ("invalid input syntax for type date: \"…\"", "parameter $1 = '…'") and bare digit runs.
+_KEY_VALUES = re.compile(r"=\((?:[^()]|\([^()]*\))*\)")
+_FAILING_ROW = re.compile(r"(Failing row contains )\(.*\)", re.DOTALL)
+_DOUBLE_QUOTED = re.compile(r'"([^"\n]*)"')
+_SINGLE_QUOTED = re.compile(r"'([^'\n]*)'")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]*")
+_DIGITS = re.compile(r"\d{7,}")
+_HIDDEN = "…"
+
+
+def mask_db_message(text: str) -> str:
+    """A database error message without the values it quotes; names of tables, columns and constraints kept.
+
+    >>> mask_db_message("DETAIL:  Key (id_number)=(610426199001011234) already exists.")
+    'DETAIL:  Key (id_number)=(…) already exists.'
+    """
+    text = _FAILING_ROW.sub(rf"\1({_HIDDEN})", str(text))
+    text = _KEY_VALUES.sub(f"=({_HIDDEN})", text)
+    text = _DOUBLE_QUOTED.sub(lambda m: m.group(0) if _IDENTIFIER.fullmatch(m.group(1)) else f'"{_HIDDEN}"', text)
+    text = _SINGLE_QUOTED.sub(lambda m: m.group(0) if _IDENTIFIER.fullmatch(m.group(1)) else f"'{_HIDDEN}'", text)
+    return _DIGITS.sub(_HIDDEN, text)
+
+
+def _mask_error(context: Any) -> None:
+    """``handle_error`` hook: mask the driver's exception and SQLAlchemy's wrapper in place (same classes)."""
+    orig = context.original_exception
+    if orig is not None and len(orig.args) == 1 and isinstance(orig.args[0], str):
+        orig.args = (mask_db_message(orig.args[0]),)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None and len(wrapped.args) == 1 and isinstance(wrapped.args[0], str):
+        wrapped.args = (mask_db_message(wrapped.args[0]),)
+
+
 def _create(url: URL) -> Engine:
     # hide_parameters: bound values (ID numbers, phones) never reach an exception message or a log.
     kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "hide_parameters": True}
@@ -107,9 +155,11 @@ def _create(url: URL) -> Engine:
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, in_memory=in_memory)
-        return engine
-    kwargs["pool_pre_ping"] = True
-    return create_engine(url, **kwargs)
+    else:
+        kwargs["pool_pre_ping"] = True
+        engine = create_engine(url, **kwargs)
+    event.listen(engine, "handle_error", _mask_error)
+    return engine
 
 
 def dispose_engines() -> None:

@@ -25,9 +25,9 @@ from matcher.recommend import PersonResult
 
 __all__ = ["BatchContext", "PartitionOutput", "results_frames", "FLOOR_COLUMNS", "FIRST_FLOORS"]
 
-CANDIDATE_COLUMNS = ["laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons"]
+CANDIDATE_COLUMNS = ["laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons", "tier"]
 #: A person's first-stage floors as the run keeps them (see :attr:`matcher.candidates.Candidates.floors`).
-FIRST_FLOORS = ("first_floor", *(f"first_floor_{ring}" for ring in RINGS), "first_floor_far")
+FIRST_FLOORS = ("first_floor", *(f"first_floor_{ring}" for ring in RINGS), "first_floor_far", "first_floor_province")
 #: The per-person numbers the next incremental run reads back: the trees' floor, the first stage's floors.
 FLOOR_COLUMNS = ("coarse_floor", *FIRST_FLOORS)
 
@@ -118,6 +118,7 @@ def results_frames(results: list[PersonResult]) -> tuple[pd.DataFrame, pd.DataFr
                     rec.score,
                     rec.step,
                     json.dumps(list(rec.reasons), ensure_ascii=False),
+                    rec.tier,
                 )
             )
         for f in r.flags:
@@ -134,6 +135,7 @@ def results_frames(results: list[PersonResult]) -> tuple[pd.DataFrame, pd.DataFr
     cand = pd.DataFrame(cand_rows, columns=CANDIDATE_COLUMNS)
     cand["score"] = cand["score"].astype(np.float64)
     cand["rank"] = cand["rank"].astype(np.int32)
+    cand["tier"] = cand["tier"].astype(np.int32)
     flags = pd.DataFrame(flag_rows, columns=["laborer_id", "kind", "reasons", "suggest"])
     short = pd.DataFrame(short_rows, columns=["laborer_id", "reason", "reason_en", "available"])
     prior = bool(results and results[0].prior)

@@ -15,12 +15,13 @@ works at the level of the pairs a list holds:
 * **repaired in place**: a post that closed, expired, filled up or vanished
   leaves the list; a post whose match fields changed (wage, hours, limits …)
   is re-checked against the hard constraints, re-scored by the ranker and
-  re-explained; a new or changed post enters the list when it is eligible,
-  lies within the rings the list already opened and beats the weakest market
-  post (or the list was not full). The list is then ordered as the
-  recommender orders it (score, ties by post). A list the repair cannot
-  mend (a training or safety-net post would move, or it would fall below
-  the refill size) is recomputed. The repairs run on all lists at once
+  re-explained; a new or changed post that is eligible and above the
+  person's first-stage floor is offered to the list. The list is then put
+  together by the recommender's own list policy (:mod:`matcher.assemble`),
+  so an entering post stays only where a lookup would keep it. A list the
+  repair cannot mend (a training or safety-net post would move, its count
+  of market posts crosses three, or it would fall below the refill size) is
+  recomputed. The repairs run on all lists at once
   (:mod:`matcher.batch.repairs`);
 * **kept**: everyone else, rows copied from the previous run; a county
   where nobody was recomputed or repaired and whose people did not change
@@ -127,7 +128,7 @@ def refill_below(per_person: int, k: int) -> int:
 
 
 #: The candidate columns the check reads (not titles and reasons: the writer reads those per county).
-_LIGHT = ["laborer_id", "rank", "vacancy_id", "kind", "score", "step", "prior"]
+_LIGHT = ["laborer_id", "rank", "vacancy_id", "kind", "score", "step", "prior", "tier"]
 
 
 def plan_incremental(
@@ -152,14 +153,15 @@ def plan_incremental(
         count=len(laborers),
     )
     counts = {"changed_people": int(recompute.sum())}
-    if "coarse_floor" not in old_people.columns:  # a run of an older version: recompute everyone
+    available = set(table_columns(previous, "candidates"))
+    # A run of an older version (no floors, or lists ordered without the first stage's tiers): recompute everyone.
+    if "coarse_floor" not in old_people.columns or "tier" not in available:
         counts["previous_run_too_old"] = int((~recompute).sum())
         return IncrementalPlan(laborers.reset_index(drop=True), pd.DataFrame(columns=REPAIR_COLUMNS), counts)
     if snapshot is None:
         snapshot = post_snapshot(context.posts, context.today)
     touched, entering = changed_posts(previous, snapshot)
     suggestible = set(snapshot.loc[snapshot["suggestible"], "vacancy_id"])
-    available = set(table_columns(previous, "candidates"))
     cand = read_table(previous, "candidates", columns=[c for c in _LIGHT if c in available])
     cand["source_row"] = cand.groupby("county_code", sort=False).cumcount().to_numpy(dtype=np.int64)
     position = pd.Series(np.arange(len(laborers)), index=ids)

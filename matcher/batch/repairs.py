@@ -10,14 +10,17 @@ once with array operations (a night touches tens of thousands of lists):
    for them (entering) — are described by the recommender once
    (:meth:`matcher.recommend.Recommender.describe_pairs`);
 2. **rows**: a post that closed, expired or vanished leaves; a changed post is
-   re-checked, re-scored and re-labelled (a market post that fails now leaves,
-   a training or safety-net post that fails sends the person to a recompute);
-3. **entering**: an eligible market post above the person's first-stage floor
-   enters a list that was not full, or a full one when it lies within the
-   rings the list opened and beats its weakest market post;
-4. **order**: market posts by score (ties by post), cut to the room the
-   training and safety-net posts leave, then those in their order; a list a
-   repair leaves shorter than before and below the refill size is recomputed.
+   re-checked (a post the person answered since fails too, see :mod:`matcher.answered`),
+   re-scored and re-labelled (a market post that fails now leaves, a training or
+   safety-net post that fails or became a market post sends the person to a recompute);
+3. **entering**: an eligible market post above the person's first-stage floor (the
+   first tier) is offered to the list;
+4. **order**: what the list keeps and what is offered is put together by the
+   recommender's own list policy (:func:`matcher.assemble.assemble`, cut at the
+   candidates a list holds), so a repaired list is ordered and cut as a lookup
+   orders and cuts it. A list whose count of market posts crosses three (the
+   training and home-based steps open below it) is recomputed, and so is a list a
+   repair leaves shorter than before and below the refill size.
 
 Rows a repair keeps as they were carry no title or reasons here (``reasons``
 is null) but their row in the previous run's partition: the writer takes them
@@ -35,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from matcher.assemble import HOME, MARKET, MIN_POSTS, TRAINING, WELFARE, assemble, step_names
 from matcher.batch.engine import FIRST_FLOORS, BatchContext
 from matcher.batch.runs import RunDir
 from matcher.prepare import KIND_INDEX, KINDS, People, prepare_people
@@ -50,7 +54,7 @@ COUNTY_BLOCK = 20_000
 #: Columns of a repaired list; ``title`` and ``reasons`` are null on rows kept as they were, whose
 #: ``source_row`` is their row in the previous run's partition of the county (-1 on the others).
 REPAIR_COLUMNS = [
-    "laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons", "prior", "source_row"
+    "laborer_id", "rank", "vacancy_id", "title", "kind", "score", "step", "reasons", "prior", "tier", "source_row"
 ]  # fmt: skip
 _WELFARE = KIND_INDEX["public_welfare"]
 
@@ -296,7 +300,8 @@ class Repairs:
     def _mend(self, rows: pd.DataFrame, v: pd.DataFrame, candidate: np.ndarray, verdicts: _Verdicts) -> pd.DataFrame:
         """Steps 2–4 of the module notes for the lists ``rows`` (sorted by person and rank) and the verdicts
         ``v`` (``candidate``: those that pass the first checks of an entering post). Arrays of ``n_people``
-        are per person, in the order of ``names``."""
+        are per person, in the order of ``names``. The lists are put together by the recommender's own list
+        policy (:func:`matcher.assemble.assemble`) from what each list keeps and what enters it."""
         posts = self.context.posts
         person, names = pd.factorize(rows["laborer_id"])
         n_people = len(names)
@@ -318,101 +323,95 @@ class Repairs:
             return v[column].to_numpy()[take] if len(v) else np.zeros(len(rows), dtype=v[column].dtype)
 
         step = rows["step"].to_numpy(dtype=object)
-        in_rings = isin(rows["step"], list(RINGS))
+        kind = rows["kind"].to_numpy(dtype=object)
+        role = np.where(
+            isin(rows["step"], list(RINGS)),
+            MARKET,
+            np.where(step == "training", TRAINING, np.where(kind == "public_welfare", WELFARE, HOME)),
+        )
+        is_market = role == MARKET
         gone = isin(rows["vacancy_id"], self.gone_posts)
         rescore = ~gone & has & isin(rows["vacancy_id"], self.rescored_posts)
         ok, ring, market = verdict("ok"), verdict("ring"), verdict("market")
-        fail = rescore & (~ok | (in_rings & ~market))
+        fail = rescore & (~ok | (is_market & ~market))
         stuck = np.zeros(n_people, dtype=bool)  # a repair cannot mend the list: recompute
-        stuck[person[fail & ~in_rings]] = True
-        kept = ~gone & ~(fail & in_rings)
         updated = rescore & ~fail
+        new_kind = np.where(updated, np.array(KINDS, dtype=object)[posts.kind[verdict("post")]], kind)
+        # A training, home-based or safety-net post that fails, would now be a market post or changed its kind
+        # (a public-welfare post that no longer is one) moves the list: recompute.
+        stuck[person[rescore & ~is_market & (~ok | market | (new_kind != kind))]] = True
+        kept = ~gone & ~(fail & is_market)
         score = np.where(updated, verdict("score"), rows["score"].to_numpy(dtype=np.float64))
-        new_ring = np.where(updated & in_rings, ring, -1)
-        step = np.where(new_ring >= 0, np.array(RINGS, dtype=object)[np.maximum(new_ring, 0)], step)
-        kind = rows["kind"].to_numpy(dtype=object)
-        kind = np.where(updated, np.array(KINDS, dtype=object)[posts.kind[verdict("post")]], kind)
+        ring_index = np.zeros(len(rows), dtype=np.int64)
+        ring_index[is_market] = pd.Index(RINGS).get_indexer(step[is_market])
+        ring_index = np.where(updated & is_market, ring, ring_index)
+        kind = new_kind
+        tier = rows["tier"].to_numpy(dtype=np.int64) if "tier" in rows else np.zeros(len(rows), dtype=np.int64)
         changed = np.bincount(person, weights=gone | rescore, minlength=n_people) > 0
+        before = np.bincount(person[is_market], minlength=n_people)
 
-        market_row = kept & in_rings
-        welfare_row = kept & ~in_rings & (step == "safety_net") & (kind == "public_welfare")
-        rest_row = kept & ~in_rings & ~welfare_row
-        n_welfare = np.bincount(person, weights=welfare_row, minlength=n_people).astype(np.int64)
-        n_rest = np.bincount(person, weights=rest_row, minlength=n_people).astype(np.int64)
-        capacity = np.maximum(self.per_person - n_welfare - n_rest, 0)
-        was_full = np.bincount(person, weights=in_rings, minlength=n_people) >= self.per_person - n_welfare
-        ring_index = np.full(len(rows), -1, dtype=np.int64)
-        ring_index[in_rings] = pd.Index(RINGS).get_indexer(step[in_rings])
-        reach = np.full(n_people, -1, dtype=np.int64)
-        np.maximum.at(reach, person[market_row], ring_index[market_row])
-        weakest = np.full(n_people, np.inf)
-        np.minimum.at(weakest, person[market_row], score[market_row])
-
-        # 3. entering: judged for a listed person, not in the list, passing the first checks.
+        # 3. entering: judged for a listed person, not in the list, passing the first checks (tier 0: above
+        # the person's first-stage floor).
         new = v[candidate].copy()
         new["person"] = v_person[candidate]
         listed = np.zeros(len(v), dtype=bool)  # the verdict's pair is on the list (some row has it)
         listed[at[has]] = True
         new = new[(new["person"].to_numpy() >= 0) & ~listed[candidate]]
         p = new["person"].to_numpy(dtype=np.int64)
-        is_market = new["market"].to_numpy(dtype=bool)
-        # A training or safety-net post would enter only at a recompute, which the person then gets when
-        # such posts share the list; a list that was not full takes every market post, unless such posts
-        # share it (their room would move).
-        stuck[p[~is_market & (n_rest[p] > 0)]] = True
-        stuck[p[is_market & ~was_full[p] & (n_rest[p] > 0)]] = True
-        enters = is_market & (
-            ~was_full[p] | ((new["ring"].to_numpy() <= reach[p]) & (new["score"].to_numpy() > weakest[p]))
+        new_market = new["market"].to_numpy(dtype=bool)
+        # A post that is not a market post matters only to a list with fewer than three market posts (it
+        # might be a training or home-based post), which a recompute then builds.
+        stuck[p[~new_market & (before[p] < MIN_POSTS)]] = True
+        new = new[new_market]
+        after = np.bincount(person[kept & is_market], minlength=n_people) + np.bincount(
+            new["person"].to_numpy(dtype=np.int64), minlength=n_people
         )
-        new = new[enters]
-        changed[new["person"].to_numpy(dtype=np.int64)] = True
+        # The training and home-based steps open below three market posts: a list whose count of market posts
+        # moves on that side of three is rebuilt by a recompute.
+        stuck |= (after != before) & (np.minimum(after, before) < MIN_POSTS)
 
-        # 4. order: every list that changed, as the recommender orders it; ``verdict`` is the row of ``v``
-        # (its index) that explains a judged row, -1 for rows kept as they were.
-        mended = changed & ~stuck
-        keep_rows = kept & mended[person]
-        group = np.where(market_row, 0, np.where(rest_row, 1, 2))
-        position = np.where(position < 0, 1 << 62, position)
-        old = pd.DataFrame(
+        # 4. order: every list, as the recommender orders it; ``verdict`` is the row of ``v`` (its index)
+        # that explains a judged row, -1 for rows kept as they were.
+        entering = new["post"].to_numpy(dtype=np.int64)
+        cand = pd.DataFrame(
             {
-                "person": person,
-                "group": group,
-                "key1": np.where(group == 0, -score, 0.0),
-                "key2": np.where(group == 0, position, rows["rank"].to_numpy(dtype=np.int64)),
-                "row": np.arange(len(rows)),
-                "verdict": np.where(updated, take, -1),
-                "score": score,
-                "step": step,
-                "kind": kind,
-            }
-        )[keep_rows]
-        entering = pd.DataFrame(
-            {
-                "person": new["person"].to_numpy(dtype=np.int64),
-                "group": 0,
-                "key1": -new["score"].to_numpy(),
-                "key2": new["post"].to_numpy(dtype=np.int64),
-                "row": -1,
-                "verdict": new.index.to_numpy(dtype=np.int64),
-                "score": new["score"].to_numpy(),
-                "step": np.array(RINGS, dtype=object)[new["ring"].to_numpy(dtype=np.int64)],
-                "kind": np.array(KINDS, dtype=object)[posts.kind[new["post"].to_numpy(dtype=np.int64)]],
+                "person": np.r_[person[kept], new["person"].to_numpy(dtype=np.int64)],
+                "role": np.r_[role[kept], np.full(len(new), MARKET)],
+                "tier": np.r_[tier[kept], np.zeros(len(new), dtype=np.int64)],
+                "score": np.r_[score[kept], new["score"].to_numpy(dtype=np.float64)],
+                "ring": np.r_[ring_index[kept], new["ring"].to_numpy(dtype=np.int64)],
+                "post": np.r_[position[kept], entering],
+                "row": np.r_[np.flatnonzero(kept), np.full(len(new), -1)],
+                "verdict": np.r_[np.where(updated, take, -1)[kept], new.index.to_numpy(dtype=np.int64)],
+                "step": np.r_[step[kept], np.full(len(new), "", dtype=object)],
+                "kind": np.r_[kind[kept], np.array(KINDS, dtype=object)[posts.kind[entering]]],
             }
         )
-        lists = pd.concat([old, entering], ignore_index=True)
-        lists = lists.iloc[np.lexsort((lists["key2"], lists["key1"], lists["group"], lists["person"]))]
-        pp = lists["person"].to_numpy(dtype=np.int64)
-        within = lists.groupby(["person", "group"], sort=False).cumcount().to_numpy()
-        lists = lists[(lists["group"].to_numpy() != 0) | (within < capacity[pp])]
-        pp = lists["person"].to_numpy(dtype=np.int64)
+        cand = cand[~stuck[cand["person"].to_numpy()]].reset_index(drop=True)
+        post = cand["post"].to_numpy(dtype=np.int64)
+        rec = self.context.recommender
+        lists = assemble(
+            cand["person"].to_numpy(),
+            cand["role"].to_numpy(),
+            cand["tier"].to_numpy(),
+            cand["score"].to_numpy(),
+            cand["ring"].to_numpy(),
+            posts.wage[post],
+            rec.id_rank[post],
+            n_people,
+            self.per_person,
+        )
+        out = cand.iloc[lists.chosen].reset_index(drop=True)
+        out["rank"] = lists.position + 1
+        labels = step_names(out["role"].to_numpy(), out["ring"].to_numpy())
+        out["step"] = np.where(out["role"].to_numpy() == MARKET, labels, out["step"].to_numpy(dtype=object))
+        pp = out["person"].to_numpy(dtype=np.int64)
+        changed[pp[out["row"].to_numpy() < 0]] = True  # an entering post made the list
         size = np.bincount(pp, minlength=n_people)
-        before = np.bincount(person, minlength=n_people)
-        stuck |= mended & (size < before) & (size < self.refill)
-        lists = lists[~stuck[pp]]
-        lists = lists.assign(rank=lists.groupby("person", sort=False).cumcount().to_numpy() + 1)
-
+        stuck |= changed & (size < np.bincount(person, minlength=n_people)) & (size < self.refill)
+        out = out[(changed & ~stuck)[pp]]
         self.recompute |= set(names[stuck])
-        return self._rows(lists, rows, v, verdicts, names)
+        return self._rows(out, rows, v, verdicts, names)
 
     def _rows(
         self, lists: pd.DataFrame, rows: pd.DataFrame, v: pd.DataFrame, verdicts: _Verdicts, names: pd.Index
@@ -452,6 +451,7 @@ class Repairs:
                 "step": steps.astype(str),
                 "reasons": pd.array(reasons, dtype="str"),
                 "prior": prior,
+                "tier": lists["tier"].to_numpy(dtype=np.int32),
                 "source_row": np.where(
                     (row >= 0) & (judged < 0), rows["source_row"].to_numpy(dtype=np.int64)[np.maximum(row, 0)], -1
                 ),

@@ -146,26 +146,32 @@ def flags_by_kind(data: ReportData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["county_code", "county", "kind", "kind_zh", "people", "share"])
 
 
-_REASON_FORMS = (
-    (re.compile(r"^年龄\d+岁$"), "年龄N岁"),
-    (re.compile(r"不超过\d+个"), "不超过N个"),
-    (re.compile(r"^有培训意愿.*$"), "有培训意愿"),
-)
+#: A flag's age reason (``年龄58岁``) is counted under its five-year band (``年龄55–59岁``): one row per
+#: band instead of one per age, and a real age range on the sheet, never a template like ``年龄N岁``.
+_AGE = re.compile(r"^年龄(\d+)岁$")
+_TRAINING = re.compile(r"^有培训意愿.*$")
 _UNLOCK = re.compile(r"^参加(.+?)可解锁附近(\d+)个岗位$")
+#: Width of the age bands of :func:`flag_reasons`.
+AGE_BAND = 5
+
+
+def reason_form(reason: str) -> str:
+    """The row of the 标记原因 table a flag reason counts under (ages in five-year bands)."""
+    if m := _AGE.match(reason):
+        low = int(m.group(1)) // AGE_BAND * AGE_BAND
+        return f"年龄{low}–{low + AGE_BAND - 1}岁"
+    return "有培训意愿" if _TRAINING.match(reason) else reason
 
 
 def flag_reasons(data: ReportData) -> pd.DataFrame:
-    """How often each reason is given, per flag kind (ages and counts folded into one form)."""
+    """How often each reason is given, per flag kind (ages counted in five-year bands, see :func:`reason_form`)."""
     counts: Counter[tuple[str, str]] = Counter()
     per_kind: Counter[str] = Counter()
     for kind, reasons in zip(data.flags["kind"], data.flags["reasons"], strict=True):
         per_kind[kind] += 1
-        for reason in dict.fromkeys(json.loads(reasons)):
-            if _UNLOCK.match(reason):
-                continue  # the course table counts these
-            for pattern, form in _REASON_FORMS:
-                reason = pattern.sub(form, reason)
-            counts[(kind, reason)] += 1
+        # Course reasons (参加…可解锁…) are counted by the course table.
+        for form in dict.fromkeys(reason_form(r) for r in json.loads(reasons) if not _UNLOCK.match(r)):
+            counts[(kind, form)] += 1
     order = {k: i for i, k in enumerate(FLAG_NAMES)}
     rows = [
         {"kind": k, "kind_zh": FLAG_NAMES.get(k, (k, k))[0], "reason": r, "people": c, "share_of_kind": c / per_kind[k]}
@@ -416,6 +422,7 @@ _RECORD_LABELS: dict[str, str] = {
     "artifact": "模型版本",
     "today": "计算日期",
     "prior": "先验排序（无历史数据）",
+    "change_seq": "数据变更序号",
     "people": "求职人数",
     "people_served": "服务人数",
     "people_with_3": "≥3条建议人数",
@@ -426,19 +433,20 @@ _RECORD_LABELS: dict[str, str] = {
     "options": "参数",
     "timings": "耗时（秒）",
     "incremental": "增量计算",
-    "exposure_with": "曝光（有拥堵控制）",
-    "exposure_without": "曝光（无拥堵控制）",
+    "exposure_with": "拥堵控制后",
+    "exposure_without": "拥堵控制前",
     "errors": "错误",
     "resumed_at": "续跑时间",
     "k": "每人建议数",
     "full": "全量重算",
     "congestion": "拥堵控制",
-    "multiple": "每名额曝光上限倍数",
+    "multiple": "每个名额最多推荐人次（名额的倍数）",
     "scope": "范围",
     "resume": "续跑批次",
-    "scheduler": "Dask调度器",
+    "scheduler": "分布式调度地址",
     "workers": "本地工作进程",
     "block": "分块人数",
+    "candidates_per_person": "每人候选数",
     "load": "读取",
     "compute": "计算",
     "incremental_check": "增量判断",
@@ -446,12 +454,23 @@ _RECORD_LABELS: dict[str, str] = {
     "total": "合计",
     "from_run": "基于批次",
     "recomputed": "重算人数",
+    "repaired": "修补人数",
     "copied": "沿用人数",
-    "exposure_per_opening_max": "每名额曝光最大值",
-    "exposure_per_opening_p99": "每名额曝光P99",
-    "exposure_gini": "曝光基尼系数",
+    "reasons": "重算原因",
+    "changed_people": "本人信息有变",
+    "previous_run_too_old": "上一批次版本过旧",
+    "shortfall_reach_moved": "缺口范围内岗位有变",
+    "lost_training_or_safety_post": "培训或托底岗位已失效",
+    "zero_employment_lost_post": "零就业家庭失去岗位",
+    "list_below_refill": "建议不足需补充",
+    "repair_needs_recompute": "修补后需重算",
+    "exposure_per_opening_max": "每个名额最多被推荐人次",
+    "exposure_per_opening_p99": "99%的岗位每个名额被推荐人次不超过",
+    "exposure_gini": "推荐集中程度（0为各岗位平均，越接近1越集中于少数岗位）",
     "mean_score": "平均匹配分",
 }
+#: Values of the run record a person reads in words (the record itself keeps the codes).
+RECORD_VALUES: dict[str, str] = {"complete": "已完成", "running": "运行中", "failed": "失败"}
 
 
 def run_record(record: dict[str, Any]) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy.engine import Engine
 
+from matcher.answered import answers_by_person, digest, with_answers
 from matcher.artifact import latest_path
 from matcher.batch.engine import BatchContext
 from matcher.batch.incremental import plan_incremental, post_snapshot
@@ -92,11 +93,16 @@ def _in_scope(codes: pd.Series, scope: list[str]) -> pd.Series:
     return text.map(lambda c: any(c.startswith(s) for s in scope)).astype(bool)
 
 
-def _seekers(engine: Engine, scope: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _seekers(engine: Engine, scope: list[str], policy: Policy, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from store import load_placements
     from store.readers import load_household_flags, load_laborers_bulk
 
     laborers = load_laborers_bulk(engine, wants_job=True, skip=NOT_READ["laborers"])
     laborers = laborers[_in_scope(laborers["county_code"], scope)].reset_index(drop=True)
+    # Each person's answers to earlier suggestions travel with them (posts not offered again, see
+    # matcher.answered); the posts blocked today are part of the change marker, so a new answer, or a
+    # block that ran out, recomputes the person.
+    laborers = with_answers(laborers, answers_by_person(load_placements(engine)))
     # Matching reads a household's zero-employment flag only (see prepare_people).
     counties = sorted(laborers["county_code"].dropna().unique().tolist())
     households = load_household_flags(engine, county_codes=counties, zero_only=True)
@@ -104,7 +110,9 @@ def _seekers(engine: Engine, scope: list[str]) -> tuple[pd.DataFrame, pd.DataFra
     # A person's suggestions also depend on the household (a member finding work ends its
     # zero-employment priority), so the batch's change marker covers both.
     zero = laborers["household_id"].map(households.set_index("household_id")["zero_employment"]).fillna(False)
-    laborers["content_hash"] = laborers["content_hash"].astype(str) + np.where(zero.astype(bool), "|z", "|e")
+    # The household's marker stays last (the incremental check reads "|z" at the end).
+    answered = digest(laborers, policy.answered, today).astype(str)
+    laborers["content_hash"] = laborers["content_hash"].astype(str) + answered + np.where(zero.astype(bool), "|z", "|e")
     return laborers, households
 
 
@@ -177,7 +185,7 @@ def _run_batch(
         # The change sequence before reading: a change made while the run reads is seen as "since".
         run.record["change_seq"] = latest_seq(engine)
         vacancies = load_vacancies_bulk(engine, skip=NOT_READ["vacancies"])
-        laborers, households = _seekers(engine, options.scope)
+        laborers, households = _seekers(engine, options.scope, policy, today)
         if laborers.empty:
             raise MatcherError(
                 "no laborer with wants_job in the scope; nothing to compute", "范围内没有有就业意愿的劳动力，无需计算"
@@ -297,7 +305,7 @@ def _compute(
 ) -> dict[str, pa.Table]:
     """Compute and write the pending partitions (through ``writes``, else here); returns the candidate
     table written per county."""
-    writes = writes or InPlace()
+    sink: BackgroundWrites | InPlace = writes or InPlace()
     done = run.done_partitions()
     counties = sorted(laborers["county_code"].unique().tolist())
     pending = [c for c in counties if c not in done]
@@ -336,7 +344,7 @@ def _compute(
             read_ahead(n + 1)
             old = ahead.pop(county).result() if county in ahead else None
             frame = write_partition(
-                run, out, members, previous, mended.get(county), (encoded or {}).get(county), writes, old
+                run, out, members, previous, mended.get(county), (encoded or {}).get(county), sink, old
             )
             if frame is not None:
                 written[county] = frame

@@ -10,6 +10,8 @@ workbook by its layout, defined here and written by
 Per booth row: a filled ``结果`` is the outcome (已报名 / 已面试 / 录用 / 未录用 or
 any word the contract accepts); ``是否到场`` = 是 with no result counts as
 ``applied`` (the person came to the booth); rows with neither are skipped.
+A cell the export neutralised against formula injection (a leading ``'`` before
+``=``, ``+``, ``-`` or ``@``) is read back as it was before.
 The rows keep ``fair_id``, the date written in the row and ``source`` = fair,
 so the ranker learns from fairs too and ``matcher fair report`` sees them.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.readers import RawTable, UnusableFile
+from store.cells import is_formula_like
 
 __all__ = ["fair_workbook_table", "is_fair_workbook", "BOOTH_HEADER", "SUMMARY_TITLE", "OUTCOME_CHOICES"]
 
@@ -49,6 +52,12 @@ OUTCOME_CHOICES = ("已报名", "已面试", "录用", "未录用")
 
 _YES = {"是", "到", "已到", "到场", "√", "✓", "y", "yes", "1", "true"}
 _COLUMNS = ["劳动力编号", "岗位编号", "结果", "日期", "来源", "招聘会编号", "工作表行"]
+
+
+def _cell_text(value: object) -> str:
+    """A cell as text, without the ``'`` the export puts before formula-like text (``store.cells.safe_text``)."""
+    text = "" if value is None else str(value).strip()
+    return text[1:] if text.startswith("'") and is_formula_like(text[1:]) else text
 
 
 def _header_ok(row: tuple[object, ...]) -> bool:
@@ -92,7 +101,7 @@ def fair_workbook_table(path: Path) -> RawTable | None:
             if len(head) < 3 or not _header_ok(tuple(head[2])):
                 continue
             for n, raw in enumerate(it, start=4):
-                cells = ["" if c is None else str(c).strip() for c in raw] + [""] * len(BOOTH_HEADER)
+                cells = [_cell_text(c) for c in raw] + [""] * len(BOOTH_HEADER)
                 outcome = cells[col["结果"]]
                 if not outcome and cells[col["是否到场"]].lower() in _YES:
                     outcome = "已报名"

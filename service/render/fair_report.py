@@ -11,7 +11,7 @@ def report_lines(rep: FairReport) -> list[str]:
     """The report as printable lines (Chinese / English)."""
     f = rep.fair
     return [
-        f"{f.name}（{f.fair_id}，{f.date}，{f.place}）",
+        f"{' '.join(str(f.name).split())}（{f.fair_id}，{f.date}，{' '.join(str(f.place).split())}）",
         f"邀请 invitations: {rep.invitations}（{rep.invited_people}人 people）",
         f"到场 attendance: {rep.attended}人 people（其中受邀 invited {rep.attended_invited}）",
         f"面试 interviews: {rep.interviews}",

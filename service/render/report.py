@@ -17,7 +17,7 @@ sheet / file               content
                            openings that need each
 零就业户未获建议              zero-employment households whose job seekers got no
 (zero_households)          suggestion, by village
-岗位曝光 (exposure)          per post: times suggested without / with the congestion step
+岗位推荐人次 (exposure)       per post: times suggested before / after the congestion step
 运行记录 (run_record)        the run record: timings, counts, exposure statistics
 图表 (charts)               the PNG charts, also written next to the workbook
 =========================  ==========================================================
@@ -27,6 +27,11 @@ table in :mod:`matcher.batch.report_tables`), written as sheets by
 :mod:`service.render.report_tables` and drawn as charts by
 :mod:`service.render.report_charts`. Personal data: the report names
 households and ledger ids, never names, id numbers or phones.
+
+What a person reads is Chinese: the CSV files carry the same Chinese headers as
+the workbook, codes are written as words (:func:`service.render.report_tables.visible_table`)
+and every text cell is neutralised against formula injection
+(:mod:`service.render.cells`, ``docs/exports.md``).
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ from matcher.batch.report_data import ReportData
 from matcher.batch.report_tables import FLAG_NAMES
 from matcher.batch.runs import RunDir
 from service.render import report_charts as charts
-from service.render.report_tables import table_sheet
+from service.render.cells import append_row, write_cell
+from service.render.report_tables import table_csv, table_sheet
 
 __all__ = ["write_report", "SHEETS"]
 
@@ -58,8 +64,24 @@ SHEETS: dict[str, tuple[str, str]] = {
     "supply_demand_groups": ("职业供需（中类）", "openings vs seekers per middle group"),
     "training": ("因岗定培", "courses for people who want training and the openings they unlock"),
     "zero_households": ("零就业户未获建议", "zero-employment households without any suggestion"),
-    "exposure": ("岗位曝光", "times each post is suggested, without / with the congestion step"),
+    "exposure": ("岗位推荐人次", "times each post is suggested, before / after the congestion step"),
     "run_record": ("运行记录", "the run record"),
+}
+
+
+#: What each sheet holds, in Chinese (the 概要 sheet's table of contents).
+_SHEET_ZH: dict[str, str] = {
+    "coverage_county": "各县服务人数、≥3条建议人数、缺口、帮扶标记、零就业户",
+    "coverage_town": "各乡镇的同样数字",
+    "shortfalls": "建议不足3条的原因，按外出意愿",
+    "flags": "各类帮扶标记的人数",
+    "flag_reasons": "各类标记的原因及人数（年龄按5岁一档）",
+    "supply_demand": "各职业（细类）招聘人数与求职人数",
+    "supply_demand_groups": "各职业（中类）招聘人数与求职人数",
+    "training": "有培训意愿者的建议课程及其能解锁的岗位",
+    "zero_households": "求职成员没有得到任何建议的零就业户",
+    "exposure": "每个岗位被推荐的人次（拥堵控制前后）",
+    "run_record": "本次批处理的运行记录",
 }
 
 
@@ -87,9 +109,7 @@ def write_report(run: RunDir, out: Path, engine: Engine | None = None) -> list[P
     workbook = _workbook(run, t, pngs, out / f"report_{run.run_id}.xlsx")
     csvs = []
     for name, frame in t._asdict().items():
-        path = out / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.4g")
-        csvs.append(path)
+        csvs.append(table_csv(name, frame, out / f"{name}.csv"))
     return [workbook, *csvs, *pngs]
 
 
@@ -128,23 +148,13 @@ def _summary_rows(run: RunDir, t: ReportTables) -> list[tuple[str, str, Any]]:
     if wo and w:
         rows += [
             (
-                "每名额曝光最大值（无→有拥堵控制）",
-                "max exposure per opening (without → with)",
+                "每个名额最多被推荐人次（拥堵控制前→后）",
+                "most times one opening is suggested (before → after the congestion step)",
                 f"{wo['exposure_per_opening_max']:.1f} → {w['exposure_per_opening_max']:.1f}",
             ),
             (
-                "每名额曝光P99（无→有）",
-                "p99 exposure per opening (without → with)",
-                f"{wo['exposure_per_opening_p99']:.1f} → {w['exposure_per_opening_p99']:.1f}",
-            ),
-            (
-                "曝光基尼系数（无→有）",
-                "exposure Gini (without → with)",
-                f"{wo['exposure_gini']:.3f} → {w['exposure_gini']:.3f}",
-            ),
-            (
-                "平均匹配分（无→有）",
-                "mean match score (without → with)",
+                "平均匹配分（拥堵控制前→后）",
+                "mean match score (before → after)",
                 f"{wo['mean_score']:.4f} → {w['mean_score']:.4f}",
             ),
         ]
@@ -164,7 +174,7 @@ def _summary_rows(run: RunDir, t: ReportTables) -> list[tuple[str, str, Any]]:
 _NOTES = (
     (
         "服务人数：本批次中有就业意愿的劳动力；每人至少推送3个岗位，不足3个时写明缺口原因。",
-        "People served: laborers with wants_job in the run; each gets ≥ 3 posts or a shortfall naming why.",
+        "People served: laborers who want a job; each gets ≥ 3 posts or a shortfall naming why.",
     ),
     (
         "求职人数：技能或求职意向对应该职业的人（一人可对应多个职业）；岗多人少＝招聘人数≥2倍求职人数，人多岗少反之。",
@@ -172,9 +182,9 @@ _NOTES = (
         "岗多人少 = openings ≥ 2 × seekers, 人多岗少 the reverse.",
     ),
     (
-        "岗位曝光：岗位出现在多少人的建议中；拥堵控制使每个名额的曝光接近设定倍数。",
-        "Exposure: in how many people's lists a post appears; the congestion step keeps it near a multiple of "
-        "its openings.",
+        "被推荐人次：岗位出现在多少人的建议中；拥堵控制使每个招聘名额被推荐的人次接近设定倍数，避免人人挤向同一岗位。",
+        "Times suggested: in how many people's lists a post appears; the congestion step keeps it near a multiple "
+        "of its openings, so that not everyone is sent to the same post.",
     ),
 )
 
@@ -187,23 +197,23 @@ def _workbook(run: RunDir, t: ReportTables, pngs: list[Path], path: Path) -> Pat
     wb = Workbook()
     ws = wb.active
     ws.title = "概要"
-    ws.append(["就业扶贫岗位匹配 · 晨报", "Morning report of the nightly batch"])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([])
+    write_cell(ws, "A1", "就业扶贫岗位匹配 · 晨报").font = Font(bold=True, size=14)
+    write_cell(ws, "B1", "Morning report of the nightly batch")
+    append_row(ws, [])
     for zh, en, value in _summary_rows(run, t):
-        ws.append([zh, en, value])
-    ws.append([])
-    ws.append(["工作表", "sheet", "内容 / content"])
+        append_row(ws, [zh, en, value])
+    append_row(ws, [])
+    append_row(ws, ["工作表", "内容", "content"])
     for name, (sheet, desc) in SHEETS.items():
-        ws.append([sheet, name, desc])
-    ws.append([])
+        append_row(ws, [sheet, _SHEET_ZH[name], desc])
+    append_row(ws, [])
     for zh, en in _NOTES:
-        ws.append([zh, en])
+        append_row(ws, [zh, en])
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 42
     ws.column_dimensions["C"].width = 40
     for name, (sheet, _) in SHEETS.items():
-        table_sheet(wb.create_sheet(sheet), getattr(t, name))
+        table_sheet(wb.create_sheet(sheet), getattr(t, name), name)
     pics = wb.create_sheet("图表")
     row = 1
     for png in pngs:

@@ -263,7 +263,8 @@ def exposure_chart(per_post: pd.DataFrame, multiple: float, stats: dict[str, dic
     multiple : float
         The exposure per opening the congestion step aims at (a dashed line).
     stats : dict
-        ``{"without": {...}, "with": {...}}`` as in the run record (max, p99, Gini, mean score).
+        ``{"without": {...}, "with": {...}}`` as in the run record (the maximum per opening and the mean
+        score are printed; the chart itself shows the spread).
     """
     import matplotlib
 
@@ -280,8 +281,8 @@ def exposure_chart(per_post: pd.DataFrame, multiple: float, stats: dict[str, dic
         fig = _figure(12, t, width=10)
         ax = fig.add_subplot()
         x = np.arange(len(names))
-        ax.bar(x - 0.2, a, width=0.4, color=_RED, label=t.one("无拥堵控制", "without congestion step"))
-        ax.bar(x + 0.2, b, width=0.4, color=_GREEN, label=t.one("有拥堵控制", "with congestion step"))
+        ax.bar(x - 0.2, a, width=0.4, color=_RED, label=t.one("拥堵控制前", "before the congestion step"))
+        ax.bar(x + 0.2, b, width=0.4, color=_GREEN, label=t.one("拥堵控制后", "after the congestion step"))
         for xi, va, vb in zip(x, a, b, strict=True):
             ax.text(xi - 0.2, va, f"{va}", ha="center", va="bottom", fontsize=8)
             ax.text(xi + 0.2, vb, f"{vb}", ha="center", va="bottom", fontsize=8)
@@ -298,16 +299,14 @@ def exposure_chart(per_post: pd.DataFrame, multiple: float, stats: dict[str, dic
         ax.set_xlabel(t.one("每个招聘名额被推荐的次数", "times suggested per opening"))
         ax.set_ylabel(t.one("岗位数", "posts"))
         lines = []
-        for key, zh, en in (("without", "无", "without"), ("with", "有", "with")):
+        for key, zh, en in (("without", "控制前", "before"), ("with", "控制后", "after")):
             s = stats.get(key) or {}
             if s:
                 lines.append(
                     t.one(
-                        f"{zh}拥堵控制：最大 {s['exposure_per_opening_max']:.1f}，P99 "
-                        f"{s['exposure_per_opening_p99']:.1f}，基尼 {s['exposure_gini']:.2f}，"
-                        f"平均分 {s['mean_score']:.3f}",
-                        f"{en}: max {s['exposure_per_opening_max']:.1f}, p99 "
-                        f"{s['exposure_per_opening_p99']:.1f}, Gini {s['exposure_gini']:.2f}, "
+                        f"{zh}：每个名额最多被推荐 {s['exposure_per_opening_max']:.1f} 人次，"
+                        f"平均匹配分 {s['mean_score']:.3f}",
+                        f"{en}: at most {s['exposure_per_opening_max']:.1f} per opening, "
                         f"mean score {s['mean_score']:.3f}",
                     )
                 )
@@ -323,5 +322,5 @@ def exposure_chart(per_post: pd.DataFrame, multiple: float, stats: dict[str, dic
                 bbox={"facecolor": "white", "edgecolor": "#cccccc"},
             )
         ax.legend(loc="upper right", frameon=False)
-        ax.set_title(t("岗位曝光分布：拥堵控制前后", "Exposure per opening, without vs with the congestion step"))
+        ax.set_title(t("岗位被推荐人次：拥堵控制前后", "Times suggested per opening, before and after congestion"))
         return _save(fig, path)

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
-from features.occupation_io import ArtifactError
+from features.occupation_io import FORMAT_VERSION, ArtifactError
 from features.occupations import SOURCES, OccupationMatch, OccupationNormalizer, get_normalizer
 from features.skills import SkillTable, SkillTableError, UnknownSkillError, get_skill_table
 from features.taxonomy import UnknownCodeError, code_prefix, get_taxonomy
@@ -77,8 +79,9 @@ def test_skill_table_is_valid_and_large_enough() -> None:
 def test_skill_aliases_do_not_shadow_other_occupation_names() -> None:
     """A skill alias equal to a classification name must lead to that occupation.
 
-    车工 is the one deliberate exception: in rural job ads it is mostly a
-    garment machinist (缝纫工); the lathe operator still comes second.
+    There used to be one deliberate exception, 车工 → 缝纫工 (garment machinist); it
+    encoded the wrong behaviour (issue 16: 车工 is a lathe operator, 6-18-01-01), so
+    the alias is gone and a garment machinist is 服装车工/平车/车位.
     """
     tax = get_taxonomy()
     names = {tax.name(c): c for c in tax.level4_codes}
@@ -88,7 +91,7 @@ def test_skill_aliases_do_not_shadow_other_occupation_names() -> None:
         for alias in (e.skill, *e.aliases)
         if alias in names and names[alias] not in e.codes
     }
-    assert clashes == {"车工"}
+    assert clashes == set()
 
 
 def test_skill_table_rejects_alias_clash(tmp_path: Path) -> None:
@@ -186,7 +189,9 @@ def test_load_refuses_foreign_directory(normalizer: OccupationNormalizer, tmp_pa
         OccupationNormalizer.load(tmp_path)
     path = normalizer.save(tmp_path / "occ")
     manifest = (path / "manifest.json").read_text("utf-8")
-    (path / "manifest.json").write_text(manifest.replace('"format_version": 1', '"format_version": 99'), "utf-8")
+    current = f'"format_version": {FORMAT_VERSION}'
+    assert current in manifest
+    (path / "manifest.json").write_text(manifest.replace(current, '"format_version": 99'), "utf-8")
     with pytest.raises(ArtifactError, match="v99"):
         OccupationNormalizer.load(path)
 
@@ -245,3 +250,173 @@ def test_fitted_normalizer_is_cached_under_the_data_directory_and_a_broken_cache
     finally:
         set_cache_home(None)
         get_normalizer.cache_clear()
+
+
+# ------------------------------------------- job-ad failure classes (issue 16)
+# Each class is tested on titles of the same kind as the issue's, never on the issue's own.
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("鑫达机械招聘铣工", "铣工"),  # the employer's name and the hiring verb go
+        ("某某科技有限公司诚聘出纳", "出纳"),
+        ("宏远建材厂急招叉车司机 2名", "叉车司机"),
+        ("普工 3000-5000元 / 月 包吃住", "普工"),
+        ("招聘专员（电子厂）", "招聘专员 电子厂"),  # 招聘 is the trade here, kept
+        ("校园招聘主管", "校园招聘主管"),
+        ("招商经理", "招商经理"),  # 招商 is not 招
+        ("保洁员招聘", "保洁员"),
+        ("急招！！！焊工3名 月薪8000+ 包吃住", "焊工"),
+    ],
+)
+def test_cleaner_strips_the_hiring_verb_inside_a_title_but_keeps_recruiting_as_a_trade(raw: str, clean: str) -> None:
+    from features.occupation_text import clean_title
+
+    assert clean_title(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("人事招聘助理 外企", "4-07-03-08"),  # a recruiting assistant, not a secretary
+        ("招聘主管（驻厂）", "4-07-03-08"),
+        ("精工机械招聘磨工", "6-18-01-04"),  # the hiring verb inside the title is noise
+        ("恒丰五金厂车工 熟手", "6-18-01-01"),  # 车工 is a lathe operator …
+        ("服装厂车位 计件", "6-05-01-03"),  # … a garment machinist is 车位 / 平车 / 服装车工
+        ("养殖场会计 做账", "2-06-03-00"),  # the head (会计) wins over the skill word around it (养殖场)
+        ("淘宝店出纳", "2-06-03-00"),
+        ("汽配厂仓管", "4-02-06-01"),
+        ("建材厂采购员", "4-01-01-00"),
+        ("韩语翻译 驻厂", "2-10-05-00"),  # near-names across groups: a language translator …
+        ("手语翻译员", "4-13-01-08"),  # … is not a sign-language interpreter, and back
+        ("男装设计师 原创", "2-09-06-02"),  # a clothing designer …
+        ("礼盒包装设计", "4-08-08-09"),  # … is not a packaging designer, and back
+    ],
+)
+def test_job_ad_failure_classes(normalizer: OccupationNormalizer, text: str, code: str) -> None:
+    got = normalizer.resolve_one(text, k=5)
+    assert got.matches[0].code == code, got.matches[:3]
+    assert not got.unknown
+
+
+def test_a_skill_word_hidden_in_a_modifier_yields_to_the_head(normalizer: OccupationNormalizer) -> None:
+    # 木工 (a carpenter) sits inside 土木 (civil engineering): the head 工程师 keeps the guess
+    # among engineers, even where the exact engineering field is not sure enough to answer.
+    for text in ("土木工程师 房建", "园林工程师"):
+        first = normalizer.resolve_one(text).matches[0]
+        assert first.code.startswith("2-02-18"), (text, first)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("Bartender 酒吧", "4-03-02-09"), ("Security Guard", "4-07-05-01"), ("Accountant", "2-06-03-00")],
+)
+def test_english_titles_get_an_honest_answer(normalizer: OccupationNormalizer, text: str, code: str) -> None:
+    got = normalizer.resolve_one(text, k=5)
+    assert got.code == code
+    assert all(m.code != "4-04-05-01" for m in got.matches[:1])  # a bartender is not a programmer
+
+
+def test_english_words_match_whole_words_only(normalizer: OccupationNormalizer) -> None:
+    # 'ui' (a UI designer) and 'hr' must not fire inside guitar / shrimp; nothing known → unknown.
+    for text in ("guitar shop", "shrimp farm"):
+        got = normalizer.resolve_one(text)
+        assert got.unknown, (text, got)
+
+
+@pytest.mark.parametrize(
+    "text", ["asdfghjkl", "啊啊啊啊", "量子纠缠波动", "欢迎来电咨询 13800000000", "待遇优厚 五险一金", "", None]
+)
+def test_gibberish_answers_unknown_below_the_calibrated_threshold(normalizer: OccupationNormalizer, text: str) -> None:
+    got = normalizer.resolve_one(text)
+    threshold = normalizer.calibration_["threshold"]
+    assert got.unknown and got.code is None and got.name is None
+    assert got.confidence < threshold
+    assert normalizer.normalize_one(text) == got.matches  # the guesses are still the ranking
+
+
+def test_unknown_threshold_holds_both_ways(normalizer: OccupationNormalizer) -> None:
+    threshold = normalizer.calibration_["threshold"]
+    assert 0.0 < threshold < 1.0
+    texts = ["电焊工 二保焊", "小区保安 包住", "Java开发工程师", "诚聘英才", "xyzzy", "今天天气不错"]
+    for got in normalizer.resolve(texts):
+        assert got.unknown == (got.confidence < threshold)
+        assert got.unknown or (got.code == got.matches[0].code and got.name == got.matches[0].name)
+    known = normalizer.resolve(texts[:3])
+    assert not any(r.unknown for r in known)
+
+
+def test_calibration_file_is_the_one_loaded(normalizer: OccupationNormalizer) -> None:
+    import json
+
+    from features.occupations import CALIBRATION_PATH
+
+    shipped = json.loads(CALIBRATION_PATH.read_text("utf-8"))
+    assert normalizer.calibration_ == {k: shipped[k] for k in ("coef", "intercept", "threshold")}
+    assert len(shipped["coef"]) == len(shipped["features"]) == 4
+
+
+_WORDS = ["电焊", "招聘", "会计", "司机", "工程师", "设计师", "翻译", "bartender", "急招", "包吃住", "（", "】", "5000"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.one_of(st.text(max_size=12), st.sampled_from(_WORDS)),
+        max_size=6,
+    ).map("".join)
+)
+def test_normalisation_never_crashes_and_returns_real_codes(normalizer: OccupationNormalizer, text: str) -> None:
+    taxonomy = get_taxonomy()
+    level4 = set(taxonomy.level4_codes)
+    got = normalizer.resolve_one(text, k=3)
+    assert 0.0 <= got.confidence <= 1.0
+    assert len(got.matches) <= 3
+    assert all(m.code in level4 and m.name == taxonomy.name(m.code) and m.source in SOURCES for m in got.matches)
+    assert [m.score for m in got.matches] == sorted((m.score for m in got.matches), reverse=True)
+    assert got.unknown or got.code in level4
+
+
+# ---------------------------------------------------- the job-ad evaluation set
+ADS = Path(__file__).parents[2] / "features" / "data" / "occupation_eval_ads.csv"
+ISSUE_TITLES = ("招聘助理", "赛麦五金招聘车工", "电商会计", "私人财富顾问", "汽车配件采购")
+# Measured with tests/benchmarks/bench_occupation.py on the holdout half (never tuned on):
+# level-4 top-1 0.827, top-5 0.964 (see docs/occupations.md). Floors leave room for data edits.
+ADS_FLOORS = {"top1": 0.75, "top5": 0.92}
+
+
+def _ads_rows() -> list[dict[str, str]]:
+    return list(csv.DictReader(ADS.open(encoding="utf-8")))
+
+
+def test_ads_set_is_well_formed_and_free_of_the_issue_titles() -> None:
+    import hashlib
+
+    rows = _ads_rows()
+    taxonomy = get_taxonomy()
+    assert len(rows) >= 1000
+    assert len({r["title"] for r in rows}) == len(rows)
+    labelled = [r for r in rows if r["code"] != "unknown"]
+    assert all(r["code"] in taxonomy and taxonomy.get(r["code"]).level in (2, 3, 4) for r in labelled)
+    assert {r["code"][0] for r in labelled} >= {"1", "2", "3", "4", "5", "6"}  # 7, 8 have no sub-levels
+    assert sum(r["code"] == "unknown" for r in rows) >= 30
+    assert not any(t in r["title"] for r in rows for t in ISSUE_TITLES)
+    halves = [hashlib.sha1(r["title"].encode()).digest()[0] % 2 for r in rows]
+    assert 0.45 < sum(halves) / len(halves) < 0.55
+
+
+def test_ads_holdout_accuracy_floor(normalizer: OccupationNormalizer) -> None:
+    import hashlib
+
+    taxonomy = get_taxonomy()
+    rows = [
+        r
+        for r in _ads_rows()
+        if hashlib.sha1(r["title"].encode()).digest()[0] % 2 == 1
+        and r["code"] != "unknown"
+        and taxonomy.get(r["code"]).level == 4
+    ]
+    predictions = normalizer.normalize([r["title"] for r in rows], k=5)
+    top1 = np.mean([bool(p) and p[0].code == r["code"] for p, r in zip(predictions, rows, strict=True)])
+    top5 = np.mean([r["code"] in [m.code for m in p] for p, r in zip(predictions, rows, strict=True)])
+    assert top1 >= ADS_FLOORS["top1"], f"holdout level-4 top-1 {top1:.3f}"
+    assert top5 >= ADS_FLOORS["top5"], f"holdout level-4 top-5 {top5:.3f}"

@@ -97,11 +97,13 @@ def test_shortlist_writes_workbook_and_page_masked(app: typer.Typer, env: Path, 
     phones = [p for p in people["phone"].dropna() if p in html]
     ids = [i for i in people["id_number"].dropna() if i in html]
     assert phones == [] and ids == []
-    assert re.search(r"1\d{2}\*{4}\d{4}", html)
+    assert "<th>电话</th>" not in html and not re.search(r"1\d{2}\*{4}\d{4}", html)  # no phone column at all
+    assert re.search(r"<td>[^<]\*", html)  # masked names
     clear = runner.invoke(app, ["fair", "shortlist", fair_id, "--out", str(tmp_path / "pii"), "--with-pii"])
     assert clear.exit_code == 0, clear.output
     shown = (tmp_path / "pii" / f"{fair_id}-shortlist.html").read_text(encoding="utf-8")
     assert any(p in shown for p in people["phone"].dropna())
+    assert "<th>电话</th>" in shown
     report = runner.invoke(app, ["fair", "report", fair_id])
     assert report.exit_code == 0, report.output
     assert "openings left" in report.output

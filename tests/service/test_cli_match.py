@@ -121,8 +121,8 @@ def test_recommend_k(env: Path, seekers: list[str]) -> None:
 
 def test_recommend_text(env: Path, seekers: list[str]) -> None:
     out = ok(cli("recommend", seekers[1])).stdout
-    assert f"== {seekers[1]}" in out
-    assert re.search(r"^\s+1\. .+ \[\w+\]", out, re.M) or "shortfall:" in out
+    assert f"== 劳动力 {seekers[1]}" in out
+    assert re.search(r"^\s+1\. .+ \[\w+\]", out, re.M) or "缺口：" in out
 
 
 def test_recommend_profile_with_chinese_keys(env: Path, tmp_path: Path) -> None:

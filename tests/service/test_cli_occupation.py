@@ -41,6 +41,28 @@ def test_json_single(app: typer.Typer) -> None:
     first = payload["matches"][0]
     assert set(first) == {"code", "name", "score", "source"}
     assert first["code"] == "6-18-02-04" and first["source"] == "skill_alias"
+    assert payload["status"] == "matched" and payload["unknown"] is False
+    assert payload["code"] == "6-18-02-04" and payload["name"] == "焊工"
+    assert payload["threshold"] <= payload["confidence"] <= 1
+
+
+def test_json_unknown_keeps_the_guesses(app: typer.Typer) -> None:
+    result = runner.invoke(app, ["occupation", "量子纠缠波动", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["status"] == "unknown" and payload["unknown"] is True
+    assert payload["code"] is None and payload["name"] is None
+    assert payload["confidence"] < payload["threshold"]
+    assert payload["matches"]  # best guesses still listed
+    assert "未知" in payload["note_zh"] and "unknown" in payload["note_en"]
+
+
+def test_table_says_unknown_in_both_languages(app: typer.Typer) -> None:
+    result = runner.invoke(app, ["occupation", "asdfghjkl"])
+    assert result.exit_code == 0, result.output
+    assert "未知 / unknown" in result.output and "无匹配 / no match" in result.output
+    ok = runner.invoke(app, ["occupation", "Bartender 清吧", "-k", "2"])
+    assert "4-03-02-09" in ok.output and "调酒师" in ok.output and "unknown" not in ok.output
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
@@ -52,6 +74,7 @@ def test_file_batch_json(app: typer.Typer, tmp_path: Path, encoding: str) -> Non
     payload = json.loads(result.output)
     assert [p["query"] for p in payload] == ["护林员", "招叉车司机", "保洁阿姨"]
     assert [p["matches"][0]["code"] for p in payload] == ["5-02-03-01", "6-30-05-01", "4-09-08-01"]
+    assert [p["code"] for p in payload] == ["5-02-03-01", "6-30-05-01", "4-09-08-01"]
 
 
 def test_file_batch_table(app: typer.Typer, tmp_path: Path) -> None:

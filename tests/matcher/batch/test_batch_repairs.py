@@ -1,10 +1,13 @@
 """Repairs of stored lists: the vectorised repair gives, list by list, what the per-person rules give.
 
-The reference below is the per-person loop the batch used before the repairs were vectorised (one list at
-a time, plain Python); a seeded scenario with every kind of change — posts that close, posts re-scored
-in and out of a list, training and safety-net rows, entering posts above and below the floor, full and
-short lists — must come out the same: the same people sent to a recompute, the same rows in the same
-order with the same steps and scores, and judged rows explained for the step they end in.
+The reference below repairs one list at a time in plain Python, with the list policy written out from
+``docs/policy.md`` (market posts by tier, score, ring, wage and id; training and home-based posts only
+below three market posts; the safety net within the first three; cut at the candidates a list holds)
+rather than through :mod:`matcher.assemble`. A seeded scenario with every kind of change — posts that
+close, posts re-scored in and out of a list, training and safety-net rows, entering posts above and
+below the floor, full and short lists — must come out the same: the same people sent to a recompute,
+the same rows in the same order with the same steps and scores, and judged rows explained for the step
+they end in.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from matcher.reach import RINGS
 
 PER_PERSON, REFILL = 20, 15
 OTHER_STEPS = ("training", "safety_net")
+THREE, SAFETY = 3, 2
 
 
 class _Report:
@@ -37,24 +41,29 @@ def _scenario(seed: int) -> tuple[SimpleNamespace, pd.DataFrame, pd.DataFrame, p
     n_posts, n_people = 400, 300
     post_ids = np.array([f"V{j:04d}" for j in range(n_posts)], dtype=object)
     kinds = rng.choice(len(KINDS), size=n_posts)
+    wage = np.where(rng.random(n_posts) < 0.1, np.nan, rng.choice([2000.0, 3000.0, 4000.0], size=n_posts))
     posts = SimpleNamespace(
         ids=post_ids,
         kind=kinds,
+        wage=wage,
         position={v: j for j, v in enumerate(post_ids)},
         col=lambda name: np.array([f"title of {v}" for v in post_ids], dtype=object),
         rows_of=lambda ids: pd.Index(post_ids).get_indexer(pd.Index(ids)),
     )
     rows = []
     for i in range(n_people):
-        size = int(rng.choice([PER_PERSON, PER_PERSON, PER_PERSON - 3, 8]))
+        size = int(rng.choice([PER_PERSON, PER_PERSON, PER_PERSON - 3, 8, 2]))
         picks = rng.choice(n_posts, size=size, replace=False)
         steps = list(rng.choice(RINGS[:4], size=size))
         for s in range(int(rng.integers(0, 4))):  # training and safety-net rows close the list
-            steps[size - 1 - s] = OTHER_STEPS[int(rng.integers(0, 2))]
+            if size - 1 - s >= 0:
+                steps[size - 1 - s] = OTHER_STEPS[int(rng.integers(0, 2))]
         for rank, (j, step) in enumerate(zip(picks, steps, strict=True), 1):
             kind = KINDS[kinds[j]] if step != "safety_net" or rng.random() < 0.5 else "public_welfare"
-            rows.append((f"L{i:04d}", rank, post_ids[j], kind, float(rng.random()), str(step), False))
-    cand = pd.DataFrame(rows, columns=["laborer_id", "rank", "vacancy_id", "kind", "score", "step", "prior"])
+            # Ties on purpose: a coarse score makes the later keys (ring, wage, id) decide some orders.
+            score = float(rng.integers(0, 6)) / 5
+            rows.append((f"L{i:04d}", rank, post_ids[j], kind, score, str(step), False, int(rng.random() < 0.2)))
+    cand = pd.DataFrame(rows, columns=["laborer_id", "rank", "vacancy_id", "kind", "score", "step", "prior", "tier"])
     cand["source_row"] = np.arange(len(cand))
     gone_posts = set(post_ids[rng.choice(n_posts, size=25, replace=False)])
     rescored_posts = set(post_ids[rng.choice(n_posts, size=40, replace=False)]) - gone_posts
@@ -75,7 +84,7 @@ def _scenario(seed: int) -> tuple[SimpleNamespace, pd.DataFrame, pd.DataFrame, p
     v["ok"] = rng.random(n) < 0.85
     v["ring"] = np.where(v["ok"], rng.integers(0, 4, n), -1).astype(np.int64)
     v["market"] = rng.random(n) < 0.9
-    v["score"] = rng.random(n)
+    v["score"] = rng.integers(0, 6, n) / 5
     v["coarse"] = rng.normal(0.5, 1.0, n)
     v["report"] = 0
     v["n"] = np.arange(n)
@@ -104,7 +113,7 @@ def _reference(
     sub = cand[cand["laborer_id"].isin(people)].sort_values(["laborer_id", "rank"])
     for pid, group in sub.groupby("laborer_id", sort=True):
         rows = [dict(r._asdict()) for r in group.itertuples(index=False)]
-        fixed = _repair_one(pid, rows, verdicts.get(pid, {}), posts, floor_of.get(pid, np.inf), gone, rescored)
+        fixed = _repair_one(rows, verdicts.get(pid, {}), posts, floor_of.get(pid, np.inf), gone, rescored)
         if fixed is None:
             recompute.add(pid)
         elif fixed:
@@ -115,7 +124,19 @@ def _reference(
     return out, recompute
 
 
-def _repair_one(pid, rows, verdicts, posts, floor, gone, rescored):  # type: ignore[no-untyped-def]
+def _key(posts: Any):  # type: ignore[no-untyped-def]
+    """docs/policy.md, "Order": tier, score (higher first), ring (nearer first), wage (higher), vacancy id."""
+
+    def key(r: dict) -> tuple:  # type: ignore[type-arg]
+        j = posts.position[r["vacancy_id"]]
+        wage = posts.wage[j]
+        ring = RINGS.index(r["step"]) if r["step"] in RINGS else 0
+        return (r["tier"], -r["score"], ring, -(wage if wage == wage else -1.0), r["vacancy_id"])
+
+    return key
+
+
+def _repair_one(rows, verdicts, posts, floor, gone, rescored):  # type: ignore[no-untyped-def]
     changed, kept = False, []
     for row in rows:
         vid = row["vacancy_id"]
@@ -126,44 +147,46 @@ def _repair_one(pid, rows, verdicts, posts, floor, gone, rescored):  # type: ign
         if verdict is not None and vid in rescored:
             ok, ring, market, score, _, j, n = verdict
             in_rings = row["step"] in RINGS
-            if not ok or (in_rings and not market):
-                if not in_rings:
-                    return None
+            if not in_rings and (not ok or market or KINDS[posts.kind[j]] != row["kind"]):
+                return None  # a training or safety-net post fails, would now be a market post or changed kind
+            if in_rings and (not ok or not market):
                 changed = True
                 continue
             step = RINGS[ring] if in_rings else row["step"]
             row = dict(row, score=score, step=step, kind=KINDS[posts.kind[j]], reasons=(f"pair {n}", step))
             changed = True
         kept.append(row)
-    market = [r for r in kept if r["step"] in RINGS]
-    others = [r for r in kept if r["step"] not in RINGS]
-    welfare = [r for r in others if r["step"] == "safety_net" and r["kind"] == "public_welfare"]
-    rest = [r for r in others if r not in welfare]
-    capacity = PER_PERSON - len(welfare) - len(rest)
-    was_full = len([r for r in rows if r["step"] in RINGS]) >= PER_PERSON - len(welfare)
+    before = sum(r["step"] in RINGS for r in rows)
     listed = {r["vacancy_id"] for r in rows}
-    reach = max((RINGS.index(r["step"]) for r in market), default=-1)
+    entering = []
     for vid, (ok, ring, is_market, score, coarse, j, n) in verdicts.items():
         if vid in listed or not ok or ring < 0 or not coarse >= floor or posts.kind[j] == KIND_INDEX["public_welfare"]:
             continue
         if not is_market:
-            if rest:
-                return None
+            if before < THREE:
+                return None  # it might be a training or home-based post of a short list
             continue
-        if not was_full:
-            if rest:
-                return None
-        elif ring > reach or score <= min((r["score"] for r in market), default=np.inf):
-            continue
-        market.append(
-            {"vacancy_id": vid, "score": score, "step": RINGS[ring], "kind": KINDS[posts.kind[j]],
-             "reasons": (f"pair {n}", RINGS[ring])}
+        entering.append(
+            {"vacancy_id": vid, "score": score, "step": RINGS[ring], "kind": KINDS[posts.kind[j]], "tier": 0,
+             "reasons": (f"pair {n}", RINGS[ring]), "entering": True}
         )  # fmt: skip
-        changed = True
-    if not changed:
+    market = [r for r in kept if r["step"] in RINGS] + entering
+    if len(market) != before and min(len(market), before) < THREE:
+        return None  # the training and home-based steps open below three market posts
+    key = _key(posts)
+    market.sort(key=key)
+    training = sorted((r for r in kept if r["step"] == "training"), key=key)
+    safety = [r for r in kept if r["step"] == "safety_net"]
+    welfare = sorted((r for r in safety if r["kind"] == "public_welfare"), key=key)[:SAFETY]
+    home = sorted((r for r in safety if r["kind"] != "public_welfare"), key=key)
+    need = max(THREE - len(market), 0)
+    extras = training[:need]
+    extras += home[: need - len(extras)]
+    sequence = market + extras
+    insert = min(max(THREE - len(welfare), 0), len(sequence))
+    final = (sequence[:insert] + welfare + sequence[insert:])[:PER_PERSON]
+    if not changed and not any(r.get("entering") for r in final):
         return []
-    market.sort(key=lambda r: (-r["score"], posts.position.get(r["vacancy_id"], 1 << 62)))
-    final = market[: max(capacity, 0)] + rest + welfare
     if len(final) < len(rows) and len(final) < REFILL:
         return None
     return [
@@ -188,13 +211,15 @@ def _assert_same_repairs(seed, posts, cand, v, floors, gone_posts, rescored_post
     gone = cand["vacancy_id"].isin(gone_posts).to_numpy()
     rescore = cand["vacancy_id"].isin(rescored_posts).to_numpy()
     floor_frame = floors.to_frame("coarse_floor")  # a run of an older version: the trees' floor alone
-    repair = Repairs(SimpleNamespace(posts=posts), cand, gone, rescore, REFILL, PER_PERSON, floor_frame, None)  # type: ignore[arg-type]
+    id_rank = np.argsort(np.argsort(posts.ids.astype(str), kind="stable"), kind="stable")
+    context = SimpleNamespace(posts=posts, recommender=SimpleNamespace(id_rank=id_rank))
+    repair = Repairs(context, cand, gone, rescore, REFILL, PER_PERSON, floor_frame, None)  # type: ignore[arg-type]
     repair._parts, repair._reports = [v], [_Report()]
     frame = repair.frame(set())
     expected, recompute = _reference(posts, cand, v, floors, gone_posts, rescored_posts)
 
     assert list(frame.columns) == REPAIR_COLUMNS
-    assert repair.recompute == recompute, seed
+    assert repair.recompute == recompute, (seed, sorted(repair.recompute ^ recompute)[:5])
     assert set(frame["laborer_id"]) == set(expected), seed
     assert 10 < len(expected) and (len(v) == 0 or 10 < len(recompute)), "the scenario exercises both outcomes"
     for pid, rows in frame.groupby("laborer_id"):

@@ -75,8 +75,9 @@ def test_pngs_and_csvs_are_written_and_not_blank(written: list[Path]) -> None:
             assert len(colours) > 20, png  # text and bars, not an empty canvas
     csvs = {p.stem: p for p in written if p.suffix == ".csv"}
     assert set(csvs) == set(SHEETS)
-    county = pd.read_csv(csvs["coverage_county"], encoding="utf-8-sig", dtype={"county_code": str})
-    assert county["county_code"].iloc[-1] == ALL
+    county = pd.read_csv(csvs["coverage_county"], encoding="utf-8-sig", dtype={"县区代码": str})
+    assert county.columns[0] == "县区代码"  # the workbook's Chinese headers, not the tables' column names
+    assert county["县区代码"].iloc[-1] == ALL
 
 
 def test_charts_fall_back_to_english_without_a_cjk_font(
@@ -98,7 +99,9 @@ def test_cli_report_latest_prints_the_paths(published: Published, tmp_path: Path
         result = CliRunner().invoke(app, ["report", "latest", "--out", str(tmp_path / "out")])
     get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    printed = [Path(line) for line in result.output.splitlines() if line.strip()]
+    heading, *lines = [line for line in result.output.splitlines() if line.strip()]
+    assert heading.startswith(f"批处理 {published.run.run_id} 的晨报已写入")  # Chinese first, then the files
+    printed = [Path(line) for line in lines]
     assert printed[0].name == f"report_{published.run.run_id}.xlsx"
     assert len(printed) == 1 + len(SHEETS) + 5
     assert all(p.exists() for p in printed)
