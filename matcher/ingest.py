@@ -149,26 +149,28 @@ class IngestSummary:
         return EXIT_REJECTS if self.rejected else EXIT_OK
 
     def line(self) -> str:
-        prefix = "[dry run / 试运行，未写入] " if self.dry_run else ""
+        """The summary, Chinese first (the English after the slash, for logs and other systems)."""
+        prefix = "[试运行，未写入 / dry run] " if self.dry_run else ""
+        older = f"（其中{self.stale}行早于库中记录）" if self.stale else ""
+        older_en = f" (of which {self.stale} older than the stored row)" if self.stale else ""
         return (
-            f"{prefix}{self.kind} {self.source}: {self.rows} rows — inserted {self.inserted}, "
-            f"updated {self.updated}, unchanged {self.unchanged + self.stale}"
-            f"{f' (of which {self.stale} older than the stored row)' if self.stale else ''}, "
-            f"rejected {self.rejected} / 共{self.rows}行：新增{self.inserted}，更新{self.updated}，"
-            f"未变{self.unchanged + self.stale}，拒收{self.rejected}"
+            f"{prefix}{self.kind} {self.source}：共{self.rows}行：新增{self.inserted}，更新{self.updated}，"
+            f"未变{self.unchanged + self.stale}{older}，拒收{self.rejected} / {self.rows} rows — inserted "
+            f"{self.inserted}, updated {self.updated}, unchanged {self.unchanged + self.stale}{older_en}, "
+            f"rejected {self.rejected}"
         )
 
     def details(self) -> list[str]:
         lines = []
         if self.reject_file is not None:
             lines.append(
-                f"rejected rows written to / 拒收行已写入: {self.reject_file} (holds personal data / 含个人信息)"
+                f"拒收行已写入（含个人信息） / rejected rows written to (holds personal data): {self.reject_file}"
             )
         if self.masked_file is not None:
-            lines.append(f"masked copy / 脱敏副本: {self.masked_file}")
+            lines.append(f"脱敏副本 / masked copy: {self.masked_file}")
         if self.ignored_columns:
             shown = [_short(c) for c in self.ignored_columns[:30]] + (["…"] if len(self.ignored_columns) > 30 else [])
-            lines.append("ignored columns (not in the contract) / 未识别的列: " + "、".join(shown))
+            lines.append("未识别的列 / ignored columns (not in the contract): " + "、".join(shown))
         if self.unresolved_places:
             total = sum(self.unresolved_places.values())
             top = "、".join(f"{f}={n}（{c}行）" for (f, n), c in self.unresolved_places.most_common(8))
@@ -182,10 +184,10 @@ class IngestSummary:
                 f"{self.occupation_filled}个岗位按名称补全了职业代码"
             )
         if len(self.sheets) > 1 or self.skipped_sheets:
-            lines.append(f"sheets read / 已读取的工作表: {'、'.join(self.sheets) or '—'}")
+            lines.append(f"已读取的工作表 / sheets read: {'、'.join(self.sheets) or '—'}")
         if self.skipped_sheets:
             lines.append(
-                "sheets without a recognisable header, not read / 没有可识别表头、未读取的工作表: "
+                "没有可识别表头、未读取的工作表 / sheets without a recognisable header, not read: "
                 + "、".join(self.skipped_sheets)
             )
         if self.same_person:

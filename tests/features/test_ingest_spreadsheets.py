@@ -3,7 +3,6 @@ characters, absurd headers, mixed encodings, one person under two ids, a househo
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -99,13 +98,12 @@ def test_control_characters_are_removed_alike_on_every_store(engine: Engine, tmp
     assert (row["name"], row["skills"], row["caseworker"]) == ("张三[31m", ["电焊"], "李")
 
 
-def test_an_absurd_header_is_refused_fast(engine: Engine, tmp_path: Path) -> None:
+def test_an_absurd_header_is_refused(engine: Engine, tmp_path: Path) -> None:
+    """Refused from the header line alone (how fast: tests/benchmarks/bench_ingest_refusals.py)."""
     path = tmp_path / "wide.csv"
     path.write_text(",".join(f"c{i}" for i in range(100_000)) + "\n" + ",".join("1" * 100_000) + "\n")
-    start = time.perf_counter()
     with pytest.raises(UnusableFile) as info:
         ingest_file("laborers", path, engine=engine)
-    assert time.perf_counter() - start < 1.0
     assert "100,000 columns" in info.value.message_en and len(info.value.message_en) < 300
 
 
