@@ -72,11 +72,16 @@ class Lookup:
 
 
 def prepare_frame(engine: Engine, frame: pd.DataFrame, encoder: Any = None) -> People:
-    """Laborer rows of the store prepared with their households (and encoded when ``encoder`` is given)."""
+    """Laborer rows of the store prepared with their households and their answers to posts (and encoded
+    when ``encoder`` is given)."""
     from store import load_households
+
+    from matcher.answered import attach_answers, load_answers
 
     households = load_households(engine, ids=frame["household_id"].dropna().unique().tolist())
     people = prepare_people(frame, households)
+    # the posts each person already answered travel with them: never suggested again (matcher.answered)
+    attach_answers(people, load_answers(engine, frame["laborer_id"].astype(str).tolist()))
     if encoder is not None:
         people.vectors = encoder.transform_laborers(people.frame)
     return people

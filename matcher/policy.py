@@ -30,6 +30,8 @@ from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from store import changes as store_changes
+
 from features.contract.vocab import (
     DISABILITY,
     EDUCATION,
@@ -190,7 +192,7 @@ class Business:
 
 #: The outcomes that answer a suggestion (a placement row with one of these is the person's answer to
 #: the post); ``recommended`` is the suggestion itself, not an answer. ``declined``: the person said no.
-ANSWERING_OUTCOMES: tuple[str, ...] = ("applied", "interviewed", "rejected", "declined", "hired", "retained_6m", "quit")
+ANSWERING_OUTCOMES: tuple[str, ...] = store_changes.ANSWERING_OUTCOMES  # one list: the store records the person as changed
 #: Days after which an answered post may be suggested again, or ``"never"``.
 Days = Annotated[int, Field(ge=0, le=36_500)] | Literal["never"]
 

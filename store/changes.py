@@ -29,10 +29,22 @@ from sqlalchemy.engine import Connection, Engine
 from store.errors import RecordError
 from store.schema import CHANGE_ENTITIES, changes
 
-__all__ = ["Change", "record_changes", "latest_seq", "changes_since", "CHANGE_OPS", "ENTITY_OF_TABLE"]
+__all__ = [
+    "Change",
+    "record_changes",
+    "latest_seq",
+    "changes_since",
+    "CHANGE_OPS",
+    "ENTITY_OF_TABLE",
+    "ANSWERING_OUTCOMES",
+]
 
 #: What happened to an entity.
 CHANGE_OPS = ("upsert", "delete")
+
+#: Placement outcomes that answer a post (``matcher.policy.ANSWERING_OUTCOMES``): recording one changes the
+#: person too, since a post they answered is not suggested to them again.
+ANSWERING_OUTCOMES = ("applied", "interviewed", "rejected", "declined", "hired", "retained_6m", "quit")
 
 #: The entity name of each table that records changes.
 ENTITY_OF_TABLE: dict[str, str] = {

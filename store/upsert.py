@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from store.changes import ENTITY_OF_TABLE, record_changes
+from store.changes import ANSWERING_OUTCOMES, ENTITY_OF_TABLE, record_changes
 from store.errors import RecordError
 from store.schema import LEDGER_TABLES, TABLES
 
@@ -252,4 +252,11 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
         for chunk in _chunks(to_touch, WRITE_CHUNK):
             conn.execute(touch, list(chunk))
     record_changes(conn, ENTITY_OF_TABLE[table_name], changed)
+    if table_name == "placements":
+        # A person who answered a post (applied, declined …) is changed too: their suggestions leave it out.
+        answered = sorted(
+            {str(r["laborer_id"]) for r in (*to_insert, *to_update) if r.get("outcome") in ANSWERING_OUTCOMES}
+            - {""}
+        )
+        record_changes(conn, "laborer", [(pid, None) for pid in answered])
     return UpsertCounts(len(to_insert), len(to_update), unchanged, stale, outcomes)

@@ -285,6 +285,8 @@ STATUS: Mapping[str, tuple[str, ...]] = {
 
 OUTCOME: Mapping[str, tuple[str, ...]] = {
     "recommended": ("recommended", "已推荐", "推荐", "推送"),
+    "contacted": ("contacted", "已联系", "联系", "已电话联系"),
+    "declined": ("declined", "本人婉拒", "婉拒", "本人放弃", "放弃"),
     "applied": ("applied", "已报名", "报名", "投递", "已投递"),
     "interviewed": ("interviewed", "已面试", "面试", "参加面试"),
     "hired": ("hired", "录用", "已录用", "签约", "上岗", "已上岗", "达成意向"),

@@ -382,3 +382,24 @@ def test_concurrent_writers_are_gathered_and_answered_alike(app: Application) ->
     stored = load_laborers(app.engine, ids=list(results))
     for laborer_id, wage in zip(stored["laborer_id"], stored["expected_wage"], strict=True):
         assert float(wage) == float(results[laborer_id][0])
+
+
+@pytest.mark.parametrize("outcome", ["applied", "declined"])
+def test_an_answer_recorded_after_the_run_takes_the_post_off_the_persons_list(app: Application, outcome: str) -> None:
+    """The person answered a post on their list (a placements file, or the card's outcome form): their next
+    answer is computed afresh, without the post; a push ("recommended") is not an answer."""
+    laborer_id, post = _listed(app)
+    assert app.serving is not None
+
+    def record(result: str, n: int) -> None:
+        row = {"placement_id": f"T{outcome}{n}", "laborer_id": laborer_id, "vacancy_id": post, "outcome": result,
+               "date": TODAY.isoformat()}
+        assert app.ingest_frame("placements", pd.DataFrame([row])).rejected == 0
+
+    record("recommended", 0)
+    assert app.suggestions(laborer_id, k=5).source == "run"
+    record(outcome, 1)
+    answer = app.suggestions(laborer_id, k=5)
+    assert answer.source == "live"
+    assert post not in [r.vacancy_id for r in answer.result.recommendations]
+    assert len(answer.result.recommendations) >= 3 or answer.result.shortfall is not None

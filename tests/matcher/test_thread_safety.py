@@ -99,7 +99,7 @@ def test_shared_caches_are_bounded_and_rebuilt_whole(
         rates = list(pool.map(lambda n: employers.post_rates(a if n % 2 else b), range(64)))
     assert all((r == rates[0]).all() and not r.flags.writeable for r in rates)
     assert employers._cache is not None  # one entry only, for one of the two frames
-    assert employers._cache[0] is a or employers._cache[0] is b
+    assert employers._cache[0] is a.employer or employers._cache[0] is b.employer  # keyed on the employer column
     with ThreadPoolExecutor(THREADS) as pool:
         cols = list(pool.map(lambda n: a.col(("title", "wage_unit", "county")[n % 3]), range(60)))
     assert {id(c) for c in cols} == {id(a.col(n)) for n in ("title", "wage_unit", "county")}

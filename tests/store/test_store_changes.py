@@ -69,11 +69,18 @@ def test_update_without_county_column_takes_the_stored_county(migrated_engine: E
     assert change == Change(start + 1, "vacancy", "V000001", "360322", "upsert")
 
 
-def test_placements_have_no_county(migrated_engine: Engine) -> None:
+def test_placements_have_no_county_and_an_answer_changes_the_person(migrated_engine: Engine) -> None:
+    """An answer to a post (hired here) is a change of the person too (their suggestions leave the post
+    out); a push (recommended) is not."""
     rec = {"placement_id": "P1", "laborer_id": "L1", "vacancy_id": "V1", "outcome": "hired", "content_hash": "h"}
+    push = {**rec, "placement_id": "P2", "laborer_id": "L2", "outcome": "recommended", "content_hash": "i"}
     with migrated_engine.begin() as conn:
-        upsert(conn, "placements", [rec])
-    assert changes_since(migrated_engine, 0) == [Change(1, "placement", "P1", None, "upsert")]
+        upsert(conn, "placements", [rec, push])
+    assert changes_since(migrated_engine, 0) == [
+        Change(1, "placement", "P1", None, "upsert"),
+        Change(2, "placement", "P2", None, "upsert"),
+        Change(3, "laborer", "L1", None, "upsert"),
+    ]
 
 
 def test_rolled_back_transaction_records_nothing(migrated_engine: Engine, make_laborer: Factory) -> None:
