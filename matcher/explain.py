@@ -12,6 +12,8 @@ the fields cannot disagree. :func:`explain` gives the sentences directly.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import math
 import threading
 from dataclasses import dataclass
@@ -125,6 +127,7 @@ class Explanation:
     step: str  # widening step (STEP_NAMES)
     score: float  # calibrated hire probability
     prior: bool  # scored by the hand-set prior (a county without placement history)
+    starts_on: str | None = None  # ISO date the post starts, when that is after the day of the suggestion
 
     @property
     def constraints(self) -> tuple[Constraint, ...]:
@@ -136,6 +139,9 @@ class Explanation:
             out.append(Constraint("age", f"年龄{self.age}岁符合{lo}-{hi}岁要求"))
         out.append(Constraint("physical", f"{PHYSICAL_ZH[self.physical_demand]}，身体条件允许"))
         out.append(Constraint("openings", f"在招{self.openings}人"))
+        if self.starts_on is not None:
+            day = dt.date.fromisoformat(self.starts_on)
+            out.append(Constraint("start", f"{day.month}月{day.day}日开工"))
         return tuple(out)
 
     def sentences(self) -> tuple[str, ...]:
@@ -321,11 +327,13 @@ def describe(
     prior: bool,
     *,
     facts: PostFacts | None = None,
+    today: dt.date | None = None,
 ) -> Explanation:
     """The explanation of suggesting ``posts[j]`` to ``people[i]`` (pair ``k`` of the ``geo`` arrays).
 
     ``level``: the shared occupation level (0–4) of the pair; ``facts``: the posts' shared
-    :class:`PostFacts` (computed here for this post when None or built for other posts).
+    :class:`PostFacts` (computed here for this post when None or built for other posts); ``today``: the
+    day of the suggestion (a post starting after it says when: ``starts_on``).
     """
     post = facts.get(j) if facts is not None and facts.posts is posts else _post_facts(posts, j)
     relation = _relation(post, geo, k)
@@ -367,7 +375,15 @@ def describe(
         step=step,
         score=float(score),
         prior=bool(prior),
+        starts_on=_starts_on(int(posts.start[j]), today),
     )
+
+
+def _starts_on(start: int, today: dt.date | None) -> str | None:
+    """The start date (ISO) of a post that starts after ``today`` (a proleptic ordinal ``start``), else None."""
+    if today is None or start <= today.toordinal():
+        return None
+    return dt.date.fromordinal(start).isoformat()
 
 
 def explain(

@@ -172,6 +172,14 @@ class Training:
 
 
 @dataclass(frozen=True, slots=True)
+class PostRules:
+    """Which posts may be suggested at all, beyond their status, end date and openings."""
+
+    #: A post whose start date is after today is suggested (saying when it starts) only within this many days.
+    starts_within_days: int = field(metadata=_count(0, 3650))
+
+
+@dataclass(frozen=True, slots=True)
 class Programme:
     """One start-up support programme (创业担保贷款, 一次性创业补贴 …)."""
 
@@ -235,6 +243,7 @@ class Policy:
     training: Training
     business: Business
     answered: Answered
+    posts: PostRules
     source: str = field(default=DEFAULTS_SOURCE, metadata={"toml": False}, compare=False)
 
     @classmethod

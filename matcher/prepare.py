@@ -252,6 +252,9 @@ class Posts:
     lodging: np.ndarray
     employer: np.ndarray
     vectors: np.ndarray | None = None
+    #: Days ahead a post's start date may lie for it to be suggested today (the policy's
+    #: ``[posts] starts_within_days``, set by ``matcher.serving.assemble``; 0: only posts already started).
+    starts_within: int = 0
     by_county: dict[int, np.ndarray] = field(default_factory=dict)
     by_city: dict[int, np.ndarray] = field(default_factory=dict)
     by_province: dict[int, np.ndarray] = field(default_factory=dict)

@@ -161,14 +161,17 @@ def eligible(
 
 
 def open_mask(posts: Posts, today: dt.date) -> np.ndarray:
-    """Posts that can be suggested today at all (status, dates, openings); kept on ``posts`` per day.
+    """Posts that can be suggested today at all (status, end date, openings, a start date no further ahead than
+    ``posts.starts_within`` days); kept on ``posts`` per day.
 
     ``posts`` is a day's snapshot: its status, end dates and openings are not edited in place.
     """
     cached = getattr(posts, "_open_mask", None)
-    if cached is not None and cached[0] == today and cached[1] is posts.openings:
+    key = (today, posts.starts_within)
+    if cached is not None and cached[0] == key and cached[1] is posts.openings:
         return cached[2]
     t = today.toordinal()
-    mask = posts.open & (posts.end >= t) & (posts.openings > 0)
-    posts._open_mask = (today, posts.openings, mask)  # type: ignore[attr-defined]
+    # a post that has not started yet only when it starts within the policy's window (it says when)
+    mask = posts.open & (posts.end >= t) & (posts.openings > 0) & (posts.start <= t + posts.starts_within)
+    posts._open_mask = (key, posts.openings, mask)  # type: ignore[attr-defined]
     return mask

@@ -170,8 +170,9 @@ class PairReport(NamedTuple):
         prior = bool(getattr(rec.ranker, "is_prior", False))
         i, j = int(self.pi[n]), int(self.pj[n])
         return describe(
-            self.people, rec.posts, i, j, n, self.geo, level, step, float(self.score[n]), prior, facts=rec._facts
-        )
+            self.people, rec.posts, i, j, n, self.geo, level, step, float(self.score[n]), prior, facts=rec._facts,
+            today=rec.today,
+        )  # fmt: skip
 
     def reasons(self, n: int, step: str) -> tuple[str, ...]:
         """The reasons of pair ``n`` as a suggestion from ``step`` (the sentences of :meth:`details`)."""
@@ -510,7 +511,7 @@ class Recommender:
                 level = int(round(X[idx, _COL["occupation_level"]] * 4))
                 details = describe(
                     people, self.posts, int(i), j, idx, cand.geo, level, step, float(scores[idx]), prior,
-                    facts=self._facts,
+                    facts=self._facts, today=self.today,
                 )  # fmt: skip
                 recs.append(
                     Recommendation(
@@ -665,8 +666,9 @@ class Recommender:
             step = "safety_net" if welfare else RINGS[int(ring[rows[x]])]
             level = int(round(X[x, _COL["occupation_level"]] * 4))
             details = describe(
-                people, self.posts, int(rows[x]), int(j), x, geo, level, step, float(p[x]), prior, facts=self._facts
-            )
+                people, self.posts, int(rows[x]), int(j), x, geo, level, step, float(p[x]), prior, facts=self._facts,
+                today=self.today,
+            )  # fmt: skip
             out.append(PostCandidate(str(people.ids[rows[x]]), float(p[x]), step, details.sentences(), details))
         return out
 

@@ -61,6 +61,7 @@ def assemble(
     if own_index:
         model = dataclasses.replace(model, index=model.index.copy())
     posts, refresh = live_posts(model, vacancies)
+    posts.starts_within = policy.posts.starts_within_days
     if not open_mask(posts, today).any():
         raise NoOpenPostsError(
             "the store has no open posts today (all closed, expired or filled); ingest a current vacancy list",
