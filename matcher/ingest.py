@@ -113,6 +113,8 @@ class IngestSummary:
     ignored_columns: list[str] = field(default_factory=list)
     unresolved_places: Counter[tuple[str, str]] = field(default_factory=Counter)
     occupation_filled: int = 0
+    #: Posts whose title did not tell the occupation (row, vacancy id, title): stored without a code for a clerk.
+    occupation_unknown: list[tuple[int, str, str]] = field(default_factory=list)
     #: Cells whose control characters (NUL, escape sequences …) were removed.
     control_cells: int = 0
     #: Workbook sheets read, and sheets with content but no recognisable header.
@@ -179,9 +181,15 @@ class IngestSummary:
                 f"{total}处地名无法识别，已保留并按上级区划定位: {top}"
             )
         if self.occupation_filled:
+            named = self.occupation_filled - len(self.occupation_unknown)
+            lines.append(f"{named}个岗位按名称补全了职业代码 / occupation_code filled from the title for {named} posts")
+        if self.occupation_unknown:
+            shown = "、".join(f"{v}「{_short(t)}」（第{r}行）" for r, v, t in self.occupation_unknown[:10])
+            more = " …" if len(self.occupation_unknown) > 10 else ""
             lines.append(
-                f"occupation_code filled from the title for {self.occupation_filled} posts / "
-                f"{self.occupation_filled}个岗位按名称补全了职业代码"
+                f"{len(self.occupation_unknown)}个岗位的名称看不出职业，已留空待人工填写职业代码 / "
+                f"{len(self.occupation_unknown)} post titles do not tell the occupation; stored without a code for a "
+                f"clerk to fill in (occupation_source unknown): {shown}{more}"
             )
         if len(self.sheets) > 1 or self.skipped_sheets:
             lines.append(f"已读取的工作表 / sheets read: {'、'.join(self.sheets) or '—'}")
@@ -374,7 +382,9 @@ def _write_rejects(
 
 
 def _fill_occupations(frame: pd.DataFrame, rejects: list[Reject]) -> tuple[pd.DataFrame, int]:
-    """Check given occupation codes exist; fill missing ones from the title."""
+    """Check given occupation codes exist; fill missing ones from the title (``occupation_source``:
+    ``input``, ``normalised``, or ``unknown`` when the title does not tell the occupation with the
+    normaliser's calibrated confidence: the post is stored without a code and listed for a clerk)."""
     from features.occupations import get_normalizer, get_taxonomy
 
     if frame.empty:
@@ -398,9 +408,10 @@ def _fill_occupations(frame: pd.DataFrame, rejects: list[Reject]) -> tuple[pd.Da
     missing = frame["occupation_code"].isna().to_numpy()
     if missing.any():
         titles = frame.loc[missing, "title"].tolist()
-        matches = get_normalizer().normalize(titles, k=1)
-        frame.loc[missing, "occupation_code"] = [m[0].code if m else None for m in matches]
-        source[missing] = ["normalised" if m else None for m in matches]
+        # below the calibrated confidence the title gets no code ("unknown", for a clerk), never a junk one
+        answers = get_normalizer().resolve(titles, k=1)
+        frame.loc[missing, "occupation_code"] = [a.code for a in answers]
+        source[missing] = ["normalised" if a.code is not None else "unknown" for a in answers]
     frame["occupation_source"] = source
     return frame, int(missing.sum())
 
@@ -495,6 +506,10 @@ def ingest_table(
         frame, summary.unresolved_places = attach_places(frame)
     if kind == "vacancies":
         frame, summary.occupation_filled = _fill_occupations(frame, rejects)
+        unknown = frame["occupation_source"].eq("unknown").to_numpy()
+        summary.occupation_unknown = [
+            (int(r), str(v), str(t)) for r, v, t in zip(frame["row"][unknown], frame["vacancy_id"][unknown], frame["title"][unknown], strict=True)
+        ]
     if kind == "placements":
         frame = _check_references(engine, frame, rejects)
     rejected_rows = {r.row for r in rejects}

@@ -162,8 +162,18 @@ class OccupationMatchOut(BaseModel):
     source: str | None = None
 
 
+class OccupationAnswerOut(BaseModel):
+    code: str | None = Field(description="the level-4 code, or null when unknown")
+    name: str | None = None
+    confidence: float = Field(description="calibrated probability that the first match is right")
+    unknown: bool = Field(description="below the calibrated confidence: no code, for a clerk to decide")
+
+
 class NormalizeOut(BaseModel):
     results: list[list[OccupationMatchOut]]
+    answers: list[OccupationAnswerOut] = Field(
+        default_factory=list, description="per title: the answer, or unknown below the calibrated confidence"
+    )
 
 
 class RunOut(BaseModel):

@@ -209,6 +209,12 @@ def test_candidates_masked_and_occupations(county: County) -> None:
     assert norm.status_code == 200, norm.text
     results = norm.json()["results"]
     assert len(results) == 2 and results[1] and results[1][0]["code"]
+    answers = norm.json()["answers"]
+    assert answers[1]["code"] == results[1][0]["code"] and not answers[1]["unknown"]
+    unclear = county.client.post(
+        "/occupations/normalize", json={"titles": ["急招！高薪诚聘，包吃住"]}, headers=county.auth("readonly")
+    ).json()
+    assert unclear["answers"] == [{"code": None, "name": None, "confidence": 0.0, "unknown": True}]
     too_many = county.client.post(
         "/occupations/normalize", json={"titles": ["x"] * 201}, headers=county.auth("readonly")
     )
