@@ -220,7 +220,9 @@ class Application:
         self.stats["rebuilds"] += 1
         from matcher.batch.incremental import match_hash
 
-        self._matches[id(posts.frame)] = dict(zip(posts.ids.astype(str).tolist(), match_hash(posts).tolist(), strict=True))
+        self._matches[id(posts.frame)] = dict(
+            zip(posts.ids.astype(str).tolist(), match_hash(posts).tolist(), strict=True)
+        )
         return Serving(model, posts, recommender, model.path.name, seq, today, frozenset(), time.monotonic())
 
     @property
@@ -777,7 +779,9 @@ def _same_value(a: Any, b: Any) -> bool:
     if _missing(a) or _missing(b):
         return _missing(a) and _missing(b)
     if isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
-        return isinstance(a, (list, tuple, np.ndarray)) and isinstance(b, (list, tuple, np.ndarray)) and list(a) == list(b)
+        return (
+            isinstance(a, (list, tuple, np.ndarray)) and isinstance(b, (list, tuple, np.ndarray)) and list(a) == list(b)
+        )
     numbers = (int, float, np.integer, np.floating)
     if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
         return float(a) == float(b)

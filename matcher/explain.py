@@ -13,7 +13,6 @@ the fields cannot disagree. :func:`explain` gives the sentences directly.
 from __future__ import annotations
 
 import datetime as dt
-
 import math
 import threading
 from dataclasses import dataclass

@@ -508,7 +508,10 @@ def ingest_table(
         frame, summary.occupation_filled = _fill_occupations(frame, rejects)
         unknown = frame["occupation_source"].eq("unknown").to_numpy()
         summary.occupation_unknown = [
-            (int(r), str(v), str(t)) for r, v, t in zip(frame["row"][unknown], frame["vacancy_id"][unknown], frame["title"][unknown], strict=True)
+            (int(r), str(v), str(t))
+            for r, v, t in zip(
+                frame["row"][unknown], frame["vacancy_id"][unknown], frame["title"][unknown], strict=True
+            )
         ]
     if kind == "placements":
         frame = _check_references(engine, frame, rejects)

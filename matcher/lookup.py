@@ -74,9 +74,8 @@ class Lookup:
 def prepare_frame(engine: Engine, frame: pd.DataFrame, encoder: Any = None) -> People:
     """Laborer rows of the store prepared with their households and their answers to posts (and encoded
     when ``encoder`` is given)."""
-    from store import load_households
-
     from matcher.answered import attach_answers, load_answers
+    from store import load_households
 
     households = load_households(engine, ids=frame["household_id"].dropna().unique().tolist())
     people = prepare_people(frame, households)

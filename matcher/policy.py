@@ -30,8 +30,6 @@ from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from store import changes as store_changes
-
 from features.contract.vocab import (
     DISABILITY,
     EDUCATION,
@@ -41,6 +39,7 @@ from features.contract.vocab import (
     MOBILITY_ORDER,
 )
 from matcher.errors import PolicyError
+from store import changes as store_changes
 
 __all__ = [
     "POLICY_ENV", "EDUCATION_ORDER", "Policy", "Eligibility", "HomeBased", "PublicWelfare",
@@ -200,7 +199,9 @@ class Business:
 
 #: The outcomes that answer a suggestion (a placement row with one of these is the person's answer to
 #: the post); ``recommended`` is the suggestion itself, not an answer. ``declined``: the person said no.
-ANSWERING_OUTCOMES: tuple[str, ...] = store_changes.ANSWERING_OUTCOMES  # one list: the store records the person as changed
+ANSWERING_OUTCOMES: tuple[str, ...] = (
+    store_changes.ANSWERING_OUTCOMES
+)  # one list: the store records the person as changed
 #: Days after which an answered post may be suggested again, or ``"never"``.
 Days = Annotated[int, Field(ge=0, le=36_500)] | Literal["never"]
 

@@ -255,8 +255,7 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
     if table_name == "placements":
         # A person who answered a post (applied, declined …) is changed too: their suggestions leave it out.
         answered = sorted(
-            {str(r["laborer_id"]) for r in (*to_insert, *to_update) if r.get("outcome") in ANSWERING_OUTCOMES}
-            - {""}
+            {str(r["laborer_id"]) for r in (*to_insert, *to_update) if r.get("outcome") in ANSWERING_OUTCOMES} - {""}
         )
         record_changes(conn, "laborer", [(pid, None) for pid in answered])
     return UpsertCounts(len(to_insert), len(to_update), unchanged, stale, outcomes)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -66,7 +66,7 @@ def _header_key(text: str) -> str:
     return squash(norm).replace("（", "(").replace("）", ")")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _header_index(kind: str) -> dict[str, str]:
     """``{header key: column}`` of every English name and alias of ``kind``'s columns (built once)."""
     index: dict[str, str] = {}

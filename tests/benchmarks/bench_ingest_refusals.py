@@ -47,8 +47,8 @@ def main() -> None:
                 else:
                     raise SystemExit(f"{name}: not refused")
                 times.append(time.perf_counter() - start)
-            size = path.stat().st_size
-            print(f"{name}: {size / 1e6:.1f} MB refused in {1000 * statistics.median(times):.0f} ms (median of {args.repeat})")
+            size, median = path.stat().st_size, 1000 * statistics.median(times)
+            print(f"{name}: {size / 1e6:.1f} MB refused in {median:.0f} ms (median of {args.repeat})")
 
         huge = root / "huge.csv"
         huge.write_text("laborer_id,household_id,county,age\nL1,H1,永寿县," + "9" * 5_000_000 + "\n", encoding="utf-8")
@@ -57,8 +57,8 @@ def main() -> None:
         wall = time.perf_counter() - start
         rejects = summary.reject_file.stat().st_size if summary.reject_file else 0
         print(
-            f"huge cell: {huge.stat().st_size / 1e6:.1f} MB input, {summary.rejected} row refused in {1000 * wall:.0f} ms, "
-            f"rejects file {rejects / 1e6:.1f} MB (never larger than the input)"
+            f"huge cell: {huge.stat().st_size / 1e6:.1f} MB input, {summary.rejected} row refused "
+            f"in {1000 * wall:.0f} ms, rejects file {rejects / 1e6:.1f} MB (never larger than the input)"
         )
         engine.dispose()
 

@@ -85,6 +85,14 @@ PERSON: dict[str, Any] = {
     "skills": "电焊",
     "expected_wage": 3000,
 }
+#: A post an electrician with a certificate fits (the training-step tests: a course unlocks it).
+ELECTRICIAN: dict[str, Any] = {
+    "title": "电工",
+    "required_skills": "电工",
+    "required_certificates": "电工证",
+    "admin_code": MAFANG_B,
+}
+
 POST: dict[str, Any] = {
     "employer_id": "E1",
     "kind": "enterprise",

@@ -307,7 +307,9 @@ def test_a_post_whose_openings_alone_changed_keeps_its_lists_from_the_run(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_a_patched_snapshot_suggests_exactly_the_open_posts_with_openings(app: Application, data: st.DataObject) -> None:
+def test_a_patched_snapshot_suggests_exactly_the_open_posts_with_openings(
+    app: Application, data: st.DataObject
+) -> None:
     """Whatever openings and status a patch sets, the posts that can be suggested are those open, with
     openings, not past their end date and not withheld; the patched snapshot leaves the old one untouched."""
     base = app.serving
@@ -367,7 +369,9 @@ def test_concurrent_writers_are_gathered_and_answered_alike(app: Application) ->
     def write(n: int) -> None:
         frame = people.iloc[[n]]
         wage = str(int(float(frame["expected_wage"].iloc[0] or 3000)) + 100 + n)
-        cells = {k: (None if v is None else str(v)) for k, v in _contract_row(frame, expected_wage=wage).iloc[0].items()}
+        cells = {
+            k: (None if v is None else str(v)) for k, v in _contract_row(frame, expected_wage=wage).iloc[0].items()
+        }
         results[str(frame["laborer_id"].iloc[0])] = (wage, app.write_record("laborers", cells))
 
     gate = app._writers["laborers"]  # noqa: SLF001
@@ -392,8 +396,13 @@ def test_an_answer_recorded_after_the_run_takes_the_post_off_the_persons_list(ap
     assert app.serving is not None
 
     def record(result: str, n: int) -> None:
-        row = {"placement_id": f"T{outcome}{n}", "laborer_id": laborer_id, "vacancy_id": post, "outcome": result,
-               "date": TODAY.isoformat()}
+        row = {
+            "placement_id": f"T{outcome}{n}",
+            "laborer_id": laborer_id,
+            "vacancy_id": post,
+            "outcome": result,
+            "date": TODAY.isoformat(),
+        }
         assert app.ingest_frame("placements", pd.DataFrame([row])).rejected == 0
 
     record("recommended", 0)

@@ -31,6 +31,7 @@ from matcher.recommend import Recommender
 from store import load_laborers
 from tests.matcher.conftest import (
     DIANTOU,
+    ELECTRICIAN,
     LINYOU,
     MAFANG_A,
     MAFANG_B,
@@ -136,16 +137,10 @@ def test_the_order_separates_and_follows_the_documented_keys(county: County) -> 
 
 
 def _short_reach() -> list[dict[str, Any]]:
-    electrician = {
-        "title": "电工",
-        "required_skills": "电工",
-        "required_certificates": "电工证",
-        "admin_code": MAFANG_B,
-    }
     return [
         {"vacancy_id": "village0", "admin_code": MAFANG_A},
         {"vacancy_id": "village1", "admin_code": MAFANG_A},
-        *({**electrician, "vacancy_id": f"electrician{n}"} for n in range(5)),
+        *({**ELECTRICIAN, "vacancy_id": f"electrician{n}"} for n in range(5)),
     ]
 
 

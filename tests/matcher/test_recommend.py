@@ -31,6 +31,7 @@ from store import load_laborers
 from tests.matcher.conftest import (
     CHANGNING,
     DIANTOU,
+    ELECTRICIAN,
     MAFANG_A,
     MAFANG_B,
     QIANXIAN,
@@ -175,15 +176,9 @@ def test_rings_do_not_fill_the_list_before_the_ranking_decides(run: Run) -> None
 
 
 def _training_posts() -> list[dict[str, Any]]:
-    electrician = {
-        "title": "电工",
-        "required_skills": "电工",
-        "required_certificates": "电工证",
-        "admin_code": MAFANG_B,
-    }
     return [
         {"vacancy_id": "village0", "admin_code": MAFANG_A},
-        *({**electrician, "vacancy_id": f"electrician{n}"} for n in range(3)),
+        *({**ELECTRICIAN, "vacancy_id": f"electrician{n}"} for n in range(3)),
     ]
 
 

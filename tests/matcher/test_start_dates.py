@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,9 @@ from tests.matcher.conftest import TODAY, encoded, people_frame, posts_frame
     window=st.integers(0, 120),
     openings=st.lists(st.integers(0, 3), min_size=12, max_size=12),
 )
-def test_a_post_is_open_exactly_when_it_starts_within_the_window(offsets: list[int], window: int, openings: list[int]) -> None:
+def test_a_post_is_open_exactly_when_it_starts_within_the_window(
+    offsets: list[int], window: int, openings: list[int]
+) -> None:
     rows = [
         {"start_date": (TODAY + dt.timedelta(days=d)).isoformat(), "openings": openings[n]}
         for n, d in enumerate(offsets)
