@@ -30,17 +30,18 @@ from matcher.errors import MatcherError, ModelMissingError
 from matcher.index import VacancyIndex
 from matcher.pairs import FEATURES, EmployerStats, PairSkills
 from matcher.prepare import People, Posts, prepare_people, prepare_posts
-from matcher.training import interactions, training_table
+from matcher.training import fit_employers, interactions, learned_from, training_table
 from models.artifacts import read_manifest, write_manifest
 from models.encoder import PersonPostEncoder
 from models.errors import ArtifactError
 from models.ranker import HireRanker, PriorRanker, load_ranker
 
-__all__ = ["MatchModel", "train", "load_model", "artifacts_dir", "latest_version", "latest_path", "MIN_HISTORY"]
+__all__ = ["MatchModel", "train", "load_model", "artifacts_dir", "latest_version", "latest_path", "PRIOR_STRENGTH"]
 
 FORMAT = 1
-#: Fewer hires than this in the history and the ranker falls back to the documented prior.
-MIN_HISTORY = 30
+#: The prior's weight in the score is PRIOR_STRENGTH / (PRIOR_STRENGTH + the history's positive weight):
+#: a county with a handful of applications leans on the prior, one with thousands on what it learned.
+PRIOR_STRENGTH = 30.0
 
 
 def artifacts_dir(home: Path) -> Path:
@@ -81,29 +82,41 @@ def _encode(encoder: PersonPostEncoder, people: People, posts: Posts) -> None:
 def fit_ranker(
     people: People, posts: Posts, placements: pd.DataFrame, *, seed: int = 0
 ) -> tuple[Any, EmployerStats, dict[str, Any]]:
-    """Employer statistics and the ranker from a placement history (prior when too thin)."""
+    """Employer statistics and the ranker from a placement history (the prior only when it holds no answer).
+
+    Every outcome is learned from (:mod:`matcher.training`); the returned ``info`` says exactly what:
+    the funnels by furthest stage, the training rows, the prior's share and what the probabilities mean.
+    """
     history = interactions(placements, people, posts)
+    employers = fit_employers(history, people, posts)
     hires = int(history["hired"].sum()) if len(history) else 0
-    employers = (
-        EmployerStats.fit(
-            posts.employer[history["pj"].to_numpy(dtype=np.int64)],
-            people.education[history["pi"].to_numpy(dtype=np.int64)],
-            history["hired"].to_numpy(dtype=bool),
-        )
-        if len(history)
-        else EmployerStats()
-    )
     info: dict[str, Any] = {"history_pairs": int(len(history)), "history_hires": hires}
-    if hires < MIN_HISTORY or hires == len(history):
+    positive = float(history["w_pos"].sum()) if len(history) else 0.0
+    if positive <= 0:
         info["ranker"] = "prior"
         info["why_prior"] = (
-            f"only {hires} hires in the placement history (need {MIN_HISTORY}); using the documented prior weights"
+            f"no outcome in the placement history ({len(placements)} rows) names a laborer and a post of the "
+            "store; using the documented prior weights"
+            if len(history) == 0
+            else f"the {len(history)} funnels of the placement history hold no recommendation, application "
+            "or hire, only refusals; using the documented prior weights"
         )
         return PriorRanker(FEATURES).fit(), employers, info
     skills = PairSkills.build(people, posts)
     table = training_table(people, posts, history, skills, employers, seed=seed)
-    ranker = HireRanker(FEATURES, random_state=seed).fit(table.X, table.y)
-    info.update(ranker="gbdt", training_rows=int(len(table.y)), training_positives=int(table.y.sum()))
+    share = round(PRIOR_STRENGTH / (PRIOR_STRENGTH + positive), 4)
+    ranker = HireRanker(FEATURES, random_state=seed, prior_share=share).fit(
+        table.X, table.y, sample_weight=table.weight, hired=table.hired
+    )
+    info.update(
+        ranker="gbdt",
+        learned_from=learned_from(history),
+        training_rows=int(len(table.y)),
+        training_positives=int(table.y.sum()),
+        positive_weight=round(positive, 2),
+        prior_share=share,
+        probability_of=ranker.probability_of_,
+    )
     return ranker, employers, info
 
 

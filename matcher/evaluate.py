@@ -56,19 +56,36 @@ from matcher.artifact import fit_ranker
 from matcher.baselines import METRICS, TOP, calibration_table, random_expected, ranking_metrics, target_ranks, top_k
 from matcher.candidates import Candidates, candidate_pairs
 from matcher.errors import InputError, MatcherError
+from matcher.evidence import Evidence, evidence_of, set_evidence
 from matcher.index import VacancyIndex
 from matcher.pairs import FEATURES, PairSkills, PostSkills, pair_features
+from matcher.policy import ANSWERING_OUTCOMES
 from matcher.prepare import KIND_INDEX, People, Posts, prepare_people, prepare_posts
 from matcher.reach import HALF_HOUR, PairGeo, eligible, pair_geo, ring_of
 from matcher.recommend import Recommender
-from matcher.training import HIRED, interactions, training_table
+from matcher.training import HIRED, TURNED, interactions, training_table
 from models.encoder import PersonPostEncoder
 from models.ranker import PriorRanker
 
-__all__ = ["EvaluationReport", "evaluate_store", "evaluate_history", "METHODS", "BASELINES", "METRICS"]
+__all__ = [
+    "EvaluationReport",
+    "evaluate_store",
+    "evaluate_history",
+    "METHODS",
+    "BASELINES",
+    "PEERS",
+    "TARGETS",
+    "METRICS",
+]
 
+#: The two strongest peers seen on real job histories; the pipeline must beat both by :data:`PEER_MARGIN`.
+PEERS: tuple[str, ...] = ("same place, then most applied", "TF-IDF of profile and history + place")
+PEER_MARGIN = 1.10
+#: What is held out per person: the last post they turned to (applied or further), or their last hire.
+TARGETS: tuple[str, ...] = ("turned", "hired")
 METHODS: tuple[str, ...] = (
     "full pipeline",
+    *PEERS,
     "retrieval cosine",
     "prior",
     "random",
@@ -78,7 +95,7 @@ METHODS: tuple[str, ...] = (
     "TF-IDF cosine",
 )
 #: The baselines the full pipeline must beat on recall@10 (cosine and prior are ablations).
-BASELINES: tuple[str, ...] = ("random", "popularity", "same-town popularity", "BM25", "TF-IDF cosine")
+BASELINES: tuple[str, ...] = (*PEERS, "random", "popularity", "same-town popularity", "BM25", "TF-IDF cosine")
 DEFAULT_FOLDS = 5
 
 
@@ -90,7 +107,7 @@ class EvaluationReport:
     ----------
     table : DataFrame, index METHODS, columns METRICS + ``people``
     people : int
-        Evaluated people (one held-out hire each).
+        Evaluated people (one held-out funnel each).
     misses : int
         Of those, how many held-out posts were not among the eligible candidates.
     miss_reasons : dict
@@ -131,6 +148,13 @@ class EvaluationReport:
     rankers: list[str]
     seed: int
     seconds: float
+    target: str = "turned"
+
+    @property
+    def beats_peers(self) -> bool:
+        """Whether the full pipeline's recall@10 is at least :data:`PEER_MARGIN` times each peer's."""
+        r = self.table["recall@10"]
+        return bool(all(r["full pipeline"] >= PEER_MARGIN * r[p] for p in PEERS))
 
     @property
     def beats_baselines(self) -> bool:
@@ -166,6 +190,8 @@ class EvaluationReport:
             "folds": self.folds,
             "rankers": self.rankers,
             "beats_baselines": self.beats_baselines,
+            "beats_peers": self.beats_peers,
+            "target": self.target,
             "seed": self.seed,
             "seconds": round(self.seconds, 1),
         }
@@ -178,10 +204,16 @@ class EvaluationReport:
         expected = ", ".join(f"{k} {v:.3f}" for k, v in self.random_expected.items())
         calib = self.calibration.to_string(index=False, float_format=lambda v: f"{v:.4f}")
         verdict = "yes / 是" if self.beats_baselines else "NO / 否"
+        peers = "yes / 是" if self.beats_peers else "NO / 否"
+        held_zh, held_en = (
+            ("最后一次录用", "last hire")
+            if self.target == "hired"
+            else ("最后一次投递（含面试、录用）", "last post turned to")
+        )
         return "\n".join(
             [
-                "离线评估：留出每人最后一次录用，按硬约束回放全部候选岗位",
-                "offline evaluation: last hire per person held out, all eligible posts replayed",
+                f"离线评估：留出每人{held_zh}，按硬约束回放全部候选岗位",
+                f"offline evaluation: {held_en} per person held out, all eligible posts replayed",
                 "",
                 shown.to_string(float_format=lambda v: f"{v:.3f}"),
                 "",
@@ -196,6 +228,8 @@ class EvaluationReport:
                 f"random, expected / 随机期望: {expected}",
                 f"hard-constraint violations in the full pipeline's top {TOP} / 前{TOP}名违反硬约束: {self.violations}",
                 f"full pipeline beats every baseline on recall@10 / 全流程 recall@10 优于全部基线: {verdict}",
+                f"peers ({'; '.join(PEERS)}): full pipeline's recall@10 ≥ {PEER_MARGIN:.2f} × each / "
+                f"全流程 recall@10 至少高出两个同行方法10%: {peers}",
                 "",
                 f"ranker calibration on held-out training-style pairs (ECE {self.calibration_error:.4f}) / "
                 "排序模型校准（留出样本）:",
@@ -206,23 +240,30 @@ class EvaluationReport:
 
 
 def _history_pairs(placements: pd.DataFrame, people: People, posts: Posts) -> pd.DataFrame:
-    """One row per (person, post) of the history: ``pi``, ``pj``, ``start``, ``hired``, ``hire_date``."""
+    """One row per (person, post) of the history: ``pi``, ``pj``, ``start``, ``hired``, ``hire_date``,
+    ``turned``, ``turn_date`` (the first day the person turned to the post: applied or further)."""
     frame = placements[["laborer_id", "vacancy_id", "outcome", "date"]].copy()
     frame["pi"] = frame["laborer_id"].map(people.position)
     frame["pj"] = frame["vacancy_id"].map(posts.position)
     frame = frame.dropna(subset=["pi", "pj"])
     frame["date"] = pd.to_datetime(frame["date"])
     frame["hire_date"] = frame["date"].where(frame["outcome"].isin(HIRED))
+    frame["turn_date"] = frame["date"].where(frame["outcome"].isin(TURNED))
     out = (
-        frame.groupby(["pi", "pj"], sort=True).agg(start=("date", "min"), hire_date=("hire_date", "min")).reset_index()
+        frame.groupby(["pi", "pj"], sort=True)
+        .agg(start=("date", "min"), hire_date=("hire_date", "min"), turn_date=("turn_date", "min"))
+        .reset_index()
     )
     out["pi"] = out["pi"].astype(np.int64)
     out["pj"] = out["pj"].astype(np.int64)
     out["hired"] = out["hire_date"].notna()
+    out["turned"] = out["turn_date"].notna()
     return out
 
 
-def _check_inputs(laborers: pd.DataFrame, vacancies: pd.DataFrame, placements: pd.DataFrame) -> None:
+def _check_inputs(
+    laborers: pd.DataFrame, vacancies: pd.DataFrame, placements: pd.DataFrame, target: str = "turned"
+) -> None:
     if laborers.empty:
         raise MatcherError(
             "the store has no laborers; ingest a ledger first (`matcher ingest laborers FILE`)",
@@ -235,20 +276,31 @@ def _check_inputs(laborers: pd.DataFrame, vacancies: pd.DataFrame, placements: p
         )
     if placements.empty:
         raise MatcherError(
-            "the store has no placement history; the evaluation holds out past hires, so ingest "
+            "the store has no placement history; the evaluation holds out past answers, so ingest "
             "placements first (`matcher ingest placements FILE`)",
-            "库中没有对接记录；评估需要留出历史录用记录，请先导入对接记录（matcher ingest placements 文件）",
+            "库中没有对接记录；评估需要留出历史对接结果，请先导入对接记录（matcher ingest placements 文件）",
         )
-    if not placements["outcome"].isin(HIRED).any():
+    if target == "hired" and not placements["outcome"].isin(HIRED).any():
         raise MatcherError(
             f"the placement history ({len(placements)} rows) holds no hire (outcome one of "
             f"{', '.join(HIRED)}); there is nothing to hold out",
             f"对接记录（{len(placements)}行）中没有录用结果（录用、稳定就业6个月或离职），无法评估",
         )
+    if target == "turned" and not placements["outcome"].isin(TURNED).any():
+        raise MatcherError(
+            f"the placement history ({len(placements)} rows) holds no application (outcome one of "
+            f"{', '.join(TURNED)}); there is nothing to hold out",
+            f"对接记录（{len(placements)}行）中没有投递及以后的结果（投递、面试、录用等），无法评估",
+        )
 
 
 def evaluate_store(
-    engine: Engine, *, seed: int = 0, max_people: int | None = None, folds: int = DEFAULT_FOLDS
+    engine: Engine,
+    *,
+    seed: int = 0,
+    max_people: int | None = None,
+    folds: int = DEFAULT_FOLDS,
+    target: str = "turned",
 ) -> EvaluationReport:
     """Evaluate the matching pipeline and the baselines on the store's placement history.
 
@@ -261,13 +313,17 @@ def evaluate_store(
         Evaluate at most this many people (a seeded sample of those with a hire).
     folds : int
         Person folds; each fold's ranker is fitted without that fold's history.
+    target : {"turned", "hired"}
+        Hold out each person's last post turned to (applied or further; default) or their last hire.
     """
     from store import load_households, load_laborers, load_placements, load_vacancies
 
     laborers, vacancies, placements = load_laborers(engine), load_vacancies(engine), load_placements(engine)
-    _check_inputs(laborers, vacancies, placements)
+    _check_inputs(laborers, vacancies, placements, target)
     people = prepare_people(laborers, load_households(engine))
-    return evaluate_history(people, prepare_posts(vacancies), placements, seed=seed, max_people=max_people, folds=folds)
+    return evaluate_history(
+        people, prepare_posts(vacancies), placements, seed=seed, max_people=max_people, folds=folds, target=target
+    )
 
 
 def evaluate_history(
@@ -278,6 +334,7 @@ def evaluate_history(
     seed: int = 0,
     max_people: int | None = None,
     folds: int = DEFAULT_FOLDS,
+    target: str = "turned",
 ) -> EvaluationReport:
     """:func:`evaluate_store` on prepared people, posts and a placements frame (store columns)."""
     started = time.perf_counter()
@@ -285,17 +342,25 @@ def evaluate_history(
         raise InputError(f"max_people={max_people}: must be at least 1", f"max_people={max_people}：至少为1")
     if folds < 2:
         raise InputError(f"folds={folds}: must be at least 2", f"folds={folds}：至少为2")
+    if target not in TARGETS:
+        raise InputError(
+            f"target={target!r}: must be one of {', '.join(TARGETS)}", f"target={target!r}：只能是 {'、'.join(TARGETS)}"
+        )
     rng = np.random.default_rng(seed)
     pairs = _history_pairs(placements, people, posts)
-    if not pairs["hired"].any():
-        raise MatcherError(
-            f"none of the {len(placements)} placement rows is a hire of a laborer and a post that are "
-            "both in the store; ingest the matching ledger and vacancy list",
-            f"{len(placements)}条对接记录中没有库内劳动力与岗位之间的录用记录，请导入对应的台账和岗位清单",
+    flag, when = ("hired", "hire_date") if target == "hired" else ("turned", "turn_date")
+    if not pairs[flag].any():
+        what_en, what_zh = (
+            ("a hire", "录用") if target == "hired" else ("an application or later outcome", "投递及以后的")
         )
-    # Targets: each person's last hire by hire date.
-    hires = pairs[pairs["hired"]].sort_values(["pi", "hire_date", "pj"])
-    targets = hires.groupby("pi", sort=True).tail(1)
+        raise MatcherError(
+            f"none of the {len(placements)} placement rows is {what_en} of a laborer and a post that are "
+            "both in the store; ingest the matching ledger and vacancy list",
+            f"{len(placements)}条对接记录中没有库内劳动力与岗位之间的{what_zh}记录，请导入对应的台账和岗位清单",
+        )
+    # Targets: each person's last post turned to (or last hire), by that date.
+    chosen = pairs[pairs[flag]].sort_values(["pi", when, "pj"])
+    targets = chosen.groupby("pi", sort=True).tail(1)
     if max_people is not None and len(targets) > max_people:
         targets = targets.iloc[np.sort(rng.choice(len(targets), max_people, replace=False))]
     rows = targets["pi"].to_numpy(dtype=np.int64)
@@ -306,6 +371,11 @@ def evaluate_history(
     fold_of = np.full(len(people), -1, dtype=np.int64)
     with_history = np.unique(pairs["pi"].to_numpy())
     fold_of[with_history] = rng.permutation(len(with_history)) % folds
+    # What each evaluated person had answered before their held-out funnel began: their history
+    # (evidence of what they want) and the posts serving would not suggest again.
+    before = _before_target(placements, people, day)
+    set_evidence(people, posts, Evidence.from_placements(before, people, posts))
+    answered = _answered_keys(before, people, posts)
 
     # Encoder (text and structure only, no outcomes) and the index for far-travelling people.
     encoder = PersonPostEncoder(random_state=seed).fit(people.frame, posts.frame)
@@ -316,14 +386,15 @@ def evaluate_history(
         posts.vectors,
         calibration_queries=people.vectors[rng.permutation(len(people))[:2000]],
     )
-    cand = _eligible_pairs(people, posts, rows, day)
     n_posts = len(posts)
+    cand = _eligible_pairs(people, posts, rows, day)
+    cand = _subset(cand, ~np.isin(cand.pi * n_posts + cand.pj, answered))
     key = cand.pi * n_posts + cand.pj
     group = np.searchsorted(rows, cand.pi)
     is_target = target_pj[cand.pi] == cand.pj
     found = candidate_pairs(people, posts, rows, today=None, index=index)
     live = (posts.start[found.pj] <= day[found.pi]) & (posts.end[found.pj] >= day[found.pi])
-    served = _subset(found, live)
+    served = _subset(found, live & np.isin(found.pi * n_posts + found.pj, key))
     at = np.searchsorted(key, served.pi * n_posts + served.pj)  # served ⊆ eligible, both sorted by key
 
     scores = {m: np.zeros(len(key)) for m in METHODS}
@@ -331,6 +402,7 @@ def evaluate_history(
     scores["random"] = rng.random(len(key))
     scores["BM25"] = baselines.bm25_scores(people, posts, cand.pi, cand.pj)
     scores["TF-IDF cosine"] = baselines.tfidf_cosine(people, posts, cand.pi, cand.pj)
+    scores[PEERS[1]] = baselines.tfidf_history_location(people, posts, evidence_of(people, posts), cand)
     skills = PairSkills.for_people(PostSkills.build(posts), people)
     prior = PriorRanker(FEATURES).fit()
     rankers: list[str] = []
@@ -360,18 +432,21 @@ def evaluate_history(
         if len(X):
             scores["prior"][sel] = prior.predict_proba(X)[:, 1]
             scores["retrieval cosine"][sel] = X[:, FEATURES.index("cosine")]
-        hired = pairs[pairs["hired"] & (fold_of[pairs["pi"].to_numpy()] != f)]
-        hpi, hpj = hired["pi"].to_numpy(dtype=np.int64), hired["pj"].to_numpy(dtype=np.int64)
-        scores["popularity"][sel] = baselines.popularity(n_posts, hpj)[cand.pj[sel]]
+        rest = pairs[pairs["turned"] & (fold_of[pairs["pi"].to_numpy()] != f)]
+        tpi, tpj = rest["pi"].to_numpy(dtype=np.int64), rest["pj"].to_numpy(dtype=np.int64)
+        scores["popularity"][sel] = baselines.popularity(n_posts, tpj)[cand.pj[sel]]
         scores["same-town popularity"][sel] = baselines.town_popularity(
-            people, n_posts, hpi, hpj, cand.pi[sel], cand.pj[sel]
+            people, n_posts, tpi, tpj, cand.pi[sel], cand.pj[sel]
+        )
+        scores[PEERS[0]][sel] = baselines.place_then_popular(
+            baselines.popularity(n_posts, tpj), cand.pj[sel], PairGeo(*(a[sel] for a in cand.geo))
         )
         held = interactions(placements[placements["laborer_id"].isin(held_people)], people, posts)
         if len(held):
-            # Pairs drawn like the training table's, featured as serving features them.
+            # Pairs drawn like the training table's (each funnel once, plus random eligible negatives).
             t = training_table(people, posts, held, skills, employers, seed=seed + 1 + f)
-            X = pair_features(people, posts, t.pi, t.pj, pair_geo(people, posts, t.pi, t.pj), skills, employers)
-            calib.append((ranker.predict_proba(X)[:, 1], t.y))
+            label = t.hired if getattr(ranker, "probability_of_", "hire") == "hire" else t.y
+            calib.append((ranker.predict_proba(t.X[t.first])[:, 1], label[t.first]))
 
     n = len(rows)
     tiebreak = rng.random(len(key))
@@ -403,7 +478,29 @@ def evaluate_history(
         rankers=rankers,
         seed=seed,
         seconds=time.perf_counter() - started,
+        target=target,
     )
+
+
+def _before_target(placements: pd.DataFrame, people: People, day: np.ndarray) -> pd.DataFrame:
+    """The placement rows of the evaluated people dated before the day their held-out funnel began."""
+    pi = placements["laborer_id"].map(people.position)
+    ok = pi.notna().to_numpy()
+    frame = placements[ok]
+    cutoff = day[pi[ok].to_numpy(dtype=np.int64)]
+    when = pd.to_datetime(frame["date"], errors="coerce").to_numpy(dtype="datetime64[D]")
+    ordinal = np.where(np.isnat(when), -1, when.astype(np.int64) + dt.date(1970, 1, 1).toordinal())
+    return frame[(cutoff > 0) & (ordinal < cutoff)]
+
+
+def _answered_keys(before: pd.DataFrame, people: People, posts: Posts) -> np.ndarray:
+    """``pi * len(posts) + pj`` of the posts each person answered before their held-out funnel (serving
+    does not suggest them again, :mod:`matcher.answered`), sorted."""
+    frame = before[before["outcome"].isin(ANSWERING_OUTCOMES)]
+    pi = frame["laborer_id"].map(people.position)
+    pj = frame["vacancy_id"].map(posts.position)
+    ok = (pi.notna() & pj.notna()).to_numpy()
+    return np.unique(pi[ok].to_numpy(dtype=np.int64) * len(posts) + pj[ok].to_numpy(dtype=np.int64))
 
 
 def _eligible_pairs(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from matcher.evidence import HISTORY_FEATURES, Evidence, evidence_of, history_features
 from matcher.prepare import KINDS, People, Posts, SkillVocab
 from matcher.reach import PairGeo
 from matcher.similarity import pair_cosine
@@ -53,9 +54,12 @@ FEATURES: tuple[str, ...] = (
     "training_wanted",
     "employer_hire_rate",
     "employer_similar_rate",
+    "employer_pull",
+    "post_pull",
     "physical_gap",
     "transport_far",
     "mobility",
+    *HISTORY_FEATURES,
 )
 
 
@@ -199,10 +203,13 @@ def skill_match(ps: PairSkills, pi: np.ndarray, pj: np.ndarray) -> tuple[np.ndar
 
 @dataclass
 class EmployerStats:
-    """Smoothed hire rates of employers, overall and for people of the same education band.
+    """Smoothed hire rates of employers, overall and for people of the same education band, and the
+    pull of employers and posts: how many people turned to them (applied or further).
 
     Learned from the placement history used for training (never from held-out
     rows), so "employer's past hires of similar people" is an honest feature.
+    The pull is a feature, not a penalty: the congestion step
+    (:mod:`matcher.congestion`) is what spreads people over scarce openings.
 
     Shared by a server's concurrent requests: the per-post rates of the last set of posts
     asked about are kept (one entry), built and published under a lock.
@@ -212,6 +219,9 @@ class EmployerStats:
     strength: float = 5.0
     overall: dict[str, float] = field(default_factory=dict)
     by_band: dict[tuple[str, int], float] = field(default_factory=dict)
+    #: People who turned to each employer / each post (vacancy id) in the history.
+    employer_turns: dict[str, int] = field(default_factory=dict)
+    post_turns: dict[str, int] = field(default_factory=dict)
     _cache: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
     _lock: Any = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -229,8 +239,23 @@ class EmployerStats:
         return np.where(education <= 1, np.where(education < 0, 1, 0), np.where(education == 2, 1, 2))
 
     @classmethod
-    def fit(cls, employer: np.ndarray, education: np.ndarray, hired: np.ndarray) -> EmployerStats:
+    def fit(
+        cls,
+        employer: np.ndarray,
+        education: np.ndarray,
+        hired: np.ndarray,
+        turned: np.ndarray | None = None,
+        post_id: np.ndarray | None = None,
+    ) -> EmployerStats:
+        """Rates from history pairs: each pair's employer, the person's education, whether it ended in a
+        hire; ``turned`` (whether the person applied or went further) and ``post_id`` give the pulls."""
         stats = cls()
+        if turned is not None and len(hired):
+            t = np.asarray(turned, dtype=bool)
+            emp = pd.Series(employer[t]).dropna().astype(str)
+            stats.employer_turns = {str(k): int(v) for k, v in emp.value_counts().items()}
+            if post_id is not None:
+                stats.post_turns = {str(k): int(v) for k, v in pd.Series(post_id[t]).astype(str).value_counts().items()}
         if len(hired):
             stats.prior = float(np.clip(hired.mean(), 0.01, 0.9))
         frame = pd.DataFrame({"e": employer, "b": cls.band(education), "y": hired.astype(float)})
@@ -247,7 +272,8 @@ class EmployerStats:
         return stats
 
     def post_rates(self, posts: Posts) -> np.ndarray:
-        """Per post: the employer's overall rate and its rate for each education band, shape (m, 4).
+        """Per post: the employer's overall rate, its rate for each education band, the employer's pull
+        and the post's (``log1p`` of the people who turned to them), shape (m, 6).
 
         Read-only (shared between callers).
         """
@@ -263,12 +289,14 @@ class EmployerStats:
             overall = np.fromiter(
                 (self.overall.get(str(e), self.prior) for e in posts.employer), dtype=np.float64, count=len(posts)
             )
-            rates = np.empty((len(posts), 4), dtype=np.float64)
+            rates = np.empty((len(posts), 6), dtype=np.float64)
             rates[:, 0] = overall
             for b in range(3):
                 rates[:, b + 1] = [
                     self.by_band.get((str(e), b), o) for e, o in zip(posts.employer, overall, strict=True)
                 ]
+            rates[:, 4] = np.log1p([self.employer_turns.get(str(e), 0) for e in posts.employer])
+            rates[:, 5] = np.log1p([self.post_turns.get(str(v), 0) for v in posts.ids])
             rates.flags.writeable = False
             self._cache = (posts.employer, rates)
         return rates
@@ -279,6 +307,8 @@ class EmployerStats:
             "strength": self.strength,
             "overall": self.overall,
             "by_band": [[e, b, r] for (e, b), r in self.by_band.items()],
+            "employer_turns": self.employer_turns,
+            "post_turns": self.post_turns,
         }
 
     @classmethod
@@ -286,6 +316,8 @@ class EmployerStats:
         stats = cls(prior=float(data["prior"]), strength=float(data["strength"]))  # type: ignore[arg-type]
         stats.overall = {str(k): float(v) for k, v in dict(data["overall"]).items()}  # type: ignore[call-overload]
         stats.by_band = {(str(e), int(b)): float(r) for e, b, r in data["by_band"]}  # type: ignore[attr-defined]
+        stats.employer_turns = {str(k): int(v) for k, v in dict(data.get("employer_turns", {})).items()}  # type: ignore[call-overload]
+        stats.post_turns = {str(k): int(v) for k, v in dict(data.get("post_turns", {})).items()}  # type: ignore[call-overload]
         return stats
 
 
@@ -298,8 +330,14 @@ def pair_features(
     skills: PairSkills,
     employers: EmployerStats,
     cosine: np.ndarray | None = None,
+    evidence: Evidence | None = None,
+    asof: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Feature matrix of shape (n_pairs, len(FEATURES)), float32."""
+    """Feature matrix of shape (n_pairs, len(FEATURES)), float32.
+
+    ``evidence``: the people's own history (:mod:`matcher.evidence`); default their answers
+    (:func:`matcher.evidence.evidence_of`). ``asof``: per pair, the day before which it counts.
+    """
     n = len(pi)
     out = np.zeros((n, len(FEATURES)), dtype=np.float32)
     col = {name: i for i, name in enumerate(FEATURES)}
@@ -345,9 +383,15 @@ def pair_features(
     similar = rates[pj, 1 + EmployerStats.band(people.education[pi])]
     out[:, col["employer_hire_rate"]] = overall
     out[:, col["employer_similar_rate"]] = similar
+    out[:, col["employer_pull"]] = rates[pj, 4]
+    out[:, col["post_pull"]] = rates[pj, 5]
     capacity = 2 - np.maximum(np.minimum(people.health[pi], 2), np.minimum(people.disability[pi], 2))
     out[:, col["physical_gap"]] = posts.physical[pj] - capacity
     far = geo.minutes > 120
     out[:, col["transport_far"]] = far & (posts.transport[pj] | posts.lodging[pj])
     out[:, col["mobility"]] = people.mobility[pi] / 5.0
+    ev = evidence if evidence is not None else evidence_of(people, posts)
+    if len(ev.pj):
+        first = col[HISTORY_FEATURES[0]]
+        out[:, first : first + len(HISTORY_FEATURES)] = history_features(people, posts, ev, pi, pj, asof)
     return out

@@ -4,9 +4,12 @@ Two estimators share one interface (``fit`` / ``predict_proba`` / ``save`` /
 ``load``):
 
 * :class:`HireRanker` — gradient-boosted trees (scikit-learn's
-  ``HistGradientBoostingClassifier``) fitted on the placement history, then
-  calibrated with isotonic regression on a held-back slice of it, so that a
-  score of 0.2 means about one hire in five.
+  ``HistGradientBoostingClassifier``) fitted on the weighted outcomes of the
+  placement history (``matcher.training``), then calibrated with isotonic
+  regression on a held-back slice of it against the hires, so that a score
+  of 0.2 means about one hire in five. A thin history is blended with the
+  prior (``prior_share``); a history without enough hires to calibrate on is
+  calibrated against the responses instead (``probability_of_``).
 * :class:`PriorRanker` — the documented prior for a county with no history
   (every county on its first day): a logistic score with hand-set weights on
   the same features. The weights encode what the source documents say a good
@@ -67,6 +70,8 @@ PRIOR_BIAS = -4.0
 SMALL_BATCH = 20_000
 #: Up to this many rows the flat numpy evaluator (models/forest.py) is faster than scikit-learn's.
 FLAT_BATCH = 2_000
+#: Hires the held-back slice needs for the probabilities to be calibrated against hires.
+MIN_CALIBRATION_HIRES = 10
 
 
 @lru_cache(maxsize=1)
@@ -134,6 +139,9 @@ class HireRanker(BaseEstimator, ClassifierMixin):
     calibration_share : float, default 0.2
         Share of the rows held back to fit the isotonic calibration.
     random_state : int, default 0
+    prior_share : float, default 0.0
+        Weight of the documented prior's log-odds in the score (0: the trees alone); a history of a
+        few answers leans on the prior, a rich one on the trees.
     """
 
     is_prior = False
@@ -147,6 +155,7 @@ class HireRanker(BaseEstimator, ClassifierMixin):
         max_depth: int = 8,
         calibration_share: float = 0.2,
         random_state: int = 0,
+        prior_share: float = 0.0,
     ) -> None:
         self.feature_names = feature_names
         self.max_iter = max_iter
@@ -155,10 +164,17 @@ class HireRanker(BaseEstimator, ClassifierMixin):
         self.max_depth = max_depth
         self.calibration_share = calibration_share
         self.random_state = random_state
+        self.prior_share = prior_share
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> HireRanker:
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None, hired: np.ndarray | None = None
+    ) -> HireRanker:
+        """Fit the trees on ``(X, y)`` weighted by ``sample_weight``; calibrate against ``hired`` (the rows
+        whose funnel reached a hire) when the held-back slice holds at least :data:`MIN_CALIBRATION_HIRES`
+        of them, else against ``y``."""
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y).astype(int)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         if X.ndim != 2 or len(X) != len(y) or (self.feature_names and X.shape[1] != len(self.feature_names)):
             raise InputError(
                 f"feature matrix shape {X.shape} does not match {len(self.feature_names)} "
@@ -169,9 +185,10 @@ class HireRanker(BaseEstimator, ClassifierMixin):
                 "the history holds only one outcome (all hired or none); cannot learn a ranker / "
                 "对接记录中只有一种结果，无法训练排序模型"
             )
+        hire = y.astype(bool) if hired is None else np.asarray(hired, dtype=bool)
         rng = np.random.default_rng(self.random_state)
         held = rng.random(len(y)) < self.calibration_share
-        if held.sum() < 50 or len(np.unique(y[held])) < 2:
+        if held.sum() < 50 or len(np.unique(y[held])) < 2 or len(np.unique(y[~held])) < 2:
             held = np.zeros(len(y), dtype=bool)
         self.model_ = HistGradientBoostingClassifier(
             max_iter=self.max_iter,
@@ -180,14 +197,19 @@ class HireRanker(BaseEstimator, ClassifierMixin):
             max_depth=self.max_depth,
             early_stopping=False,
             random_state=self.random_state,
-        ).fit(X[~held], y[~held])
-        self.calibrator_: IsotonicRegression | None = None
-        if held.any():
-            raw = self.model_.predict_proba(X[held])[:, 1]
-            self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y[held])
+        ).fit(X[~held], y[~held], sample_weight=w[~held])
         # A linear first stage: scores every candidate in microseconds, so that
         # only a shortlist per person goes through the trees (see coarse_score).
-        self.coarse_ = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, C=1.0)).fit(X[~held], y[~held])
+        self.coarse_ = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, C=1.0)).fit(
+            X[~held], y[~held], logisticregression__sample_weight=w[~held]
+        )
+        self.calibrator_: IsotonicRegression | None = None
+        self.probability_of_ = "response"
+        if held.any():
+            target = hire if hire[held].sum() >= MIN_CALIBRATION_HIRES else y.astype(bool)
+            self.probability_of_ = "hire" if target is hire else "response"
+            raw = self._raw(X[held])
+            self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, target[held])
         self.classes_ = np.array([0, 1])
         self.n_train_ = int((~held).sum())
         self.positive_rate_ = float(y.mean())
@@ -196,21 +218,14 @@ class HireRanker(BaseEstimator, ClassifierMixin):
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         return self.predict_proba(X)[:, 1]
 
-    def coarse_score(self, X: np.ndarray) -> np.ndarray:
-        """Linear first-stage score (log-odds) of the same features; cheap enough for every candidate."""
-        check_is_fitted(self, "coarse_")
-        folded = getattr(self, "_coarse_folded", None)
-        if folded is None or folded[0] is not self.coarse_:
-            # The scaler folded into the weights: one product per row instead of three passes over X.
-            scaler, logit = self.coarse_[0], self.coarse_[-1]
-            w = logit.coef_.ravel() / scaler.scale_
-            folded = (self.coarse_, w, float(logit.intercept_[0] - scaler.mean_ @ w))
-            self._coarse_folded = folded
-        return np.asarray(X, dtype=np.float64) @ folded[1] + folded[2]
+    def _prior(self) -> PriorRanker:
+        prior = getattr(self, "_prior_ranker", None)
+        if prior is None:
+            prior = self._prior_ranker = PriorRanker(tuple(self.feature_names)).fit()
+        return prior
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        X = np.asarray(X, dtype=np.float32)
+    def _raw(self, X: np.ndarray) -> np.ndarray:
+        """The trees' uncalibrated score of each row, blended with the prior by ``prior_share``."""
         if len(X) <= FLAT_BATCH:
             # scikit-learn pays a Python call per tree; the flat evaluator descends all trees at once.
             raw = self._flat().predict_proba1(X)
@@ -221,6 +236,32 @@ class HireRanker(BaseEstimator, ClassifierMixin):
                 raw = self.model_.predict_proba(X)[:, 1]
         else:
             raw = self.model_.predict_proba(X)[:, 1]
+        if self.prior_share > 0:
+            p = np.clip(raw, 1e-9, 1 - 1e-9)
+            z = (1 - self.prior_share) * np.log(p / (1 - p)) + self.prior_share * self._prior().decision_function(X)
+            raw = 1.0 / (1.0 + np.exp(-z))
+        return raw
+
+    def coarse_score(self, X: np.ndarray) -> np.ndarray:
+        """Linear first-stage score (log-odds) of the same features; cheap enough for every candidate."""
+        check_is_fitted(self, "coarse_")
+        folded = getattr(self, "_coarse_folded", None)
+        if folded is None or folded[0] is not self.coarse_:
+            # The scaler folded into the weights: one product per row instead of three passes over X.
+            scaler, logit = self.coarse_[0], self.coarse_[-1]
+            w = logit.coef_.ravel() / scaler.scale_
+            folded = (self.coarse_, w, float(logit.intercept_[0] - scaler.mean_ @ w))
+            if self.prior_share > 0:
+                prior = self._prior()
+                w = (1 - self.prior_share) * folded[1] + self.prior_share * prior.weights_.astype(np.float64)
+                folded = (self.coarse_, w, (1 - self.prior_share) * folded[2] + self.prior_share * float(prior.bias_))
+            self._coarse_folded = folded
+        return np.asarray(X, dtype=np.float64) @ folded[1] + folded[2]
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        X = np.asarray(X, dtype=np.float32)
+        raw = self._raw(X)
         if self.calibrator_ is not None:
             # Isotonic steps tie many pairs; a hair of the raw score keeps the order inside a step.
             # np.interp is the isotonic step function itself (clipped at both ends, as fitted with
@@ -252,6 +293,7 @@ class HireRanker(BaseEstimator, ClassifierMixin):
             format_version=FORMAT,
             n_train=self.n_train_,
             positive_rate=self.positive_rate_,
+            probability_of=self.probability_of_,
         )
         return path
 
@@ -270,7 +312,15 @@ def load_ranker(directory: str | os.PathLike[str], feature_names: tuple[str, ...
     parts = joblib.load(Path(directory) / "ranker.joblib")
     params = {
         k: settings[k]
-        for k in ("max_iter", "learning_rate", "max_leaf_nodes", "max_depth", "calibration_share", "random_state")
+        for k in (
+            "max_iter",
+            "learning_rate",
+            "max_leaf_nodes",
+            "max_depth",
+            "calibration_share",
+            "random_state",
+            "prior_share",
+        )
         if k in settings
     }
     ranker = HireRanker(feature_names, **params)
@@ -278,4 +328,5 @@ def load_ranker(directory: str | os.PathLike[str], feature_names: tuple[str, ...
     ranker.classes_ = np.array([0, 1])
     ranker.n_train_ = int(manifest.get("n_train", 0))
     ranker.positive_rate_ = float(manifest.get("positive_rate", 0.0))
+    ranker.probability_of_ = str(manifest.get("probability_of", "hire"))
     return ranker

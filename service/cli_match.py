@@ -32,13 +32,41 @@ def train(seed: Annotated[int, typer.Option(help="random seed")] = 0) -> None:
     info = model.manifest["training"]
     typer.echo(f"模型版本 {path.name} 已写入 {path}（model version written）")
     if model.is_prior:
-        typer.echo(f"排序：先验模型（录用记录还不够学习） / ranker: documented prior — {info.get('why_prior', '')}")
-    else:
         typer.echo(
-            f"排序：梯度提升树，已校准；训练样本 {info['training_rows']:,} 对"
-            f"（其中录用 {info['training_positives']:,}），来自 {info['history_pairs']:,} 条历史记录"
-            " / ranker: gradient-boosted, calibrated"
+            f"排序：先验模型（历史中没有可学习的对接结果） / ranker: documented prior — {info.get('why_prior', '')}"
         )
+    else:
+        typer.echo(training_summary(info))
+
+
+#: The funnels' furthest stages and endings as the training summary names them.
+STAGE_ZH = {
+    "recommended": "推荐",
+    "contacted": "联系",
+    "applied": "投递",
+    "interviewed": "面试",
+    "hired": "录用",
+    "retained_6m": "稳定就业6个月",
+    "ended_rejected": "其中被拒",
+    "ended_declined": "其中本人谢绝",
+    "ended_quit": "其中离职",
+}
+
+
+def training_summary(info: dict[str, object]) -> str:
+    """What the ranker learned from, in Chinese then English (``matcher train``)."""
+    learned = dict(info.get("learned_from") or {})  # type: ignore[call-overload]
+    zh = "，".join(f"{STAGE_ZH.get(k, k)} {v:,}" for k, v in learned.items())
+    en = ", ".join(f"{k} {v:,}" for k, v in learned.items())
+    share = float(info.get("prior_share", 0.0))  # type: ignore[arg-type]
+    meaning_zh = "录用可能性" if info.get("probability_of") == "hire" else "应聘可能性（录用太少，无法按录用校准）"
+    meaning_en = "hire probability" if info.get("probability_of") == "hire" else "response probability (too few hires)"
+    return (
+        f"排序：梯度提升树，从 {info['history_pairs']:,} 条对接过程学习（按最远环节：{zh}），"
+        f"训练样本 {info['training_rows']:,} 对；先验占比 {share:.0%}；显示的概率为{meaning_zh}\n"
+        f"ranker: gradient-boosted, learned from {info['history_pairs']:,} funnels by furthest stage ({en}); "
+        f"{info['training_rows']:,} training rows; prior share {share:.0%}; probabilities are {meaning_en}"
+    )
 
 
 def _flag_line(kind: str, reasons: list[str] | tuple[str, ...], suggest: list[str] | tuple[str, ...]) -> str:

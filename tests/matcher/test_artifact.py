@@ -78,7 +78,7 @@ def test_no_placement_history_trains_the_prior_and_says_so(
     model = load_model(home=tmp_path)
     assert model.path == path and model.is_prior
     assert model.manifest["training"]["ranker"] == "prior"
-    assert "hires" in model.manifest["training"]["why_prior"]
+    assert "no outcome" in model.manifest["training"]["why_prior"]
     (result,) = Lookup(engine, model=model, today=TODAY).recommend(_seekers(engine, 1), k=5)
     payload = result.to_json()
     assert payload["prior"] is True

@@ -140,11 +140,17 @@ def test_store_without_placements_or_hires(sample: dict[str, Path], tmp_path: Pa
         evaluate_store(engine)
     assert "placement" in err.value.message_en and "对接记录" in err.value.message_zh
     rows = pd.read_csv(sample["placements"], dtype=str)
-    no_hires = tmp_path / "no_hires.csv"
-    rows[rows["outcome"].isin(["recommended", "applied", "rejected"])].head(200).to_csv(no_hires, index=False)
-    assert ingest_file("placements", no_hires, engine=engine).rejected == 0
+    pushes = tmp_path / "pushes.csv"
+    rows[rows["outcome"] == "recommended"].head(200).to_csv(pushes, index=False)
+    assert ingest_file("placements", pushes, engine=engine).rejected == 0
     with pytest.raises(MatcherError) as err:
         evaluate_store(engine)
+    assert "no application" in err.value.message_en and "投递" in err.value.message_zh
+    no_hires = tmp_path / "no_hires.csv"
+    rows[rows["outcome"].isin(["applied", "rejected"])].head(200).to_csv(no_hires, index=False)
+    assert ingest_file("placements", no_hires, engine=engine).rejected == 0
+    with pytest.raises(MatcherError) as err:
+        evaluate_store(engine, target="hired")
     assert "no hire" in err.value.message_en and "录用" in err.value.message_zh
 
 
@@ -167,7 +173,13 @@ def test_cli_prints_the_table(report: EvaluationReport, store_path: Path, monkey
     try:
         result = runner.invoke(app, ["--max-people", "15", "--folds", "2", "--seed", "3"])
         assert result.exit_code == 0, result.output
-        assert calls[-1] == {"url": f"sqlite:///{store_path}", "seed": 3, "max_people": 15, "folds": 2}
+        assert calls[-1] == {
+            "url": f"sqlite:///{store_path}",
+            "seed": 3,
+            "max_people": 15,
+            "folds": 2,
+            "target": "turned",
+        }
         lines = result.output.splitlines()
         table = [line for line in lines if line.startswith("full pipeline") and "beats" not in line]
         assert len(table) == 1 and len(table[0].split()) == 2 + len(METRICS) + 1  # methods side by side
