@@ -86,6 +86,7 @@ TARGETS: tuple[str, ...] = ("turned", "hired")
 METHODS: tuple[str, ...] = (
     "full pipeline",
     *PEERS,
+    "ranker on every eligible post",
     "retrieval cosine",
     "prior",
     "random",
@@ -430,6 +431,7 @@ def evaluate_history(
             people, posts, cand.pi[sel], cand.pj[sel], PairGeo(*(a[sel] for a in cand.geo)), skills, employers
         )
         if len(X):
+            scores["ranker on every eligible post"][sel] = ranker.predict_proba(X)[:, 1]
             scores["prior"][sel] = prior.predict_proba(X)[:, 1]
             scores["retrieval cosine"][sel] = X[:, FEATURES.index("cosine")]
         rest = pairs[pairs["turned"] & (fold_of[pairs["pi"].to_numpy()] != f)]

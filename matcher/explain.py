@@ -127,6 +127,9 @@ class Explanation:
     score: float  # calibrated hire probability
     prior: bool  # scored by the hand-set prior (a county without placement history)
     starts_on: str | None = None  # ISO date the post starts, when that is after the day of the suggestion
+    #: The score is the probability of a response (applied or further), not of a hire: a county whose
+    #: history holds too few hires to calibrate on (``models.ranker.HireRanker.probability_of_``).
+    response: bool = False
 
     @property
     def constraints(self) -> tuple[Constraint, ...]:
@@ -147,6 +150,7 @@ class Explanation:
         """The Chinese reasons, in the order a caseworker reads them."""
         hours = HOURS_ZH[self.hours] + ("，便于照顾家庭" if self.care_duties and self.hours_suit_care else "")
         label = "先验模型估计" if self.prior else "预测"
+        what = "应聘可能性" if self.response else "录用可能性"
         reasons = [
             self._match(),
             self._distance(),
@@ -154,7 +158,7 @@ class Explanation:
             f"{KIND_ZH[self.kind]}，{hours}",
             "；".join(c.text for c in self.constraints),
             STEP_NAMES[self.step],
-            f"{label}录用可能性{self.score:.0%}" if self.score >= 0.01 else f"{label}录用可能性不足1%",
+            f"{label}{what}{self.score:.0%}" if self.score >= 0.01 else f"{label}{what}不足1%",
         ]
         if self.employer_trains:
             reasons.insert(4, "单位提供岗前培训")
@@ -327,6 +331,7 @@ def describe(
     *,
     facts: PostFacts | None = None,
     today: dt.date | None = None,
+    response: bool = False,
 ) -> Explanation:
     """The explanation of suggesting ``posts[j]`` to ``people[i]`` (pair ``k`` of the ``geo`` arrays).
 
@@ -374,6 +379,7 @@ def describe(
         step=step,
         score=float(score),
         prior=bool(prior),
+        response=bool(response),
         starts_on=_starts_on(int(posts.start[j]), today),
     )
 

@@ -71,6 +71,12 @@ _HOME_KINDS = (KIND_INDEX["workshop_home"], KIND_INDEX["online"])
 _COL = {name: i for i, name in enumerate(FEATURES)}
 
 
+def responds(ranker: Any) -> bool:
+    """Whether ``ranker``'s probabilities are of a response rather than of a hire (too few hires to
+    calibrate on, :attr:`models.ranker.HireRanker.probability_of_`)."""
+    return getattr(ranker, "probability_of_", "hire") == "response"
+
+
 class Recommendation(NamedTuple):
     vacancy_id: str
     title: str
@@ -171,7 +177,7 @@ class PairReport(NamedTuple):
         i, j = int(self.pi[n]), int(self.pj[n])
         return describe(
             self.people, rec.posts, i, j, n, self.geo, level, step, float(self.score[n]), prior, facts=rec._facts,
-            today=rec.today,
+            today=rec.today, response=responds(rec.ranker),
         )  # fmt: skip
 
     def reasons(self, n: int, step: str) -> tuple[str, ...]:
@@ -511,7 +517,7 @@ class Recommender:
                 level = int(round(X[idx, _COL["occupation_level"]] * 4))
                 details = describe(
                     people, self.posts, int(i), j, idx, cand.geo, level, step, float(scores[idx]), prior,
-                    facts=self._facts, today=self.today,
+                    facts=self._facts, today=self.today, response=responds(self.ranker),
                 )  # fmt: skip
                 recs.append(
                     Recommendation(
@@ -667,7 +673,7 @@ class Recommender:
             level = int(round(X[x, _COL["occupation_level"]] * 4))
             details = describe(
                 people, self.posts, int(rows[x]), int(j), x, geo, level, step, float(p[x]), prior, facts=self._facts,
-                today=self.today,
+                today=self.today, response=responds(self.ranker),
             )  # fmt: skip
             out.append(PostCandidate(str(people.ids[rows[x]]), float(p[x]), step, details.sentences(), details))
         return out

@@ -177,6 +177,7 @@ def post(request: Request, vacancy_id: str) -> Response:
                     "score": c.score,
                     "step": c.step,
                     "reasons": c.reasons,
+                    "response": bool(c.details.response),
                 }
             )
     return page(

@@ -11,11 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.answered import attach_answers
-from matcher.artifact import PRIOR_STRENGTH, fit_ranker
+from matcher.artifact import PRIOR_STRENGTH, MatchModel, fit_ranker
 from matcher.evidence import HISTORY_FEATURES, Evidence, history_features
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, pair_features
+from matcher.policy import Policy
 from matcher.prepare import prepare_people, prepare_posts
 from matcher.reach import pair_geo
+from matcher.recommend import Recommender
 from matcher.training import (
     HALF_LIFE_DAYS,
     NEGATIVE_WEIGHTS,
@@ -25,7 +27,7 @@ from matcher.training import (
     training_table,
 )
 from store import load_households, load_laborers, load_placements, load_vacancies
-from tests.matcher.conftest import MAFANG_B, County, people_frame, posts_frame
+from tests.matcher.conftest import MAFANG_B, TODAY, County, people_frame, posts_frame
 
 DAY = dt.date(2026, 6, 1)
 
@@ -76,10 +78,10 @@ def _store_frames(county: County) -> tuple[object, object, pd.DataFrame]:
     return people, posts, load_placements(county.engine)
 
 
-def test_applications_without_a_hire_teach_the_ranker(county: County) -> None:
+def test_applications_without_a_hire_teach_the_ranker(county: County, model: MatchModel) -> None:
     people, posts, placements = _store_frames(county)
     no_hires = placements[~placements["outcome"].isin(["hired", "retained_6m", "quit"])]
-    ranker, _, info = fit_ranker(people, posts, no_hires, seed=0)
+    ranker, employers, info = fit_ranker(people, posts, no_hires, seed=0)
     assert info["ranker"] == "gbdt" and not getattr(ranker, "is_prior", False)
     assert info["history_hires"] == 0
     learned = info["learned_from"]
@@ -88,6 +90,13 @@ def test_applications_without_a_hire_teach_the_ranker(county: County) -> None:
     # Without hires the probabilities are of a response, and the summary says so.
     assert info["probability_of"] == "response"
     assert 0 < info["prior_share"] < 0.2
+    # ... and every suggestion says what its percentage is: a response, not a hire.
+    people.vectors = model.encoder.transform_laborers(people.frame)
+    posts.vectors = model.encoder.transform_vacancies(posts.frame)
+    rec = Recommender(posts, ranker, employers, model.index, Policy.default(), TODAY)
+    seekers = np.flatnonzero(people.frame["wants_job"].to_numpy(dtype=bool))[:20]
+    reasons = [r for res in rec.recommend(people, rows=seekers, k=5) for s in res.recommendations for r in s.reasons]
+    assert any("应聘可能性" in r for r in reasons) and not any("录用可能性" in r for r in reasons)
 
 
 def test_the_prior_only_without_any_answer(county: County) -> None:
