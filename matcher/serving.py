@@ -164,6 +164,9 @@ class Serving(NamedTuple):
         return {
             "model_version": self.version,
             "prior": self.model.is_prior,
+            "ranker": "prior" if self.model.is_prior else "gbdt",
+            "probability_of": getattr(self.model.ranker, "probability_of_", "hire"),
+            "learned_from": dict(self.model.manifest.get("training", {}).get("learned_from", {})),
             "posts": len(self.posts),
             "open_posts": int(open_mask(self.posts, self.today).sum()),
             "index_size": len(self.model.index),

@@ -18,7 +18,7 @@ from matcher.batch.report_data import ReportData, load_report_data
 from matcher.batch.runs import RunDir, read_table
 from matcher.errors import MatcherError
 
-__all__ = ["report_tables", "ReportTables"]
+__all__ = ["report_tables", "ReportTables", "for_county"]
 
 
 class ReportTables(NamedTuple):
@@ -37,7 +37,23 @@ class ReportTables(NamedTuple):
     run_record: pd.DataFrame
 
 
-def report_tables(run: RunDir, engine: Engine | None = None) -> tuple[ReportData, ReportTables]:
+def for_county(data: ReportData, county_code: str) -> ReportData:
+    """The part of ``data`` that belongs to one county: its people, their flags and households, and the
+    county's posts with the posts of no county (online work) that its people may be offered."""
+    people = data.people[data.people["county_code"].astype(str) == county_code]
+    posts = data.posts[(data.posts["county_code"].astype(str) == county_code) | data.posts["county_code"].isna()]
+    return ReportData(
+        data.run,
+        people,
+        data.flags[data.flags["laborer_id"].isin(people["laborer_id"])],
+        posts,
+        data.households[data.households["household_id"].isin(people["household_id"])],
+    )
+
+
+def report_tables(
+    run: RunDir, engine: Engine | None = None, county_code: str | None = None
+) -> tuple[ReportData, ReportTables]:
     """Compute every table of the report of ``run`` (no file is written).
 
     Parameters
@@ -46,6 +62,9 @@ def report_tables(run: RunDir, engine: Engine | None = None) -> tuple[ReportData
         A published run.
     engine : sqlalchemy.engine.Engine, optional
         The store the run was computed from (default: ``store.get_engine()``).
+    county_code : str, optional
+        Only this county's people and posts (a county's key): every table, its ``全部`` rows
+        included, then holds that county alone.
     """
     if run.partial or run.record.get("status") != "complete":
         raise MatcherError(
@@ -59,6 +78,10 @@ def report_tables(run: RunDir, engine: Engine | None = None) -> tuple[ReportData
     data = load_report_data(run, engine)
     cand = read_table(run, "candidates", columns=["laborer_id", "vacancy_id", "score"])
     sugg = read_table(run, "suggestions", columns=["laborer_id", "vacancy_id"])
+    if county_code is not None:
+        data = for_county(data, county_code)
+        cand = cand[cand["laborer_id"].isin(data.people["laborer_id"])]
+        sugg = sugg[sugg["laborer_id"].isin(data.people["laborer_id"])]
     return data, ReportTables(
         coverage_county=tables.coverage(data, "county"),
         coverage_town=tables.coverage(data, "town"),

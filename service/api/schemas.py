@@ -49,6 +49,13 @@ class Health(BaseModel):
     index_size: int | None = None
     change_seq: int | None = None
     today: str | None = None
+    ranker: str | None = Field(None, description="gbdt (learned from the placement history) | prior")
+    probability_of: str | None = Field(
+        None, description="what a suggestion's score is the probability of: hire | response (too few hires)"
+    )
+    learned_from: dict[str, int] | None = Field(
+        None, description="the history's funnels by furthest stage (and how many ended in a refusal or a quit)"
+    )
     reason: ErrorBody | None = None
 
 

@@ -42,4 +42,7 @@ def health(request: Request) -> Any:
         "index_size": described["index_size"],
         "change_seq": described["change_seq"],
         "today": described["today"],
+        "ranker": described["ranker"],
+        "probability_of": described["probability_of"],
+        "learned_from": described["learned_from"],
     }

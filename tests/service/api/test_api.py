@@ -37,6 +37,9 @@ def test_health_metrics_and_openapi(county: County) -> None:
     data = health.json()
     assert data["ready"] and data["status"] == "ok" and data["model_version"]
     assert data["open_posts"] > 0
+    # What the ranker learned from: the sample county's funnels, applications and hires among them.
+    assert data["ranker"] == "gbdt" and data["probability_of"] == "hire"
+    assert data["learned_from"]["applied"] > 0 and data["learned_from"]["hired"] > 0
     county.get(f"/laborers/{county.in_town}", "organizer")
     metrics = county.get("/metrics")
     assert metrics.status_code == 200
