@@ -130,6 +130,9 @@ class Explanation:
     #: The score is the probability of a response (applied or further), not of a hire: a county whose
     #: history holds too few hires to calibrate on (``models.ranker.HireRanker.probability_of_``).
     response: bool = False
+    #: The person turned to (applied or further) a post of the same detailed occupation / of this employer.
+    history_occupation: bool = False
+    history_employer: bool = False
 
     @property
     def constraints(self) -> tuple[Constraint, ...]:
@@ -172,11 +175,19 @@ class Explanation:
         return out
 
     def _match(self) -> str:
+        said = self._fit()
+        if self.history_employer:
+            said += "；本人曾向该单位投递"
+        return said
+
+    def _fit(self) -> str:
         if self.matched_skills:
             return "技能对口：" + "、".join(self.matched_skills[:3])
         name = self.occupation_name or ""
         if self.occupation_level >= 4:
             return f"求职意向/技能与岗位职业一致（{name}）"
+        if self.history_occupation:
+            return f"与本人投递过的岗位同一职业（{name}）"
         if self.occupation_level >= 2:
             return f"职业相近（{name}）"
         return f"岗位职业：{name}" if name else "岗位对技能无特别要求"
@@ -317,6 +328,14 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def history_of(x: np.ndarray) -> tuple[bool, bool]:
+    """From one pair's feature row (:data:`matcher.pairs.FEATURES`): whether the person turned to a post of
+    the same detailed occupation, and to this employer."""
+    from matcher.pairs import FEATURES
+
+    return bool(x[FEATURES.index("history_occupation")] >= 1.0), bool(x[FEATURES.index("history_employer")] > 0)
+
+
 def describe(
     people: People,
     posts: Posts,
@@ -332,12 +351,15 @@ def describe(
     facts: PostFacts | None = None,
     today: dt.date | None = None,
     response: bool = False,
+    history: tuple[bool, bool] = (False, False),
 ) -> Explanation:
     """The explanation of suggesting ``posts[j]`` to ``people[i]`` (pair ``k`` of the ``geo`` arrays).
 
     ``level``: the shared occupation level (0–4) of the pair; ``facts``: the posts' shared
     :class:`PostFacts` (computed here for this post when None or built for other posts); ``today``: the
-    day of the suggestion (a post starting after it says when: ``starts_on``).
+    day of the suggestion (a post starting after it says when: ``starts_on``); ``response``: the score is
+    the probability of a response; ``history``: the person turned to a post of the same detailed
+    occupation, to this employer (:func:`history_of` reads both from the pair's features).
     """
     post = facts.get(j) if facts is not None and facts.posts is posts else _post_facts(posts, j)
     relation = _relation(post, geo, k)
@@ -380,6 +402,8 @@ def describe(
         score=float(score),
         prior=bool(prior),
         response=bool(response),
+        history_occupation=bool(history[0]),
+        history_employer=bool(history[1]),
         starts_on=_starts_on(int(posts.start[j]), today),
     )
 

@@ -44,7 +44,7 @@ from features.contract.vocab import MOBILITY_ORDER
 from matcher.answered import blocked_pairs
 from matcher.assemble import HOME, MARKET, MIN_POSTS, SAFETY_SLOTS, STEPS, TRAINING, WELFARE, assemble, step_names
 from matcher.candidates import Candidates, Exclusions, RingPools, candidate_pairs, exclusions, passes_first_stage
-from matcher.explain import MOBILITY_ZH, Explanation, PostFacts, describe
+from matcher.explain import MOBILITY_ZH, Explanation, PostFacts, describe, history_of
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_features
 from matcher.prepare import KIND_INDEX, People, Posts
 from matcher.reach import RINGS, eligible, open_mask, pair_geo, ring_of, units
@@ -177,7 +177,7 @@ class PairReport(NamedTuple):
         i, j = int(self.pi[n]), int(self.pj[n])
         return describe(
             self.people, rec.posts, i, j, n, self.geo, level, step, float(self.score[n]), prior, facts=rec._facts,
-            today=rec.today, response=responds(rec.ranker),
+            today=rec.today, response=responds(rec.ranker), history=history_of(self.X[n]),
         )  # fmt: skip
 
     def reasons(self, n: int, step: str) -> tuple[str, ...]:
@@ -517,7 +517,7 @@ class Recommender:
                 level = int(round(X[idx, _COL["occupation_level"]] * 4))
                 details = describe(
                     people, self.posts, int(i), j, idx, cand.geo, level, step, float(scores[idx]), prior,
-                    facts=self._facts, today=self.today, response=responds(self.ranker),
+                    facts=self._facts, today=self.today, response=responds(self.ranker), history=history_of(X[idx]),
                 )  # fmt: skip
                 recs.append(
                     Recommendation(
@@ -673,7 +673,7 @@ class Recommender:
             level = int(round(X[x, _COL["occupation_level"]] * 4))
             details = describe(
                 people, self.posts, int(rows[x]), int(j), x, geo, level, step, float(p[x]), prior, facts=self._facts,
-                today=self.today, response=responds(self.ranker),
+                today=self.today, response=responds(self.ranker), history=history_of(X[x]),
             )  # fmt: skip
             out.append(PostCandidate(str(people.ids[rows[x]]), float(p[x]), step, details.sentences(), details))
         return out

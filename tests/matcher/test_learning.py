@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from matcher.answered import attach_answers
 from matcher.artifact import PRIOR_STRENGTH, MatchModel, fit_ranker
 from matcher.evidence import HISTORY_FEATURES, Evidence, history_features
+from matcher.explain import describe, history_of
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, pair_features
 from matcher.policy import Policy
 from matcher.prepare import prepare_people, prepare_posts
@@ -161,6 +162,18 @@ def test_a_persons_answers_shape_what_is_suggested(small: tuple[object, object])
     assert electrician[col["history_posts"]] > 0
     assert not itself[[col[c] for c in HISTORY_FEATURES]].any()
     assert not other_person[[col[c] for c in HISTORY_FEATURES]].any() and not X[4][list(col.values())].any()
+    # The reasons say so: the same occupation as a post the person applied to; the same employer.
+    geo = pair_geo(people, posts, pi, pj)
+
+    def said(n: int) -> str:
+        level = int(round(X[n, FEATURES.index("occupation_level")] * 4))
+        d = describe(
+            people, posts, int(pi[n]), int(pj[n]), n, geo, level, "village", 0.2, False, history=history_of(X[n])
+        )
+        return d.sentences()[0]
+
+    assert "与本人投递过的岗位同一职业（电工）" in said(0) and "投递" not in said(3)
+    assert said(1).endswith("本人曾向该单位投递") and not said(0).endswith("本人曾向该单位投递")
 
 
 triples = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 6), st.integers(100, 110)), min_size=0, max_size=25)
