@@ -98,9 +98,9 @@ def test_incremental_repairs_lists_in_place_when_posts_close_or_change(batch_cop
     incremental = batch(batch_copy.engine)
     info = incremental.record["incremental"]
     holders = set(cand.loc[cand["vacancy_id"].isin([closed, raised]), "laborer_id"])
-    # Holders whose lists stay at or above the refill size without the closed post are mended; shorter
-    # lists are refilled by a recomputation (``list_below_refill``).
-    roomy = set(cand.loc[cand["vacancy_id"].isin([closed, raised]) & full_list, "laborer_id"])
+    # Holders of the closed post whose lists stay at or above the refill size without it are mended;
+    # shorter lists are refilled by a recomputation (``list_below_refill``).
+    roomy = set(cand.loc[(cand["vacancy_id"] == closed) & full_list, "laborer_id"])
     assert info["repaired"] >= len(roomy) / 2, str(info["reasons"])
     assert info["recomputed"] < len(holders), info
     assert info["recomputed"] + info["repaired"] + info["copied"] == len(seekers)
