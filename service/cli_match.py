@@ -63,9 +63,9 @@ def training_summary(info: dict[str, object]) -> str:
     meaning_en = "hire probability" if info.get("probability_of") == "hire" else "response probability (too few hires)"
     return (
         f"排序：梯度提升树，从 {info['history_pairs']:,} 条对接过程学习（按最远环节：{zh}），"
-        f"训练样本 {info['training_rows']:,} 对；先验占比 {share:.0%}；显示的概率为{meaning_zh}\n"
+        f"训练样本 {info['training_rows']:,} 对；先验占比 {share:.1%}；显示的概率为{meaning_zh}\n"
         f"ranker: gradient-boosted, learned from {info['history_pairs']:,} funnels by furthest stage ({en}); "
-        f"{info['training_rows']:,} training rows; prior share {share:.0%}; probabilities are {meaning_en}"
+        f"{info['training_rows']:,} training rows; prior share {share:.1%}; probabilities are {meaning_en}"
     )
 
 
