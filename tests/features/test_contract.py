@@ -265,6 +265,21 @@ def test_content_hash_ignores_updated_at_but_not_content() -> None:
     assert a.at[0, "content_hash"] == b.at[0, "content_hash"] != c.at[0, "content_hash"]
 
 
+@pytest.mark.parametrize(
+    ("kind", "digest"),
+    [
+        ("laborers", "5d47a6f97ecb2dddb65280db6fbc9683"),
+        ("vacancies", "41445ff5e9848de3d3ab1d50e77abe49"),
+        ("placements", "61d30b4df3276cea0eee6f722a0c7bc6"),
+    ],
+)
+def test_content_hash_of_a_stored_ledger_does_not_move(kind: str, digest: str) -> None:
+    """The digests are stored with every record: a new way of computing them must give the same ones,
+    or every ledger sent again would count as "updated" (pinned from the first implementation)."""
+    frame = validate_frame(kind, one_row(kind), today=dt.date(2026, 12, 5)).frame
+    assert frame.at[0, "content_hash"] == digest
+
+
 CELL = st.one_of(
     st.none(),
     st.text(max_size=30),
