@@ -442,12 +442,11 @@ def _check_references(engine: Engine, frame: pd.DataFrame, rejects: list[Reject]
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)  # the store keeps naive UTC
-    frame = frame.drop(columns=["row"])
-    frame = frame.astype(object).where(frame.notna(), None)
-    records = frame.to_dict(orient="records")
-    for r in records:
-        r["ingested_at"] = now
-    return records
+    from features.contract.validate import python_cells
+
+    names = [c for c in frame.columns if c != "row"]
+    columns = python_cells(frame, names, native=True)
+    return [{**dict(zip(names, row, strict=True)), "ingested_at": now} for row in zip(*columns, strict=True)]
 
 
 def ingest_table(
