@@ -52,8 +52,23 @@ def _empty(v: object) -> bool:
     return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
 
 
+#: Up to this many cells, :func:`_by_unique` looks values up in a dictionary rather than factorising.
+_FEW = 16
+
+
 def _by_unique(values: pd.Series, fn: Callable[[object], tuple[object, Reason | None]]) -> Parsed:
     """Apply ``fn`` once per distinct cell and broadcast the results back."""
+    if len(values) <= _FEW and all(v is None or isinstance(v, str) for v in values):
+        # A record or two (an API write): a dictionary instead of factorize's fixed cost.
+        seen: dict[str, tuple[object, Reason | None]] = {}
+        pairs = [
+            (None, None) if v is None or _empty(v) else seen[v] if v in seen else seen.setdefault(v, fn(v))
+            for v in values
+        ]
+        return (
+            pd.Series([p[0] for p in pairs], index=values.index, dtype=object),
+            pd.Series([p[1] for p in pairs], index=values.index, dtype=object),
+        )
     obj = values.astype(object)
     codes, uniques = pd.factorize(obj, use_na_sentinel=True)
     vals = np.empty(len(uniques) + 1, dtype=object)

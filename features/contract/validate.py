@@ -134,6 +134,13 @@ def header_conflicts(kind: str, headers: list[str]) -> list[tuple[str, list[str]
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+def _any_control(values: list[object]) -> bool:
+    """Whether any text cell or list item among ``values`` holds a control character."""
+    parts = [v for v in values if isinstance(v, str)]
+    parts += [i for v in values if isinstance(v, list) for i in v if isinstance(i, str)]
+    return CONTROL.search("\n".join(parts)) is not None  # \n is not a control character here
+
+
 def strip_control(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """``raw`` without control characters in any text cell (or list item) or header; and how many cells had some."""
     cleaned = 0
@@ -142,6 +149,8 @@ def strip_control(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         series = raw[col]
         if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
             continue
+        if not _any_control(series.tolist()):
+            continue  # one search over the column's text instead of one per cell
         if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
             hit = series.str.contains(CONTROL, na=False).to_numpy(dtype=bool)
         else:
