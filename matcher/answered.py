@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.policy import ANSWERING_OUTCOMES, Answered
-from matcher.prepare import People, Posts
+from matcher.prepare import People, Posts, date_ordinals
 
 __all__ = [
     "ANSWERS",
@@ -72,8 +72,7 @@ def answers_by_person(placements: pd.DataFrame) -> dict[str, Answers]:
     frame = frame[frame["laborer_id"].notna() & frame["vacancy_id"].notna()]
     if frame.empty:
         return {}
-    days = pd.to_datetime(frame["date"], errors="coerce").to_numpy(dtype="datetime64[D]")
-    ordinal = np.where(~np.isnat(days), days.astype(np.int64) + dt.date(1970, 1, 1).toordinal(), _UNKNOWN_DAY)
+    ordinal = date_ordinals(frame["date"], _UNKNOWN_DAY)
     rows = zip(
         frame["laborer_id"].astype(str).tolist(),
         frame["vacancy_id"].astype(str).tolist(),

@@ -157,14 +157,19 @@ def bm25_scores(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) ->
 
 def tfidf_cosine(people: People, posts: Posts, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
     """Cosine of character 1–3-gram TF-IDF vectors (fitted on both sides, no SVD); shape (n_pairs,)."""
-    person_docs = [" ".join(d) for d in person_texts(people.frame)]
-    post_docs = [" ".join(d) for d in post_texts(posts.frame)]
+    return _tfidf(person_texts(people.frame), post_texts(posts.frame), pi, pj)
+
+
+def _tfidf(person_items: list[list[str]], post_items: list[list[str]], pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+    """Cosine of character 1–3-gram TF-IDF vectors of the people's and the posts' text items, per pair."""
+    person_docs = [" ".join(d) for d in person_items]
+    post_docs = [" ".join(d) for d in post_items]
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
     vectorizer.fit(person_docs + post_docs)
-    a = vectorizer.transform(person_docs).tocsr()
-    b = vectorizer.transform(post_docs).tocsr()
     if len(pi) == 0:
         return np.zeros(0)
+    a = vectorizer.transform(person_docs).tocsr()
+    b = vectorizer.transform(post_docs).tocsr()
     return np.asarray(a[pi].multiply(b[pj]).sum(axis=1), dtype=np.float64).ravel()
 
 
@@ -184,15 +189,7 @@ def tfidf_history_location(people: People, posts: Posts, evidence: Evidence, can
     for i in np.flatnonzero(evidence.counts()):
         for j in evidence.pj[evidence.indptr[i] : evidence.indptr[i + 1]]:
             person_items[i] = person_items[i] + post_items[int(j)]
-    person_docs = [" ".join(d) for d in person_items]
-    post_docs = [" ".join(d) for d in post_items]
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
-    vectorizer.fit(person_docs + post_docs)
-    if len(pi) == 0:
-        return np.zeros(0)
-    a = vectorizer.transform(person_docs).tocsr()
-    b = vectorizer.transform(post_docs).tocsr()
-    cos = np.asarray(a[pi].multiply(b[pj]).sum(axis=1), dtype=np.float64).ravel()
+    cos = _tfidf(person_items, post_items, pi, pj)
     v, t, c = PLACE_BOOST
     return cos + v * geo.same_village + t * geo.same_town + c * geo.same_county
 

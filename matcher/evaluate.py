@@ -60,7 +60,7 @@ from matcher.evidence import Evidence, evidence_of, set_evidence
 from matcher.index import VacancyIndex
 from matcher.pairs import FEATURES, PairSkills, PostSkills, pair_features
 from matcher.policy import ANSWERING_OUTCOMES
-from matcher.prepare import KIND_INDEX, People, Posts, prepare_people, prepare_posts
+from matcher.prepare import KIND_INDEX, People, Posts, date_ordinals, prepare_people, prepare_posts
 from matcher.reach import HALF_HOUR, PairGeo, eligible, pair_geo, ring_of
 from matcher.recommend import Recommender
 from matcher.training import HIRED, TURNED, interactions, training_table
@@ -490,9 +490,7 @@ def _before_target(placements: pd.DataFrame, people: People, day: np.ndarray) ->
     ok = pi.notna().to_numpy()
     frame = placements[ok]
     cutoff = day[pi[ok].to_numpy(dtype=np.int64)]
-    when = pd.to_datetime(frame["date"], errors="coerce").to_numpy(dtype="datetime64[D]")
-    ordinal = np.where(np.isnat(when), -1, when.astype(np.int64) + dt.date(1970, 1, 1).toordinal())
-    return frame[(cutoff > 0) & (ordinal < cutoff)]
+    return frame[(cutoff > 0) & (date_ordinals(frame["date"]) < cutoff)]
 
 
 def _answered_keys(before: pd.DataFrame, people: People, posts: Posts) -> np.ndarray:

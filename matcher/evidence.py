@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from matcher.prepare import People, Posts
+from matcher.prepare import People, Posts, date_ordinals
 
 __all__ = ["EVIDENCE_OUTCOMES", "HISTORY_FEATURES", "Evidence", "evidence_of", "set_evidence", "history_features"]
 
@@ -77,10 +77,11 @@ class Evidence:
         pi = frame["laborer_id"].map(people.position)
         pj = frame["vacancy_id"].map(posts.position)
         ok = (pi.notna() & pj.notna()).to_numpy()
-        days = pd.to_datetime(frame["date"], errors="coerce").to_numpy(dtype="datetime64[D]")[ok]
-        ordinal = np.where(np.isnat(days), -1, days.astype(np.int64) + 719163)  # 719163: ordinal of 1970-01-01
         return cls._from_triples(
-            len(people), pi[ok].to_numpy(dtype=np.int64), pj[ok].to_numpy(dtype=np.int64), ordinal.astype(np.int64)
+            len(people),
+            pi[ok].to_numpy(dtype=np.int64),
+            pj[ok].to_numpy(dtype=np.int64),
+            date_ordinals(frame["date"])[ok],
         )
 
     @classmethod

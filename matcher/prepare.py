@@ -82,6 +82,12 @@ def _ordinal(values: pd.Series, missing: int) -> np.ndarray:
     )
 
 
+def date_ordinals(values: pd.Series, missing: int = -1) -> np.ndarray:
+    """Proleptic ordinals of a column of dates as stored or written (ISO text, dates); ``missing`` where
+    empty or not a date."""
+    return _ordinal(pd.to_datetime(values, errors="coerce"), missing)
+
+
 def _bool(values: pd.Series) -> np.ndarray:
     if pd.api.types.is_bool_dtype(values.dtype):  # the store's nullable booleans: missing is False
         return values.fillna(False).to_numpy(dtype=bool)

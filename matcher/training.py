@@ -37,7 +37,7 @@ import pandas as pd
 
 from matcher.evidence import Evidence
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, pair_features
-from matcher.prepare import People, Posts
+from matcher.prepare import People, Posts, date_ordinals
 from matcher.reach import eligible, pair_geo, ring_of
 
 __all__ = [
@@ -71,7 +71,6 @@ _STAGES = ("recommended", "contacted", "applied", "interviewed", "hired", "retai
 HALF_LIFE_DAYS = 365.0
 #: Person folds for the out-of-fold employer and post statistics.
 EMPLOYER_FOLDS = 5
-_EPOCH = 719163  # proleptic ordinal of 1970-01-01
 
 
 class TrainingTable(NamedTuple):
@@ -101,8 +100,7 @@ def interactions(placements: pd.DataFrame, people: People, posts: Posts) -> pd.D
     frame = frame.dropna(subset=["pi", "pj"])
     if frame.empty:
         return pd.DataFrame({c: [] for c in columns})
-    days = pd.to_datetime(frame["date"], errors="coerce").to_numpy(dtype="datetime64[D]")
-    frame["day"] = np.where(np.isnat(days), -1, days.astype(np.int64) + _EPOCH)
+    frame["day"] = date_ordinals(frame["date"])
     rank = {s: k for k, s in enumerate(_STAGES)}
     frame["rank"] = frame["outcome"].map(rank).fillna(-1).astype(np.int64)
     frame["hired"] = frame["outcome"].isin(HIRED)
