@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from features.contract.vocab import MOBILITY_ORDER
-from matcher.pairs import PairSkills
+from matcher.pairs import FEATURES, PairSkills
 from matcher.prepare import HOURS, KINDS, PHYSICAL, People, Posts
 from matcher.reach import PairGeo
 
@@ -328,12 +328,14 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+_HISTORY_OCCUPATION = FEATURES.index("history_occupation")
+_HISTORY_EMPLOYER = FEATURES.index("history_employer")
+
+
 def history_of(x: np.ndarray) -> tuple[bool, bool]:
     """From one pair's feature row (:data:`matcher.pairs.FEATURES`): whether the person turned to a post of
     the same detailed occupation, and to this employer."""
-    from matcher.pairs import FEATURES
-
-    return bool(x[FEATURES.index("history_occupation")] >= 1.0), bool(x[FEATURES.index("history_employer")] > 0)
+    return bool(x[_HISTORY_OCCUPATION] >= 1.0), bool(x[_HISTORY_EMPLOYER] > 0)
 
 
 def describe(
