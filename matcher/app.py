@@ -315,20 +315,24 @@ class Application:
         re-encoded); any other change (a match field, a new or deleted post) withholds the post until
         the next build re-reads it (:data:`REBUILD_EVERY`)."""
         from matcher.batch.incremental import MATCH_FIELDS
-        from store import load_vacancies
+        from store.readers import load_vacancy_fields
 
-        stored = load_vacancies(self.engine, ids=sorted(vacancy_ids))
         frame = serving.posts.frame
-        cols = [c for c in MATCH_FIELDS if c in frame.columns and c in stored.columns]
-        ids = stored["vacancy_id"].astype(str).tolist()
+        cols = [c for c in MATCH_FIELDS if c in frame.columns]
+        stored = load_vacancy_fields(self.engine, sorted(vacancy_ids), [*cols, "openings", "status"])
+        ids = list(stored)
         rows = serving.posts.rows_of(ids) if ids else np.empty(0, dtype=np.int64)
         updates: dict[str, tuple[int, bool]] = {}
-        for vacancy_id, row, record in zip(ids, rows, stored.to_dict(orient="records"), strict=True):
+        for vacancy_id, row in zip(ids, rows, strict=True):
             if row < 0 or vacancy_id in serving.withheld:
                 continue
+            record = stored[vacancy_id]
             if all(_same_value(record[c], frame[c].iat[row]) for c in cols):
-                count = pd.to_numeric(pd.Series([record.get("openings")]), errors="coerce").fillna(0).iloc[0]
-                updates[vacancy_id] = (int(count), record.get("status") == "open")
+                count = record["openings"]
+                updates[vacancy_id] = (
+                    int(count) if isinstance(count, (int, float)) and count == count else 0,
+                    record["status"] == "open",
+                )
         withhold = {str(v) for v in vacancy_ids} - set(updates)
         out = serving.patched(updates, seq) if updates else serving
         if withhold:
@@ -775,9 +779,15 @@ def _missing(value: Any) -> bool:
 
 def _same_value(a: Any, b: Any) -> bool:
     """Whether a stored post's field equals the snapshot's (missing equals missing; numbers by value,
-    lists item by item, the rest as text). Unsure is "not the same": the post is then withheld."""
+    lists item by item, dates as days, the rest as text). Unsure is "not the same": the post is then
+    withheld."""
     if _missing(a) or _missing(b):
         return _missing(a) and _missing(b)
+    if isinstance(a, dt.date) or isinstance(b, dt.date):  # pandas' Timestamp is a datetime, hence a date
+        try:
+            return bool(pd.Timestamp(a) == pd.Timestamp(b))
+        except (TypeError, ValueError):
+            return False
     if isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
         return (
             isinstance(a, (list, tuple, np.ndarray)) and isinstance(b, (list, tuple, np.ndarray)) and list(a) == list(b)

@@ -32,6 +32,7 @@ __all__ = [
     "load_laborers_bulk",
     "load_vacancies_bulk",
     "load_known_ids",
+    "load_vacancy_fields",
 ]
 
 #: Ids per SELECT when filtering by id (SQLite allows 32766 bound parameters).
@@ -129,6 +130,25 @@ def load_vacancies(
     """
     filters = [_in(vacancies.c.county_code, county_codes), _in(vacancies.c.status, status)]
     return _load(engine, vacancies, filters, ids)
+
+
+def load_vacancy_fields(engine: Engine, ids: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Some columns of a few posts, as SQLAlchemy types them (no DataFrame: a live snapshot re-reads the
+    one or two posts a write changed, where building a frame cost more than the read).
+
+    Returns ``{vacancy_id: {name: value}}``; dates are ``datetime.date``, JSON columns lists, booleans
+    ``bool``, a missing value ``None``. Ids not stored are absent.
+    """
+    key = vacancies.c.vacancy_id
+    chosen = [vacancies.c[n] for n in names if n != key.name]
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), _ID_CHUNK):
+            stmt = sa.select(key, *chosen).where(key.in_(wanted[start : start + _ID_CHUNK]))
+            for row in conn.execute(stmt):
+                out[str(row[0])] = dict(zip([c.name for c in chosen], row[1:], strict=True))
+    return out
 
 
 def load_placements(engine: Engine, laborer_ids: Sequence[str] | None = None) -> pd.DataFrame:

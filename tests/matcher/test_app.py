@@ -305,6 +305,31 @@ def test_a_post_whose_openings_alone_changed_keeps_its_lists_from_the_run(
     assert post in app.serving.open_ids() and app.suggestions(laborer_id, k=5).source == "live"
 
 
+def test_every_unchanged_post_read_back_from_the_store_matches_its_snapshot(app: Application) -> None:
+    """What a write's follow-up reads of a post (its match fields, typed by the store, no frame) equals the
+    snapshot's value for every post and field, so an openings-only change patches and never withholds;
+    a changed field does not compare equal."""
+    from matcher.app import _same_value
+    from matcher.batch.incremental import MATCH_FIELDS
+    from store.readers import load_vacancy_fields
+
+    frame = app.serving.posts.frame
+    cols = [c for c in MATCH_FIELDS if c in frame.columns]
+    assert {"start_date", "required_skills", "lat", "training_provided", "wage_min"} <= set(cols)
+    ids = [str(v) for v in app.serving.posts.ids]
+    stored = load_vacancy_fields(app.engine, ids, cols)
+    assert set(stored) == set(ids)
+    rows = app.serving.posts.rows_of(ids)
+    differ = [
+        (v, c) for v, r in zip(ids, rows, strict=True) for c in cols if not _same_value(stored[v][c], frame[c].iat[r])
+    ]
+    assert differ == []
+    record = stored[ids[0]]
+    start = frame["start_date"].iat[int(rows[0])]
+    assert not _same_value(dt.date(1999, 1, 1), start) or pd.isna(start)
+    assert not _same_value([*(record["required_skills"] or []), "焊工"], frame["required_skills"].iat[int(rows[0])])
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_patched_snapshot_suggests_exactly_the_open_posts_with_openings(
