@@ -59,7 +59,7 @@ def attach_places(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[tuple[str,
     out["lon"] = np.where(given, out["lon"].to_numpy(dtype=object), res["lon"].to_numpy(dtype=object))
     out["coord_source"] = np.where(given, "input", res["coord_level"].to_numpy(dtype=object))
     for col in ("lat", "lon", "coord_source", "admin_code", "county_code", "town_code", "village_code"):
-        out[col] = out[col].astype(object).where(out[col].notna(), None)
+        out[col] = _objects(out[col])
     unresolved = [[list(p) for p in u] if u else [] for u in res["unresolved"]]
     out["geo_unresolved"] = pd.Series(unresolved, index=out.index, dtype=object)
     # Fill upper names a file left empty (a row given only an admin code, or only
@@ -73,7 +73,7 @@ def attach_places(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[tuple[str,
     ):
         if code_col not in res.columns:
             continue
-        missing = out[level].isna().to_numpy() & res[code_col].notna().to_numpy()
+        missing = pd.isna(out[level].to_numpy()) & pd.notna(res[code_col].to_numpy())
         if missing.any():
             names = [_name(gaz, c) for c in res.loc[missing, code_col]]
             out.loc[missing, level] = names
@@ -82,6 +82,17 @@ def attach_places(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[tuple[str,
         for field_name, name in u:
             counts[(field_name, name)] += 1
     return out, counts
+
+
+def _objects(column: pd.Series) -> pd.Series:
+    """``column`` as Python objects with ``None`` for a missing value (the stored form), on the frame's
+    index: the same as ``astype(object).where(notna, None)`` at a third of its fixed cost."""
+    values = column.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    return pd.Series(values, index=column.index, dtype=object)
 
 
 def _name(gaz: object, code: str) -> str | None:

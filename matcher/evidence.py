@@ -63,12 +63,18 @@ class Evidence:
 
     @classmethod
     def _from_triples(cls, n_people: int, pi: np.ndarray, pj: np.ndarray, day: np.ndarray) -> Evidence:
+        """One entry per distinct (person, post), its earliest day, sorted by person then post (numpy
+        alone: a request re-checking one person's list builds this for a handful of triples)."""
         if len(pi) == 0:
             return cls.empty(n_people)
-        frame = pd.DataFrame({"pi": pi, "pj": pj, "day": day}).groupby(["pi", "pj"], sort=True)["day"].min()
-        gpi = frame.index.get_level_values(0).to_numpy(dtype=np.int64)
+        pi, pj, day = (np.asarray(a, dtype=np.int64) for a in (pi, pj, day))
+        order = np.lexsort((day, pj, pi))  # by person, then post, then day: a group's first is its earliest
+        pi, pj, day = pi[order], pj[order], day[order]
+        first = np.ones(len(pi), dtype=bool)
+        first[1:] = (pi[1:] != pi[:-1]) | (pj[1:] != pj[:-1])
+        gpi = pi[first]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(gpi, minlength=n_people))]).astype(np.int64)
-        return cls(indptr, frame.index.get_level_values(1).to_numpy(dtype=np.int64), frame.to_numpy(dtype=np.int64))
+        return cls(indptr, pj[first], day[first])
 
     @classmethod
     def from_placements(cls, placements: pd.DataFrame, people: People, posts: Posts) -> Evidence:

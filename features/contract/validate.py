@@ -243,6 +243,14 @@ def content_hash(frame: pd.DataFrame, kind: str) -> pd.Series:
     return pd.Series(digests, index=frame.index, dtype=object)
 
 
+def _positional(series: pd.Series) -> pd.Series:
+    """``series`` indexed 0..n-1 (``reset_index(drop=True)``, without the copy when it already is)."""
+    index = series.index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return series
+    return series.reset_index(drop=True)
+
+
 class _Errors:
     """Collects per-cell errors as (position, column, reason) triples."""
 
@@ -252,9 +260,9 @@ class _Errors:
         self.items: list[tuple[int, str, tuple[str, str]]] = []
 
     def add_series(self, column: str, errs: pd.Series) -> None:
-        mask = errs.notna().to_numpy()
-        for pos in np.flatnonzero(mask):
-            self.items.append((int(pos), column, errs.iat[pos]))
+        reasons = errs.to_numpy(dtype=object)
+        for pos in np.flatnonzero(pd.notna(reasons)):
+            self.items.append((int(pos), column, reasons[pos]))
 
     def add_mask(self, column: str, mask: np.ndarray, reason: tuple[str, str]) -> None:
         for pos in np.flatnonzero(mask):
@@ -316,8 +324,8 @@ def validate_frame(
             out[col.name] = pd.Series([[] for _ in range(n)] if col.kind == "list" else [None] * n, dtype=object)
             continue
         values, errs = parser_for(col)(raw[src])
-        out[col.name] = values.reset_index(drop=True)
-        errors.add_series(col.name, errs.reset_index(drop=True))
+        out[col.name] = _positional(values)
+        errors.add_series(col.name, _positional(errs))
     frame = pd.DataFrame(out)
     _CROSS[kind](frame, errors, today, {c.name: c for c in cols})
     for col in cols:

@@ -211,3 +211,26 @@ def test_history_as_of_a_day_sees_only_what_came_before(
         cut = [(p, j, d) for (p, j), d in first.items() if d < asof[k] and j != pj[k]]
         want = history_features(people, posts, build(cut), pi[k : k + 1], pj[k : k + 1])
         np.testing.assert_allclose(got[k], want[0], rtol=1e-6, atol=1e-6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(triples=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 7), st.integers(-1, 30)), max_size=25))
+def test_evidence_keeps_each_person_and_post_once_with_its_earliest_day(triples: list[tuple[int, int, int]]) -> None:
+    """The CSR history holds each distinct (person, post) once, with its earliest day, posts in
+    ascending order within a person, and each person's slice exactly their posts."""
+    a = np.array(triples, dtype=np.int64).reshape(-1, 3)
+    ev = Evidence._from_triples(6, a[:, 0], a[:, 1], a[:, 2])
+    first: dict[tuple[int, int], int] = {}
+    for p, j, d in triples:
+        first[(p, j)] = min(d, first.get((p, j), d))
+    assert ev.indptr.shape == (7,) and ev.indptr[0] == 0 and ev.indptr[-1] == len(first)
+    for p in range(6):
+        got = list(
+            zip(
+                ev.pj[ev.indptr[p] : ev.indptr[p + 1]].tolist(),
+                ev.day[ev.indptr[p] : ev.indptr[p + 1]].tolist(),
+                strict=True,
+            )
+        )
+        assert got == sorted((j, d) for (q, j), d in first.items() if q == p)
+    assert ev.pj.dtype == np.int64 and ev.day.dtype == np.int64
