@@ -117,14 +117,20 @@ def batch_lines(run_id: str, r: dict[str, Any], congestion: bool = True) -> list
 def report(
     run_id: Annotated[str, typer.Argument(help="run id or 'latest'")] = "latest",
     out: Annotated[Path, typer.Option("--out", help="output directory")] = Path("report"),
+    county: Annotated[
+        str | None, typer.Option("--county", help="one county's report (6-digit code) / 只生成一个县的晨报")
+    ] = None,
 ) -> None:
     """Write the morning report of a run (Excel workbook and charts) / 生成晨报."""
     from matcher.batch.runs import latest_run
     from service.context import cli_app
     from service.render.report import write_report
 
+    if county is not None and not (county.isdigit() and len(county) == 6):
+        typer.echo(f"--county {county!r}：应为6位县级行政区划代码 / must be a 6-digit county code", err=True)
+        raise typer.Exit(2)
     run = latest_run(cli_app().runs, run_id=run_id)
-    paths = write_report(run, out)
+    paths = write_report(run, out, county_code=county)
     typer.echo(f"批处理 {run.run_id} 的晨报已写入（工作簿、表格和图）/ morning report written:")
     for path in paths:
         typer.echo(str(path))

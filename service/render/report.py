@@ -85,7 +85,7 @@ _SHEET_ZH: dict[str, str] = {
 }
 
 
-def write_report(run: RunDir, out: Path, engine: Engine | None = None) -> list[Path]:
+def write_report(run: RunDir, out: Path, engine: Engine | None = None, county_code: str | None = None) -> list[Path]:
     """Write the morning report of a published run into ``out``.
 
     Parameters
@@ -96,6 +96,9 @@ def write_report(run: RunDir, out: Path, engine: Engine | None = None) -> list[P
         Output directory (created when missing).
     engine : sqlalchemy.engine.Engine, optional
         The store the run was computed from (default: ``store.get_engine()``).
+    county_code : str, optional
+        One county's report (its people, households and posts; the ``全部`` rows are its totals);
+        default: the whole run.
 
     Returns
     -------
@@ -104,7 +107,7 @@ def write_report(run: RunDir, out: Path, engine: Engine | None = None) -> list[P
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    data, t = report_tables(run, engine)
+    data, t = report_tables(run, engine, county_code=county_code)
     pngs = _charts(run, data, t, out)
     workbook = _workbook(run, t, pngs, out / f"report_{run.run_id}.xlsx")
     csvs = []

@@ -17,30 +17,35 @@ from store.schema import EMPLOYED_STATUSES, laborers, vacancies
 __all__ = ["report_of", "suggested_counts", "by_town", "county_rows"]
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, str], Any] = {}
+_cache: dict[tuple[str, ...], Any] = {}
+#: Entries kept (a run's tables per county, and per-run counts); the oldest goes first.
+CACHE_ENTRIES = 64
 
 
-def _cached(run_id: str, what: str, build: Any) -> Any:
+def _cached(key: tuple[str, ...], build: Any) -> Any:
     with _lock:
-        hit = _cache.get((run_id, what))
+        hit = _cache.get(key)
     if hit is not None:
         return hit
     value = build()
     with _lock:
-        if len(_cache) > 16:
-            _cache.clear()
-        _cache[(run_id, what)] = value
+        while len(_cache) >= CACHE_ENTRIES:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = value
     return value
 
 
-def report_of(app: Application) -> Any:
-    """The published run's report tables (:func:`matcher.batch.report_build.report_tables`), or None."""
+def report_of(app: Application, county_code: str | None = None) -> Any:
+    """The published run's report tables (:func:`matcher.batch.report_build.report_tables`) for one
+    county (its ``全部`` rows are the county's totals) or, without a county, the whole run; None
+    before the first run."""
     from matcher.batch.report_build import report_tables
 
     view = app.run_view
     if view is None:
         return None
-    return _cached(view.run_id, "tables", lambda: report_tables(view.run, app.engine)[1])
+    key = (view.run_id, "tables", county_code or "")
+    return _cached(key, lambda: report_tables(view.run, app.engine, county_code=county_code)[1])
 
 
 def suggested_counts(app: Application) -> dict[str, int]:
@@ -55,7 +60,7 @@ def suggested_counts(app: Application) -> dict[str, int]:
         frame = read_table(view.run, "suggestions", columns=["vacancy_id", "laborer_id"])
         return {str(k): int(v) for k, v in frame.groupby("vacancy_id")["laborer_id"].nunique().items()}
 
-    return _cached(view.run_id, "suggested", build)
+    return _cached((view.run_id, "suggested"), build)
 
 
 def county_rows(frame: pd.DataFrame, principal: Principal, column: str = "county_code") -> pd.DataFrame:

@@ -30,7 +30,7 @@ def report(request: Request) -> Response:
     app = application(request)
     principal = session.principal
     view = app.run_view
-    tables = report_of(app)
+    tables = report_of(app, principal.county_code)
     if view is None or tables is None:
         return page(request, "report.html", nav="report", title="晨报", run=None)
     coverage = county_rows(tables.coverage_county, principal)
@@ -38,10 +38,7 @@ def report(request: Request) -> Response:
     shortfalls = county_rows(tables.shortfalls, principal)
     by_reason = shortfalls.groupby("category", sort=False)["people"].sum().reset_index().to_dict(orient="records")
     flags = county_rows(tables.flags, principal).to_dict(orient="records")
-    zero = tables.zero_households
-    if principal.county_code is not None and len(zero):
-        name = str(coverage["county"].iloc[0]) if len(coverage) else None
-        zero = zero[zero["county"] == name]
+    zero = tables.zero_households  # the key's county alone (see report_of)
     towns = county_rows(tables.coverage_town, principal).to_dict(orient="records")
     return page(
         request,
@@ -61,19 +58,21 @@ def report(request: Request) -> Response:
 
 @router.get("/report/workbook")
 def workbook(request: Request) -> Response:
-    login(request, *ALL_ROLES)
+    """The morning report's workbook: the key's county alone (an admin: the whole run)."""
+    session = login(request, *ALL_ROLES)
     app = application(request)
     view = app.run_view
     if view is None:
         raise PageError(404, "还没有已发布的夜间批处理结果，暂无晨报可下载。")
     mark_audit(request, "export")
-    out = Path(app.home) / "web" / "report" / view.run_id
+    county = session.principal.county_code
+    out = Path(app.home) / "web" / "report" / view.run_id / (county or "all")
     path = out / f"report_{view.run_id}.xlsx"
     with _lock:
         if not path.exists():
             from service.render.report import write_report
 
-            write_report(view.run, out, app.engine)
+            write_report(view.run, out, app.engine, county_code=county)
     return FileResponse(
         path,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

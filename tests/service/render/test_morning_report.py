@@ -107,6 +107,25 @@ def test_cli_report_latest_prints_the_paths(published: Published, tmp_path: Path
     assert all(p.exists() for p in printed)
 
 
+#: The place columns of the county sheet (a county's row and the totals row differ in these alone).
+_PLACE = ["county code", "county"]
+
+
+def test_one_countys_report_holds_that_county_alone(published: Published, tmp_path: Path) -> None:
+    """``county_code``: the county's people and posts alone; its totals row equals its own row."""
+    whole = _sheet(write_report(published.run, tmp_path / "all", engine=published.engine)[0], "县区汇总")
+    county = str(next(c for c in whole["county code"] if str(c) != ALL))
+    one = _sheet(
+        write_report(published.run, tmp_path / "one", engine=published.engine, county_code=county)[0], "县区汇总"
+    )
+    assert set(map(str, one["county code"])) == {county, ALL}
+    mine, total = (one[one["county code"].astype(str) == c].drop(columns=_PLACE) for c in (county, ALL))
+    assert mine.reset_index(drop=True).equals(total.reset_index(drop=True))
+    assert mine.reset_index(drop=True).equals(
+        whole[whole["county code"].astype(str) == county].drop(columns=_PLACE).reset_index(drop=True)
+    )
+
+
 def test_an_unpublished_run_is_refused(published: Published, tmp_path: Path) -> None:
     partial = RunDir("R1", tmp_path / "R1.partial", {"status": "running"})
     with pytest.raises(MatcherError, match="not published"):

@@ -8,6 +8,7 @@ import re
 
 import openpyxl
 import sqlalchemy as sa
+from county_fixture import OTHER_NAME
 from web_fixture import OTHER, OWN, Web, csrf_of
 
 
@@ -48,6 +49,26 @@ def test_report_for_every_role_and_its_workbook(web: Web) -> None:
     assert download.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(download.content))
     assert "县区汇总" in book.sheetnames
+
+
+def _cells(book: openpyxl.Workbook) -> set[str]:
+    return {str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None}
+
+
+def test_a_county_key_reports_its_own_county_alone(web: Web) -> None:
+    """The report page and its workbook of a county key hold that county alone: no other county's
+    row, household or person, whichever role; the admin's workbook holds both counties."""
+    other = web.county.laborer[OTHER]
+    household = str(other.get("household_id") or "")
+    for who in ("organizer", "readonly", "caseworker"):
+        cells = _cells(openpyxl.load_workbook(io.BytesIO(web.get("/report/workbook", who).content)))
+        assert OTHER_NAME not in cells and OTHER not in cells, who
+        assert other["laborer_id"] not in " ".join(cells), who
+        assert not household or household not in cells, who
+        page = web.get("/report", who)
+        assert OTHER_NAME not in page.text and (not household or household not in page.text), who
+    admin = _cells(openpyxl.load_workbook(io.BytesIO(web.get("/report/workbook", "admin").content)))
+    assert OTHER_NAME in admin
 
 
 def test_fairs_are_for_organisers(web: Web) -> None:
