@@ -18,8 +18,8 @@ __all__ = ["report_of", "suggested_counts", "by_town", "county_rows"]
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, ...], Any] = {}
-#: Entries kept (a run's tables per county, and per-run counts); the oldest goes first.
-CACHE_ENTRIES = 64
+#: Entries kept (per-run counts); the oldest goes first.
+CACHE_ENTRIES = 16
 
 
 def _cached(key: tuple[str, ...], build: Any) -> Any:
@@ -36,16 +36,13 @@ def _cached(key: tuple[str, ...], build: Any) -> Any:
 
 
 def report_of(app: Application, county_code: str | None = None) -> Any:
-    """The published run's report tables (:func:`matcher.batch.report_build.report_tables`) for one
-    county (its ``全部`` rows are the county's totals) or, without a county, the whole run; None
+    """The published run's report tables for one county (its ``全部`` rows are the county's totals)
+    or, without a county, the whole run (:func:`service.report_cache.report_tables_of`); None
     before the first run."""
-    from matcher.batch.report_build import report_tables
+    from service.report_cache import report_tables_of
 
     view = app.run_view
-    if view is None:
-        return None
-    key = (view.run_id, "tables", county_code or "")
-    return _cached(key, lambda: report_tables(view.run, app.engine, county_code=county_code)[1])
+    return None if view is None else report_tables_of(app, view.run, county_code)
 
 
 def suggested_counts(app: Application) -> dict[str, int]:

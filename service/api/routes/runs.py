@@ -54,9 +54,10 @@ def get_run(run_id: str, application: AppDep, principal: Anyone) -> dict[str, An
 @router.get("/runs/{run_id}/report")
 def run_report(run_id: str, application: AppDep, principal: Anyone) -> dict[str, Any]:
     """The morning report's tables of a published run, as JSON records per table: a county's key gets its
-    county's people and posts alone (its ``全部`` rows are the county's totals), an admin the whole run."""
-    from matcher.batch.report_build import report_tables
+    county's people and posts alone (its ``全部`` rows are the county's totals), an admin the whole run.
+    Computed once per run and county, then answered from memory."""
+    from service.report_cache import report_tables_of
 
     run = _run(application, run_id)
-    _, tables = report_tables(run, application.engine, county_code=principal.county_code)
+    tables = report_tables_of(application, run, principal.county_code)
     return {"run_id": run.run_id, "tables": {name: _frame_json(t) for name, t in tables._asdict().items()}}
