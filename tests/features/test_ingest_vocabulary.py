@@ -297,3 +297,13 @@ def test_no_word_means_two_things_in_one_vocabulary() -> None:
         for code, words in table.items():
             for word in (code, *words):
                 assert seen.setdefault(squash(word), code) == code, (name, word)
+
+
+def test_a_vocabulary_is_flattened_once_read_only_and_never_handed_to_another_mapping() -> None:
+    table = lookup_table(WORK_PLACE)
+    assert lookup_table(WORK_PLACE) is table  # built once, not per parsed column
+    with pytest.raises(TypeError):
+        table["新词"] = "county"  # type: ignore[index]
+    for n in range(50):  # short-lived mappings, whose ids may be reused, each get their own table
+        other = {f"code{n}": (f"词{n}",)}
+        assert dict(lookup_table(other)) == {f"code{n}": f"code{n}", f"词{n}": f"code{n}"}
