@@ -216,31 +216,49 @@ def python_cells(frame: pd.DataFrame, names: list[str], *, native: bool = False)
     return out
 
 
+def _hashed_columns(kind: str, present: list[str]) -> tuple[list[str], list[str]]:
+    """The columns a row's digest covers, of those ``present``: always, and only when set (see below)."""
+    contract = schema(kind)
+    cols = [c.name for c in contract if c.hashed and not c.hash_if_set and c.name in present]
+    cols += [c for c in ("birth_date", "gender", "age") if c in present and c not in cols]
+    # Columns added to the contract later enter the digest only when set, so a ledger stored
+    # before they existed keeps its digests (and re-sending it stays "unchanged").
+    late = [c.name for c in contract if c.hashed and c.hash_if_set and c.name in present]
+    return cols, late
+
+
+def _digests(cols: list[str], late: list[str], columns: list[list[object]], n: int) -> list[str]:
+    """One digest per row of ``columns`` (the cells of ``cols + late``, None where missing)."""
+
+    def default(o: object) -> str:
+        return o.isoformat() if isinstance(o, (dt.date, dt.datetime)) else str(o)
+
+    digests = []
+    for r in zip(*columns, strict=True) if columns else ((),) * n:
+        base: list[object] = list(r[: len(cols)])
+        extra = [[name, v] for name, v in zip(late, r[len(cols) :], strict=True) if v is not None]
+        payload = json.dumps(base + extra if extra else base, default=default, ensure_ascii=False)
+        digests.append(hashlib.md5(payload.encode()).hexdigest())
+    return digests
+
+
 def content_hash(frame: pd.DataFrame, kind: str) -> pd.Series:
     """A stable digest of the contract fields of each row (``updated_at`` excluded).
 
     Re-sending an unchanged ledger gives the same digests, so the store can
     tell "unchanged" from "updated" without comparing every column.
     """
-    contract = schema(kind)
-    cols = [c.name for c in contract if c.hashed and not c.hash_if_set and c.name in frame.columns]
-    cols += [c for c in ("birth_date", "gender", "age") if c in frame.columns and c not in cols]
-    # Columns added to the contract later enter the digest only when set, so a ledger stored
-    # before they existed keeps its digests (and re-sending it stays "unchanged").
-    late = [c.name for c in contract if c.hashed and c.hash_if_set and c.name in frame.columns]
-
-    def default(o: object) -> str:
-        return o.isoformat() if isinstance(o, (dt.date, dt.datetime)) else str(o)
-
-    every = cols + late
-    columns = python_cells(frame, every)
-    digests = []
-    for r in zip(*columns, strict=True) if columns else ((),) * len(frame):
-        base: list[object] = list(r[: len(cols)])
-        extra = [[name, v] for name, v in zip(late, r[len(cols) :], strict=True) if v is not None]
-        payload = json.dumps(base + extra if extra else base, default=default, ensure_ascii=False)
-        digests.append(hashlib.md5(payload.encode()).hexdigest())
+    cols, late = _hashed_columns(kind, list(frame.columns))
+    digests = _digests(cols, late, python_cells(frame, cols + late), len(frame))
     return pd.Series(digests, index=frame.index, dtype=object)
+
+
+def _cells(values: np.ndarray) -> list[object]:
+    """An object array's cells as a list, None where missing (what :func:`python_cells` gives per column)."""
+    cells = values.tolist()
+    for pos in np.flatnonzero(pd.isna(values)):
+        cells[pos] = None
+    return cells
 
 
 Columns = dict[str, np.ndarray]  # canonical name → object array, one cell per raw row
@@ -368,17 +386,20 @@ def validate_frame(
         rejects.append(Reject(pos + first_row_number, column, errors.value(pos, column), en, zh))
     keep = ~bad
     dropped_cols = {c.name for c in cols if c.kind == "range"}
-    frame = pd.DataFrame({k: v[keep] for k, v in data.items() if k not in dropped_cols}, dtype=object)
+    kept = {k: v[keep] for k, v in data.items() if k not in dropped_cols}
+    hashed, late = _hashed_columns(kind, list(kept))
+    digests = _digests(hashed, late, [_cells(kept[name]) for name in hashed + late], int(keep.sum()))
+    frame = pd.DataFrame(kept, dtype=object)
     for name, dtype in dtypes.items():
         if name in frame.columns:
             frame[name] = pd.Series(frame[name].to_numpy(), index=frame.index, dtype=dtype)
     frame["row"] = np.flatnonzero(keep) + first_row_number
+    frame["content_hash"] = pd.Series(digests, index=frame.index, dtype=object)
     if dedupe:
         frame, dropped = drop_duplicate_ids(kind, frame)
         if dropped:
             rejects = sorted(rejects + dropped, key=lambda r: (r.row, r.column))
             bad[np.asarray([r.row - first_row_number for r in dropped], dtype=int)] = True
-    frame["content_hash"] = content_hash(frame, kind)
     return Validated(frame.reset_index(drop=True), rejects, np.flatnonzero(bad), header_map, ignored, control_cells)
 
 

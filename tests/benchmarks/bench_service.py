@@ -340,12 +340,17 @@ class Conn:
 class Tally:
     def __init__(self) -> None:
         self.lat: list[float] = []
+        self.by_kind: dict[str, list[float]] = {}
         self.kinds: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.sources: Counter[str] = Counter()
         self.errors = 0
         self.error_samples: list[str] = []
         self.checks: Counter[str] = Counter()
+
+    def took(self, kind: str, seconds: float) -> None:
+        self.lat.append(seconds)
+        self.by_kind.setdefault(kind, []).append(seconds)
 
     def error(self, text: str) -> None:
         self.errors += 1
@@ -415,7 +420,7 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
         t1 = time.perf_counter()
         body = json.loads(data) if status == 200 else None
         if counted(t0):
-            tally.lat.append(t1 - t0)
+            tally.took(f"read ({body.get('source')})" if body is not None else "read (failed)", t1 - t0)
             tally.kinds["read"] += 1
             tally.statuses[str(status)] += 1
             if status != 200:
@@ -452,7 +457,7 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
             return
         t1 = time.perf_counter()
         if counted(t0):
-            tally.lat.append(t1 - t0)
+            tally.took(what, t1 - t0)
             tally.kinds[what] += 1
             tally.statuses[str(status)] += 1
         if status != 200:
@@ -507,7 +512,7 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
                     tally.error(f"health: {type(exc).__name__}: {exc}")
                 return
             if counted(t0):
-                tally.lat.append(time.perf_counter() - t0)
+                tally.took("health", time.perf_counter() - t0)
                 tally.kinds["health"] += 1
                 tally.statuses[str(status)] += 1
                 if status != 200:
@@ -583,6 +588,10 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
         "errors": tally.errors,
         "error_samples": tally.error_samples,
         "kinds": dict(tally.kinds),
+        "by_kind": {
+            kind: [len(v), *(sorted(v)[min(len(v) - 1, int(q * len(v)))] * 1000 for q in (0.5, 0.95, 0.99))]
+            for kind, v in sorted(tally.by_kind.items())
+        },
         "statuses": dict(tally.statuses),
         "sources": dict(tally.sources),
         "checks": dict(tally.checks),
@@ -619,6 +628,11 @@ def run_phase(cfg: dict[str, Any], home: Path, server_pid: int) -> dict[str, Any
         f"p95 {r['p95']:.1f}, p99 {r['p99']:.1f}, max {r['max']:.1f}; errors {r['errors']}"
     )
     print(f"   requests by kind {r['kinds']}; statuses {r['statuses']}")
+    if len(r.get("by_kind", {})) > 1:
+        print(
+            "   latency ms by kind (p50 / p95 / p99): "
+            + "; ".join(f"{k} ×{n}: {a:.1f} / {b:.1f} / {c:.1f}" for k, (n, a, b, c) in r["by_kind"].items())
+        )
     if r["sources"]:
         total = sum(r["sources"].values())
         mix = ", ".join(f"{k} {v} ({100 * v / total:.1f} %)" for k, v in sorted(r["sources"].items()))
