@@ -527,7 +527,7 @@ class Application:
         stored = self._stored(view, laborer_id, k)
         if stored is None or people.frame["household_id"].iloc[row] in self._changes.households:
             return None
-        explained = self._recheck(stored, take_people(people, [row]), serving)
+        explained = self._recheck(stored, people, row, serving)
         if explained is None:
             return None
         self.stats["run"] += 1
@@ -585,19 +585,21 @@ class Application:
         return [out[item] for item in items]
 
     @staticmethod
-    def _recheck(stored: PersonResult, people: People, serving: Serving) -> PersonResult | None:
+    def _recheck(stored: PersonResult, people: People, row: int, serving: Serving) -> PersonResult | None:
         """The stored list re-checked against every hard constraint today and explained field by field.
 
-        ``people``: the person, prepared (no embedding needed: the constraints and the explanation
-        do not use it, and the hire probability shown stays the stored one, so the ranker is not run).
-        None when a listed post no longer passes (the caller computes the list afresh).
+        ``people[row]``: the person, prepared (no embedding needed: the constraints and the explanation
+        do not use it, and the hire probability shown stays the stored one, so the ranker is not run);
+        the pairs index the people given, so the run's prepared seekers serve as they are, without
+        copying the person's row out. None when a listed post no longer passes (the caller computes the
+        list afresh).
         """
         if not stored.recommendations:
             return stored
         rows = serving.posts.rows_of([r.vacancy_id for r in stored.recommendations])
         stored_scores = np.array([r.score for r in stored.recommendations])
         report = serving.recommender.describe_pairs(
-            people, np.zeros(len(rows), dtype=np.int64), rows, scores=stored_scores
+            people, np.full(len(rows), row, dtype=np.int64), rows, scores=stored_scores
         )
         if not report.ok.all():
             return None

@@ -436,7 +436,15 @@ class Recommender:
         ok = eligible(people, self.posts, pi, pj, ring, self.today)
         answered = self._answered_mask(people, pi, pj)
         ok &= ~answered
-        skills = PairSkills.for_people(self._post_skills, people)
+        persons = np.unique(pi)
+        # A few people of many (one person's stored list re-checked among the run's seekers): only their
+        # skill lists are read, not every row's.
+        few = len(persons) * 4 < len(people)
+        skills = (
+            PairSkills.for_rows(self._post_skills, people, persons)
+            if few
+            else PairSkills.for_people(self._post_skills, people)
+        )
         n = 0 if known is None else len(known[0])
         rest = type(geo)(*(a[n:] for a in geo))
         X = pair_features(people, self.posts, pi[n:], pj[n:], rest, skills, self.employers)

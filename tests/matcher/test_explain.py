@@ -169,3 +169,31 @@ def test_a_stored_list_is_rechecked_and_explained_for_one_person(lookup: Lookup,
         d = plain.details(n, old.step)
         assert d.sentences() == plain.reasons(n, old.step)
         assert d.relation == report.details(n, old.step).relation
+
+
+def test_a_persons_pairs_judged_among_many_people_are_those_of_the_person_alone(
+    lookup: Lookup, seekers: list[str]
+) -> None:
+    """A stored list re-checked in place among the run's prepared seekers (pairs index the person's row;
+    only that row's skills are read) gets the verdict and the explanations it gets for the person alone."""
+    from matcher.prepare import take_people
+
+    people = lookup.people(seekers[:40])
+    assert len(people) == 40
+    rec = lookup.recommender
+    checked = 0
+    for row in (0, 7, 23, 39):
+        (result,) = lookup.recommend([str(people.ids[row])], k=5)
+        if not result.recommendations:
+            continue
+        pj = rec.posts.rows_of([r.vacancy_id for r in result.recommendations])
+        alone = rec.describe_pairs(take_people(people, [row]), np.zeros(len(pj), dtype=np.int64), pj)
+        among = rec.describe_pairs(people, np.full(len(pj), row, dtype=np.int64), pj)
+        np.testing.assert_array_equal(among.ok, alone.ok)
+        np.testing.assert_array_equal(among.ring, alone.ring)
+        np.testing.assert_array_equal(among.market, alone.market)
+        np.testing.assert_array_equal(among.X, alone.X)
+        for n, r in enumerate(result.recommendations):
+            assert among.details(n, r.step) == alone.details(n, r.step)
+        checked += 1
+    assert checked >= 3
