@@ -436,15 +436,9 @@ class Recommender:
         ok = eligible(people, self.posts, pi, pj, ring, self.today)
         answered = self._answered_mask(people, pi, pj)
         ok &= ~answered
-        persons = np.unique(pi)
-        # A few people of many (one person's stored list re-checked among the run's seekers): only their
-        # skill lists are read, not every row's.
-        few = len(persons) * 4 < len(people)
-        skills = (
-            PairSkills.for_rows(self._post_skills, people, persons)
-            if few
-            else PairSkills.for_people(self._post_skills, people)
-        )
+        # Only the paired people's skill lists are read (one person's stored list is re-checked among
+        # all the run's seekers).
+        skills = PairSkills.for_rows(self._post_skills, people, np.unique(pi))
         n = 0 if known is None else len(known[0])
         rest = type(geo)(*(a[n:] for a in geo))
         X = pair_features(people, self.posts, pi[n:], pj[n:], rest, skills, self.employers)

@@ -207,11 +207,9 @@ def python_cells(frame: pd.DataFrame, names: list[str], *, native: bool = False)
     out = []
     for name in names:
         series = frame[name]
-        cells = series.tolist()
+        cells = _cells(series.to_numpy(dtype=object))
         if native and series.dtype == object:
             cells = [c.item() if isinstance(c, np.generic) else c for c in cells]
-        for pos in np.flatnonzero(series.isna().to_numpy()):
-            cells[pos] = None
         out.append(cells)
     return out
 
@@ -391,8 +389,8 @@ def validate_frame(
     digests = _digests(hashed, late, [_cells(kept[name]) for name in hashed + late], int(keep.sum()))
     frame = pd.DataFrame(kept, dtype=object)
     for name, dtype in dtypes.items():
-        if name in frame.columns:
-            frame[name] = pd.Series(frame[name].to_numpy(), index=frame.index, dtype=dtype)
+        if name in kept:
+            frame[name] = pd.Series(kept[name], index=frame.index, dtype=dtype)
     frame["row"] = np.flatnonzero(keep) + first_row_number
     frame["content_hash"] = pd.Series(digests, index=frame.index, dtype=object)
     if dedupe:
