@@ -30,6 +30,7 @@ __all__ = [
     "resolve_id",
     "visible",
     "KINDS",
+    "MAX_PAGE",
     "MAX_PAGE_SIZE",
     "MAX_IDS",
 ]
@@ -41,6 +42,8 @@ KINDS: dict[str, tuple[sa.Table, str]] = {
 }
 #: Largest page :func:`list_records` returns.
 MAX_PAGE_SIZE = 200
+#: Highest page number :func:`list_records` reads (its offset must fit the database's integers).
+MAX_PAGE = 1_000_000
 #: Most ids one ``ids`` filter may name (SQLite binds at most 32,766 parameters).
 MAX_IDS = 10_000
 
@@ -243,7 +246,7 @@ def list_records(
     ids : collection of str or None
         Only these ids (at most `MAX_IDS`); empty → nothing.
     page : int
-        1-based page number.
+        1-based page number, at most `MAX_PAGE`.
     page_size : int
         Records per page, 1 to 200.
 
@@ -254,7 +257,7 @@ def list_records(
         pass the same filters.
     """
     table, id_col, status_col = _table(kind)
-    page = max(1, int(page))
+    page = max(1, min(int(page), MAX_PAGE))
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     if ids is not None and not ids:
         return [], 0

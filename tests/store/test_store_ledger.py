@@ -68,6 +68,8 @@ def test_list_orders_by_id_pages_and_counts(ledger: Engine) -> None:
     assert len(seen) == len(set(seen)) == 30
     assert list_records(ledger, "laborers", COUNTY, page=9, page_size=7) == ([], 30)
     assert len(list_records(ledger, "laborers", EVERY, page_size=10_000)[0]) == 40  # capped at 200, 40 exist
+    # a page whose offset no database integer holds reads the last page there is room for: nothing
+    assert list_records(ledger, "laborers", COUNTY, page=10**20, page_size=200) == ([], 30)
 
 
 def test_page_size_is_capped(migrated_engine: Engine, make_laborer: Factory) -> None:

@@ -10,7 +10,7 @@ from service.api.deps import AppDep, mark_audit, role_dep
 from service.api.routes._records import delete_one, fetch, import_upload, page_of, public, write_one
 from service.api.schemas import Deleted, ErrorBody, IngestOut, PersonRecord, RecordPage
 from store.errors import NotReadyError
-from store.ledger import MAX_PAGE_SIZE
+from store.ledger import MAX_PAGE, MAX_PAGE_SIZE
 
 router = APIRouter(
     tags=["laborers"],
@@ -39,7 +39,7 @@ def list_laborers(
     flag: Annotated[str | None, Query(description="flag kind of the published run, e.g. home_based")] = None,
     status: Annotated[str | None, Query(description="employment_status")] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> dict[str, Any]:
     """A page of the laborers in the caller's area, filtered."""

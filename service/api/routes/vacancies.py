@@ -10,7 +10,7 @@ from service.api.deps import AppDep, mark_audit, role_dep
 from service.api.routes._records import delete_one, ensure_visible, fetch, import_upload, page_of, public, write_one
 from service.api.schemas import CandidatesOut, Deleted, ErrorBody, IngestOut, PostRecord, RecordPage
 from service.masking import mask_name
-from store.ledger import MAX_PAGE_SIZE, list_records
+from store.ledger import MAX_PAGE, MAX_PAGE_SIZE, list_records
 
 router = APIRouter(tags=["vacancies"], responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
 
@@ -32,7 +32,7 @@ def list_vacancies(
     town: str | None = None,
     status: Annotated[str | None, Query(description="post status, e.g. open")] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> dict[str, Any]:
     """A page of the posts of the caller's county, filtered."""

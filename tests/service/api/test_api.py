@@ -140,6 +140,15 @@ def test_personal_fields_masked_without_pii(county: County) -> None:
     assert all(r["town_code"] == county.town for r in page["items"])
 
 
+
+def test_a_page_number_past_what_a_database_can_count_is_refused_naming_the_field(county: County) -> None:
+    for path in ("/laborers", "/vacancies"):
+        huge = error(county.get(path, "organizer", params={"page": 10**20}), 422)
+        assert huge["field"] == "page", huge
+        last = county.get(path, "organizer", params={"page": 1_000_000})
+        assert last.status_code == 200 and last.json()["items"] == [], last.text
+
+
 def test_recommendations_for_a_person_and_a_profile(county: County) -> None:
     response = county.get(f"/laborers/{county.in_town}/recommendations", "caseworker", params={"k": 5})
     assert response.status_code == 200, response.text
