@@ -140,7 +140,6 @@ def test_personal_fields_masked_without_pii(county: County) -> None:
     assert all(r["town_code"] == county.town for r in page["items"])
 
 
-
 def test_a_page_number_past_what_a_database_can_count_is_refused_naming_the_field(county: County) -> None:
     for path in ("/laborers", "/vacancies"):
         huge = error(county.get(path, "organizer", params={"page": 10**20}), 422)
