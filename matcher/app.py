@@ -458,20 +458,22 @@ class Application:
         known = self.visible_known(kind, record_id, scope)
         return known if known is not None else visible(self.engine, kind, record_id, scope)
 
-    def run_list_valid(self, laborer_id: str) -> bool:
-        """Whether the published run's list may still hold for the person today (their household is
-        checked by :meth:`suggestions`, which loads the person).
+    def run_list_valid(self, laborer_id: str, k: int | None = None) -> bool:
+        """Whether the first ``k`` posts of the published run's list (all when None) may still hold for
+        the person today (their household is checked by :meth:`suggestions`, which loads the person).
 
-        Not when the person changed since the run read the store, when a listed post is not open
+        Not when the person changed since the run read the store, when one of those posts is not open
         today or changed what it matches on (see :meth:`_rematched`), or when the run cannot tell what
-        changed since (older than the change sequence).
+        changed since (older than the change sequence). A list is the first ``k`` of one order that does
+        not depend on ``k`` (:mod:`matcher.assemble`), so a post further down the stored list, closed or
+        changed, leaves the first ``k`` as they are.
         """
         view = self.run_view
         if view is None or laborer_id not in view or view.change_seq is None:
             return False
         if laborer_id in self._changes.laborers:
             return False
-        listed = view.vacancy_ids(laborer_id)
+        listed = view.vacancy_ids(laborer_id)[:k]
         serving = self.serving
         changed = [v for v in listed if v in self._changes.vacancies]
         if changed and not self._rematched(view, serving, changed):
@@ -500,7 +502,7 @@ class Application:
 
     def _stored(self, view: RunView | None, laborer_id: str, k: int) -> PersonResult | None:
         """The run's list for the person when it may still hold and has ``k`` posts (or says why not)."""
-        stored = view.result(laborer_id, k) if view is not None and self.run_list_valid(laborer_id) else None
+        stored = view.result(laborer_id, k) if view is not None and self.run_list_valid(laborer_id, k) else None
         if stored is not None and len(stored.recommendations) < k and stored.shortfall is None:
             return None
         return stored

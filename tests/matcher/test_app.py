@@ -305,6 +305,28 @@ def test_a_post_whose_openings_alone_changed_keeps_its_lists_from_the_run(
     assert post in app.serving.open_ids() and app.suggestions(laborer_id, k=5).source == "live"
 
 
+def test_a_post_closed_below_the_first_k_leaves_those_k_from_the_run_exactly_as_a_lookup_gives_them(
+    app: Application,
+) -> None:
+    """A list is the first ``k`` of one order: a post closed further down the stored list leaves the
+    first ``k`` as they were, so a read of ``k`` stays on the run and equals a fresh lookup; a read that
+    reaches the closed post goes live and no longer holds it."""
+    view = app.run_view
+    assert view is not None
+    laborer_id = next(
+        i for i in load_laborers(app.engine, wants_job=True)["laborer_id"] if len(view.vacancy_ids(i)) >= 5
+    )
+    post = view.vacancy_ids(laborer_id)[3]
+    row = load_vacancies(app.engine, ids=[post])
+    assert app.ingest_frame("vacancies", _contract_row(row, status="closed")).updated == 1
+    short = app.suggestions(laborer_id, k=3)
+    fresh = app.recommend([laborer_id], k=3)[0]
+    assert short.source == "run"
+    assert [r.vacancy_id for r in short.result.recommendations] == [r.vacancy_id for r in fresh.recommendations]
+    longer = app.suggestions(laborer_id, k=5)
+    assert longer.source == "live" and post not in [r.vacancy_id for r in longer.result.recommendations]
+
+
 def test_every_unchanged_post_read_back_from_the_store_matches_its_snapshot(app: Application) -> None:
     """What a write's follow-up reads of a post (its match fields, typed by the store, no frame) equals the
     snapshot's value for every post and field, so an openings-only change patches and never withholds;
