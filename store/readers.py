@@ -58,10 +58,18 @@ def _series(values: list[Any], column: sa.Column) -> pd.Series:
     return pd.Series(values, name=column.name)
 
 
+def _columns_frame(series: Sequence[pd.Series]) -> pd.DataFrame:
+    """One frame of freshly built columns of equal length: from their arrays, not copied nor aligned.
+
+    A frame made from Series aligns their indexes and copies them (about 1.5 ms for a laborer row of
+    43 columns, most of a one-person read); the arrays say the same (same dtypes, a fresh RangeIndex)."""
+    return pd.DataFrame({s.name: s.array for s in series}, copy=False)
+
+
 def _frame(table: sa.Table, rows: list[Sequence[Any]], selected: Sequence[sa.Column] | None = None) -> pd.DataFrame:
     chosen = list(table.c) if selected is None else list(selected)
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in chosen]
-    return pd.DataFrame({c.name: _series(list(vals), c) for c, vals in zip(chosen, columns, strict=True)})
+    return _columns_frame([_series(list(vals), c) for c, vals in zip(chosen, columns, strict=True)])
 
 
 def _in(column: sa.Column, values: Iterable[str] | str | None) -> sa.ColumnElement[bool] | None:
@@ -222,14 +230,14 @@ def _load_bulk(
     stmt = sa.select(*selected).where(*[f for f in filters if f is not None]).order_by(key)
     rows = _fetch_raw(engine, stmt)
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in chosen]
-    data = {}
+    data = []
     for column, values in zip(chosen, columns, strict=True):
         if _is_json(column):
             values = json.loads("[" + ",".join("null" if v is None else v for v in values) + "]")
         else:
             values = _driver_values(values, column)
-        data[column.name] = _series(list(values), column)
-    return pd.DataFrame(data)
+        data.append(_series(list(values), column))
+    return _columns_frame(data)
 
 
 def _driver_values(values: Sequence[Any], column: sa.Column) -> Sequence[Any]:
