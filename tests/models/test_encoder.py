@@ -160,6 +160,38 @@ def test_shipped_normalizer_lets_welder_meet_welding_post(
     assert sims[0] > sims[1] + 0.2
 
 
+def test_occupation_names_are_built_once_per_normaliser_and_never_leak_between_calls(
+    frames: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    """The code → name table is memoised by the normaliser's arrays (bounded), each call gets its own
+    copy to extend, and a normaliser with other arrays gets its own table."""
+    import models.encoder as encoder_module
+
+    laborers, vacancies = frames
+    encoder = PersonPostEncoder(n_components=32).fit(laborers, vacancies)
+    normalizer = encoder._normalizer()
+    first, second = encoder._names(normalizer), encoder._names(normalizer)
+    assert first == second and first is not second and len(first) == len(normalizer.codes_)
+    first["X"] = "added by one call"
+    assert "X" not in encoder._names(normalizer)
+    before = encoder.transform_laborers(laborers.iloc[:20])
+
+    class Renamed:
+        codes_ = normalizer.codes_.copy()
+        names_ = np.array([f"{n}!" for n in normalizer.names_])
+
+    assert set(encoder._names(Renamed()).values()) == {f"{n}!" for n in normalizer.names_}
+    for n in range(2 * encoder_module._NAMES_MEMO_SIZE):
+
+        class Other:
+            codes_ = np.array([f"9-{n:02d}"])
+            names_ = np.array([f"name {n}"])
+
+        assert encoder._names(Other()) == {f"9-{n:02d}": f"name {n}"}
+    assert len(encoder_module._names_memo) <= encoder_module._NAMES_MEMO_SIZE
+    np.testing.assert_array_equal(encoder.transform_laborers(laborers.iloc[:20]), before)
+
+
 def test_output_is_unit_float32_and_batch_equals_single(
     fitted: PersonPostEncoder, frames: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
