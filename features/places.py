@@ -72,7 +72,7 @@ def attach_places(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[tuple[str,
     data["geo_unresolved"] = unresolved
     out = pd.DataFrame(data, index=frame.index, dtype=object)
     for col, dtype in frame.dtypes.items():  # the frame's typed columns (an ID number, the row) as they were
-        if dtype != object and col not in placed:
+        if dtype != np.dtype(object) and col not in placed:
             out[col] = frame[col].array
     # Fill upper names a file left empty (a row given only an admin code, or only
     # a county) so every page can show the full place.
