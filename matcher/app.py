@@ -77,7 +77,15 @@ class WriteResult(NamedTuple):
 
 #: A place check of one record: its resolved ``county_code`` and ``town_code`` in, an error (the record is
 #: refused) or None out.
-RowCheck = Callable[[Any], Exception | None]
+RowCheck = Callable[["PlacedRow"], Exception | None]
+
+
+class PlacedRow(NamedTuple):
+    """What a :data:`RowCheck` is shown of a record: its row number and resolved place codes."""
+
+    row: int
+    county_code: str | None
+    town_code: str | None
 
 
 class ChangeSets:
@@ -727,7 +735,8 @@ class Application:
 
             def check(placed: pd.DataFrame, checks: dict[int, RowCheck | None] = checks) -> dict[int, Exception]:
                 refused: dict[int, Exception] = {}
-                for rec in placed[["row", "county_code", "town_code"]].itertuples(index=False):
+                columns = (placed[c].to_numpy(dtype=object) for c in ("row", "county_code", "town_code"))
+                for rec in map(PlacedRow._make, zip(*columns, strict=True)):
                     fn = checks.get(int(rec.row))
                     error = fn(rec) if fn is not None else None
                     if error is not None:

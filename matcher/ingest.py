@@ -262,11 +262,18 @@ def _same_person_under_two_ids(engine: Engine, frame: pd.DataFrame) -> list[tupl
 
     from store.schema import laborers
 
-    numbered = frame.loc[frame["id_number"].notna(), ["laborer_id", "id_number", "row"]]
-    if numbered.empty:
+    id_numbers = frame["id_number"].to_numpy(dtype=object)
+    given = pd.notna(id_numbers)
+    if not given.any():
         return []
+    numbered = zip(
+        frame["laborer_id"].to_numpy(dtype=object)[given],
+        id_numbers[given],
+        frame["row"].to_numpy()[given],
+        strict=True,
+    )
     stored: dict[str, set[str]] = {}
-    numbers = numbered["id_number"].unique().tolist()
+    numbers = list(dict.fromkeys(id_numbers[given].tolist()))
     stmt = sa.select(laborers.c.id_number, laborers.c.laborer_id).where(
         laborers.c.id_number.in_(sa.bindparam("n", expanding=True))
     )
@@ -276,7 +283,7 @@ def _same_person_under_two_ids(engine: Engine, frame: pd.DataFrame) -> list[tupl
                 stored.setdefault(number, set()).add(lid)
     first_in_file: dict[str, tuple[str, int]] = {}
     found: list[tuple[int, str, str, str]] = []
-    for lid, number, row in numbered.itertuples(index=False, name=None):
+    for lid, number, row in numbered:
         others = sorted(stored.get(number, set()) - {lid})
         earlier = first_in_file.setdefault(number, (lid, int(row)))
         if others:
@@ -308,9 +315,9 @@ def _household_place_conflicts(conn: Connection, household_ids: list[str]) -> li
 
 
 def _refuse_conflicting_headers(kind: str, table: RawTable, name: str) -> None:
-    from features.contract.validate import header_conflicts, strip_control
+    from features.contract.validate import clean_headers, header_conflicts
 
-    headers = [str(c) for c in strip_control(table.frame.head(0))[0].columns]
+    headers = clean_headers(table.frame.columns)
     conflicts = header_conflicts(kind, headers)
     if conflicts:
         en = "; ".join(f"{' and '.join(_short(h) for h in names)} are all {col}" for col, names in conflicts)

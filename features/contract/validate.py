@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -141,6 +142,11 @@ def _any_control(values: list[object]) -> bool:
     return CONTROL.search("\n".join(parts)) is not None  # \n is not a control character here
 
 
+def clean_headers(headers: Iterable[object]) -> list[str]:
+    """Headers as text without control characters (what :func:`strip_control` makes of them)."""
+    return [CONTROL.sub("", str(c)) for c in headers]
+
+
 def strip_control(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """``raw`` without control characters in any text cell (or list item) or header; and how many cells had some."""
     cleaned = 0
@@ -176,7 +182,7 @@ def strip_control(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             return v
 
         out[col] = series.astype(object).map(clean)
-    names = [CONTROL.sub("", str(c)) for c in out.columns]
+    names = clean_headers(out.columns)
     if names != [str(c) for c in out.columns]:
         out = out.copy() if out is raw else out
         out.columns = names
