@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,7 +20,8 @@ _PLACE = ("province", "city", "county", "town", "village", "county_code", "town_
 _PLACE_COLUMNS = (*_PLACE, "village_code")
 
 
-def _rebuild_select(household_ids: Sequence[str] | None) -> sa.Select:
+def _rebuild_select(household_ids: sa.BindParameter[Any] | None) -> sa.Select:
+    """The household rows rebuilt from their members: all, or those of the ids bound to ``household_ids``."""
     lab = laborers.c
     scope: sa.ColumnElement[bool] = lab.household_id.is_not(None)
     if household_ids is not None:
@@ -73,14 +75,32 @@ _TARGET = (
 )
 
 
-def _insert(conn: Connection, household_ids: Sequence[str] | None) -> int:
-    stmt = sa.insert(households).from_select(_TARGET, _rebuild_select(household_ids))
+def _insert_statement(household_ids: sa.BindParameter[Any] | None) -> sa.Insert:
     # SQLAlchemy only keeps an INSERT's rowcount when asked to.
-    return conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+    return (
+        sa.insert(households)
+        .from_select(_TARGET, _rebuild_select(household_ids))
+        .execution_options(preserve_rowcount=True)
+    )
+
+
+# Built once: statements are immutable and shared by every thread; the ids are bound per call (building
+# the rebuild's SELECT cost more than running it for one household, as every API write of a person does).
+_IDS = sa.bindparam("household_ids", expanding=True)
+_INSERT_ALL = _insert_statement(None)
+_INSERT_SOME = _insert_statement(_IDS)
+_SNAPSHOT = sa.select(households).where(households.c.household_id.in_(_IDS))
+_DELETE_SOME = sa.delete(households).where(households.c.household_id.in_(_IDS))
+
+
+def _insert(conn: Connection, household_ids: Sequence[str] | None) -> int:
+    if household_ids is None:
+        return conn.execute(_INSERT_ALL).rowcount
+    return conn.execute(_INSERT_SOME, {"household_ids": list(household_ids)}).rowcount
 
 
 def _snapshot(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[object, ...]]:
-    rows = conn.execute(sa.select(households).where(households.c.household_id.in_(ids)))
+    rows = conn.execute(_SNAPSHOT, {"household_ids": list(ids)})
     return {row.household_id: tuple(row) for row in rows}
 
 
@@ -138,7 +158,7 @@ def recompute_households(conn: Connection, household_ids: Sequence[str] | None =
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         before = _snapshot(conn, chunk)
-        conn.execute(sa.delete(households).where(households.c.household_id.in_(chunk)))
+        conn.execute(_DELETE_SOME, {"household_ids": chunk})
         written += _insert(conn, chunk)
         _record_household_changes(conn, before, _snapshot(conn, chunk))
     return written
