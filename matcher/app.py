@@ -135,7 +135,7 @@ class Application:
         #: The run's people, prepared once (no embedding): a stored list is re-checked from here
         #: without reading the store, as long as the change sets say the person is unchanged.
         self._seekers: People | None = None
-        self._seeker_places: tuple[People | None, np.ndarray, np.ndarray] = self._places_of(None)
+        self._seeker_places: tuple[People | None, np.ndarray, np.ndarray, np.ndarray] = self._places_of(None)
         self._changes = ChangeSets()
         self._seen: int | None = None  # the last change sequence folded into the snapshots
         self._followed_at = time.monotonic()
@@ -264,13 +264,14 @@ class Application:
         return people
 
     @staticmethod
-    def _places_of(seekers: People | None) -> tuple[People | None, np.ndarray, np.ndarray]:
-        """The seekers with their county and town codes as object arrays ('' when missing), row by row."""
+    def _places_of(seekers: People | None) -> tuple[People | None, np.ndarray, np.ndarray, np.ndarray]:
+        """The seekers with their county and town codes ('' when missing) and household ids as object
+        arrays, row by row."""
         if seekers is None:
-            return None, np.empty(0, dtype=object), np.empty(0, dtype=object)
+            return None, *(np.empty(0, dtype=object) for _ in range(3))
         frame = seekers.frame
         county, town = (frame[c].fillna("").astype(str).to_numpy(dtype=object) for c in ("county_code", "town_code"))
-        return seekers, county, town
+        return seekers, county, town, frame["household_id"].to_numpy(dtype=object)
 
     def _set_run(self, view: RunView | None, pointer: str, seekers: People | None) -> None:
         """Serve ``view`` from now on, with what changed since it read the store (under the lock)."""
@@ -448,7 +449,7 @@ class Application:
 
     def visible_known(self, kind: str, record_id: str, scope: Scope) -> bool | None:
         """:meth:`visible` when memory alone can tell (a run's unchanged job seeker), else None."""
-        seekers, counties, towns = self._seeker_places  # one tuple: the places of exactly these people
+        seekers, counties, towns, _ = self._seeker_places  # one tuple: the places of exactly these people
         if kind == "laborers" and seekers is not None and record_id not in self._changes.laborers:
             row = seekers.position.get(record_id)
             if row is not None:
@@ -535,13 +536,18 @@ class Application:
         (the person, their household or a listed post changed, or a listed post fails a constraint)."""
         laborer_id = str(people.ids[row])
         stored = self._stored(view, laborer_id, k)
-        if stored is None or people.frame["household_id"].iloc[row] in self._changes.households:
+        if stored is None or self._household_of(people, row) in self._changes.households:
             return None
         explained = self._recheck(stored, people, row, serving)
         if explained is None:
             return None
         self.stats["run"] += 1
         return Answer(explained, "run", view.run_id if view is not None else None)
+
+    def _household_of(self, people: People, row: int) -> object:
+        """The household id of ``people``'s person at ``row`` (the run's seekers: from an array)."""
+        seekers, _, _, households = self._seeker_places
+        return households[row] if people is seekers else people.frame["household_id"].iloc[row]
 
     def suggestions(self, laborer_id: str, k: int = 10) -> Answer:
         """Last night's list where it still holds (``source="run"``), else computed now (``"live"``).

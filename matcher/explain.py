@@ -256,6 +256,14 @@ class PostFacts:
         self._lock = threading.Lock()
         self._rows: dict[int, _Post] = {}
 
+    def carried(self, posts: Posts) -> PostFacts:
+        """The facts for ``posts``, the same posts with other openings or open flags (a patched
+        snapshot): the facts hold neither, so every entry built so far stays true and is kept."""
+        out = PostFacts(posts)
+        with self._lock:
+            out._rows = dict(self._rows)
+        return out
+
     def get(self, j: int) -> _Post:
         hit = self._rows.get(j)
         if hit is None:

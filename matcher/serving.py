@@ -22,7 +22,6 @@ import pandas as pd
 
 from matcher.artifact import MatchModel
 from matcher.errors import NoOpenPostsError
-from matcher.explain import PostFacts
 from matcher.live import live_posts
 from matcher.policy import Policy
 from matcher.prepare import Posts
@@ -74,7 +73,7 @@ def assemble(
 
 #: Attributes :mod:`matcher.candidates` and :mod:`matcher.similarity` cache on a ``Posts`` object that depend
 #: only on the posts' places, kinds and vectors (never on openings or status).
-_PLACE_AND_VECTOR_CACHES = ("_neighbourhoods", "_vectors_grid")
+_PLACE_AND_VECTOR_CACHES = ("_neighbourhoods", "_vectors_grid", "_units")
 
 
 class Serving(NamedTuple):
@@ -137,17 +136,21 @@ class Serving(NamedTuple):
 
     def _with_posts(self, posts: Posts, withheld: frozenset[str], seq: int) -> Serving:
         """This snapshot with ``posts`` (the same posts, other openings or open flags) and a shallow copy
-        of the recommender reading them. What was derived from the posts' places and vectors alone (the
-        k-d tree of neighbourhoods, the vectors on the integer grid) is carried over: rebuilding it for
-        every write of an opening cost a live answer 100+ ms. The explanations' post facts, which show
-        the openings, start again for the new posts."""
+        of the recommender reading them. What was derived from the posts' places, vectors and frame
+        alone (the k-d tree of neighbourhoods, the vectors on the integer grid, the unit vectors of the
+        places, the frame's columns as arrays, the id index, the explanations' post facts) is carried
+        over: none of it holds openings or open flags, and rebuilding it for every write of an opening
+        cost a live answer 100+ ms and the next answers from the run a few milliseconds each."""
         for attr in _PLACE_AND_VECTOR_CACHES:
             cached = getattr(self.posts, attr, None)
             if cached is not None:
                 setattr(posts, attr, cached)
+        with self.posts._lock:  # noqa: SLF001 - the new posts are private until returned
+            posts._columns = dict(self.posts._columns)  # noqa: SLF001
+            posts._index = self.posts._index  # noqa: SLF001
         rec = copy.copy(self.recommender)
         rec.posts = posts
-        rec._facts = PostFacts(posts)  # noqa: SLF001
+        rec._facts = self.recommender._facts.carried(posts)  # noqa: SLF001
         rec._open = open_mask(posts, self.today)  # noqa: SLF001 - the copy is private until returned
         if not np.array_equal(rec._open, self.recommender._open):  # noqa: SLF001 - else the index selector holds
             rec._open_ids = (  # noqa: SLF001

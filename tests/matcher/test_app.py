@@ -377,6 +377,31 @@ def test_a_patched_snapshot_suggests_exactly_the_open_posts_with_openings(
     assert set(map(str, patched.open_ids())) == expect
 
 
+def test_a_patched_snapshot_keeps_what_openings_do_not_change(app: Application) -> None:
+    """Openings and open flags are all a patch changes: the post facts of explanations, the frame's
+    columns and the unit vectors of places carry over to the new snapshot as they are (rebuilding them
+    after every write cost the next answers milliseconds), and each carried fact equals one built afresh
+    from the patched posts; the old snapshot keeps its own."""
+    from matcher.explain import PostFacts
+    from matcher.reach import units
+
+    base = app.serving
+    rec = base.recommender
+    rows = list(range(0, len(base.posts), max(1, len(base.posts) // 60)))
+    warm = {j: rec._facts.get(j) for j in rows}
+    titles, places = base.posts.col("title"), units(base.posts)
+    changed = [str(base.posts.ids[j]) for j in rows[:12]]
+    patched = base.patched({v: (0, False) if n % 2 else (7, True) for n, v in enumerate(changed)}, base.seq + 1)
+    new = patched.recommender
+    assert new._facts is not rec._facts and patched.posts._columns is not base.posts._columns
+    assert patched.posts.col("title") is titles and units(patched.posts) is places
+    fresh = PostFacts(patched.posts)
+    for j in rows:
+        assert new._facts.get(j) is warm[j]
+        assert fresh.get(j) == warm[j]
+    assert [int(patched.posts.openings[base.posts.position[v]]) for v in changed[::2]] == [7] * len(changed[::2])
+
+
 def test_records_written_together_each_get_their_own_outcome(app: Application) -> None:
     """One gathered round: a changed post, the same post again (its second write in a later round, so the
     newest write wins), an unchanged post, a refused row and a row outside the caller's area; each caller
