@@ -590,10 +590,10 @@ class Application:
             else:
                 live.append(item)
         if live:
-            fresh = self._encode(take_people(people, [people.position[i] for i in dict.fromkeys(i for i, _ in live)]))
+            fresh = self._encode(_those(people, list(dict.fromkeys(i for i, _ in live))))
             for k in sorted({k for _, k in live}):
                 wanted = list(dict.fromkeys(i for i, kk in live if kk == k))
-                group = take_people(fresh, [fresh.position[i] for i in wanted])
+                group = _those(fresh, wanted)
                 results = {r.laborer_id: r for r in serving.recommender.recommend(group, k=k)}
                 for laborer_id in wanted:
                     out[(laborer_id, k)] = Answer(results[laborer_id], "live", run_id)
@@ -772,6 +772,13 @@ class Application:
         summary = ingest_file(kind, path, engine=self.engine, dry_run=dry_run, schema_checked=True, on_wait=on_wait)
         self.follow_changes()
         return summary
+
+
+def _those(people: People, laborer_ids: list[str]) -> People:
+    """``people`` narrowed to ``laborer_ids`` in that order; ``people`` itself when that is all of them
+    in their order (a single fresh answer: no copy of its frame and arrays)."""
+    rows = [people.position[i] for i in laborer_ids]
+    return people if rows == list(range(len(people))) else take_people(people, rows)
 
 
 def _all_changes_since(engine: Engine, seq: int) -> list[Any]:

@@ -75,9 +75,10 @@ def prepare_frame(engine: Engine, frame: pd.DataFrame, encoder: Any = None) -> P
     """Laborer rows of the store prepared with their households and their answers to posts (and encoded
     when ``encoder`` is given)."""
     from matcher.answered import attach_answers, load_answers
-    from store import load_households
+    from store.readers import load_household_flags
 
-    households = load_households(engine, ids=frame["household_id"].dropna().unique().tolist())
+    # what matching reads of a household: whether anyone in it is employed
+    households = load_household_flags(engine, ids=frame["household_id"].dropna().unique().tolist())
     people = prepare_people(frame, households)
     # the posts each person already answered travel with them: never suggested again (matcher.answered)
     attach_answers(people, load_answers(engine, frame["laborer_id"].astype(str).tolist()))

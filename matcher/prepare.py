@@ -367,8 +367,10 @@ def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = Non
     frame["occupation_codes"] = codes_lists
     zero = np.zeros(n, dtype=bool)
     if households is not None and len(households):
-        z = households.set_index("household_id")["zero_employment"]
-        zero = frame["household_id"].map(z).fillna(False).to_numpy(dtype=bool)
+        # a dict, not Series.map: the same answer without pandas' fixed cost (a fresh list is one person)
+        ids, flag = (households[c].to_numpy(dtype=object) for c in ("household_id", "zero_employment"))
+        zero_ids = {h for h, z in zip(ids, flag, strict=True) if z is True or (isinstance(z, np.bool_) and z)}
+        zero = np.fromiter((h in zero_ids for h in frame["household_id"].to_numpy(dtype=object)), dtype=bool, count=n)
     frame["zero_employment"] = zero
     mobility = _enum(frame["mobility"], MOBILITY_ORDER, missing=3)
     return People(

@@ -182,9 +182,13 @@ def load_households(
 
 
 def load_household_flags(
-    engine: Engine, county_codes: Sequence[str] | None = None, zero_only: bool = False
+    engine: Engine,
+    county_codes: Sequence[str] | None = None,
+    zero_only: bool = False,
+    ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Each household's id and zero-employment flag (what matching reads of a household), optionally by county.
+    """Each household's id and zero-employment flag (what matching reads of a household), optionally by
+    county and/or household id.
 
     ``zero_only``: only the zero-employment households (a household left out is not one; the nightly
     batch reads a province's households this way, a small share of them).
@@ -196,7 +200,7 @@ def load_household_flags(
     """
     selected = [households.c.household_id, households.c.zero_employment]
     zero = households.c.zero_employment.is_(True) if zero_only else None
-    return _load(engine, households, [_in(households.c.county_code, county_codes), zero], selected=selected)
+    return _load(engine, households, [_in(households.c.county_code, county_codes), zero], ids, selected=selected)
 
 
 def _fetch_raw(engine: Engine, stmt: sa.Select[Any]) -> list[Sequence[Any]]:
