@@ -151,7 +151,10 @@ def strip_control(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """``raw`` without control characters in any text cell (or list item) or header; and how many cells had some."""
     cleaned = 0
     out = raw
-    for col in raw.columns:
+    # One search over every cell first: a file (or a record) without any control character, nearly all
+    # of them, is then not looked at column by column.
+    columns = [] if len(raw) and not _any_control(raw.to_numpy(dtype=object).ravel().tolist()) else raw.columns
+    for col in columns:
         series = raw[col]
         if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
             continue
@@ -368,11 +371,11 @@ def validate_frame(
             # A column the file does not carry: lists are empty lists, the rest unknown.
             data[col.name] = _filled(n, list if col.kind == "list" else None)
             continue
-        values, errs = parser_for(col)(raw[src])
-        data[col.name] = values.to_numpy(dtype=object)
-        if values.dtype != object:
-            dtypes[col.name] = values.dtype
-        errors.add_array(col.name, errs.to_numpy(dtype=object))
+        parsed = parser_for(col)(raw[src])
+        data[col.name] = parsed.values
+        if parsed.dtype != np.dtype(object):
+            dtypes[col.name] = parsed.dtype
+        errors.add_array(col.name, parsed.errors)
     _CROSS[kind](data, errors, today, {c.name: c for c in cols})
     for col in cols:
         if col.required and col.name not in ("age",):
