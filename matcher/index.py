@@ -323,9 +323,12 @@ class VacancyIndex:
         return np.where(alive, out, -1)
 
     def selection(self, ints: np.ndarray) -> Selection:
-        """A filter for :meth:`search` from integer ids (:meth:`int_ids`; negative ones are dropped)."""
+        """A filter for :meth:`search` from integer ids (:meth:`int_ids`; negative ones are dropped): the
+        same as :meth:`select` of their vacancy ids, dense bitmap included."""
         ints = np.unique(np.asarray(ints, dtype=np.int64))
-        return Selection(ints[ints >= 0])
+        ints = ints[ints >= 0]
+        dense = 8 * len(ints) > len(self._store.alive)
+        return Selection(ints, _bitmap(ints, len(self._store.alive)) if dense else None)
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``ids`` (shape (len(ids), dim)); unknown ids raise ``KeyError``."""

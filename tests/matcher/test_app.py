@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -400,6 +401,26 @@ def test_a_patched_snapshot_keeps_what_openings_do_not_change(app: Application) 
         assert new._facts.get(j) is warm[j]
         assert fresh.get(j) == warm[j]
     assert [int(patched.posts.openings[base.posts.position[v]]) for v in changed[::2]] == [7] * len(changed[::2])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_open_filter_of_a_patched_snapshot_is_the_index_selection_of_its_open_posts(
+    app: Application, data: st.DataObject
+) -> None:
+    """Whatever a chain of patches opens and closes, the index filter a snapshot searches with holds
+    exactly what ``index.select`` of its open posts' ids gives (ids and dense bitmap)."""
+    serving = app.serving
+    ids = [str(v) for v in serving.posts.ids]
+    for _ in range(data.draw(st.integers(1, 3))):
+        chosen = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=40, unique=True))
+        serving = serving.patched({v: (data.draw(st.integers(0, 3)), data.draw(st.booleans())) for v in chosen}, 0)
+        rec = serving.recommender
+        want = rec.index.select(serving.posts.ids[rec._open].astype(str).tolist())
+        got = rec._open_ids
+        assert np.array_equal(got.ints, want.ints)
+        assert (got.bitmap is None) == (want.bitmap is None)
+        assert got.bitmap is None or np.array_equal(got.bitmap, want.bitmap)
 
 
 def test_records_written_together_each_get_their_own_outcome(app: Application) -> None:
