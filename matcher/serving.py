@@ -92,7 +92,6 @@ def _open_selection(rec: Recommender, posts: Posts, source: Posts) -> Any:
     return index.selection(known[1][rec._open])  # noqa: SLF001
 
 
-
 class Serving(NamedTuple):
     """One immutable snapshot a server answers from.
 
