@@ -103,69 +103,47 @@ class PostSkills:
 
 @dataclass
 class PairSkills:
-    """Skill and certificate matrices of people and posts over one vocabulary.
+    """Skill and certificate cells of people and posts over one vocabulary.
 
-    The people's cells are also kept as sorted keys (:func:`_row_keys`), built with the matrices:
-    the post side is shared, the people's side belongs to one call.
+    The people's side is their cells as sorted keys ``row * width + column`` (``width``: the posts'
+    matrix's), all that a pair's overlap reads of them; it belongs to one call. The posts' side is
+    the shared matrices.
     """
 
-    person_skills: sp.csr_matrix
+    person_skill_keys: np.ndarray
     post_skills: sp.csr_matrix
-    person_certs: sp.csr_matrix
+    person_cert_keys: np.ndarray
     post_certs: sp.csr_matrix
     post_skill_count: np.ndarray
     post_cert_count: np.ndarray
-    person_skill_keys: np.ndarray = field(init=False, repr=False)
-    person_cert_keys: np.ndarray = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.person_skill_keys = _row_keys(self.person_skills)
-        self.person_cert_keys = _row_keys(self.person_certs)
 
     @classmethod
     def for_people(cls, side: PostSkills, people: People) -> PairSkills:
-        person_s = side.skills.matrix(people.skills, grow=False, width=side.post_skills.shape[1])
-        person_c = side.certs.matrix(people.certificates, grow=False, width=side.post_certs.shape[1])
-        return cls._paired(side, person_s, person_c)
+        skills = side.skills.keys(people.skills, side.post_skills.shape[1])
+        certs = side.certs.keys(people.certificates, side.post_certs.shape[1])
+        return cls._paired(side, skills, certs)
 
     @classmethod
     def for_rows(cls, side: PostSkills, people: People, rows: np.ndarray) -> PairSkills:
-        """Like :meth:`for_people`, with the people's rows outside ``rows`` (sorted) left empty: only
-        the lists of ``rows`` are read, for pairs of those people only."""
-        rows = np.asarray(rows, dtype=np.int64)
-
-        def spread(vocab: SkillVocab, lists: list[list[str]], width: int) -> sp.csr_matrix:
-            sub = vocab.matrix([lists[i] for i in rows.tolist()], grow=False, width=width)
-            count = np.zeros(len(people), dtype=np.int64)
-            count[rows] = np.diff(sub.indptr)
-            indptr = np.concatenate([[0], np.cumsum(count)])
-            return sp.csr_matrix((sub.data, sub.indices, indptr), shape=(len(people), width))
-
-        person_s = spread(side.skills, people.skills, side.post_skills.shape[1])
-        person_c = spread(side.certs, people.certificates, side.post_certs.shape[1])
-        return cls._paired(side, person_s, person_c)
+        """Like :meth:`for_people` with only the lists of ``rows`` read, for pairs of those people only
+        (one person's stored list re-checked among all the run's seekers reads that person's lists)."""
+        at = np.asarray(rows, dtype=np.int64).tolist()
+        skills = side.skills.keys([people.skills[i] for i in at], side.post_skills.shape[1], at)
+        certs = side.certs.keys([people.certificates[i] for i in at], side.post_certs.shape[1], at)
+        return cls._paired(side, skills, certs)
 
     @classmethod
-    def _paired(cls, side: PostSkills, person_s: sp.csr_matrix, person_c: sp.csr_matrix) -> PairSkills:
-        return cls(person_s, side.post_skills, person_c, side.post_certs, side.post_skill_count, side.post_cert_count)
+    def _paired(cls, side: PostSkills, skills: np.ndarray, certs: np.ndarray) -> PairSkills:
+        return cls(skills, side.post_skills, certs, side.post_certs, side.post_skill_count, side.post_cert_count)
 
     @classmethod
     def build(cls, people: People, posts: Posts) -> PairSkills:
         return cls.for_people(PostSkills.build(posts), people)
 
 
-def _row_keys(a: sp.csr_matrix) -> np.ndarray:
-    """The nonzero cells of ``a`` as sorted integers ``row * n_cols + col``."""
-    rows = np.repeat(np.arange(a.shape[0], dtype=np.int64), np.diff(a.indptr))
-    return np.sort(rows * a.shape[1] + a.indices.astype(np.int64))
-
-
-def _rowwise_overlap(
-    a: sp.csr_matrix, b: sp.csr_matrix, ai: np.ndarray, bj: np.ndarray, have: np.ndarray | None = None
-) -> np.ndarray:
-    """Columns shared by row ``ai[k]`` of ``a`` and row ``bj[k]`` of ``b`` (0/1 matrices), per pair.
-
-    ``have``: ``_row_keys(a)`` when already built.
+def _rowwise_overlap(have: np.ndarray, b: sp.csr_matrix, ai: np.ndarray, bj: np.ndarray) -> np.ndarray:
+    """Columns shared by person ``ai[k]`` (whose cells are the sorted keys ``have``, ``row * width +
+    column`` with ``width`` the columns of ``b``) and row ``bj[k]`` of ``b`` (a 0/1 matrix), per pair.
 
     Every column of the post's row is looked up among the person's cells (a sorted search), so
     the cost follows the posts' few skills, not a sparse row product per pair.
@@ -182,9 +160,7 @@ def _rowwise_overlap(
     pair = np.repeat(np.arange(n, dtype=np.int64), count)
     offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
     cols = b.indices[start[pair] + offset].astype(np.int64)
-    keys = np.asarray(ai, dtype=np.int64)[pair] * a.shape[1] + cols
-    if have is None:
-        have = _row_keys(a)
+    keys = np.asarray(ai, dtype=np.int64)[pair] * b.shape[1] + cols
     if not len(have):
         return np.zeros(n)
     found = have[np.minimum(np.searchsorted(have, keys), len(have) - 1)] == keys
@@ -193,10 +169,10 @@ def _rowwise_overlap(
 
 def skill_match(ps: PairSkills, pi: np.ndarray, pj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(skills shared, share of the post's skills covered, certificates missing)`` per pair."""
-    shared = _rowwise_overlap(ps.person_skills, ps.post_skills, pi, pj, ps.person_skill_keys)
+    shared = _rowwise_overlap(ps.person_skill_keys, ps.post_skills, pi, pj)
     need = ps.post_skill_count[pj]
     cover = np.where(need > 0, shared / np.maximum(need, 1), 0.0)
-    certs_held = _rowwise_overlap(ps.person_certs, ps.post_certs, pi, pj, ps.person_cert_keys)
+    certs_held = _rowwise_overlap(ps.person_cert_keys, ps.post_certs, pi, pj)
     missing = ps.post_cert_count[pj] - certs_held
     return shared, cover, missing
 

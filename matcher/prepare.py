@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
@@ -103,6 +103,20 @@ class SkillVocab:
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
+
+    def keys(self, rows: Sequence[list[str]], width: int, row_ids: Sequence[int] | None = None) -> np.ndarray:
+        """The cells of ``rows`` over this vocabulary (nothing added to it; columns at or past ``width``
+        left out) as sorted integers ``row * width + column``, where ``row`` is ``row_ids[n]`` for the
+        ``n``-th of ``rows`` (default ``n``): what :meth:`matrix` holds, without building a matrix."""
+        index = self.index
+        out: list[int] = []
+        for n, items in enumerate(rows):
+            base = (n if row_ids is None else int(row_ids[n])) * width
+            for s in dict.fromkeys(items):
+                j = index.get(s)
+                if j is not None and j < width:
+                    out.append(base + j)
+        return np.sort(np.asarray(out, dtype=np.int64))
 
     def matrix(self, rows: list[list[str]], grow: bool = True, width: int | None = None) -> sp.csr_matrix:
         """Rows as a 0/1 CSR matrix over the vocabulary (``width`` columns, default its size)."""
