@@ -14,7 +14,7 @@ from matcher.answered import attach_answers
 from matcher.artifact import PRIOR_STRENGTH, MatchModel, fit_ranker
 from matcher.evidence import HISTORY_FEATURES, Evidence, history_features
 from matcher.explain import describe, history_of
-from matcher.pairs import FEATURES, EmployerStats, PairSkills, pair_features
+from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_features, skill_match
 from matcher.policy import Policy
 from matcher.prepare import prepare_people, prepare_posts
 from matcher.reach import pair_geo
@@ -234,3 +234,31 @@ def test_evidence_keeps_each_person_and_post_once_with_its_earliest_day(triples:
         )
         assert got == sorted((j, d) for (q, j), d in first.items() if q == p)
     assert ev.pj.dtype == np.int64 and ev.day.dtype == np.int64
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_the_skills_of_some_people_read_alone_match_as_when_everyone_is_read(data: st.DataObject) -> None:
+    """``PairSkills.for_rows`` reads only the lists of the rows asked for (one person's stored list is
+    re-checked among all the run's seekers); on those rows' pairs it counts shared skills, the share of
+    the post's skills covered and the certificates missing exactly as ``for_people``, which reads all."""
+    skills = st.lists(st.sampled_from(["电焊", "焊工", "厨师", "保洁", "电工", "叉车", "缝纫"]), max_size=4)
+    certs = st.lists(st.sampled_from(["焊工证", "电工证", "叉车证", "健康证"]), max_size=2)
+    people = prepare_people(
+        people_frame(*({"skills": data.draw(skills), "certificates": data.draw(certs)} for _ in range(6)))
+    )
+    posts = prepare_posts(
+        posts_frame(
+            *({"required_skills": data.draw(skills), "required_certificates": data.draw(certs)} for _ in range(5))
+        )
+    )
+    side = PostSkills.build(posts)
+    rows = np.array(sorted(data.draw(st.sets(st.integers(0, len(people) - 1), min_size=1))), dtype=np.int64)
+    pi, pj = np.repeat(rows, len(posts)), np.tile(np.arange(len(posts)), len(rows))
+    everyone = skill_match(PairSkills.for_people(side, people), pi, pj)
+    some = skill_match(PairSkills.for_rows(side, people, rows), pi, pj)
+    for a, b in zip(everyone, some, strict=True):
+        assert np.array_equal(a, b)
+    shared = everyone[0]
+    for n, (i, j) in enumerate(zip(pi, pj, strict=True)):
+        assert shared[n] == len(set(people.skills[i]) & set(posts.skills[j]))
