@@ -118,22 +118,22 @@ class SkillVocab:
                     out.append(base + j)
         return np.sort(np.asarray(out, dtype=np.int64))
 
-    def matrix(self, rows: list[list[str]], grow: bool = True, width: int | None = None) -> sp.csr_matrix:
-        """Rows as a 0/1 CSR matrix over the vocabulary (``width`` columns, default its size)."""
+    def matrix(self, rows: list[list[str]]) -> sp.csr_matrix:
+        """Rows as a 0/1 CSR matrix over the vocabulary, new words added to it (the posts' side: the
+        people's is read as :meth:`keys` of the columns the posts made)."""
         indptr = [0]
         cols: list[int] = []
         for items in rows:
             for s in dict.fromkeys(items):
                 j = self.index.get(s)
-                if j is None and grow:
+                if j is None:
                     j = self.index[s] = len(self.index)
-                if j is not None:
-                    cols.append(j)
+                cols.append(j)
             indptr.append(len(cols))
         data = np.ones(len(cols), dtype=np.float32)
         return sp.csr_matrix(
             (data, np.array(cols, dtype=np.int64), np.array(indptr, dtype=np.int64)),
-            shape=(len(rows), width if width is not None else max(len(self.index), 1)),
+            shape=(len(rows), max(len(self.index), 1)),
         )
 
 

@@ -235,9 +235,10 @@ class Recommender:
         self.policy = policy
         self.today = today
         self._open = open_mask(posts, today)
-        self._open_ids = index.select(posts.ids[self._open].astype(str).tolist()) if index is not None else None
-        # Each post's id in the vector index, for the far rings' own pools (:class:`matcher.candidates.RingPools`).
+        # Each post's id in the vector index, for the far rings' own pools (:class:`matcher.candidates.RingPools`)
+        # and the filter of the open posts (masked again, not looked up, when a patch opens or closes one).
         self._post_ints = index.int_ids(posts.ids.astype(str).tolist()) if index is not None else None
+        self._open_ids = self.open_selection()
         self._post_skills = PostSkills.build(posts)
         # Shared by concurrent requests: built here, never patched on later. PostFacts fills itself under
         # its own lock; the posts' coordinate units (cached on ``posts`` by matcher.reach) are built now.
@@ -456,6 +457,11 @@ class Recommender:
         else:
             coarse = self.ranker.coarse_score(X) if len(X) else np.zeros(0)
         return PairReport(self, people, pi, pj, geo, skills, X, ok, ring, market, score, coarse, answered)
+
+    def open_selection(self) -> Any:
+        """The index filter of the posts open today (what ``index.select`` of their ids gives), or None
+        without an index."""
+        return self.index.selection(self._post_ints[self._open]) if self.index is not None else None
 
     def recommend(self, people: People, rows: np.ndarray | None = None, k: int = 10) -> list[PersonResult]:
         """Suggestions, flags and shortfalls for ``people[rows]`` (all when ``rows`` is None).

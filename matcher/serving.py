@@ -71,25 +71,9 @@ def assemble(
     return model, posts, recommender, refresh
 
 
-#: Attributes :mod:`matcher.candidates`, :mod:`matcher.similarity`, :mod:`matcher.reach` and this module cache
-#: on a ``Posts`` object that depend only on the posts' ids, places, kinds and vectors (never on openings or
-#: status). Each is one value published whole (never seen half-built).
-_PLACE_AND_VECTOR_CACHES = ("_neighbourhoods", "_vectors_grid", "_units", "_index_ints")
-
-
-def _open_selection(rec: Recommender, posts: Posts, source: Posts) -> Any:
-    """The index filter of the posts open in ``rec`` (what ``index.select`` of their ids gives), from the
-    index's integer id of every post row, looked up once per posts frame and index: a post closed or
-    reopened by a write then costs a mask, not a lookup of all 20,000 ids (5 ms a write, in every worker)."""
-    index = rec.index
-    if index is None:
-        return None
-    known = getattr(posts, "_index_ints", None)
-    if known is None or known[0] is not index:
-        known = (index, index.int_ids(posts.ids.astype(str).tolist()))
-        # ``source``: the posts this snapshot was made from (the same ids), so the next patch finds it too
-        source._index_ints = posts._index_ints = known  # type: ignore[attr-defined]
-    return index.selection(known[1][rec._open])  # noqa: SLF001
+#: Attributes :mod:`matcher.candidates`, :mod:`matcher.similarity` and :mod:`matcher.reach` cache on a ``Posts``
+#: object that depend only on the posts' places, kinds and vectors (never on openings or status).
+_PLACE_AND_VECTOR_CACHES = ("_neighbourhoods", "_vectors_grid", "_units")
 
 
 class Serving(NamedTuple):
@@ -169,7 +153,7 @@ class Serving(NamedTuple):
         rec._facts = self.recommender._facts.carried(posts)  # noqa: SLF001
         rec._open = open_mask(posts, self.today)  # noqa: SLF001 - the copy is private until returned
         if not np.array_equal(rec._open, self.recommender._open):  # noqa: SLF001 - else the index selector holds
-            rec._open_ids = _open_selection(rec, posts, self.posts)  # noqa: SLF001
+            rec._open_ids = rec.open_selection()  # noqa: SLF001 - the index ids of the rows carry over with the copy
         return self._replace(posts=posts, recommender=rec, withheld=withheld, seq=seq)
 
     def open_ids(self) -> np.ndarray:

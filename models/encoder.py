@@ -38,7 +38,6 @@ hard rules.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +51,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from features.memo import IdentityMemo
 from models import encoder_features as ef
 from models.artifacts import read_manifest, write_manifest
 from models.errors import ArtifactError
@@ -70,27 +70,15 @@ def default_normalizer() -> ef.OccupationNormalizerLike:
     return get_normalizer()
 
 
-#: Code → name tables already built, by the identity of the normaliser's arrays (the arrays are kept
-#: with their table, so an id is never reused while its entry lives). Bounded; guarded by a lock.
-_names_memo: dict[tuple[int, int], tuple[Any, Any, dict[str, str]]] = {}
+#: Code → name tables already built, by the identity of the normaliser's arrays.
 _NAMES_MEMO_SIZE = 8
-_names_lock = threading.Lock()
+_names_memo: IdentityMemo[dict[str, str]] = IdentityMemo(_NAMES_MEMO_SIZE)
 
 
 def _code_names(codes: Any, names: Any) -> dict[str, str]:
     """The code → name table of a normaliser's ``codes_``/``names_`` (built once per pair of arrays:
     about 0.8 ms for the 1,632 occupations, most of encoding one person). Never mutate the result."""
-    key = (id(codes), id(names))
-    with _names_lock:
-        hit = _names_memo.get(key)
-    if hit is not None:
-        return hit[2]
-    table = dict(zip((str(c) for c in codes), (str(n) for n in names), strict=True))
-    with _names_lock:
-        if len(_names_memo) >= _NAMES_MEMO_SIZE:
-            _names_memo.pop(next(iter(_names_memo)))
-        _names_memo[key] = (codes, names, table)
-    return table
+    return _names_memo.get((codes, names), lambda: dict(zip(map(str, codes), map(str, names), strict=True)))
 
 
 class PersonPostEncoder(BaseEstimator):

@@ -46,9 +46,10 @@ they said they would go, or to heavier work than they can do:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from types import MappingProxyType
+
+from features.memo import IdentityMemo
 
 BOOL: Mapping[str, tuple[str, ...]] = {
     "true": (
@@ -299,29 +300,23 @@ OUTCOME: Mapping[str, tuple[str, ...]] = {
 
 
 #: Flattened vocabularies by the identity of the mapping (the vocabularies are this module's constants,
-#: so the memo holds a handful of entries; bounded all the same, and the mapping itself is kept so that its
-#: id is never reused by another object while its entry lives).
-_lookup_memo: dict[int, tuple[Mapping[str, tuple[str, ...]], Mapping[str, str]]] = {}
+#: so the memo holds a handful of entries).
 _LOOKUP_MEMO_SIZE = 64
-_lookup_lock = threading.Lock()
+_lookup_memo: IdentityMemo[Mapping[str, str]] = IdentityMemo(_LOOKUP_MEMO_SIZE)
 
 
 def lookup_table(vocab: Mapping[str, tuple[str, ...]]) -> Mapping[str, str]:
     """Flatten a vocabulary to ``{normalised word: canonical code}`` (read-only; built once per vocabulary:
     a one-record write parses a dozen choice columns, and rebuilding each table cost more than the parsing)."""
-    entry = _lookup_memo.get(id(vocab))
-    if entry is not None and entry[0] is vocab:
-        return entry[1]
-    table: dict[str, str] = {}
-    for code, words in vocab.items():
-        for word in (code, *words):
-            table[squash(word)] = code
-    frozen = MappingProxyType(table)
-    with _lookup_lock:
-        if len(_lookup_memo) >= _LOOKUP_MEMO_SIZE:
-            _lookup_memo.clear()
-        _lookup_memo[id(vocab)] = (vocab, frozen)
-    return frozen
+
+    def build() -> Mapping[str, str]:
+        table: dict[str, str] = {}
+        for code, words in vocab.items():
+            for word in (code, *words):
+                table[squash(word)] = code
+        return MappingProxyType(table)
+
+    return _lookup_memo.get((vocab,), build)
 
 
 def squash(text: str) -> str:
