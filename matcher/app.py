@@ -35,6 +35,7 @@ from features.occupations import set_cache_home
 from matcher.artifact import MatchModel, latest_version, load_model
 from matcher.errors import ProfileError, UnknownIdError
 from matcher.gather import Gatherer
+from matcher.livememo import LiveEntry, LiveMemo
 from matcher.lookup import load_people, prepare_frame, unknown_laborers
 from matcher.policy import Policy
 from matcher.prepare import People, prepare_people, take_people
@@ -137,13 +138,15 @@ class Application:
         self._seekers: People | None = None
         self._seeker_places: tuple[People | None, np.ndarray, np.ndarray, np.ndarray] = self._places_of(None)
         self._changes = ChangeSets()
+        #: Lists computed afresh since the run, kept until their person or household changes.
+        self._live = LiveMemo()
         self._seen: int | None = None  # the last change sequence folded into the snapshots
         self._followed_at = time.monotonic()
         self._pending_rebuild = False
         #: Per posts frame built (by ``id``): each post's digest of its match fields (see :meth:`_rematched`).
         self._matches: dict[int, dict[str, str]] = {}
         self._schema_ok = False
-        self.stats = {"live": 0, "run": 0, "rebuilds": 0, "withheld_updates": 0, "patched_posts": 0}
+        self.stats = {"live": 0, "live_kept": 0, "run": 0, "rebuilds": 0, "withheld_updates": 0, "patched_posts": 0}
         #: Fresh computations of concurrent requests made together (see :mod:`matcher.gather`).
         self._gathered: Gatherer[tuple[str, int], Answer] = Gatherer(self.suggestions_many)
         #: Records written at the same time (API PUTs) are validated and stored together, one ingest per round.
@@ -283,6 +286,7 @@ class Application:
                 self._seen = fresh[-1].seq if fresh else view.change_seq
         self._seeker_places = self._places_of(seekers)
         self._run, self._changes, self._run_pointer, self._seekers = view, changes, pointer, seekers
+        self._live.clear()
 
     def _swap(self, serving: Serving) -> None:
         """Serve ``serving`` from now on, with the posts changed while it was built withheld (under the lock)."""
@@ -290,6 +294,7 @@ class Application:
         posts = {c.entity_id for c in fresh if c.entity == "vacancy"}
         last = fresh[-1].seq if fresh else serving.seq
         self._serving = self._fold_posts(serving, posts, last) if posts else serving
+        self._live.clear()  # other posts, model or day: lists computed before may rank differently now
         frame = id(serving.posts.frame)
         self._matches = {frame: self._matches[frame]} if frame in self._matches else {}
         if self._run is not None:
@@ -312,6 +317,11 @@ class Application:
             self._seen = fresh[-1].seq
             if self._run is not None and self._run.change_seq is not None:
                 self._changes.add(fresh)
+            self._live.forget(
+                self._seen,
+                (c.entity_id for c in fresh if c.entity == "laborer"),
+                (c.entity_id for c in fresh if c.entity == "household"),
+            )
             posts = {c.entity_id for c in fresh if c.entity == "vacancy"}
             if self._serving is not None and posts:
                 self._serving = self._fold_posts(self._serving, posts, self._seen)
@@ -449,12 +459,15 @@ class Application:
 
     def visible_known(self, kind: str, record_id: str, scope: Scope) -> bool | None:
         """:meth:`visible` when memory alone can tell (a run's unchanged job seeker), else None."""
+        if kind != "laborers":
+            return None
         seekers, counties, towns, _ = self._seeker_places  # one tuple: the places of exactly these people
-        if kind == "laborers" and seekers is not None and record_id not in self._changes.laborers:
+        if seekers is not None and record_id not in self._changes.laborers:
             row = seekers.position.get(record_id)
             if row is not None:
                 return scope.admits(counties[row], towns[row])
-        return None
+        kept = self._live.any_of(record_id)  # unchanged since the list kept for them was computed
+        return scope.admits(kept.county, kept.town) if kept is not None else None
 
     def visible(self, kind: str, record_id: str, scope: Scope) -> bool:
         """Whether the record exists within ``scope`` (the API's 404 for an unknown or out-of-area id).
@@ -517,19 +530,38 @@ class Application:
         return stored
 
     def stored_suggestions(self, laborer_id: str, k: int = 10) -> Answer | None:
-        """Last night's list when memory alone can answer (no store read, no ranker), else None.
+        """A list already made when memory alone can answer (no store read, no ranker), else None.
 
-        That is: the snapshots are loaded and followed up to date, the person is one of the run's
-        people and unchanged since, and the list passes the re-check of :meth:`suggestions`. Cheap
-        (about a millisecond), so the API calls it on its event loop and sends the rest to threads.
+        That is: the snapshots are loaded and followed up to date, and either the person is one of
+        the run's people and unchanged since, or their list was computed afresh since and nothing it
+        rests on changed (:mod:`matcher.livememo`); and the list passes the re-check of
+        :meth:`suggestions`. Cheap (about a millisecond), so the API calls it on its event loop and
+        sends the rest to threads.
         """
         serving, view, seekers = self._serving, self._run, self._seekers
-        if serving is None or view is None or seekers is None:
+        if serving is None:
             return None
         if time.monotonic() - self._followed_at > 2 * self.settings.refresh:
             return None  # the store may have moved on: :meth:`suggestions` follows it first
-        row = seekers.position.get(laborer_id)
-        return None if row is None else self._run_answer(view, serving, seekers, row, k)
+        row = seekers.position.get(laborer_id) if seekers is not None else None
+        answer = None if row is None else self._run_answer(view, serving, seekers, row, k)
+        return answer if answer is not None else self._kept_answer(serving, laborer_id, k)
+
+    def _kept_answer(self, serving: Serving, laborer_id: str, k: int) -> Answer | None:
+        """The list computed afresh for the person since the run, re-checked today (None: none kept, or a
+        listed post closed, was withheld or fails a hard constraint now)."""
+        kept = self._live.get(laborer_id, k)
+        if kept is None:
+            return None
+        rows = serving.posts.rows_of([r.vacancy_id for r in kept.result.recommendations])
+        if len(rows) and not ((rows >= 0).all() and serving.recommender._open[rows].all()):  # noqa: SLF001
+            return None
+        explained = self._recheck(kept.result, kept.people, kept.row, serving)
+        if explained is None:
+            return None
+        self.stats["live_kept"] += 1
+        view = self._run
+        return Answer(explained, "live", view.run_id if view is not None else None)
 
     def _run_answer(self, view: RunView | None, serving: Serving, people: People, row: int, k: int) -> Answer | None:
         """The run's list for ``people``'s person at ``row``, re-checked today; None when it no longer holds
@@ -571,6 +603,7 @@ class Application:
         serving = self.serving
         view = self.run_view
         run_id = view.run_id if view is not None else None
+        token = self._live.token(self._seen)  # taken before the store is read (see LiveMemo.put)
         ids = list(dict.fromkeys(i for i, _ in items))
         frame = load_laborers(self.engine, ids=ids)
         if frame.empty:
@@ -584,7 +617,7 @@ class Application:
             if row is None:
                 out[item] = unknown_laborers([laborer_id])
                 continue
-            answer = self._run_answer(view, serving, people, row, k)
+            answer = self._run_answer(view, serving, people, row, k) or self._kept_answer(serving, laborer_id, k)
             if answer is not None:
                 out[item] = answer
             else:
@@ -597,8 +630,20 @@ class Application:
                 results = {r.laborer_id: r for r in serving.recommender.recommend(group, k=k)}
                 for laborer_id in wanted:
                     out[(laborer_id, k)] = Answer(results[laborer_id], "live", run_id)
+                    self._keep_live(token, group, laborer_id, k, results[laborer_id])
             self.stats["live"] += len(live)
         return [out[item] for item in items]
+
+    def _keep_live(
+        self, token: tuple[int, int] | None, people: People, laborer_id: str, k: int, result: PersonResult
+    ) -> None:
+        """Keep a fresh list for the next reads (see :mod:`matcher.livememo`)."""
+        row = people.position[laborer_id]
+        household, county, town = (people.frame[c].iloc[row] for c in ("household_id", "county_code", "town_code"))
+        entry = LiveEntry(
+            result, people, row, household if isinstance(household, str) else None, _code(county), _code(town)
+        )
+        self._live.put(laborer_id, k, entry, token)
 
     @staticmethod
     def _recheck(stored: PersonResult, people: People, row: int, serving: Serving) -> PersonResult | None:
@@ -795,6 +840,11 @@ def _all_changes_since(engine: Engine, seq: int) -> list[Any]:
 
 
 _CHANGE_PAGE = 10_000
+
+
+def _code(value: Any) -> str:
+    """A place code as the seekers' arrays hold it ('' when missing)."""
+    return value if isinstance(value, str) else ""
 
 
 def _missing(value: Any) -> bool:

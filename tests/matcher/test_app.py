@@ -101,6 +101,95 @@ def test_a_changed_person_is_computed_afresh(app: Application) -> None:
     assert app.suggestions(laborer_id, k=5).source == "live"
 
 
+def _rounded(value: Any) -> Any:
+    """``value`` with its floats to 6 decimals (a travel time computed in a batch of pairs and alone differs
+    in the 9th)."""
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def _wage_changed(app: Application, laborer_id: str, by: float) -> pd.DataFrame:
+    person = load_laborers(app.engine, ids=[laborer_id])
+    return _contract_row(person, expected_wage=str(float(person["expected_wage"].iloc[0] or 3000) + by))
+
+
+def test_a_fresh_list_is_kept_until_its_person_changes_again(app: Application) -> None:
+    """Read again, a list computed since the run is answered from memory (on the event loop) exactly as
+    computed; the person's next change drops it at once and the next answer reflects that change."""
+    from store.ledger import Scope, visible
+
+    laborer_id, _ = _listed(app)
+    assert app.ingest_frame("laborers", _wage_changed(app, laborer_id, 500)).updated == 1
+    live, kept = app.stats["live"], app.stats["live_kept"]
+    first = app.suggestions(laborer_id, k=5)
+    assert first.source == "live" and app.stats["live"] == live + 1
+    again = app.stored_suggestions(laborer_id, k=5)
+    assert again is not None and again.source == "live" and again.run_id == first.run_id
+    assert _rounded(again.result.to_json(details=True)) == _rounded(first.result.to_json(details=True))
+    assert _rounded(app.suggestions(laborer_id, k=5).result.to_json(details=True)) == _rounded(
+        again.result.to_json(details=True)
+    )
+    assert app.stats["live"] == live + 1 and app.stats["live_kept"] == kept + 2
+    assert app.stored_suggestions(laborer_id, k=3) is None  # another k: its own list
+    fresh = app.recommend([laborer_id], k=5)[0]
+    assert [(r.vacancy_id, r.score) for r in again.result.recommendations] == [
+        (r.vacancy_id, r.score) for r in fresh.recommendations
+    ]
+    person = load_laborers(app.engine, ids=[laborer_id])
+    for scope in (Scope(None), Scope(str(person["county_code"].iloc[0])), Scope("110101")):
+        assert app.visible_known("laborers", laborer_id, scope) == visible(app.engine, "laborers", laborer_id, scope)
+
+    wage = float(person["expected_wage"].iloc[0]) + 700
+    assert app.ingest_frame("laborers", _wage_changed(app, laborer_id, 700)).updated == 1
+    assert app.stored_suggestions(laborer_id, k=5) is None  # the writer's own change: at once
+    assert app.visible_known("laborers", laborer_id, Scope(None)) is None
+    live = app.stats["live"]
+    third = app.suggestions(laborer_id, k=5)
+    assert third.source == "live" and app.stats["live"] == live + 1
+    assert {r.details.expected_monthly for r in third.result.recommendations} <= {wage}  # type: ignore[union-attr]
+
+
+def test_a_kept_list_with_a_post_closed_since_is_computed_afresh(app: Application) -> None:
+    laborer_id, _ = _listed(app)
+    assert app.ingest_frame("laborers", _wage_changed(app, laborer_id, 500)).updated == 1
+    first = app.suggestions(laborer_id, k=5)
+    assert first.result.recommendations and app.stored_suggestions(laborer_id, k=5) is not None
+    post = first.result.recommendations[-1].vacancy_id
+    row = load_vacancies(app.engine, ids=[post])
+    assert app.ingest_frame("vacancies", _contract_row(row, status="closed")).updated == 1
+    assert app.stored_suggestions(laborer_id, k=5) is None
+    live = app.stats["live"]
+    answer = app.suggestions(laborer_id, k=5)
+    assert answer.source == "live" and app.stats["live"] == live + 1
+    assert post not in [r.vacancy_id for r in answer.result.recommendations]
+
+
+def test_a_list_computed_while_a_change_came_in_is_not_kept(app: Application, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store read may be older or newer than a change folded in meanwhile: such a list is served once
+    and not kept; the next one, computed in quiet, is."""
+    laborer_id, _ = _listed(app)
+    other = next(i for i in app.run_view.laborer_ids() if i != laborer_id)  # type: ignore[union-attr]
+    assert app.ingest_frame("laborers", _wage_changed(app, laborer_id, 500)).updated == 1
+    encode = app._encode  # noqa: SLF001
+    writes = iter([300.0])
+
+    def encode_while_another_person_changes(*args: Any) -> Any:
+        by = next(writes, None)
+        if by is not None:
+            assert app.ingest_frame("laborers", _wage_changed(app, other, by)).updated == 1
+        return encode(*args)
+
+    monkeypatch.setattr(app, "_encode", encode_while_another_person_changes)
+    live = app.stats["live"]
+    assert app.suggestions(laborer_id, k=5).source == "live"
+    assert app.stored_suggestions(laborer_id, k=5) is None and app.stats["live"] == live + 1
+    assert app.suggestions(laborer_id, k=5).source == "live"
+    assert app.stored_suggestions(laborer_id, k=5) is not None and app.stats["live"] == live + 2
+
+
 def test_ingest_frame_answers_with_the_rejected_rows_and_keeps_the_good_ones(app: Application) -> None:
     people = load_laborers(app.engine).head(2)
     frame = pd.concat([_contract_row(people.iloc[[0]], mobility="somewhere"), _contract_row(people.iloc[[1]])])
