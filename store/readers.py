@@ -16,8 +16,10 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from pandas.api.types import infer_dtype
 from sqlalchemy.engine import Engine
 
 from store.errors import RecordError
@@ -43,33 +45,45 @@ def _is_json(column: sa.Column) -> bool:
     return isinstance(column.type, sa.JSON) or isinstance(getattr(column.type, "impl", None), sa.JSON)
 
 
-def _series(values: list[Any], column: sa.Column) -> pd.Series:
+#: What pandas infers for a column of text (its ``str`` dtype; Arrow-backed where pyarrow is installed).
+_TEXT = pd.Series(["a"]).dtype
+_INT = pd.Int64Dtype()
+_BOOL = pd.BooleanDtype()
+
+
+def _array(values: list[Any], column: sa.Column) -> Any:
+    """One column's values as the array a ``pd.Series`` of them gets (same dtype, same values), built
+    without the Series: a one-person read builds some fifty columns, and a Series costs three times
+    what its array does."""
     if _is_json(column):
-        return pd.Series(values, dtype=object, name=column.name)
+        out = np.empty(len(values), dtype=object)
+        for i, value in enumerate(values):  # element by element: lists of equal length stay lists
+            out[i] = value
+        return out
     ctype = column.type
     if isinstance(ctype, sa.Boolean):
-        return pd.Series(values, dtype="boolean", name=column.name)
+        return _BOOL.construct_array_type()._from_sequence(values, dtype=_BOOL)
     if isinstance(ctype, sa.Integer):
-        return pd.Series(values, dtype="Int64", name=column.name)
+        return _INT.construct_array_type()._from_sequence(values, dtype=_INT)
     if isinstance(ctype, sa.Float):
-        return pd.Series(values, dtype="float64", name=column.name)
+        return np.array(values, dtype="float64")
     if isinstance(ctype, sa.Date | sa.DateTime):
-        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), name=column.name)
-    return pd.Series(values, name=column.name)
-
-
-def _columns_frame(series: Sequence[pd.Series]) -> pd.DataFrame:
-    """One frame of freshly built columns of equal length: from their arrays, not copied nor aligned.
-
-    A frame made from Series aligns their indexes and copies them (about 1.5 ms for a laborer row of
-    43 columns, most of a one-person read); the arrays say the same (same dtypes, a fresh RangeIndex)."""
-    return pd.DataFrame({s.name: s.array for s in series}, copy=False)
+        return pd.to_datetime(np.array(values, dtype=object)).array
+    if infer_dtype(values, skipna=True) == "string":
+        return _TEXT.construct_array_type()._from_sequence(values, dtype=_TEXT)
+    return pd.Series(values).array  # all missing (object), or not text after all: as pandas infers
 
 
 def _frame(table: sa.Table, rows: list[Sequence[Any]], selected: Sequence[sa.Column] | None = None) -> pd.DataFrame:
+    """The rows as a frame, built from each column's array (no Series: not copied, not aligned)."""
     chosen = list(table.c) if selected is None else list(selected)
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in chosen]
-    return _columns_frame([_series(list(vals), c) for c, vals in zip(chosen, columns, strict=True)])
+    return _arrays_frame({c.name: _array(list(vals), c) for c, vals in zip(chosen, columns, strict=True)})
+
+
+def _arrays_frame(arrays: dict[str, Any]) -> pd.DataFrame:
+    """A frame of freshly built columns of equal length, from their arrays as they are (a fresh RangeIndex)."""
+    return pd.DataFrame(arrays, copy=False)
 
 
 def _in(column: sa.Column, values: Iterable[str] | str | None) -> sa.ColumnElement[bool] | None:
@@ -205,7 +219,7 @@ def load_household_flags(
 
 def _fetch_raw(engine: Engine, stmt: sa.Select[Any]) -> list[Sequence[Any]]:
     """The rows of ``stmt`` as the database driver returns them: no result-row objects and no per-cell
-    type processing (half the time of reading a whole ledger). :func:`_series` gives each column its
+    type processing (half the time of reading a whole ledger). :func:`_array` gives each column its
     type: the drivers return the same values as SQLAlchemy would, except SQLite's booleans (0/1) and
     dates (ISO text), which it converts alike."""
     compiled = stmt.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
@@ -234,14 +248,14 @@ def _load_bulk(
     stmt = sa.select(*selected).where(*[f for f in filters if f is not None]).order_by(key)
     rows = _fetch_raw(engine, stmt)
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in chosen]
-    data = []
+    data = {}
     for column, values in zip(chosen, columns, strict=True):
         if _is_json(column):
             values = json.loads("[" + ",".join("null" if v is None else v for v in values) + "]")
         else:
             values = _driver_values(values, column)
-        data.append(_series(list(values), column))
-    return _columns_frame(data)
+        data[column.name] = _array(list(values), column)
+    return _arrays_frame(data)
 
 
 def _driver_values(values: Sequence[Any], column: sa.Column) -> Sequence[Any]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from store import (
@@ -19,7 +21,7 @@ from store import (
     record_ingest_run,
     upsert,
 )
-from store.schema import ingest_runs, laborers
+from store.schema import households, ingest_runs, laborers, placements, vacancies
 
 
 def test_load_laborers_filters_and_dtypes(migrated_engine: Engine, make_laborer) -> None:
@@ -142,3 +144,59 @@ def test_bulk_readers_give_the_plain_readers_frames(migrated_engine: Engine, mak
     assert not pairs[0][1].loc[0, "wants_job"] and pairs[0][1].loc[0, "skills"] == []
     assert pairs[0][1]["registered_poor"].dtype == "boolean"
     assert pd.api.types.is_datetime64_any_dtype(pairs[3][1]["start_date"])
+
+
+def _cells(column: sa.Column) -> st.SearchStrategy[object]:
+    """Values a driver hands back for ``column`` (through SQLAlchemy), missing ones included."""
+    from store.readers import _is_json
+
+    ctype = column.type
+    if _is_json(column):
+        value: st.SearchStrategy[object] = st.lists(st.text(max_size=3), max_size=3)
+    elif isinstance(ctype, sa.Boolean):
+        value = st.booleans()
+    elif isinstance(ctype, sa.Integer):
+        value = st.integers(-(2**40), 2**40)
+    elif isinstance(ctype, sa.Float):
+        value = st.floats(allow_nan=False, width=64)
+    elif isinstance(ctype, sa.DateTime):
+        value = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1))
+    elif isinstance(ctype, sa.Date):
+        value = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 1, 1))
+    else:
+        value = st.text(max_size=4)
+    return st.none() | value
+
+
+@st.composite
+def _rows(draw: st.DrawFn, table: sa.Table) -> list[tuple[object, ...]]:
+    n = draw(st.integers(0, 4))
+    return [tuple(draw(_cells(c)) for c in table.c) for _ in range(n)]
+
+
+@pytest.mark.parametrize("table", [laborers, vacancies, placements, households], ids=lambda t: t.name)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_frames_are_built_as_pandas_builds_them_from_series(table: sa.Table, data: st.DataObject) -> None:
+    """The readers build each column's array directly: the same dtypes and values as one pandas Series per
+    column (how pandas infers text, an all-missing column, lists of equal length kept as lists)."""
+    from store.readers import _frame, _is_json
+
+    rows = data.draw(_rows(table))
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in table.c]
+    expected: dict[str, pd.Series] = {}
+    for c, values in zip(table.c, columns, strict=True):
+        v = list(values)
+        if _is_json(c):
+            expected[c.name] = pd.Series(v, dtype=object, name=c.name)
+        elif isinstance(c.type, sa.Boolean):
+            expected[c.name] = pd.Series(v, dtype="boolean", name=c.name)
+        elif isinstance(c.type, sa.Integer):
+            expected[c.name] = pd.Series(v, dtype="Int64", name=c.name)
+        elif isinstance(c.type, sa.Float):
+            expected[c.name] = pd.Series(v, dtype="float64", name=c.name)
+        elif isinstance(c.type, sa.Date | sa.DateTime):
+            expected[c.name] = pd.Series(pd.to_datetime(pd.Series(v, dtype=object)), name=c.name)
+        else:
+            expected[c.name] = pd.Series(v, name=c.name)
+    pd.testing.assert_frame_equal(_frame(table, rows), pd.DataFrame(expected), check_index_type=True)
