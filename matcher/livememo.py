@@ -7,9 +7,9 @@ nightly report rechecks it; each of those reads would compute the same list once
 memo keeps each fresh list, with the person as prepared, until it may no longer hold:
 
 - the person or their household changed (:meth:`LiveMemo.forget`, called with every change the
-  application folds in); a list whose computation began before a change to anyone was folded in
-  is not kept at all (:meth:`LiveMemo.token` and :meth:`LiveMemo.put`), since the store it read
-  may be older or newer than that change;
+  application folds in); a list whose computation began before a change to that person or
+  household was folded in is not kept at all (:meth:`LiveMemo.token` and :meth:`LiveMemo.put`),
+  since the store it read may be older or newer than that change;
 - the posts were rebuilt, the model swapped, the day turned or a new run was published
   (:meth:`LiveMemo.clear`);
 - a listed post is closed, withheld or fails a hard constraint today: checked on every read, as
@@ -25,7 +25,7 @@ tuples, the maps change under one lock.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -36,6 +36,9 @@ __all__ = ["LiveEntry", "LiveMemo", "LIVE_MEMO_SIZE"]
 
 #: Lists kept per worker (each holds its person's prepared row: a few kilobytes).
 LIVE_MEMO_SIZE = 4096
+#: Folds of changes remembered for :meth:`LiveMemo.put` (a computation that began before the oldest one
+#: is not kept: at four folds a second, over a minute).
+RECENT_FOLDS = 256
 
 
 class LiveEntry(NamedTuple):
@@ -60,9 +63,12 @@ class LiveMemo:
         self._by_laborer: dict[str, set[int]] = {}
         self._by_household: dict[Any, set[str]] = {}
         self._lock = threading.Lock()
-        #: Bumped by :meth:`clear`; with :attr:`_forgot_seq`, what a computation's token is checked against.
+        #: Bumped by :meth:`clear`; with the recent folds, what a computation's token is checked against.
         self._epoch = 0
-        self._forgot_seq = -1
+        #: ``(seq, people, households)`` of the latest folds that named someone, oldest first.
+        self._recent: deque[tuple[int, frozenset[str], frozenset[Any]]] = deque()
+        #: Changes at or below this sequence number are no longer in :attr:`_recent`.
+        self._horizon = -1
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -87,11 +93,17 @@ class LiveMemo:
         return None if seen is None else (self._epoch, seen)
 
     def put(self, laborer_id: str, k: int, entry: LiveEntry, token: tuple[int, int] | None) -> bool:
-        """Keep ``entry`` unless the memo was cleared, or a person or household changed (was folded
-        in after ``token`` was taken): the list may then rest on a record that no longer holds."""
+        """Keep ``entry`` unless the memo was cleared, or the person or their household changed (a
+        change folded in after ``token`` was taken): the list may then rest on a record that no longer
+        holds. Also not when the folds since ``token`` are too many to tell."""
         with self._lock:
-            if token is None or token[0] != self._epoch or self._forgot_seq > token[1]:
+            if token is None or token[0] != self._epoch or token[1] < self._horizon:
                 return False
+            for seq, people, households in reversed(self._recent):
+                if seq <= token[1]:
+                    break
+                if laborer_id in people or (entry.household is not None and entry.household in households):
+                    return False
             key = (laborer_id, k)
             self._entries[key] = entry
             self._entries.move_to_end(key)
@@ -108,9 +120,11 @@ class LiveMemo:
         change sequence number ``seq``)."""
         with self._lock:
             people = set(laborers)
-            households = list(households)
+            households = set(households)
             if people or households:
-                self._forgot_seq = max(self._forgot_seq, seq)
+                self._recent.append((seq, frozenset(people), frozenset(households)))
+                while len(self._recent) > RECENT_FOLDS:
+                    self._horizon = self._recent.popleft()[0]
             for household in households:
                 people |= self._by_household.get(household, set())
             for laborer_id in people:

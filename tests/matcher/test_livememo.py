@@ -33,15 +33,27 @@ def _entry(laborer_id: str) -> LiveEntry:
     return LiveEntry(None, None, 0, HOUSEHOLD[laborer_id], "360322", "")  # type: ignore[arg-type]
 
 
-@settings(max_examples=300, deadline=None)
-@given(ops, st.integers(1, 5))
-def test_the_memo_keeps_exactly_what_no_change_clear_or_bound_removed(program: list[Any], size: int) -> None:
+@settings(max_examples=1500, deadline=None)
+@given(ops, st.integers(1, 5), st.integers(1, 4))
+def test_the_memo_keeps_exactly_what_no_change_clear_or_bound_removed(
+    program: list[Any], size: int, folds: int
+) -> None:
+    import matcher.livememo
+
+    matcher.livememo.RECENT_FOLDS, recent = folds, matcher.livememo.RECENT_FOLDS
+    try:
+        _run(program, size, folds)
+    finally:
+        matcher.livememo.RECENT_FOLDS = recent
+
+
+def _run(program: list[Any], size: int, folds: int) -> None:
     memo = LiveMemo(size)
     model: OrderedDict[tuple[str, int], str | None] = OrderedDict()
     seq, epoch = 0, 0
     tokens: dict[int, tuple[int, int]] = {}  # slot → the (epoch, seq) when it was taken
     real_tokens: dict[int, Any] = {}  # slot → the memo's token taken then
-    forgotten_at: list[int] = []  # the seqs of forgets that named someone
+    named: list[tuple[int, set[str], set[str]]] = []  # (seq, people, households) of forgets that named someone
     for op in program:
         if op[0] == "take":
             tokens[op[1]] = (epoch, seq)
@@ -50,8 +62,18 @@ def test_the_memo_keeps_exactly_what_no_change_clear_or_bound_removed(program: l
             _, laborer_id, k, slot = op
             token = tokens.get(slot)
             real = memo.put(laborer_id, k, _entry(laborer_id), real_tokens.get(slot))
-            # Kept only when no clear and no change to anyone came in since the token was taken.
-            expected = token is not None and token[0] == epoch and not any(s > token[1] for s in forgotten_at)
+            # Kept only when no clear and no change to the person or their household came in since the
+            # token was taken, and the memo still remembers every change since then.
+            horizon = max((s for s, _, _ in named[:-folds]), default=-1)
+            expected = (
+                token is not None
+                and token[0] == epoch
+                and token[1] >= horizon
+                and not any(
+                    s > token[1] and (laborer_id in people or HOUSEHOLD[laborer_id] in households)
+                    for s, people, households in named
+                )
+            )
             assert real == expected, op
             if expected:
                 model[(laborer_id, k)] = HOUSEHOLD[laborer_id]
@@ -63,7 +85,7 @@ def test_the_memo_keeps_exactly_what_no_change_clear_or_bound_removed(program: l
             seq += 1
             memo.forget(seq, laborers, households)
             if laborers or households:
-                forgotten_at.append(seq)
+                named.append((seq, laborers, households))
             for key in [key for key, h in model.items() if key[0] in laborers or (h is not None and h in households)]:
                 del model[key]
         else:
