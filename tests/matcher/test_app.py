@@ -167,26 +167,30 @@ def test_a_kept_list_with_a_post_closed_since_is_computed_afresh(app: Applicatio
     assert post not in [r.vacancy_id for r in answer.result.recommendations]
 
 
-def test_a_list_computed_while_a_change_came_in_is_not_kept(app: Application, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The store read may be older or newer than a change folded in meanwhile: such a list is served once
-    and not kept; the next one, computed in quiet, is."""
+def test_a_list_computed_while_its_person_changed_is_not_kept(
+    app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store read may be older or newer than a change to the person folded in meanwhile: such a list
+    is served once and not kept. A change to someone else meanwhile does not matter."""
     laborer_id, _ = _listed(app)
     other = next(i for i in app.run_view.laborer_ids() if i != laborer_id)  # type: ignore[union-attr]
     assert app.ingest_frame("laborers", _wage_changed(app, laborer_id, 500)).updated == 1
     encode = app._encode  # noqa: SLF001
-    writes = iter([300.0])
+    writes: list[str] = []
 
-    def encode_while_another_person_changes(*args: Any) -> Any:
-        by = next(writes, None)
-        if by is not None:
-            assert app.ingest_frame("laborers", _wage_changed(app, other, by)).updated == 1
+    def encode_while_someone_changes(*args: Any) -> Any:
+        if writes:
+            assert app.ingest_frame("laborers", _wage_changed(app, writes.pop(), 300)).updated == 1
         return encode(*args)
 
-    monkeypatch.setattr(app, "_encode", encode_while_another_person_changes)
+    monkeypatch.setattr(app, "_encode", encode_while_someone_changes)
     live = app.stats["live"]
+    writes.append(laborer_id)
     assert app.suggestions(laborer_id, k=5).source == "live"
     assert app.stored_suggestions(laborer_id, k=5) is None and app.stats["live"] == live + 1
+    writes.append(other)
     assert app.suggestions(laborer_id, k=5).source == "live"
+    assert not writes  # the other person was written while the list was computed
     assert app.stored_suggestions(laborer_id, k=5) is not None and app.stats["live"] == live + 2
 
 
