@@ -30,6 +30,11 @@ class Metrics:
         self.open_posts = Gauge("matcher_open_posts", "Posts that can be suggested today", registry=r)
         self.index_size = Gauge("matcher_index_size", "Posts in the vector index", registry=r)
         self.change_seq = Gauge("matcher_change_seq", "Store change sequence the posts reflect", registry=r)
-        self.answers = Gauge("matcher_answers", "Suggestion answers since start, by source", ["source"], registry=r)
+        self.answers = Gauge(
+            "matcher_answers",
+            "Suggestion answers since start, by source (live: computed; live_kept: a live list reused; run)",
+            ["source"],
+            registry=r,
+        )
         self.rebuilds = Gauge("matcher_rebuilds", "Full rebuilds of the posts since start", registry=r)
         self.refreshes = Counter("matcher_refreshes", "Background refreshes by result", ["result"], registry=r)

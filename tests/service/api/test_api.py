@@ -183,6 +183,17 @@ def test_put_validates_and_updates(county: County) -> None:
     assert ok.status_code == 200, ok.text
     assert ok.json()["updated"] == 1 and ok.json()["record"]["expected_wage"] == float(wage)
     assert MASKED_ID.match(ok.json()["record"]["id_number"])
+    # The list computed after the change is kept: read again, it comes from memory, the same list.
+    url = f"/laborers/{county.in_town}/recommendations"
+    first, again = (county.get(url, "caseworker", params={"k": 4}) for _ in range(2))
+    assert first.json()["source"] == again.json()["source"] == "live"
+    assert [r["vacancy_id"] for r in first.json()["recommendations"]] == [
+        r["vacancy_id"] for r in again.json()["recommendations"]
+    ]
+    kept = re.search(r'matcher_answers\{source="live_kept"\} (\S+)', county.get("/metrics").text)
+    assert kept is not None and float(kept.group(1)) >= 1
+    # ... and still unknown to another county, from memory as from the store
+    error(county.get(url, "foreign", params={"k": 4}), 404)
     # another county's key cannot write into this one, nor see that the id exists
     error(county.client.put(f"/laborers/{county.in_town}", json=body, headers=county.auth("foreign")), 404)
     # a request body over the limit
