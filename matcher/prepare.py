@@ -44,12 +44,26 @@ def occ_int(code: object) -> int:
     return int(code.replace("-", ""))
 
 
-def _per_distinct(values: pd.Series, fn: Any, dtype: Any) -> np.ndarray:
+#: Up to this many rows, :func:`_per_distinct` asks ``fn`` cell by cell and :func:`prepare_people` does not
+#: copy the frame's data (a fresh list is one person: pandas' fixed cost per call was most of its work).
+FEW_ROWS = 64
+
+
+def _per_distinct(values: pd.Series, fn: Any, dtype: Any, few: int = FEW_ROWS) -> np.ndarray:
     """``fn`` of every cell, asked once per distinct value (a ledger repeats a few thousand codes and
-    enum words over millions of rows); a missing cell gets ``fn(None)``."""
+    enum words over millions of rows); a missing cell gets ``fn(None)``. Up to ``few`` cells, ``fn`` is
+    asked of each (the same answers without factorizing)."""
+    if len(values) <= few:
+        cells = values.to_numpy(dtype=object)
+        return np.fromiter((fn(None if _missing(v) else v) for v in cells), dtype=dtype, count=len(cells))
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     table = np.fromiter((fn(u) for u in uniques), dtype=dtype, count=len(uniques))
     return np.append(table, np.asarray(fn(None), dtype=dtype))[codes]
+
+
+def _missing(value: object) -> bool:
+    """What :func:`pandas.factorize` counts as missing: None, NaN, ``pd.NA``, ``NaT``."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
 def _code_int(values: pd.Series, width: int) -> np.ndarray:
@@ -377,7 +391,9 @@ def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = Non
     for i, cl in enumerate(codes_lists):
         for j, c in enumerate(cl[:MAX_PERSON_CODES]):
             codes[i, j] = occ_int(c)
-    frame = frame.copy()
+    # The columns added below go to this frame only (copy-on-write); a deep copy also gathers the columns
+    # into a few blocks, which pays for itself when many rows are taken later (a batch, the run's people).
+    frame = frame.copy(deep=n > FEW_ROWS)
     frame["occupation_codes"] = codes_lists
     zero = np.zeros(n, dtype=bool)
     if households is not None and len(households):
