@@ -271,18 +271,41 @@ def occupation_blocks(
     return out
 
 
-def _codes(df: pd.DataFrame, name: str, frame: str) -> np.ndarray:
+#: Up to this many rows, :func:`_codes` looks each cell up in a dict (one person's encoding: the
+#: index lookup's fixed cost was most of it).
+FEW_ROWS = 64
+
+
+def _codes(df: pd.DataFrame, name: str, frame: str, few: int = FEW_ROWS) -> np.ndarray:
     """Category codes of an enum column (-1 for missing); a value outside the vocabulary raises."""
     allowed = _ALLOWED[name]
     values = df[name]
-    codes = pd.Index(allowed).get_indexer(values.astype(object))
-    bad = (codes < 0) & values.notna().to_numpy()
+    if len(values) <= few:
+        table = {v: i for i, v in enumerate(allowed)}
+        cells = values.to_numpy(dtype=object)
+        missing = pd.isna(cells)
+        codes = np.fromiter(
+            (-1 if gone else _lookup(table, v) for v, gone in zip(cells, missing, strict=True)),
+            dtype=np.int64,
+            count=len(cells),
+        )
+        bad = (codes < 0) & ~missing
+    else:
+        codes = pd.Index(allowed).get_indexer(values.astype(object))
+        bad = (codes < 0) & values.notna().to_numpy()
     if bad.any():
         first = values[bad].iloc[0]
         raise InputError(
             f"{frame}.{name}: got {first!r}; allowed: {', '.join(allowed)} / {name} 的值 {first!r} 不在允许范围内"
         )
     return np.asarray(codes, dtype=np.int64)
+
+
+def _lookup(table: dict[str, int], value: object) -> int:
+    try:
+        return table.get(value, -1)  # type: ignore[call-overload]
+    except TypeError:  # an unhashable cell (a list where a word belongs): outside the vocabulary
+        return -1
 
 
 def _profile(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
