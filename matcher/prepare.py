@@ -67,8 +67,12 @@ def _missing(value: object) -> bool:
 
 
 def _code_int(values: pd.Series, width: int) -> np.ndarray:
+    """The first ``width`` digits of each cell's code as an integer (0: missing or not digits); a cell
+    that is not text is read as its text, as ``values.fillna("").astype(str)`` would give it."""
+
     def one(v: object) -> int:
-        return int(v[:width]) if isinstance(v, str) and v[:width].isdigit() else 0
+        text = v if isinstance(v, str) else "" if v is None else str(v)
+        return int(text[:width]) if text[:width].isdigit() else 0
 
     return _per_distinct(values, one, np.int64)
 
@@ -341,13 +345,13 @@ def _precise(coord_source: pd.Series) -> np.ndarray:
 
 def _place_arrays(frame: pd.DataFrame) -> dict[str, Any]:
     """Administrative codes as integers and coordinates, the same for people and posts."""
-    admin = frame["admin_code"].fillna("").astype(str)
+    admin = frame["admin_code"]
     return {
         "province": _code_int(admin, 2),
         "city": _code_int(admin, 4),
-        "county": _code_int(frame["county_code"].fillna("").astype(str), 6),
-        "town": _code_int(frame["town_code"].fillna("").astype(str), 12),
-        "village": _code_int(frame["village_code"].fillna("").astype(str), 12),
+        "county": _code_int(frame["county_code"], 6),
+        "town": _code_int(frame["town_code"], 12),
+        "village": _code_int(frame["village_code"], 12),
         "lat": _float(frame["lat"]),
         "lon": _float(frame["lon"]),
         "precise": _precise(frame["coord_source"]),
@@ -381,7 +385,9 @@ def take_people(people: People, rows: np.ndarray) -> People:
 def prepare_people(laborers: pd.DataFrame, households: pd.DataFrame | None = None, flags: bool = True) -> People:
     """Build :class:`People` from store frames (``load_laborers``/``load_households``); ``flags=False``
     leaves out the columns the flag rules read (for judging pairs only)."""
-    frame = laborers.reset_index(drop=True)
+    index = laborers.index
+    plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    frame = laborers if plain else laborers.reset_index(drop=True)  # the store's frames are numbered 0…n-1
     n = len(frame)
     skills_raw = _lists(frame["skills"])
     intention = _lists(frame["job_intention"])

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.prepare import _enum, _per_distinct
+from matcher.prepare import _code_int, _enum, _per_distinct
 from tests.matcher.conftest import County
 
 cells = st.one_of(
@@ -59,3 +59,28 @@ def test_people_prepared_one_at_a_time_equal_the_same_rows_prepared_together(cou
             elif isinstance(b, list):
                 assert a[0] == b[row], f.name
     assert not frame.columns.isin(["occupation_codes", "zero_employment"]).any()  # the caller's frame untouched
+
+
+codes = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.sampled_from(["610426", "610426100201", "6104", "", "61x426", "١٢٣٤٥٦"]),
+    st.integers(0, 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=1e12),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(codes, max_size=12), st.sampled_from([2, 4, 6, 12]))
+def test_codes_are_read_as_the_text_of_each_cell(values: list[object], width: int) -> None:
+    """Administrative codes from the raw column equal those read from ``fillna("").astype(str)``, on both
+    the few-rows and the many-rows paths."""
+    series = pd.Series(values, dtype=object)
+
+    def reference(v: str) -> int:
+        return int(v[:width]) if v[:width].isdigit() else 0
+
+    expected = [reference(v) for v in series.fillna("").astype(str)]
+    assert _code_int(series, width).tolist() == expected
+    assert _code_int(pd.concat([series] * 10, ignore_index=True), width).tolist() == expected * 10
