@@ -72,7 +72,7 @@ def _code_int(values: pd.Series, width: int) -> np.ndarray:
 
     def one(v: object) -> int:
         text = v if isinstance(v, str) else "" if v is None else str(v)
-        return int(text[:width]) if text[:width].isdigit() else 0
+        return int(text[:width]) if text[:width].isdecimal() else 0  # not isdigit: "²" is a digit int() refuses
 
     return _per_distinct(values, one, np.int64)
 

@@ -149,7 +149,7 @@ class Repairs:
         ids = laborers["laborer_id"].to_numpy()
         for county in np.unique(counties[rows]):
             members = rows[counties[rows] == county]
-            near = enter[city == (int(county[:4]) if county[:4].isdigit() else -1)]
+            near = enter[city == (int(county[:4]) if county[:4].isdecimal() else -1)]
             mine = np.union1d(near, online)
             if not len(mine):
                 members = members[isin(pd.Series(ids[members]), list(wanted))]
