@@ -32,6 +32,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from features.occupations import set_cache_home
+from features.rows import is_missing
 from matcher.artifact import MatchModel, latest_version, load_model
 from matcher.errors import ProfileError, UnknownIdError
 from matcher.gather import Gatherer
@@ -500,8 +501,7 @@ class Application:
         changed = [v for v in listed if v in self._changes.vacancies]
         if changed and not self._rematched(view, serving, changed):
             return False
-        rows = serving.posts.rows_of(listed)
-        return not len(rows) or bool((rows >= 0).all() and serving.recommender._open[rows].all())  # noqa: SLF001
+        return _all_open(serving, listed)
 
     def _rematched(self, view: RunView, serving: Serving, vacancy_ids: Sequence[str]) -> bool:
         """Whether posts changed since the run still match people exactly as the run ranked them.
@@ -553,8 +553,7 @@ class Application:
         kept = self._live.get(laborer_id, k)
         if kept is None:
             return None
-        rows = serving.posts.rows_of([r.vacancy_id for r in kept.result.recommendations])
-        if len(rows) and not ((rows >= 0).all() and serving.recommender._open[rows].all()):  # noqa: SLF001
+        if not _all_open(serving, [r.vacancy_id for r in kept.result.recommendations]):
             return None
         explained = self._recheck(kept.result, kept.people, kept.row, serving)
         if explained is None:
@@ -842,23 +841,23 @@ def _all_changes_since(engine: Engine, seq: int) -> list[Any]:
 _CHANGE_PAGE = 10_000
 
 
+def _all_open(serving: Serving, vacancy_ids: Sequence[str]) -> bool:
+    """Whether each of these posts is in the snapshot and open today (withheld ones are not)."""
+    rows = serving.posts.rows_of(list(vacancy_ids))
+    return not len(rows) or bool((rows >= 0).all() and serving.recommender._open[rows].all())  # noqa: SLF001
+
+
 def _code(value: Any) -> str:
     """A place code as the seekers' arrays hold it ('' when missing)."""
     return value if isinstance(value, str) else ""
-
-
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and value != value
 
 
 def _same_value(a: Any, b: Any) -> bool:
     """Whether a stored post's field equals the snapshot's (missing equals missing; numbers by value,
     lists item by item, dates as days, the rest as text). Unsure is "not the same": the post is then
     withheld."""
-    if _missing(a) or _missing(b):
-        return _missing(a) and _missing(b)
+    if is_missing(a) or is_missing(b):
+        return is_missing(a) and is_missing(b)
     if isinstance(a, dt.date) or isinstance(b, dt.date):  # pandas' Timestamp is a datetime, hence a date
         try:
             return bool(pd.Timestamp(a) == pd.Timestamp(b))

@@ -20,6 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from features.contract.vocab import KIND, MOBILITY_ORDER
+from features.rows import FEW_ROWS, is_missing
 from matcher.flags import REQUIRED_COLUMNS, FlagColumns
 
 __all__ = ["People", "Posts", "KINDS", "prepare_people", "prepare_posts", "take_people", "occ_int", "SkillVocab"]
@@ -44,26 +45,16 @@ def occ_int(code: object) -> int:
     return int(code.replace("-", ""))
 
 
-#: Up to this many rows, :func:`_per_distinct` asks ``fn`` cell by cell and :func:`prepare_people` does not
-#: copy the frame's data (a fresh list is one person: pandas' fixed cost per call was most of its work).
-FEW_ROWS = 64
-
-
 def _per_distinct(values: pd.Series, fn: Any, dtype: Any, few: int = FEW_ROWS) -> np.ndarray:
     """``fn`` of every cell, asked once per distinct value (a ledger repeats a few thousand codes and
     enum words over millions of rows); a missing cell gets ``fn(None)``. Up to ``few`` cells, ``fn`` is
     asked of each (the same answers without factorizing)."""
     if len(values) <= few:
         cells = values.to_numpy(dtype=object)
-        return np.fromiter((fn(None if _missing(v) else v) for v in cells), dtype=dtype, count=len(cells))
+        return np.fromiter((fn(None if is_missing(v) else v) for v in cells), dtype=dtype, count=len(cells))
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     table = np.fromiter((fn(u) for u in uniques), dtype=dtype, count=len(uniques))
     return np.append(table, np.asarray(fn(None), dtype=dtype))[codes]
-
-
-def _missing(value: object) -> bool:
-    """What :func:`pandas.factorize` counts as missing: None, NaN, ``pd.NA``, ``NaT``."""
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
 def _code_int(values: pd.Series, width: int) -> np.ndarray:

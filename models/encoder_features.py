@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from features.rows import FEW_ROWS
 from models.errors import InputError
 
 __all__ = [
@@ -269,11 +270,6 @@ def occupation_blocks(
         out[:, offset : offset + width] = block * np.float32(weight)
         offset += width
     return out
-
-
-#: Up to this many rows, :func:`_codes` looks each cell up in a dict (one person's encoding: the
-#: index lookup's fixed cost was most of it).
-FEW_ROWS = 64
 
 
 def _codes(df: pd.DataFrame, name: str, frame: str, few: int = FEW_ROWS) -> np.ndarray:

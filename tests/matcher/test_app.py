@@ -94,9 +94,7 @@ def test_another_workers_write_is_followed_by_refresh(app: Application) -> None:
 
 def test_a_changed_person_is_computed_afresh(app: Application) -> None:
     laborer_id, _ = _listed(app)
-    person = load_laborers(app.engine, ids=[laborer_id])
-    frame = _contract_row(person, expected_wage=str(float(person["expected_wage"].iloc[0] or 3000) + 500))
-    assert app.ingest_frame("laborers", frame).updated == 1
+    assert app.ingest_frame("laborers", _wage_changed(app, laborer_id, 500)).updated == 1
     app.refresh()
     assert app.suggestions(laborer_id, k=5).source == "live"
 
@@ -313,9 +311,7 @@ def test_the_event_loop_answer_is_the_run_answer_and_steps_aside_after_a_change(
     assert checked >= 10
     laborer_id, _ = _listed(app)
     assert app.stored_suggestions(laborer_id, k=5) is not None
-    person = load_laborers(app.engine, ids=[laborer_id])
-    frame = _contract_row(person, expected_wage=str(float(person["expected_wage"].iloc[0] or 3000) + 500))
-    assert app.ingest_frame("laborers", frame).updated == 1
+    assert app.ingest_frame("laborers", _wage_changed(app, laborer_id, 500)).updated == 1
     assert app.stored_suggestions(laborer_id, k=5) is None  # the writer's own change: at once
     assert app.suggestions(laborer_id, k=5).source == "live"
 

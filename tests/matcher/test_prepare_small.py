@@ -42,7 +42,8 @@ def test_people_prepared_one_at_a_time_equal_the_same_rows_prepared_together(cou
     """The paths for few rows (no data copy, cell by cell) and for many give each person the same arrays."""
     from sqlalchemy import create_engine
 
-    from matcher.prepare import FEW_ROWS, People, prepare_people
+    from features.rows import FEW_ROWS
+    from matcher.prepare import People, prepare_people
     from store import load_laborers
     from store.readers import load_household_flags
 
