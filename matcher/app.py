@@ -235,7 +235,32 @@ class Application:
         self._matches[id(posts.frame)] = dict(
             zip(posts.ids.astype(str).tolist(), match_hash(posts).tolist(), strict=True)
         )
-        return Serving(model, posts, recommender, model.path.name, seq, today, frozenset(), time.monotonic())
+        serving = Serving(model, posts, recommender, model.path.name, seq, today, frozenset(), time.monotonic())
+        self._warm(serving)
+        return serving
+
+    def _warm(self, serving: Serving) -> None:
+        """Compute one person's list with a snapshot before it serves (outside the lock, in the thread that
+        built it): what a snapshot builds on first use (the employers' rates per post, the posts' place and
+        vector grids; some 100 ms) is then built here, not in the first request after a swap."""
+        seekers = self._seekers
+        if seekers is None or not len(seekers):
+            return  # no run loaded yet: the first request builds them (a server loads the run first)
+        try:
+            one = take_people(seekers, [0])
+            one.vectors = serving.model.encoder.transform_laborers(one.frame)
+            serving.recommender.recommend(one, k=5)
+        except Exception:  # never fatal: the first request computes the same and says what went wrong
+            log.exception("warming a new snapshot failed")
+
+    def warm_up(self) -> None:
+        """Load what requests need before the first one comes: the latest run, today's posts (one list
+        computed with them, see :meth:`_warm`) and the gazetteer that resolves a written record's place."""
+        from features.geo import get_gazetteer
+
+        self.run_view  # noqa: B018 - first: the snapshot is warmed with one of its people
+        self.serving  # noqa: B018
+        get_gazetteer()
 
     @property
     def run_view(self) -> RunView | None:

@@ -28,6 +28,8 @@ __all__ = [
     "get_engine",
     "dispose_engines",
     "begin_write",
+    "checkpoint",
+    "defer_checkpoints",
     "mask_db_message",
     "SQLITE_BUSY_TIMEOUT_MS",
     "WRITE_OPTION",
@@ -76,6 +78,48 @@ def begin_write(engine: Engine) -> Any:
     failing with "database is locked"; on PostgreSQL it is an ordinary transaction.
     """
     return engine.execution_options(**{WRITE_OPTION: True}).begin()
+
+
+def defer_checkpoints(engine: Engine) -> bool:
+    """Take WAL checkpoints off this process's commits: it then calls :func:`checkpoint` itself, from a
+    background thread (the service's refresh thread does, once a second).
+
+    By default the commit that takes SQLite's write-ahead log past 1,000 pages copies it into the
+    database and syncs both, some 20–80 ms in which that writer still holds the write lock: an API
+    write now and then took five times its usual time, and the other worker's writes queued behind it.
+    A checkpoint runs beside writers, so taken out of the commit it delays none of them. Only new
+    connections are affected (the pool is emptied here: call it before serving). Returns whether
+    ``engine`` is a SQLite file (other stores: nothing to do).
+    """
+    if not _sqlite_file(engine):
+        return False
+    if not event.contains(engine, "connect", _no_auto_checkpoint):
+        event.listen(engine, "connect", _no_auto_checkpoint)
+        engine.dispose()
+    return True
+
+
+def _no_auto_checkpoint(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def _sqlite_file(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+
+
+def checkpoint(engine: Engine) -> tuple[int, int, int] | None:
+    """Copy what the write-ahead log holds into the database as far as no reader needs it (``PASSIVE``:
+    it waits for nobody); returns SQLite's ``(busy, log pages, pages checkpointed)``, None on another store.
+    """
+    if not _sqlite_file(engine):
+        return None
+    raw = engine.raw_connection()
+    try:
+        # The driver connection itself: through SQLAlchemy the statement would run inside a BEGIN.
+        row = raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        raw.close()
+    return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None
 
 
 def get_engine(url: str | URL | None = None) -> Engine:

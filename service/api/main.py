@@ -32,6 +32,7 @@ from service.api.deps import FailureLimiter, KeyCache
 from service.api.errors import error_body, install_error_handlers
 from service.api.metrics_state import Metrics
 from service.api.schemas import ErrorBody
+from store.engine import checkpoint, defer_checkpoints
 
 __all__ = ["create_app", "AuditBuffer", "Worker"]
 
@@ -80,11 +81,11 @@ class Worker(threading.Thread):
         super().__init__(name="matcher-refresh", daemon=True)
         self.application, self.audit, self.metrics = application, audit, metrics
         self.stop_event = threading.Event()
+        self._checkpointed = 0.0
 
     def run(self) -> None:
-        try:  # load the posts and the run before the first request needs them
-            self.application.serving  # noqa: B018
-            self.application.run_view  # noqa: B018
+        try:  # load the run and the posts before the first request needs them
+            self.application.warm_up()
         except Exception:  # a store without a model or posts: /health says why; requests get a 503
             log.exception("warm-up failed")
         settle_heap()
@@ -93,6 +94,7 @@ class Worker(threading.Thread):
         last = 0.0
         while not self.stop_event.wait(tick):
             self.audit.flush(self.application.engine)
+            self._checkpoint()
             if time.monotonic() - last < every:
                 continue
             last = time.monotonic()
@@ -106,6 +108,18 @@ class Worker(threading.Thread):
             except Exception:
                 self.metrics.refreshes.labels(result="error").inc()
                 log.exception("refresh failed")
+
+    def _checkpoint(self) -> None:
+        """The store's write-ahead log copied into it, here rather than in a request's commit (see
+        :func:`store.engine.defer_checkpoints`); at most once a second."""
+        now = time.monotonic()
+        if now - self._checkpointed < AUDIT_FLUSH_SECONDS:
+            return
+        self._checkpointed = now
+        try:
+            checkpoint(self.application.engine)
+        except Exception:  # a busy or failing store: the next tick tries again
+            log.exception("checkpoint failed")
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -152,6 +166,7 @@ def _lifespan(settings: Settings | None):  # type: ignore[no-untyped-def]
         _one_thread_per_request()
         application = Application(current)
         application.migrate()
+        defer_checkpoints(application.engine)  # the refresh thread takes them (Worker.run)
         app.state.settings = current
         app.state.application = application
         worker = Worker(application, app.state.audit, app.state.metrics)

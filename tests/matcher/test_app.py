@@ -192,6 +192,19 @@ def test_a_list_computed_while_its_person_changed_is_not_kept(
     assert app.stored_suggestions(laborer_id, k=5) is not None and app.stats["live"] == live + 2
 
 
+def test_a_snapshot_is_warmed_before_it_serves(app: Application) -> None:
+    """What a snapshot builds on first use is built by the thread that built it, not by the first
+    request after the swap: the employers' rates per post and the posts' place and vector grids."""
+    assert app.run_view is not None  # a server loads the run first: its people warm the snapshot
+    fresh = app._build(app.serving.model)  # noqa: SLF001 - what refresh() swaps in
+    assert fresh.model.employers._cache[0] is fresh.posts.employer  # noqa: SLF001
+    assert all(hasattr(fresh.posts, name) for name in ("_neighbourhoods", "_vectors_grid"))
+    app.warm_up()  # the same on a started application, and the gazetteer loaded
+    from features.geo import get_gazetteer
+
+    assert get_gazetteer.cache_info().currsize == 1
+
+
 def test_ingest_frame_answers_with_the_rejected_rows_and_keeps_the_good_ones(app: Application) -> None:
     people = load_laborers(app.engine).head(2)
     frame = pd.concat([_contract_row(people.iloc[[0]], mobility="somewhere"), _contract_row(people.iloc[[1]])])
