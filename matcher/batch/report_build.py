@@ -18,7 +18,7 @@ from matcher.batch.report_data import ReportData, load_report_data
 from matcher.batch.runs import RunDir, read_table
 from matcher.errors import MatcherError
 
-__all__ = ["report_tables", "ReportTables", "for_county"]
+__all__ = ["report_tables", "ReportTables", "for_county", "without_people"]
 
 
 class ReportTables(NamedTuple):
@@ -35,6 +35,12 @@ class ReportTables(NamedTuple):
     zero_households: pd.DataFrame
     exposure: pd.DataFrame
     run_record: pd.DataFrame
+
+
+def without_people(t: ReportTables) -> ReportTables:
+    """The report with nothing that names a household or a person: the zero-employment households still
+    without a suggestion become counts per village (the other tables are aggregates already)."""
+    return t._replace(zero_households=tables.zero_households_by_village(t.zero_households))
 
 
 def for_county(data: ReportData, county_code: str) -> ReportData:

@@ -386,6 +386,27 @@ def zero_households(data: ReportData) -> pd.DataFrame:
     return out.sort_values(["county", "town", "village", "household_id"])[cols].reset_index(drop=True)
 
 
+#: Columns of :func:`zero_households_by_village`.
+VILLAGE_COLUMNS = ["county", "town", "village", "households", "members", "members_in_run"]
+
+
+def zero_households_by_village(zero: pd.DataFrame) -> pd.DataFrame:
+    """:func:`zero_households` as counts per village: no household id, member ids or per-household remarks
+    (what a reader of aggregates alone is given)."""
+    if zero.empty:
+        return pd.DataFrame(columns=VILLAGE_COLUMNS)
+    places = zero[["county", "town", "village"]].astype(object).fillna("")
+    out = (
+        zero.assign(county=places["county"], town=places["town"], village=places["village"])
+        .groupby(["county", "town", "village"], sort=True)
+        .agg(households=("household_id", "size"), members=("members", "sum"), members_in_run=("members_in_run", "sum"))
+        .reset_index()
+    )
+    for c in ("households", "members", "members_in_run"):
+        out[c] = out[c].astype(np.int64)
+    return out[VILLAGE_COLUMNS]
+
+
 def exposure(data: ReportData, candidates: pd.DataFrame, suggestions: pd.DataFrame) -> pd.DataFrame:
     """Exposure of every post with openings: top-k without the congestion step versus the published lists.
 

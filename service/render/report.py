@@ -42,7 +42,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from matcher.batch.report_build import ReportTables, report_tables
+from matcher.batch.report_build import ReportTables, report_tables, without_people
 from matcher.batch.report_data import ReportData
 from matcher.batch.report_tables import FLAG_NAMES
 from matcher.batch.runs import RunDir
@@ -85,7 +85,9 @@ _SHEET_ZH: dict[str, str] = {
 }
 
 
-def write_report(run: RunDir, out: Path, engine: Engine | None = None, county_code: str | None = None) -> list[Path]:
+def write_report(
+    run: RunDir, out: Path, engine: Engine | None = None, county_code: str | None = None, *, people: bool = True
+) -> list[Path]:
     """Write the morning report of a published run into ``out``.
 
     Parameters
@@ -99,6 +101,9 @@ def write_report(run: RunDir, out: Path, engine: Engine | None = None, county_co
     county_code : str, optional
         One county's report (its people, households and posts; the ``全部`` rows are its totals);
         default: the whole run.
+    people : bool
+        False: nothing that names a household or a person (for a reader of aggregates alone; see
+        :func:`matcher.batch.report_build.without_people`).
 
     Returns
     -------
@@ -108,6 +113,8 @@ def write_report(run: RunDir, out: Path, engine: Engine | None = None, county_co
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     data, t = report_tables(run, engine, county_code=county_code)
+    if not people:
+        t = without_people(t)
     pngs = _charts(run, data, t, out)
     workbook = _workbook(run, t, pngs, out / f"report_{run.run_id}.xlsx")
     csvs = []

@@ -67,6 +67,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "course_posts": ("需要该技能的在招岗位", "open posts needing the skill"),
     "course_openings": ("需要该技能的招聘人数", "openings needing the skill"),
     "household_id": ("户编号", "household id"),
+    "households": ("户数", "households"),
     "members": ("家庭劳动力数", "members in the ledger"),
     "members_in_run": ("在册求职成员", "members seeking work"),
     "member_ids": ("成员编号", "member ids"),

@@ -2,7 +2,9 @@
 
 The figures are the report's own tables (:func:`matcher.batch.report_build.report_tables`), the
 ones ``/runs/{id}/report`` answers to every role; a county key sees its county's rows (an admin
-the run's totals). The workbook is the one ``matcher report`` writes (aggregates only).
+the run's totals). The workbook is the one ``matcher report`` writes. A ``readonly`` key, which never
+reads a person, sees the zero-employment households still without a suggestion as counts per village,
+on the page and in its own workbook, instead of one row per household with its id and members.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.responses import Response
 
-from service.api.deps import ALL_ROLES, mark_audit
+from matcher.batch.report_build import without_people
+from service.api.deps import ALL_ROLES, PERSON_ROLES, mark_audit
 from service.web.organiser import county_rows, report_of
 from service.web.render import page
 from service.web.routing import PageError, PageRoute, application, login
@@ -38,7 +41,8 @@ def report(request: Request) -> Response:
     shortfalls = county_rows(tables.shortfalls, principal)
     by_reason = shortfalls.groupby("category", sort=False)["people"].sum().reset_index().to_dict(orient="records")
     flags = county_rows(tables.flags, principal).to_dict(orient="records")
-    zero = tables.zero_households  # the key's county alone (see report_of)
+    people = principal.role in PERSON_ROLES  # a readonly key: households as counts per village
+    zero = (tables if people else without_people(tables)).zero_households  # the key's county alone (report_of)
     towns = county_rows(tables.coverage_town, principal).to_dict(orient="records")
     return page(
         request,
@@ -52,6 +56,7 @@ def report(request: Request) -> Response:
         flags=flags,
         flag_chart=bars("各类帮扶标记人数", [(r["kind_zh"], r["people"], None) for r in flags], ("人数", None)),
         zero=zero.head(200).to_dict(orient="records"),
+        zero_by_village=not people,
         towns=[t for t in towns if t.get("town") != "全部"],
     )
 
@@ -66,13 +71,14 @@ def workbook(request: Request) -> Response:
         raise PageError(404, "还没有已发布的夜间批处理结果，暂无晨报可下载。")
     mark_audit(request, "export")
     county = session.principal.county_code
-    out = Path(app.home) / "web" / "report" / view.run_id / (county or "all")
+    people = session.principal.role in PERSON_ROLES  # readonly: no household or person named (own file)
+    out = Path(app.home) / "web" / "report" / view.run_id / (county or "all") / ("people" if people else "counts")
     path = out / f"report_{view.run_id}.xlsx"
     with _lock:
         if not path.exists():
             from service.render.report import write_report
 
-            write_report(view.run, out, app.engine, county_code=county)
+            write_report(view.run, out, app.engine, county_code=county, people=people)
     return FileResponse(
         path,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

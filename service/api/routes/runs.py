@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
 
-from service.api.deps import ALL_ROLES, AppDep, role_dep
+from service.api.deps import ALL_ROLES, PERSON_ROLES, AppDep, role_dep
 from service.api.schemas import ErrorBody, RunOut
 from store.errors import AppError, NotFoundError
 
@@ -53,11 +53,21 @@ def get_run(run_id: str, application: AppDep, principal: Anyone) -> dict[str, An
 
 @router.get("/runs/{run_id}/report")
 def run_report(run_id: str, application: AppDep, principal: Anyone) -> dict[str, Any]:
-    """The morning report's tables of a published run, as JSON records per table: a county's key gets its
+    """The morning report's tables of a published run, as JSON records per table (and each table's
+    columns, which an empty table's records cannot show): a county's key gets its
     county's people and posts alone (its ``全部`` rows are the county's totals), an admin the whole run.
-    Computed once per run and county, then answered from memory."""
+    A ``readonly`` key, which never reads a person, gets the zero-employment households as counts per
+    village instead of one row per household. Computed once per run and county, then answered from memory."""
+    from matcher.batch.report_build import without_people
     from service.report_cache import report_tables_of
 
     run = _run(application, run_id)
     tables = report_tables_of(application, run, principal.county_code)
-    return {"run_id": run.run_id, "tables": {name: _frame_json(t) for name, t in tables._asdict().items()}}
+    if principal.role not in PERSON_ROLES:
+        tables = without_people(tables)
+    frames = tables._asdict()
+    return {
+        "run_id": run.run_id,
+        "tables": {name: _frame_json(t) for name, t in frames.items()},
+        "columns": {name: [str(c) for c in t.columns] for name, t in frames.items()},  # an empty table's too
+    }

@@ -58,3 +58,34 @@ def test_an_admin_sees_the_whole_run(reports: tuple[TwoCounties, TestClient]) ->
     cov = {r["county_code"]: r for r in tables["coverage_county"]}
     assert {OWN, OTHER, "全部"} <= set(cov)
     assert cov["全部"]["served"] == sum(r["served"] for c, r in cov.items() if c != "全部")
+
+
+def test_readonly_reads_households_as_counts_per_village(reports: tuple[TwoCounties, TestClient]) -> None:
+    """A readonly key never reads a person: its report has no household id or member id, the households
+    are counted per village (the counting: tests/matcher/batch/test_report_without_people.py); the
+    organiser's report lists each household."""
+    county, client = reports
+
+    def report(role: str) -> dict[str, Any]:
+        got = client.get(f"/runs/{county.run_id}/report", headers=bearer(county.key(role, OWN)))
+        assert got.status_code == 200, got.text
+        return got.json()
+
+    listed, counted = report("organizer"), report("readonly")
+    assert {"household_id", "member_ids"} <= set(listed["columns"]["zero_households"])
+    assert counted["columns"]["zero_households"] == [
+        "county",
+        "town",
+        "village",
+        "households",
+        "members",
+        "members_in_run",
+    ]
+    assert all(set(r) == set(counted["columns"]["zero_households"]) for r in counted["tables"]["zero_households"])
+    assert sum(r["households"] for r in counted["tables"]["zero_households"]) == len(
+        listed["tables"]["zero_households"]
+    )
+    # every other table is the same for both roles (aggregates already)
+    for name, rows in listed["tables"].items():
+        if name != "zero_households":
+            assert counted["tables"][name] == rows, name

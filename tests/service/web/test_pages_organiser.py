@@ -71,6 +71,26 @@ def test_a_county_key_reports_its_own_county_alone(web: Web) -> None:
     assert OTHER_NAME in admin
 
 
+def test_readonly_reads_households_as_counts_per_village(web: Web) -> None:
+    """A readonly key never reads a person: the zero-employment households still without a suggestion
+    reach it as counts per village, on the page and in its own workbook; the organiser's name each one
+    (the counting itself: tests/matcher/batch/test_report_without_people.py)."""
+
+    def zero_sheet_header(who: str) -> list[str]:
+        book = openpyxl.load_workbook(io.BytesIO(web.get("/report/workbook", who).content))
+        (sheet,) = [ws for ws in book.worksheets if ws.title.startswith("零就业户")]
+        return [str(c) for c in next(sheet.iter_rows(values_only=True))]
+
+    organiser, readonly = zero_sheet_header("organizer"), zero_sheet_header("readonly")
+    assert "户编号" in organiser and "成员编号" in organiser and "户数" not in organiser
+    assert "户编号" not in readonly and "成员编号" not in readonly and "户数" in readonly
+    section = re.compile(r'<section class="panel" aria-labelledby="zero-h">.*?</section>', re.DOTALL)
+    page = section.search(web.get("/report", "readonly").text)
+    assert page is not None and "<th>户编号</th>" not in page.group(0) and "户数" in page.group(0)
+    page = section.search(web.get("/report", "organizer").text)
+    assert page is not None and "<th>户编号</th>" in page.group(0)
+
+
 def test_fairs_are_for_organisers(web: Web) -> None:
     assert web.get("/fairs", "organizer").status_code == 200
     for who in ("caseworker", "readonly"):
