@@ -714,8 +714,12 @@ class Application:
         frame = load_laborers(self.engine, county_codes=wanted, wants_job=True)
         if frame.empty:
             return []
-        people = prepare_frame(self.engine, frame.reset_index(drop=True), serving.model.encoder)
-        return list(serving.recommender.candidates_for_post(people, j, k))
+        people = prepare_frame(self.engine, frame.reset_index(drop=True))
+        encoder = serving.model.encoder
+        # only those the post's hard constraints let through are encoded (most of the call otherwise)
+        return list(
+            serving.recommender.candidates_for_post(people, j, k, encode=lambda p: encoder.transform_laborers(p.frame))
+        )
 
     # ----------------------------------------------------------------- writes
     def ingest_frame(

@@ -36,6 +36,7 @@ it keeps is built in ``__init__`` or behind a lock (:class:`matcher.explain.Post
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -46,7 +47,7 @@ from matcher.assemble import HOME, MARKET, MIN_POSTS, SAFETY_SLOTS, STEPS, TRAIN
 from matcher.candidates import Candidates, Exclusions, RingPools, candidate_pairs, exclusions, passes_first_stage
 from matcher.explain import MOBILITY_ZH, Explanation, PostFacts, describe, history_of
 from matcher.pairs import FEATURES, EmployerStats, PairSkills, PostSkills, pair_features
-from matcher.prepare import KIND_INDEX, People, Posts
+from matcher.prepare import KIND_INDEX, People, Posts, take_people
 from matcher.reach import RINGS, eligible, open_mask, pair_geo, ring_of, units
 from matcher.similarity import grid_cosine
 
@@ -631,7 +632,9 @@ class Recommender:
             return np.zeros(len(pi), dtype=bool)
         return np.isin(pi * len(self.posts) + pj, keys)
 
-    def candidates_for_post(self, people: People, j: int, k: int = 20) -> list[PostCandidate]:
+    def candidates_for_post(
+        self, people: People, j: int, k: int = 20, encode: Callable[[People], np.ndarray] | None = None
+    ) -> list[PostCandidate]:
         """The best ``k`` of ``people`` for post row ``j``: those it passes every hard constraint for today.
 
         The post's side of :meth:`recommend`, for an employer or an organiser: the same rules as
@@ -645,8 +648,11 @@ class Recommender:
         Certificates are not a hard constraint (the score knows a missing one). A person who already
         answered the post (:mod:`matcher.answered`) is not offered it again.
 
-        ``people`` must be prepared and encoded (``people.vectors``) by the caller. The checks and
-        scores are vectorised over people; only the returned candidates are explained.
+        ``people`` must be prepared and encoded (``people.vectors``) by the caller, or ``encode`` given:
+        then only the people who pass the hard constraints (found without their vectors) are encoded,
+        with ``encode(those people)`` (a county's seekers are thousands; a post suits a fraction of them,
+        and encoding was most of the call). The checks and scores are vectorised over people; only the
+        returned candidates are explained.
 
         Returns
         -------
@@ -663,6 +669,15 @@ class Recommender:
         ok = eligible(people, self.posts, pi, pj, ring, self.today)
         if ok.any():
             ok[ok] = ~self._answered_mask(people, pi[ok], pj[ok])
+        if encode is not None:  # those who pass, alone and in their order, encoded (see above)
+            keep = np.flatnonzero(ok)
+            if not len(keep):
+                return []
+            people = take_people(people, keep)
+            people.vectors = encode(people)
+            geo = type(geo)(*(a[keep] for a in geo))
+            ring, ok = ring[keep], np.ones(len(keep), dtype=bool)
+            pi, pj = np.arange(len(keep), dtype=np.int64), pj[keep]
         welfare = bool(self.posts.kind[j] == _WELFARE)
         if welfare and ok.any():
             ok[ok] = self._welfare_allowed(people, np.flatnonzero(ok))

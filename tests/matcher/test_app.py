@@ -205,6 +205,36 @@ def test_a_snapshot_is_warmed_before_it_serves(app: Application) -> None:
     assert get_gazetteer.cache_info().currsize == 1
 
 
+def test_a_posts_candidates_encode_only_those_who_pass_and_equal_encoding_everyone(app: Application) -> None:
+    """Only the people a post's hard constraints let through are encoded: the candidates, scores, steps and
+    explanations are those of encoding the whole county first (public-welfare posts included)."""
+    from matcher.lookup import prepare_frame
+    from matcher.prepare import KIND_INDEX
+
+    serving = app.serving
+    posts = serving.posts
+    welfare = np.flatnonzero(posts.kind == KIND_INDEX["public_welfare"])[:3].tolist()
+    market = np.flatnonzero(posts.open & (posts.kind != KIND_INDEX["public_welfare"]))[:9].tolist()
+    assert welfare and market
+    encoded: list[int] = []
+
+    def counted(people: Any) -> Any:
+        encoded.append(len(people))
+        return serving.model.encoder.transform_laborers(people.frame)
+
+    found = 0
+    for j in welfare + market:
+        county = str(posts.frame["county_code"].iloc[j] or "")
+        frame = load_laborers(app.engine, county_codes=[county], wants_job=True).reset_index(drop=True)
+        everyone = prepare_frame(app.engine, frame, serving.model.encoder)
+        expected = serving.recommender.candidates_for_post(everyone, j, 15)
+        lazy = serving.recommender.candidates_for_post(prepare_frame(app.engine, frame), j, 15, encode=counted)
+        assert lazy == expected
+        assert app.candidates_for_post(str(posts.ids[j]), 15) == expected
+        found += len(expected)
+    assert found and encoded and max(encoded) < len(frame)  # fewer people encoded than the county holds
+
+
 def test_ingest_frame_answers_with_the_rejected_rows_and_keeps_the_good_ones(app: Application) -> None:
     people = load_laborers(app.engine).head(2)
     frame = pd.concat([_contract_row(people.iloc[[0]], mobility="somewhere"), _contract_row(people.iloc[[1]])])
