@@ -453,8 +453,8 @@ def parser_for(col: Column) -> Callable[[pd.Series], Parsed]:
         return lambda s: parse_choice(col, s, col.choices)  # type: ignore[arg-type]
     if col.kind == "id_number":
 
-        def idn(s: pd.Series) -> Parsed:
-            frame = parse_id_numbers(pd.Series(omap(s, normalize_text), index=s.index, dtype=object))
+        def idn(s: pd.Series | np.ndarray) -> Parsed:
+            frame = parse_id_numbers(pd.Series(omap(s, normalize_text), dtype=object))
             numbers = frame["id_number"]
             return Parsed(numbers.to_numpy(dtype=object), frame["error"].to_numpy(dtype=object), numbers.dtype)
 
