@@ -64,7 +64,11 @@ def attach_places(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[tuple[str,
         "lon": np.where(given, lon, res["lon"].astype(object)),
         "coord_source": np.where(given, "input", res["coord_level"]).astype(object),
     }
-    data = {c: frame[c].to_numpy(dtype=object) for c in frame.columns}
+    if frame.columns.is_unique:  # every column out of the frame in one step, not one read each
+        block = frame.to_numpy(dtype=object)
+        data = {c: block[:, i] for i, c in enumerate(frame.columns)}
+    else:
+        data = {c: frame[c].to_numpy(dtype=object) for c in frame.columns}
     for col, values in placed.items():
         data[col] = _nones(values)
     unresolved = np.empty(len(frame), dtype=object)
