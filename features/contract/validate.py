@@ -213,14 +213,28 @@ def python_cells(frame: pd.DataFrame, names: list[str], *, native: bool = False)
     numpy scalars held in object columns become Python ones too (as ``to_dict`` gives them, what a
     database driver binds).
     """
+    if not frame.columns.is_unique or not names:
+        return [_python_column(frame[name], native) for name in names]
+    # Every column out of the frame in one step (a column read through pandas costs a fixed ~25 µs).
+    where = {c: i for i, c in enumerate(frame.columns)}
+    picked = [where[name] for name in names]
+    block = frame.to_numpy(dtype=object)
+    dtypes = frame.dtypes.to_numpy()
     out = []
-    for name in names:
-        series = frame[name]
-        cells = _cells(series.to_numpy(dtype=object))
-        if native and series.dtype == object:
+    for i in picked:
+        cells = _cells(block[:, i])
+        if native and dtypes[i] == np.dtype(object):
             cells = [c.item() if isinstance(c, np.generic) else c for c in cells]
         out.append(cells)
     return out
+
+
+def _python_column(series: pd.Series, native: bool) -> list[object]:
+    """One column's cells for :func:`python_cells`."""
+    cells = _cells(series.to_numpy(dtype=object))
+    if native and series.dtype == object:
+        cells = [c.item() if isinstance(c, np.generic) else c for c in cells]
+    return cells
 
 
 def _hashed_columns(kind: str, present: list[str]) -> tuple[list[str], list[str]]:
