@@ -622,11 +622,12 @@ def run_phase(cfg: dict[str, Any], home: Path, server_pid: int) -> dict[str, Any
     path = home / f"bench_loadgen_{cfg['phase'].replace('-', '_')}.json"
     path.write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
     workers = workers_of(server_pid)
-    cpu0 = cpu_seconds(workers)
+    each0 = [cpu_seconds([w]) for w in workers]
     proc = subprocess.run(
         [sys.executable, "-u", __file__, "--loadgen", str(path)], capture_output=True, text=True, check=False
     )
-    cpu1 = cpu_seconds(workers)
+    each = [cpu_seconds([w]) - c for w, c in zip(workers, each0, strict=True)]
+    cpu0, cpu1 = 0.0, sum(each)
     load = os.getloadavg()
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-3000:])
@@ -655,8 +656,8 @@ def run_phase(cfg: dict[str, Any], home: Path, server_pid: int) -> dict[str, Any
     print(
         f"   CPU over {span:.0f} s (incl. {cfg['warmup']:.0f} s warm-up): generator {r['gen_cpu']:.1f} s "
         f"({100 * r['gen_cpu'] / span:.0f} % of a core), server workers {cpu1 - cpu0:.1f} s "
-        f"({100 * (cpu1 - cpu0) / span:.0f} % of a core); load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-        f"on {os.cpu_count()} cores"
+        f"({100 * (cpu1 - cpu0) / span:.0f} % of a core; each worker {' / '.join(f'{c:.1f}' for c in each)} s); "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores"
     )
     for sample in r["error_samples"]:
         print(f"   error: {sample}")
