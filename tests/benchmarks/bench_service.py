@@ -27,6 +27,11 @@ which finds the capacity. Phases, each for ``--seconds`` after a short warm-up:
    bottleneck;
 a. ``GET /laborers/{id}/recommendations?k=5`` for random job seekers, open loop
    at ``--rate``; a'. the same, closed loop (capacity);
+An open loop sends each request on an idle connection of ``--concurrency`` (a new one when none is
+idle): by default the one that waited longest (``--pool rotate``, many clients: the kernel spreads the
+connections over the workers, so the requests are spread too); ``--pool stack`` takes the one used last, as
+one client's pool does, which puts most requests on the few connections in use and often on one worker.
+
 b. open loop at ``--rate`` (and at each of ``--mixed-rates``): 90 % such
    reads, 10 % writes (``PUT /vacancies/{id}`` with a changed ``openings``, a
    third of them to 0; ``PUT /laborers/{id}`` with a changed ``expected_wage``).
@@ -50,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import csv
 import json
 import os
@@ -543,14 +549,18 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
         """Requests started on a fixed schedule (``rate`` a second) whatever the answers' pace: each
         on an idle connection, a new one when none is idle; latency counts from the scheduled start,
         so a slow server cannot hide its queue (no coordinated omission)."""
-        idle = list(conns)
+        idle = collections.deque(conns)
+        # rotate: the idle connection that waited longest (many clients, as a county's caseworkers and
+        # systems are; the kernel spreads connections over the workers); stack: the one used last (one
+        # client's pool: a few connections, hence often one worker, carry nearly every request)
+        take = idle.popleft if cfg.get("pool", "rotate") == "rotate" else idle.pop
         tasks: set[asyncio.Task[None]] = set()
         slots = asyncio.Semaphore(MAX_CONNECTIONS)  # a client pool's bound: beyond it requests queue here
 
         async def one(t_sched: float) -> None:
             async with slots:
                 if idle:
-                    conn = idle.pop()
+                    conn = take()
                 else:
                     conn = Conn(port, key)
                     conns.append(conn)
@@ -694,6 +704,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=32, help="connections of the closed-loop phases")
+    parser.add_argument(
+        "--pool",
+        choices=("rotate", "stack"),
+        default="rotate",
+        help="open loop: send each request on the idle connection that waited longest (rotate: many clients) "
+        "or on the one used last (stack: one client's pool, which puts most requests on one worker)",
+    )
     parser.add_argument("--rate", type=float, default=300.0, help="requests/s offered in the open-loop phases")
     parser.add_argument(
         "--mixed-rates",
@@ -727,7 +744,8 @@ def main() -> None:
     env["MATCHER_HOME"] = str(home)
     print(
         f"bench_service: {args.laborers} laborers, {args.vacancies} vacancies, {args.seconds:.0f} s per phase, "
-        f"{args.workers} workers, concurrency {args.concurrency}, home {home}, {os.cpu_count()} cores",
+        f"{args.workers} workers, concurrency {args.concurrency}, open-loop pool {args.pool}, home {home}, "
+        f"{os.cpu_count()} cores",
         flush=True,
     )
     t0 = time.perf_counter()
@@ -775,6 +793,7 @@ def main() -> None:
             "warmup": args.warmup,
             "concurrency": args.concurrency,
             "seed": args.seed,
+            "pool": args.pool,
         }
         if "health" in args.phases:
             run_phase({**base, "phase": "health", "ids": []}, home, server.pid)
