@@ -436,6 +436,8 @@ def drop_duplicate_ids(kind: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, li
     ``frame``: valid rows with the person-facing ``row`` number column. Returns the rows kept (in
     their order) and the refused duplicates.
     """
+    if len(frame) < 2:  # one record (an API write): nothing to repeat, and no Series to build for it
+        return frame, []
     key = ID_COLUMN[kind]
     ids = frame[key]
     repeated = ids.notna() & ids.duplicated(keep=False)
