@@ -15,6 +15,7 @@ import pandas as pd
 
 from features.geo import get_gazetteer
 from features.geo_frame import resolve_columns
+from features.rows import object_columns
 
 __all__ = ["attach_places", "PLACE_COLUMNS"]
 
@@ -64,11 +65,7 @@ def attach_places(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[tuple[str,
         "lon": np.where(given, lon, res["lon"].astype(object)),
         "coord_source": np.where(given, "input", res["coord_level"]).astype(object),
     }
-    if frame.columns.is_unique:  # every column out of the frame in one step, not one read each
-        block = frame.to_numpy(dtype=object)
-        data = {c: block[:, i] for i, c in enumerate(frame.columns)}
-    else:
-        data = {c: frame[c].to_numpy(dtype=object) for c in frame.columns}
+    data = object_columns(frame)
     for col, values in placed.items():
         data[col] = _nones(values)
     unresolved = np.empty(len(frame), dtype=object)

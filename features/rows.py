@@ -7,9 +7,12 @@ cell-by-cell path for a few rows takes the same threshold and the same notion of
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
+import numpy as np
 import pandas as pd
 
-__all__ = ["FEW_ROWS", "is_missing"]
+__all__ = ["FEW_ROWS", "is_missing", "object_columns"]
 
 #: Up to this many rows, a column is handled cell by cell rather than by a vectorised pandas call.
 FEW_ROWS = 64
@@ -19,3 +22,13 @@ def is_missing(value: object) -> bool:
     """What pandas counts as missing in a cell (as ``pd.factorize`` and ``pd.isna`` do): None, NaN,
     ``pd.NA``, ``NaT``."""
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+def object_columns(frame: pd.DataFrame) -> dict[Hashable, np.ndarray]:
+    """Every column of ``frame`` as an object array (missing cells as the frame holds them), read out of it
+    in one step when the column names are unique: a column read through pandas costs a fixed ~25 µs, and a
+    one-record write reads forty of them several times over."""
+    if frame.columns.is_unique:
+        block = frame.to_numpy(dtype=object)
+        return {c: block[:, i] for i, c in enumerate(frame.columns)}
+    return {c: frame[c].to_numpy(dtype=object) for c in frame.columns}

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from matcher.batch.report_build import ReportTables, report_tables
+from matcher.batch.report_build import ReportTables, report_tables, without_people
 
 __all__ = ["CACHE_ENTRIES", "report_tables_of"]
 
@@ -21,14 +21,18 @@ __all__ = ["CACHE_ENTRIES", "report_tables_of"]
 CACHE_ENTRIES = 32
 
 _lock = threading.Lock()
-_cache: OrderedDict[tuple[str, str, str], ReportTables] = OrderedDict()
-_building: dict[tuple[str, str, str], threading.Lock] = {}
+_cache: OrderedDict[tuple[str, str, str, bool], ReportTables] = OrderedDict()
+_building: dict[tuple[str, str, str, bool], threading.Lock] = {}
 
 
-def report_tables_of(application: Any, run: Any, county_code: str | None = None) -> ReportTables:
+def report_tables_of(
+    application: Any, run: Any, county_code: str | None = None, *, people: bool = True
+) -> ReportTables:
     """The report tables of ``run`` for one county (its ``全部`` rows are the county's totals) or,
-    without a county, the whole run (:func:`matcher.batch.report_build.report_tables`)."""
-    key = (str(application.home), run.run_id, county_code or "")
+    without a county, the whole run (:func:`matcher.batch.report_build.report_tables`). ``people=False``:
+    for a reader of aggregates alone, nothing that names a household or a person
+    (:func:`matcher.batch.report_build.without_people`), kept beside the full report."""
+    key = (str(application.home), run.run_id, county_code or "", people)
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
@@ -41,7 +45,10 @@ def report_tables_of(application: Any, run: Any, county_code: str | None = None)
         if hit is not None:
             return hit
         try:
-            _, tables = report_tables(run, application.engine, county_code=county_code)
+            if people:
+                _, tables = report_tables(run, application.engine, county_code=county_code)
+            else:
+                tables = without_people(report_tables_of(application, run, county_code))
         finally:
             with _lock:
                 _building.pop(key, None)

@@ -23,6 +23,7 @@ from features.contract.columns import ID_COLUMN, Column, schema
 from features.contract.idcard import mask_id_number, mask_name, mask_phone, parse_id_numbers
 from features.contract.parse import EMPLOYED_SOMEWHERE_CODE, parser_for
 from features.contract.vocab import GRADE_OF_TYPE_ONLY, LOCAL_WORK_PLACES, NO_LABOUR_CAPACITY, squash
+from features.rows import object_columns
 from features.text import normalize_text
 
 __all__ = [
@@ -213,28 +214,17 @@ def python_cells(frame: pd.DataFrame, names: list[str], *, native: bool = False)
     numpy scalars held in object columns become Python ones too (as ``to_dict`` gives them, what a
     database driver binds).
     """
-    if not frame.columns.is_unique or not names:
-        return [_python_column(frame[name], native) for name in names]
-    # Every column out of the frame in one step (a column read through pandas costs a fixed ~25 µs).
-    where = {c: i for i, c in enumerate(frame.columns)}
-    picked = [where[name] for name in names]
-    block = frame.to_numpy(dtype=object)
-    dtypes = frame.dtypes.to_numpy()
+    if not names:
+        return []
+    columns = object_columns(frame)
+    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
     out = []
-    for i in picked:
-        cells = _cells(block[:, i])
-        if native and dtypes[i] == np.dtype(object):
+    for name in names:
+        cells = _cells(columns[name])
+        if native and dtypes[name] == np.dtype(object):
             cells = [c.item() if isinstance(c, np.generic) else c for c in cells]
         out.append(cells)
     return out
-
-
-def _python_column(series: pd.Series, native: bool) -> list[object]:
-    """One column's cells for :func:`python_cells`."""
-    cells = _cells(series.to_numpy(dtype=object))
-    if native and series.dtype == object:
-        cells = [c.item() if isinstance(c, np.generic) else c for c in cells]
-    return cells
 
 
 def _hashed_columns(kind: str, present: list[str]) -> tuple[list[str], list[str]]:
@@ -379,17 +369,14 @@ def validate_frame(
     # nearly all such fixed cost). A parser's column that is not of object dtype keeps its dtype (``dtypes``).
     data: dict[str, np.ndarray] = {}
     dtypes: dict[str, object] = {}
-    # Every raw column as an object array, read out of the frame in one step (a column read through
-    # pandas costs a fixed ~25 µs, forty of them most of a one-record write).
-    position = {name: i for i, name in enumerate(raw.columns)}
-    cells = raw.to_numpy(dtype=object) if len(position) == len(raw.columns) else None
+    columns = object_columns(raw)
     for col in cols:
         src = source_of.get(col.name)
         if src is None:
             # A column the file does not carry: lists are empty lists, the rest unknown.
             data[col.name] = _filled(n, list if col.kind == "list" else None)
             continue
-        parsed = parser_for(col)(cells[:, position[src]] if cells is not None else raw[src].to_numpy(dtype=object))
+        parsed = parser_for(col)(columns[src])
         data[col.name] = parsed.values
         if parsed.dtype != np.dtype(object):
             dtypes[col.name] = parsed.dtype

@@ -35,14 +35,14 @@ def _cached(key: tuple[str, ...], build: Any) -> Any:
     return value
 
 
-def report_of(app: Application, county_code: str | None = None) -> Any:
+def report_of(app: Application, county_code: str | None = None, *, people: bool = True) -> Any:
     """The published run's report tables for one county (its ``全部`` rows are the county's totals)
-    or, without a county, the whole run (:func:`service.report_cache.report_tables_of`); None
-    before the first run."""
+    or, without a county, the whole run (:func:`service.report_cache.report_tables_of`, ``people`` as
+    there); None before the first run."""
     from service.report_cache import report_tables_of
 
     view = app.run_view
-    return None if view is None else report_tables_of(app, view.run, county_code)
+    return None if view is None else report_tables_of(app, view.run, county_code, people=people)
 
 
 def suggested_counts(app: Application) -> dict[str, int]:

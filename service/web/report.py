@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.responses import Response
 
-from matcher.batch.report_build import without_people
 from service.api.deps import ALL_ROLES, PERSON_ROLES, mark_audit
 from service.web.organiser import county_rows, report_of
 from service.web.render import page
@@ -33,7 +32,8 @@ def report(request: Request) -> Response:
     app = application(request)
     principal = session.principal
     view = app.run_view
-    tables = report_of(app, principal.county_code)
+    people = principal.role in PERSON_ROLES  # a readonly key: households as counts per village
+    tables = report_of(app, principal.county_code, people=people)
     if view is None or tables is None:
         return page(request, "report.html", nav="report", title="晨报", run=None)
     coverage = county_rows(tables.coverage_county, principal)
@@ -41,8 +41,7 @@ def report(request: Request) -> Response:
     shortfalls = county_rows(tables.shortfalls, principal)
     by_reason = shortfalls.groupby("category", sort=False)["people"].sum().reset_index().to_dict(orient="records")
     flags = county_rows(tables.flags, principal).to_dict(orient="records")
-    people = principal.role in PERSON_ROLES  # a readonly key: households as counts per village
-    zero = (tables if people else without_people(tables)).zero_households  # the key's county alone (report_of)
+    zero = tables.zero_households  # the key's county alone (see report_of)
     towns = county_rows(tables.coverage_town, principal).to_dict(orient="records")
     return page(
         request,

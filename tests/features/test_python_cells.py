@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.contract.validate import _python_column, python_cells
+from features.contract.validate import _cells, python_cells
 
 N = st.integers(0, 6)
 TEXT = st.one_of(st.none(), st.text(max_size=4))
@@ -34,6 +34,14 @@ def frames(draw: st.DrawFn) -> pd.DataFrame:
     }
     names = draw(st.lists(st.sampled_from(sorted(makers)), min_size=1, max_size=8))
     return pd.DataFrame({f"{k}{i}": makers[k]().reset_index(drop=True) for i, k in enumerate(names)})
+
+
+def _python_column(series: pd.Series, native: bool) -> list[object]:
+    """One column's cells read through pandas, the reference :func:`python_cells` is checked against."""
+    cells = _cells(series.to_numpy(dtype=object))
+    if native and series.dtype == object:
+        cells = [c.item() if isinstance(c, np.generic) else c for c in cells]
+    return cells
 
 
 def _typed(cells: list[list[object]]) -> list[list[tuple[type, str]]]:

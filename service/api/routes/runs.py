@@ -58,13 +58,10 @@ def run_report(run_id: str, application: AppDep, principal: Anyone) -> dict[str,
     county's people and posts alone (its ``全部`` rows are the county's totals), an admin the whole run.
     A ``readonly`` key, which never reads a person, gets the zero-employment households as counts per
     village instead of one row per household. Computed once per run and county, then answered from memory."""
-    from matcher.batch.report_build import without_people
     from service.report_cache import report_tables_of
 
     run = _run(application, run_id)
-    tables = report_tables_of(application, run, principal.county_code)
-    if principal.role not in PERSON_ROLES:
-        tables = without_people(tables)
+    tables = report_tables_of(application, run, principal.county_code, people=principal.role in PERSON_ROLES)
     frames = tables._asdict()
     return {
         "run_id": run.run_id,
