@@ -68,6 +68,16 @@ def bind_socket(host: str, port: int, *, reuse_port: bool = True) -> socket.sock
 SWITCH_INTERVAL_S = 0.0005
 
 
+def _config(factory: str, log_level: str) -> Any:
+    """uvicorn's configuration of a worker. Without uvicorn's access log: its plain-text lines carry each
+    request's whole path and query (a search by ID number or phone, ``?q=…``, would put it in the
+    operator's journal unmasked); the app's own access log (``service.access``, JSON lines with the route
+    template, the status, the time and the key, never a path's ids) is the one kept."""
+    import uvicorn
+
+    return uvicorn.Config(factory, factory=True, log_level=log_level, access_log=False)
+
+
 def _worker(factory: str, host: str, port: int, log_level: str) -> None:
     """One worker process: its own socket, one uvicorn server, the app built by ``factory``."""
     import sys
@@ -79,8 +89,7 @@ def _worker(factory: str, host: str, port: int, log_level: str) -> None:
     # steps could wait a whole slice behind them for the interpreter lock.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     sock = bind_socket(host, port)
-    config = uvicorn.Config(factory, factory=True, log_level=log_level)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(_config(factory, log_level)).run(sockets=[sock])
 
 
 class _Supervisor:
@@ -144,12 +153,11 @@ def serve_workers(factory: str, host: str, port: int, workers: int, log_level: s
     import uvicorn
 
     if workers <= 1:
-        config = uvicorn.Config(factory, factory=True, log_level=log_level)
-        uvicorn.Server(config).run(sockets=[bind_socket(host, port, reuse_port=False)])
+        uvicorn.Server(_config(factory, log_level)).run(sockets=[bind_socket(host, port, reuse_port=False)])
         return
     try:  # a probe without SO_REUSEPORT: fails when anyone (even another server of ours) holds the address
         bind_socket(host, port, reuse_port=False).close()
     except OSError as exc:
         raise AddressInUseError(exc.errno, f"{host}:{port}: {exc.strerror}") from exc
-    uvicorn.Config(factory, factory=True, log_level=log_level)  # configures the supervisor's logging like uvicorn's
+    _config(factory, log_level)  # configures the supervisor's logging like uvicorn's
     _Supervisor(factory, host, port, workers, log_level).run()

@@ -345,3 +345,21 @@ def test_model_swap_drops_no_request(server: Server) -> None:
             assert r.json().get("source") in ("run", "live")
     status, health = _health(server.base)
     assert status == 200 and health.get("model_version") == new, health
+
+
+def test_the_server_log_never_holds_what_was_searched(server: Server) -> None:
+    """A search by ID number or phone (``?q=``) leaves no trace of them in what ``matcher serve`` prints
+    (the operator's journal: uvicorn's own access lines would carry the whole query) nor in its logs."""
+    id_number, phone = "360322199107153318", "13912345678"
+    with server.client() as client:
+        for q in (id_number, phone):
+            for _ in range(4):  # new connections: both workers
+                r = client.get("/laborers", params={"q": q})
+                assert r.status_code == 200, r.text
+    time.sleep(0.5)
+    printed = server.log.read_text(encoding="utf-8", errors="replace")
+    logs = "".join(p.read_text(encoding="utf-8", errors="replace") for p in (server.home / "logs").glob("*"))
+    assert "GET /laborers" in logs  # the app's own access log has the requests (by route, without the query)
+    for secret in (id_number, phone):
+        assert secret not in printed, f"{secret} printed by matcher serve:\n{printed[-2000:]}"
+        assert secret not in logs, f"{secret} in the service's logs"
