@@ -325,3 +325,46 @@ def test_a_writer_that_waits_for_the_lock_says_so_and_loses_nothing(
     from store import get_engine
 
     assert len(load_laborers(get_engine(f"sqlite:///{db}"))) == 12
+
+
+def test_a_writer_waiting_for_its_turn_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another writer holds the store's write turn (``store.engine.write_lock``, as the service's writes
+    do) rather than SQLite's lock: the CLI's ingest says once that it is waiting, then stores every row."""
+    import threading
+
+    from service.cli import app
+    from store import get_engine, get_settings
+    from store.engine import write_lock
+
+    db = tmp_path / "turn.db"
+    monkeypatch.setenv("MATCHER_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("MATCHER_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    rows = tmp_path / "people.csv"
+    rows.write_text(
+        "laborer_id,household_id,county,age\n" + "".join(f"L{n},H{n},永寿县,{20 + n}\n" for n in range(6)),
+        encoding="utf-8",
+    )
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with write_lock(get_engine(f"sqlite:///{db}")):
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert holding.wait(30)
+    timer = threading.Timer(2.5, release.set)
+    timer.start()
+    try:
+        result = runner.invoke(app, ["ingest", "laborers", str(rows)])
+    finally:
+        release.set()
+        timer.cancel()
+        holder.join(30)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("正在等待") == 1 and "waiting" in result.output
+    assert len(load_laborers(get_engine(f"sqlite:///{db}"))) == 6
