@@ -25,13 +25,11 @@ among the rows that passed every check.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import logging
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +50,7 @@ from store import (
     upsert,
 )
 from store.cells import safe_text
-from store.engine import WRITE_OPTION, write_lock
+from store.engine import WRITE_OPTION
 from store.errors import InputError
 
 __all__ = [
@@ -541,7 +539,8 @@ def ingest_table(
     summary._source = (table, validated.header_map, path)
     row_ids = dict(zip(frame["row"].astype(int), frame[ID_COLUMN[kind]].astype(str), strict=True))
     records = _records(frame)
-    with _write_turn(engine, on_wait) as (conn, trans):
+    with engine.connect() as conn:
+        trans = _begin_write(conn, on_wait)
         try:
             counts = upsert(conn, kind, records)
             if kind == "laborers" and records:
@@ -580,25 +579,20 @@ def ingest_table(
 WAIT_NOTICE_S = 1.0
 
 
-@contextlib.contextmanager
-def _write_turn(engine: Engine, on_wait: Callable[[], None] | None) -> Iterator[tuple[Connection, Any]]:
-    """A connection holding the store's write turn (:func:`store.engine.write_lock`) and its write
-    transaction, begun (``IMMEDIATE`` on SQLite: the lock is taken here, before any row is written);
-    ``on_wait`` is called once if that takes longer than :data:`WAIT_NOTICE_S`."""
-    timer = None
-    if on_wait is not None:
-        timer = threading.Timer(WAIT_NOTICE_S, on_wait)
-        timer.daemon = True
-        timer.start()
+def _begin_write(conn: Connection, on_wait: Callable[[], None] | None) -> Any:
+    """Begin the write transaction (``IMMEDIATE`` on SQLite: the lock is taken here, before any row is
+    written); ``on_wait`` is called once if that takes longer than :data:`WAIT_NOTICE_S`."""
+    if on_wait is None:
+        return conn.execution_options(**{WRITE_OPTION: True}).begin()
+    import threading
+
+    timer = threading.Timer(WAIT_NOTICE_S, on_wait)
+    timer.daemon = True
+    timer.start()
     try:
-        with write_lock(engine), engine.connect() as conn:
-            trans = conn.execution_options(**{WRITE_OPTION: True}).begin()
-            if timer is not None:
-                timer.cancel()
-            yield conn, trans
+        return conn.execution_options(**{WRITE_OPTION: True}).begin()
     finally:
-        if timer is not None:
-            timer.cancel()
+        timer.cancel()
 
 
 def _save_rejects(path: Path, table: RawTable, rejects: list[Reject], header_map: dict[str, str]) -> Path | None:

@@ -15,12 +15,8 @@ PostgreSQL writes the offending values into its messages (``DETAIL: Key
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -32,7 +28,6 @@ __all__ = [
     "get_engine",
     "dispose_engines",
     "begin_write",
-    "write_lock",
     "checkpoint",
     "defer_checkpoints",
     "mask_db_message",
@@ -76,75 +71,13 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
 WRITE_OPTION = "matcher_writes"
 
 
-@contextmanager
-def begin_write(engine: Engine) -> Iterator[Any]:
+def begin_write(engine: Engine) -> Any:
     """``engine.begin()`` for a transaction that reads and then writes (ingest, delete, a fair).
 
-    On SQLite it begins ``IMMEDIATE`` inside :func:`write_lock`, so two writers queue instead of the
-    second one failing with "database is locked"; on PostgreSQL it is an ordinary transaction.
+    On SQLite it begins ``IMMEDIATE``, so two writers queue (busy timeout) instead of the second one
+    failing with "database is locked"; on PostgreSQL it is an ordinary transaction.
     """
-    with write_lock(engine), engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
-        yield conn
-
-
-#: How often a writer waiting in :func:`write_lock` looks again (seconds).
-WRITE_LOCK_POLL_S = 0.0005
-
-_held = threading.local()
-
-
-@contextmanager
-def write_lock(engine: Engine) -> Iterator[None]:
-    """Hold the store's write turn across processes: around a SQLite file's write transaction.
-
-    SQLite lets one writer in at a time, and one that finds the lock taken sleeps in SQLite's busy
-    handler in growing steps (1, 2, 5, 10, 15, 20, 25 … 100 ms) however soon the lock is free again:
-    under the service's writes from two workers the wait was 18 ms at the 90th percentile and 81 ms at
-    the 99th for a lock held about 7 ms. Here writers take turns on an advisory lock on a file beside the
-    database instead (``<database>-writers``, ``flock``), looked at again every
-    :data:`WRITE_LOCK_POLL_S`, so a writer goes in within half a millisecond of the last one leaving.
-
-    Take it before checking out a connection (a writer that waits holds none). Re-entrant within a
-    thread. Bounded: after SQLite's busy timeout the writer goes on unlocked and SQLite's own wait
-    decides, so a writer that does not take turns here (another program) never blocks one forever.
-    Other stores: nothing to do (PostgreSQL queues row locks itself).
-    """
-    if not _sqlite_file(engine):
-        yield
-        return
-    path = f"{engine.url.database}-writers"
-    held: dict[str, int] = _held.__dict__.setdefault("paths", {})
-    if held.get(path):  # this thread holds it already (a write inside a write)
-        held[path] += 1
-        try:
-            yield
-        finally:
-            held[path] -= 1
-        return
-    import fcntl
-
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError:  # a folder we may not write to: SQLite's own wait alone, as before
-        yield
-        return
-    try:
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    break  # SQLite's busy timeout decides from here
-                time.sleep(WRITE_LOCK_POLL_S)
-        held[path] = 1
-        try:
-            yield
-        finally:
-            held[path] = 0
-    finally:
-        os.close(fd)  # closing the file releases the lock
+    return engine.execution_options(**{WRITE_OPTION: True}).begin()
 
 
 def defer_checkpoints(engine: Engine) -> bool:
