@@ -97,6 +97,9 @@ class ScrubFilter(logging.Filter):
             message = f"{record.msg!s} {record.args!r}"
         record.msg = scrub_text(message)
         record.args = None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            # A text formatter (uvicorn's) prints the traceback from here: the message in it scrubbed too.
+            record.exc_text = scrub_text("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
         for key in [k for k in record.__dict__ if k not in _STANDARD]:
             record.__dict__[key] = _scrub_extra(key, record.__dict__[key])
         return True

@@ -72,10 +72,19 @@ def _config(factory: str, log_level: str) -> Any:
     """uvicorn's configuration of a worker. Without uvicorn's access log: its plain-text lines carry each
     request's whole path and query (a search by ID number or phone, ``?q=…``, would put it in the
     operator's journal unmasked); the app's own access log (``service.access``, JSON lines with the route
-    template, the status, the time and the key, never a path's ids) is the one kept."""
-    import uvicorn
+    template, the status, the time and the key, never a path's ids) is the one kept. uvicorn's other
+    lines (start, stop, a failure of its own) pass :class:`service.logs.ScrubFilter` first, tracebacks
+    included."""
+    import copy
 
-    return uvicorn.Config(factory, factory=True, log_level=log_level, access_log=False)
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    logging_config = copy.deepcopy(LOGGING_CONFIG)  # uvicorn's own lines, scrubbed like the app's
+    logging_config.setdefault("filters", {})["scrub"] = {"()": "service.logs.ScrubFilter"}
+    for handler in logging_config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "scrub"]
+    return uvicorn.Config(factory, factory=True, log_level=log_level, access_log=False, log_config=logging_config)
 
 
 def _worker(factory: str, host: str, port: int, log_level: str) -> None:

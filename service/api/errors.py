@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from store.errors import HTTP_STATUS, AppError, as_busy, shorten
 
-__all__ = ["ApiError", "error_body", "error_response", "install_error_handlers"]
+__all__ = ["ApiError", "error_body", "error_response", "install_error_handlers", "unexpected_error_response"]
 
 log = logging.getLogger("service.api")
 
@@ -136,16 +136,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        busy = as_busy(exc)
-        if busy is not None:  # another writer held the store past the wait: a conflict, not a fault
-            log.warning("store busy on %s %s", request.method, request.url.path)
-            return error_response(HTTP_STATUS[busy.category], app_error_body(busy), {"Retry-After": "5"})
-        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(
-            500,
-            error_body(
-                "internal_error",
-                "服务器内部错误，已记录日志，请稍后重试或联系管理员",
-                "internal server error; it was logged — try again later or contact the administrator",
-            ),
-        )
+        # Only for a failure outside the service's middleware, which answers every other one itself.
+        return unexpected_error_response(request.method, request.url.path, exc)
+
+
+def unexpected_error_response(method: str, path: str, exc: Exception) -> JSONResponse:
+    """The answer to an exception no handler expected: a busy store is a conflict (``Retry-After``),
+    anything else a 500 ``internal_error``; its type, scrubbed message and frames go to the JSON log."""
+    busy = as_busy(exc)
+    if busy is not None:  # another writer held the store past the wait: a conflict, not a fault
+        log.warning("store busy on %s %s", method, path)
+        return error_response(HTTP_STATUS[busy.category], app_error_body(busy), {"Retry-After": "5"})
+    log.error("unexpected error on %s %s", method, path, exc_info=exc)
+    return error_response(
+        500,
+        error_body(
+            "internal_error",
+            "服务器内部错误，已记录日志，请稍后重试或联系管理员",
+            "internal server error; it was logged — try again later or contact the administrator",
+        ),
+    )

@@ -29,7 +29,7 @@ from fastapi.routing import APIRoute
 from matcher.app import Application
 from matcher.settings import Settings
 from service.api.deps import FailureLimiter, KeyCache
-from service.api.errors import error_body, install_error_handlers
+from service.api.errors import error_body, install_error_handlers, unexpected_error_response
 from service.api.metrics_state import Metrics
 from service.api.schemas import ErrorBody
 from store.engine import checkpoint, defer_checkpoints
@@ -182,6 +182,12 @@ def _lifespan(settings: Settings | None):  # type: ignore[no-untyped-def]
     return lifespan
 
 
+def _path_of(scope: dict[str, Any]) -> str:
+    """The route's template when one matched (``/laborers/{laborer_id}``), else the path."""
+    route = scope.get("route")
+    return str(getattr(route, "path", None) or scope.get("path", ""))
+
+
 class _TooLarge(Exception):
     pass
 
@@ -253,10 +259,15 @@ class ServiceMiddleware:
             if not status["started"]:
                 await self._too_large(send, limit)
             status["code"] = 413
-        except Exception:
-            status["code"] = 500
-            self._finish(scope, 500, start)
-            raise
+        except Exception as exc:  # noqa: BLE001 - answered and logged here, never raised to the server
+            # Raised further, Starlette's outermost middleware would answer it and raise it again, and
+            # uvicorn would print its traceback, message and all, unscrubbed, to the operator's journal.
+            if status["started"]:  # the answer has begun: it cannot become an error now
+                log.error("unexpected error after the answer began on %s", scope.get("method"), exc_info=exc)
+                status["code"] = 500
+            else:
+                response = unexpected_error_response(str(scope.get("method")), _path_of(scope), exc)
+                await response(scope, receive, tracking_send)
         self._finish(scope, status["code"], start)
 
     def _finish(self, scope: dict[str, Any], code: int, start: float) -> None:

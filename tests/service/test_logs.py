@@ -90,3 +90,28 @@ def test_filter_rewrites_the_record_for_plain_handlers() -> None:
     record.__dict__["phone"] = PHONE
     assert ScrubFilter().filter(record) is True
     assert record.getMessage() == "id 3603**********1234" and record.__dict__["phone"] == "138****5678"
+
+
+def test_uvicorns_own_lines_and_tracebacks_are_scrubbed(capfd: pytest.CaptureFixture[str]) -> None:
+    """What ``matcher serve`` prints through uvicorn's loggers (start, stop, a failure uvicorn catches itself,
+    with its traceback) passes the scrub filter: no full ID number or phone reaches the operator's journal."""
+    from service.supervisor import _config
+
+    saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).level) for name in ("uvicorn",)}
+    try:
+        _config("service.api.main:create_app", "info")  # configures uvicorn's loggers as a worker does
+        log = logging.getLogger("uvicorn.error")
+        try:
+            raise ValueError(f"no such person {ID_NUMBER} / {PHONE}")
+        except ValueError:
+            log.exception("Exception in ASGI application for %s", PHONE)
+        log.info("started for %s", ID_NUMBER)
+        printed = capfd.readouterr().err
+    finally:
+        for name, (handlers, level) in saved.items():
+            logger = logging.getLogger(name)
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+    assert "Traceback" in printed and "ValueError: no such person" in printed and "started for" in printed
+    assert "3603**********1234" in printed and "138****5678" in printed  # masked, not dropped
+    assert not re.search(rf"{ID_NUMBER}|{PHONE}", printed), printed

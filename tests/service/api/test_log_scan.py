@@ -162,3 +162,35 @@ def test_logs_hold_no_personal_data(county: TwoCounties, driven: dict[str, str])
 def test_pii_key_sees_them_in_full(county: TwoCounties, driven: dict[str, str]) -> None:
     secret = secrets_of(county)
     assert _count(driven["pii get"], secret) == {"name": 1, "id_number": 1, "phone": 1}, driven["pii get"]
+
+
+def test_an_unexpected_failure_is_answered_here_and_logged_scrubbed(county: TwoCounties) -> None:
+    """A fault no handler expected, whose message quotes an ID number and a phone: the caller gets the
+    500 ``internal_error`` body and no traceback; the exception never leaves the app (a server would
+    print it, unscrubbed, to its journal: the client below raises whatever leaves the app); the JSON
+    log has it with its type and a masked message."""
+    from fastapi.testclient import TestClient
+
+    from service.api.deps import FailureLimiter
+    from service.api.main import create_app
+
+    secret = secrets_of(county)
+    fault = f"cannot place {secret['id_number']} {secret['phone']}"  # (a name no scrubber could tell)
+
+    def broken(*_args: object, **_kw: object) -> object:
+        raise RuntimeError(fault)
+
+    app = create_app(county.settings)
+    app.state.limiter = FailureLimiter(max_failures=10**9)
+    with TestClient(app, raise_server_exceptions=True) as client:
+        app.state.application.visible_known = broken  # this worker's application only
+        answer = client.get(f"/laborers/{PERSON}/recommendations", headers=bearer(county.key("organizer", OWN)))
+    assert answer.status_code == 500, answer.text
+    body = answer.json()
+    assert body["code"] == "internal_error" and body["message_zh"] and body["message_en"], body
+    assert "Traceback" not in answer.text and not any(_count(answer.text, secret).values()), answer.text
+    lines = (county.home / "logs" / "service.jsonl").read_text(encoding="utf-8").splitlines()
+    logged = [line for line in lines if "RuntimeError" in line and "cannot place" in line]
+    assert logged, "the failure was not logged"
+    assert "/laborers/{laborer_id}/recommendations" in logged[-1]  # the route, not the person's id
+    assert not any(any(_count(line, secret).values()) for line in lines)
