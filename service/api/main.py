@@ -193,7 +193,9 @@ class _TooLarge(Exception):
 
 
 class ServiceMiddleware:
-    """Body-size limit, access log, metrics and audit entries, as plain ASGI (one per app)."""
+    """Body-size limit, access log, metrics and audit entries, as plain ASGI (one per app); and the answer to
+    a fault no handler expected (:func:`service.api.errors.unexpected_error_response`), given here so that
+    it is never raised on to the server."""
 
     def __init__(self, app: Any, fastapi_app: FastAPI) -> None:
         self.app = app
