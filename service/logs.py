@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import sys
 import traceback
 from collections.abc import Mapping
@@ -149,7 +150,9 @@ def setup_json_logging(path: Path | None, level: str | int = "INFO") -> logging.
         handler = logging.StreamHandler(sys.stderr)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
+        # Reopened when the file is moved away (logrotate, or an operator's mv): every worker process
+        # then writes to the new file, which a size-rotating handler in each process could not promise.
+        handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
     handler.setLevel(level)
     handler.addFilter(ScrubFilter())
     handler.setFormatter(JsonFormatter())

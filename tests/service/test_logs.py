@@ -115,3 +115,15 @@ def test_uvicorns_own_lines_and_tracebacks_are_scrubbed(capfd: pytest.CaptureFix
     assert "Traceback" in printed and "ValueError: no such person" in printed and "started for" in printed
     assert "3603**********1234" in printed and "138****5678" in printed  # masked, not dropped
     assert not re.search(rf"{ID_NUMBER}|{PHONE}", printed), printed
+
+
+def test_a_log_moved_away_is_started_again_in_place(log_file: Path) -> None:
+    """logrotate (or ``mv``) moves the file while the service runs: the next line goes to a new file at the
+    same path, and the moved one keeps what it had."""
+    log = logging.getLogger("matcher.test")
+    log.info("before %s", PHONE)
+    rotated = log_file.with_name("service.jsonl.1")
+    log_file.rename(rotated)
+    log.info("after")
+    assert [line["msg"] for line in _lines(rotated)] == ["before 138****5678"]
+    assert [line["msg"] for line in _lines(log_file)] == ["after"]
