@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
+from features.rows import is_missing
 
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _CHECK = np.array(list("10X98765432"))
@@ -48,9 +51,17 @@ def parse_id_numbers(values: pd.Series) -> pd.DataFrame:
         ``gender`` ('male'/'female' or None) and ``error`` (None, or an
         ``(en, zh)`` reason for a bad number).
     """
+    number, birth, gender, error = id_number_parts(values.tolist())
+    return pd.DataFrame(
+        {"id_number": number, "birth_date": birth, "gender": gender, "error": error}, index=values.index
+    )
+
+
+def id_number_parts(values: Sequence[object]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`parse_id_numbers`' four columns as object arrays, without a frame around them (validating one
+    record, the frame and its Series cost more than the checks)."""
     n = len(values)
-    s = values.astype(object).where(values.notna(), None)
-    cleaned = np.array([None if v is None else str(v).strip().upper() for v in s], dtype=object)
+    cleaned = np.array([None if is_missing(v) else str(v).strip().upper() for v in values], dtype=object)
     out_num = np.full(n, None, dtype=object)
     out_birth = np.full(n, None, dtype=object)
     out_gender = np.full(n, None, dtype=object)
@@ -59,10 +70,7 @@ def parse_id_numbers(values: pd.Series) -> pd.DataFrame:
     present = np.array([v is not None and v != "" for v in cleaned], dtype=bool)
     idx = np.flatnonzero(present)
     if idx.size == 0:
-        return pd.DataFrame(
-            {"id_number": out_num, "birth_date": out_birth, "gender": out_gender, "error": out_err},
-            index=values.index,
-        )
+        return out_num, out_birth, out_gender, out_err
     texts = cleaned[idx]
     shape_ok = np.array(
         [len(t) == 18 and t[:17].isascii() and t[:17].isdigit() and (t[17].isdigit() or t[17] == "X") for t in texts],
@@ -104,10 +112,7 @@ def parse_id_numbers(values: pd.Series) -> pd.DataFrame:
             out_num[row] = text
             out_birth[row] = birth
             out_gender[row] = "male" if int(text[16]) % 2 == 1 else "female"
-    return pd.DataFrame(
-        {"id_number": out_num, "birth_date": out_birth, "gender": out_gender, "error": out_err},
-        index=values.index,
-    )
+    return out_num, out_birth, out_gender, out_err
 
 
 def mask_id_number(value: str | None) -> str | None:

@@ -439,7 +439,7 @@ def parse_employment(col: Column, values: pd.Series) -> Parsed:
 
 def parser_for(col: Column) -> Callable[[pd.Series], Parsed]:
     """The parser that reads one column of this kind."""
-    from features.contract.idcard import parse_id_numbers
+    from features.contract.idcard import id_number_parts
 
     special: dict[str, Callable[[Column, pd.Series], Parsed]] = {
         "disability": parse_disability,
@@ -454,9 +454,8 @@ def parser_for(col: Column) -> Callable[[pd.Series], Parsed]:
     if col.kind == "id_number":
 
         def idn(s: pd.Series | np.ndarray) -> Parsed:
-            frame = parse_id_numbers(pd.Series(omap(s, normalize_text), dtype=object))
-            numbers = frame["id_number"]
-            return Parsed(numbers.to_numpy(dtype=object), frame["error"].to_numpy(dtype=object), numbers.dtype)
+            numbers, _, _, errors = id_number_parts(omap(s, normalize_text))
+            return Parsed(numbers, errors, numbers.dtype)
 
         return idn
     table: dict[str, Callable[[Column, pd.Series], Parsed]] = {

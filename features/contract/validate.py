@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract.columns import ID_COLUMN, Column, schema
-from features.contract.idcard import mask_id_number, mask_name, mask_phone, parse_id_numbers
+from features.contract.idcard import id_number_parts, mask_id_number, mask_name, mask_phone
 from features.contract.parse import EMPLOYED_SOMEWHERE_CODE, parser_for
 from features.contract.vocab import GRADE_OF_TYPE_ONLY, LOCAL_WORK_PLACES, NO_LABOUR_CAPACITY, squash
 from features.rows import object_columns
@@ -401,12 +401,18 @@ def validate_frame(
     kept = {k: v[keep] for k, v in data.items() if k not in dropped_cols}
     hashed, late = _hashed_columns(kind, list(kept))
     digests = _digests(hashed, late, [_cells(kept[name]) for name in hashed + late], int(keep.sum()))
-    frame = pd.DataFrame(kept, dtype=object)
+    # The text columns as one object block (a frame built column by column costs a one-record write more
+    # than all of its checks), then the row numbers; a parser's typed column keeps its dtype.
+    names = list(kept)
+    block = np.empty((int(keep.sum()), len(names) + 1), dtype=object)
+    for i, name in enumerate(names):
+        block[:, i] = kept[name]
+    block[:, -1] = digests
+    frame = pd.DataFrame(block, columns=[*names, "content_hash"], dtype=object, copy=False)
+    frame.insert(len(names), "row", np.flatnonzero(keep) + first_row_number)
     for name, dtype in dtypes.items():
         if name in kept:
             frame[name] = pd.Series(kept[name], index=frame.index, dtype=dtype)
-    frame["row"] = np.flatnonzero(keep) + first_row_number
-    frame["content_hash"] = pd.Series(digests, index=frame.index, dtype=object)
     if dedupe:
         frame, dropped = drop_duplicate_ids(kind, frame)
         if dropped:
@@ -555,9 +561,7 @@ def _as_bools(values: np.ndarray) -> np.ndarray:
 def _laborer_rules(c: Columns, errors: _Errors, today: dt.date, cols: dict[str, Column]) -> None:
     _health_and_disability(c, errors)
     _employment(c, errors)
-    idn = parse_id_numbers(pd.Series(c["id_number"], dtype=object))
-    idn_birth = idn["birth_date"].to_numpy(dtype=object)
-    idn_gender = idn["gender"].to_numpy(dtype=object)
+    _, idn_birth, idn_gender, _ = id_number_parts(c["id_number"])
     # A ledger states age as of when the row was filled in (updated_at), so the
     # ID number is checked against that date, not against today.
     as_of = [u.date() if isinstance(u, dt.datetime) else today for u in c["updated_at"]]
