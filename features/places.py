@@ -15,7 +15,7 @@ import pandas as pd
 
 from features.geo import get_gazetteer
 from features.geo_frame import resolve_columns
-from features.rows import object_columns
+from features.rows import object_columns, object_frame
 
 __all__ = ["attach_places", "PLACE_COLUMNS"]
 
@@ -49,12 +49,11 @@ def attach_places(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[tuple[str,
         out["geo_unresolved"] = pd.Series(dtype=object)
         return out, Counter()
     gaz = get_gazetteer()
-    # Worked on arrays and made into a frame once: a frame's column assignments cost a fixed ~0.1 ms
-    # each, most of placing the one record of an API write.
-    res = resolve_columns(
-        gaz.resolve, {c: frame[c].to_numpy(dtype=object) for c in (*PLACE_COLUMNS, "admin_code") if c in frame}
-    )
-    lat, lon = frame["lat"].to_numpy(dtype=object), frame["lon"].to_numpy(dtype=object)
+    # Worked on arrays and made into a frame once: a frame's column reads and assignments cost a fixed
+    # ~0.1 ms each, most of placing the one record of an API write.
+    data = object_columns(frame)
+    res = resolve_columns(gaz.resolve, {c: data[c] for c in (*PLACE_COLUMNS, "admin_code") if c in data})
+    lat, lon = data["lat"], data["lon"]
     given = pd.notna(lat) & pd.notna(lon)
     placed = {
         "admin_code": res["code"],
@@ -65,16 +64,11 @@ def attach_places(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[tuple[str,
         "lon": np.where(given, lon, res["lon"].astype(object)),
         "coord_source": np.where(given, "input", res["coord_level"]).astype(object),
     }
-    data = object_columns(frame)
     for col, values in placed.items():
         data[col] = _nones(values)
     unresolved = np.empty(len(frame), dtype=object)
     unresolved[:] = [[list(p) for p in u] if u else [] for u in res["unresolved"]]
     data["geo_unresolved"] = unresolved
-    out = pd.DataFrame(data, index=frame.index, dtype=object)
-    for col, dtype in frame.dtypes.items():  # the frame's typed columns (an ID number, the row) as they were
-        if dtype != np.dtype(object) and col not in placed:
-            out[col] = frame[col].array
     # Fill upper names a file left empty (a row given only an admin code, or only
     # a county) so every page can show the full place.
     for level, code_col in (
@@ -85,10 +79,15 @@ def attach_places(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter[tuple[str,
         ("village", "village_code"),
     ):
         codes = res[code_col]
-        missing = pd.isna(out[level].to_numpy()) & pd.notna(codes)
+        missing = pd.isna(data[level]) & pd.notna(codes)
         if missing.any():
-            names = [_name(gaz, c) for c in codes[missing]]
-            out.loc[missing, level] = names
+            names = np.array(data[level], dtype=object)
+            names[missing] = [_name(gaz, c) for c in codes[missing]]
+            data[level] = names
+    out = object_frame(data, frame.index)
+    for col, dtype in frame.dtypes.items():  # the frame's typed columns (the row number) as they were
+        if dtype != np.dtype(object) and col not in placed:
+            out[col] = frame[col].array
     counts: Counter[tuple[str, str]] = Counter()
     for u in unresolved:
         for field_name, name in u:

@@ -23,7 +23,7 @@ from features.contract.columns import ID_COLUMN, Column, schema
 from features.contract.idcard import id_number_parts, mask_id_number, mask_name, mask_phone
 from features.contract.parse import EMPLOYED_SOMEWHERE_CODE, parser_for
 from features.contract.vocab import GRADE_OF_TYPE_ONLY, LOCAL_WORK_PLACES, NO_LABOUR_CAPACITY, squash
-from features.rows import object_columns
+from features.rows import object_columns, object_frame
 from features.text import normalize_text
 
 __all__ = [
@@ -401,15 +401,9 @@ def validate_frame(
     kept = {k: v[keep] for k, v in data.items() if k not in dropped_cols}
     hashed, late = _hashed_columns(kind, list(kept))
     digests = _digests(hashed, late, [_cells(kept[name]) for name in hashed + late], int(keep.sum()))
-    # The text columns as one object block (a frame built column by column costs a one-record write more
-    # than all of its checks), then the row numbers; a parser's typed column keeps its dtype.
-    names = list(kept)
-    block = np.empty((int(keep.sum()), len(names) + 1), dtype=object)
-    for i, name in enumerate(names):
-        block[:, i] = kept[name]
-    block[:, -1] = digests
-    frame = pd.DataFrame(block, columns=[*names, "content_hash"], dtype=object, copy=False)
-    frame.insert(len(names), "row", np.flatnonzero(keep) + first_row_number)
+    # The text columns as one object block, then the row numbers; a parser's typed column keeps its dtype.
+    frame = object_frame({**kept, "content_hash": digests}, pd.RangeIndex(int(keep.sum())))
+    frame.insert(len(kept), "row", np.flatnonzero(keep) + first_row_number)
     for name, dtype in dtypes.items():
         if name in kept:
             frame[name] = pd.Series(kept[name], index=frame.index, dtype=dtype)
