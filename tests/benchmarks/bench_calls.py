@@ -120,7 +120,7 @@ def main() -> None:
         timed("snapshot patched: one post closed", lambda v: serving.patched({v: (0, False)}, serving.seq), ids)
 
         for kind, rows in (("laborers", people), ("vacancies", posts)):
-            frames = [pd.DataFrame([r], dtype=str) for r in rows]
+            frames = [pd.DataFrame([r], dtype=object) for r in rows]  # as an API write builds it
             timed(f"validating one record ({kind})", lambda f, kind=kind: validate_frame(kind, f), frames)
             valid = [validate_frame(kind, f).frame for f in frames]
             timed(f"resolving one record's place ({kind})", attach_places, [v for v in valid if len(v)])
