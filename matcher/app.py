@@ -148,11 +148,15 @@ class Application:
         self._matches: dict[int, dict[str, str]] = {}
         self._schema_ok = False
         self.stats = {"live": 0, "live_kept": 0, "run": 0, "rebuilds": 0, "withheld_updates": 0, "patched_posts": 0}
+        #: One round of heavy work at a time (a fresh list's, a write's; see :mod:`matcher.gather`): re-entrant,
+        #: so a round that starts another in its own thread never waits on itself.
+        self._lane = threading.RLock()
         #: Fresh computations of concurrent requests made together (see :mod:`matcher.gather`).
-        self._gathered: Gatherer[tuple[str, int], Answer] = Gatherer(self.suggestions_many)
+        self._gathered: Gatherer[tuple[str, int], Answer] = Gatherer(self.suggestions_many, lane=self._lane)
         #: Records written at the same time (API PUTs) are validated and stored together, one ingest per round.
         self._writers: dict[str, Gatherer[tuple[dict[str, str | None], RowCheck | None], WriteResult]] = {
-            kind: Gatherer(functools.partial(self._write_many, kind)) for kind in ("laborers", "vacancies")
+            kind: Gatherer(functools.partial(self._write_many, kind), lane=self._lane)
+            for kind in ("laborers", "vacancies")
         }
 
     # ----------------------------------------------------------------- basics

@@ -10,6 +10,12 @@ request is computed at once, as before; nothing waits for a timer.
 
 An item's failure (its exception, in the result list) is raised in its own thread only; an
 unexpected failure of the whole call is raised in every thread of that round.
+
+Gatherers may share a *lane* (a lock): then one round of any of them runs at a time, and a leader
+takes its round's items only once it holds the lane, so whatever queued meanwhile goes with it. A
+server's heavy work (writes, fresh lists) then no longer shares the interpreter three or four ways
+with itself while the event loop answers the quick reads: under a 90/10 read/write mix at 300
+requests/s on two workers, p99 131–169 ms against 161–357 ms without (``docs/figures.md``).
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Generic, TypeVar
 
 __all__ = ["Gatherer", "MAX_BATCH"]
 
@@ -32,9 +39,13 @@ class Gatherer(Generic[Item, Result]):
     """Gathers concurrent calls of ``compute`` (a list of items → a list of results or exceptions)."""
 
     def __init__(
-        self, compute: Callable[[Sequence[Item]], Sequence[Result | BaseException]], max_batch: int = MAX_BATCH
+        self,
+        compute: Callable[[Sequence[Item]], Sequence[Result | BaseException]],
+        max_batch: int = MAX_BATCH,
+        lane: AbstractContextManager[Any] | None = None,
     ) -> None:
         self.compute, self.max_batch = compute, max_batch
+        self._lane: AbstractContextManager[Any] = lane if lane is not None else nullcontext()
         self._queue: list[tuple[Item, Future[Result]]] = []
         self._busy = False
         self._cond = threading.Condition()
@@ -52,10 +63,12 @@ class Gatherer(Generic[Item, Result]):
                     self._cond.wait()
                 if future.done():
                     break
-                self._busy = True
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                self._busy = True  # this thread leads the next round: no other takes items meanwhile
             try:
-                self._run(batch)
+                with self._lane:
+                    with self._cond:
+                        batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                    self._run(batch)
             finally:
                 with self._cond:
                     self._busy = False

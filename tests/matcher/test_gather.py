@@ -82,3 +82,53 @@ def test_a_failed_round_fails_its_callers_only() -> None:
         gather(1)
     fail["now"] = False
     assert gather(2) == 2
+
+
+def test_gatherers_sharing_a_lane_never_compute_at_once() -> None:
+    """Writes and fresh lists share one lane: a round of one never overlaps a round of the other, and every
+    caller still gets its own result."""
+    lane = threading.RLock()
+    active, most = [0], [0]
+    guard = threading.Lock()
+
+    def compute(scale: int) -> object:
+        def run(batch: Sequence[int]) -> list[int]:
+            with guard:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            threading.Event().wait(0.002)  # long enough for the other gatherer's leader to try
+            with guard:
+                active[0] -= 1
+            return [n * scale for n in batch]
+
+        return run
+
+    first: Gatherer[int, int] = Gatherer(compute(2), max_batch=3, lane=lane)
+    second: Gatherer[int, int] = Gatherer(compute(3), max_batch=3, lane=lane)
+    items = list(range(60))
+    with ThreadPoolExecutor(12) as pool:
+        got = list(pool.map(lambda n: (first if n % 2 else second)(n), items))
+    assert got == [n * (2 if n % 2 else 3) for n in items]
+    assert most[0] == 1
+
+
+def test_what_queues_while_the_lane_is_taken_goes_in_the_next_round() -> None:
+    lane = threading.RLock()
+    calls: list[list[int]] = []
+
+    def compute(batch: Sequence[int]) -> list[int]:
+        calls.append(sorted(batch))
+        return list(batch)
+
+    gather: Gatherer[int, int] = Gatherer(compute, max_batch=8, lane=lane)
+    with lane:  # another gatherer's round holds the lane
+        with ThreadPoolExecutor(5) as pool:
+            futures = [pool.submit(gather, n) for n in range(5)]
+            while len(gather._queue) < 5:  # noqa: SLF001 - every caller has queued its item
+                threading.Event().wait(0.001)
+            lane.release()  # the round begins: everything queued meanwhile goes with it
+            try:
+                assert [f.result(timeout=30) for f in futures] == list(range(5))
+            finally:
+                lane.acquire()
+    assert calls == [[0, 1, 2, 3, 4]]
