@@ -40,6 +40,8 @@ log = logging.getLogger("service.api")
 access_log = logging.getLogger("service.access")
 
 AUDIT_FLUSH_SECONDS = 1.0
+#: How often the refresh thread checkpoints a SQLite store's write-ahead log (see ``Worker._checkpoint``).
+CHECKPOINT_SECONDS = 1.0
 AUDIT_MAX_BUFFER = 100_000
 
 
@@ -113,7 +115,7 @@ class Worker(threading.Thread):
         """The store's write-ahead log copied into it, here rather than in a request's commit (see
         :func:`store.engine.defer_checkpoints`); at most once a second."""
         now = time.monotonic()
-        if now - self._checkpointed < AUDIT_FLUSH_SECONDS:
+        if now - self._checkpointed < CHECKPOINT_SECONDS:
             return
         self._checkpointed = now
         try:
@@ -265,7 +267,8 @@ class ServiceMiddleware:
             # Raised further, Starlette's outermost middleware would answer it and raise it again, and
             # uvicorn would print its traceback, message and all, unscrubbed, to the operator's journal.
             if status["started"]:  # the answer has begun: it cannot become an error now
-                log.error("unexpected error after the answer began on %s", scope.get("method"), exc_info=exc)
+                method, path = scope.get("method"), _path_of(scope)
+                log.error("unexpected error after the answer began on %s %s", method, path, exc_info=exc)
                 status["code"] = 500
             else:
                 response = unexpected_error_response(str(scope.get("method")), _path_of(scope), exc)

@@ -60,27 +60,45 @@ def contract_rows(path: Path, id_col: str, n: int, rng: random.Random, where: Ca
     return [{k: v for k, v in r.items() if k in fields and v} for r in rng.sample(rows, min(n, len(rows)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def county_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's arguments, starting with ``--home``: a county built by ``bench_service.py``."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--home", type=Path, required=True, help="a county built by bench_service.py")
+    return parser
+
+
+def require_county(home: Path) -> None:
+    if not (home / "bench_service.json").exists():
+        raise SystemExit(f"{home}: not a county built by bench_service.py (run it with --home first)")
+
+
+def open_copy(source: Path, tmp: str) -> Any:
+    """The county at ``source`` copied into ``tmp`` (the original is left as it was), opened as the service
+    opens it: an :class:`matcher.app.Application` on the copy's SQLite store."""
+    from matcher.app import Application
+    from matcher.settings import Settings
+
+    home = Path(tmp) / "home"
+    shutil.copytree(source, home, ignore=shutil.ignore_patterns("logs", "bench_*"))
+    return Application(Settings.load(home=home, database_url=f"sqlite:///{home / 'matcher.db'}"))
+
+
+def main() -> None:
+    parser = county_parser(__doc__)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    if not (args.home / "bench_service.json").exists():
-        raise SystemExit(f"{args.home}: not a county built by bench_service.py (run it with --home first)")
+    require_county(args.home)
 
     import pandas as pd
 
     from features.contract import validate_frame
     from features.places import attach_places
-    from matcher.app import Application
-    from matcher.settings import Settings
 
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "home"
-        shutil.copytree(args.home, home, ignore=shutil.ignore_patterns("logs", "bench_*"))
-        app = Application(Settings.load(home=home, database_url=f"sqlite:///{home / 'matcher.db'}"))
+        app = open_copy(args.home, tmp)
+        home = app.settings.home
         view = app.run_view
         if view is None:
             raise SystemExit("no published run in the county: run bench_service.py first")

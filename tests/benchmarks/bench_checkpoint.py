@@ -14,9 +14,7 @@ the end. Prints figures; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -30,17 +28,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def run(source: Path, writes: int, seed: int, deferred: bool) -> None:
-    from bench_calls import contract_rows
+    from bench_calls import contract_rows, open_copy
 
-    from matcher.app import Application
-    from matcher.settings import Settings
     from store.engine import checkpoint, defer_checkpoints
 
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "home"
-        shutil.copytree(source, home, ignore=shutil.ignore_patterns("logs", "bench_*"))
-        app = Application(Settings.load(home=home, database_url=f"sqlite:///{home / 'matcher.db'}"))
+        app = open_copy(source, tmp)
+        home = app.settings.home
         app.warm_up()
         stop = threading.Event()
         if deferred:
@@ -75,13 +70,13 @@ def run(source: Path, writes: int, seed: int, deferred: bool) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, required=True, help="a county built by bench_service.py")
+    from bench_calls import county_parser, require_county
+
+    parser = county_parser(__doc__)
     parser.add_argument("--writes", type=int, default=400)
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
-    if not (args.home / "bench_service.json").exists():
-        raise SystemExit(f"{args.home}: not a county built by bench_service.py (run it with --home first)")
+    require_county(args.home)
     print(f"county {args.home}: {args.writes} writes of a person, one at a time")
     for deferred in (False, True):
         run(args.home, args.writes, args.seed, deferred)

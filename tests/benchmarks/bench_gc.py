@@ -19,7 +19,6 @@ import argparse
 import collections
 import gc
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,16 +31,13 @@ sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
 
 
 def one(home_in: Path, calls: int, settle: bool, seed: int) -> None:
-    from bench_calls import contract_rows
+    from bench_calls import contract_rows, open_copy
 
-    from matcher.app import Application
-    from matcher.settings import Settings
     from service.api.main import settle_heap
 
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "home"
-        shutil.copytree(home_in, home, ignore=shutil.ignore_patterns("logs", "bench_*"))
-        app = Application(Settings.load(home=home, database_url=f"sqlite:///{home / 'matcher.db'}"))
+        app = open_copy(home_in, tmp)
+        home = app.settings.home
         view = app.run_view
         if view is None:
             raise SystemExit("no published run in the county: run bench_service.py first")
@@ -90,8 +86,9 @@ def one(home_in: Path, calls: int, settle: bool, seed: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, required=True, help="a county built by bench_service.py")
+    from bench_calls import county_parser, require_county
+
+    parser = county_parser(__doc__)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--one", choices=("plain", "settled"), help=argparse.SUPPRESS)
@@ -99,8 +96,7 @@ def main() -> None:
     if args.one:
         one(args.home, args.calls, args.one == "settled", args.seed)
         return
-    if not (args.home / "bench_service.json").exists():
-        raise SystemExit(f"{args.home}: not a county built by bench_service.py (run it with --home first)")
+    require_county(args.home)
     for mode in ("plain", "settled"):
         cmd = [sys.executable, "-u", __file__, "--home", str(args.home), "--calls", str(args.calls)]
         subprocess.run([*cmd, "--seed", str(args.seed), "--one", mode], check=True)
