@@ -83,11 +83,13 @@ RowCheck = Callable[["PlacedRow"], Exception | None]
 
 
 class PlacedRow(NamedTuple):
-    """What a :data:`RowCheck` is shown of a record: its row number and resolved place codes."""
+    """What a :data:`RowCheck` is shown of a record: its row number, its resolved place codes, and where
+    the record with its id is stored now (``(county_code, town_code)``; None: a new id)."""
 
     row: int
     county_code: str | None
     town_code: str | None
+    stored_place: tuple[str | None, str | None] | None = None
 
 
 class ChangeSets:
@@ -820,7 +822,7 @@ class Application:
 
             def check(placed: pd.DataFrame, checks: dict[int, RowCheck | None] = checks) -> dict[int, Exception]:
                 refused: dict[int, Exception] = {}
-                columns = (placed[c].to_numpy(dtype=object) for c in ("row", "county_code", "town_code"))
+                columns = (placed[c].to_numpy(dtype=object) for c in PlacedRow._fields)
                 for rec in map(PlacedRow._make, zip(*columns, strict=True)):
                     fn = checks.get(int(rec.row))
                     error = fn(rec) if fn is not None else None

@@ -52,6 +52,7 @@ from store import (
 from store.cells import safe_text
 from store.engine import WRITE_OPTION
 from store.errors import InputError
+from store.ledger import stored_places
 
 __all__ = [
     "IngestSummary",
@@ -474,8 +475,10 @@ def ingest_table(
     ``rejects`` lists them either way (an API request answers with them instead of a file).
     ``schema_checked``: the caller verified the schema already (the application, once).
     ``check_places``: called with the rows that passed validation, their places resolved
-    (``county_code``, ``town_code``, ``row``), before anything is written; raising refuses the table,
-    returning ``{row: error}`` refuses those rows alone (``summary.refused``).
+    (``county_code``, ``town_code``, ``row``) and, for laborers and vacancies, where each record is
+    stored now (``stored_place``: ``(county_code, town_code)``, None for a new id), in the write
+    transaction before anything is written; raising refuses the table, returning ``{row: error}``
+    refuses those rows alone (``summary.refused``).
     """
     engine = engine or get_engine()
     summary = IngestSummary(
@@ -529,11 +532,6 @@ def ingest_table(
     rejected_rows |= {r.row for r in duplicates}
     if kind == "laborers":
         summary.same_person = _same_person_under_two_ids(engine, frame)
-    if check_places is not None and len(frame):
-        refused = check_places(frame)
-        if refused:  # a check of many callers' rows refuses each one on its own
-            summary.refused = dict(refused)
-            frame = frame.loc[~frame["row"].isin(set(refused))]
     summary.rejected = len(rejected_rows)
     summary.rejects = sorted(rejects, key=lambda r: (r.row, r.column))
     summary._source = (table, validated.header_map, path)
@@ -542,6 +540,13 @@ def ingest_table(
     with engine.connect() as conn:
         trans = _begin_write(conn, on_wait)
         try:
+            if check_places is not None and len(frame):
+                refused = _check_places(conn, kind, frame, check_places)
+                if refused:  # a check of many callers' rows refuses each one on its own
+                    summary.refused = dict(refused)
+                    keep = [row not in refused for row in row_ids]
+                    records = [r for r, kept in zip(records, keep, strict=True) if kept]
+                    row_ids = {row: i for row, i in row_ids.items() if row not in refused}
             counts = upsert(conn, kind, records)
             if kind == "laborers" and records:
                 touched = sorted({str(r["household_id"]) for r in records if r["household_id"]})
@@ -572,6 +577,24 @@ def ingest_table(
     summary.unchanged, summary.stale = counts.unchanged, counts.stale
     log.info("ingest %s %s: %d rows, %d rejected", kind, path.name, summary.rows, summary.rejected)
     return summary
+
+
+def _check_places(
+    conn: Connection,
+    kind: str,
+    frame: pd.DataFrame,
+    check: Callable[[pd.DataFrame], dict[int, Exception] | None],
+) -> dict[int, Exception] | None:
+    """``check`` called with the rows about to be written, each with where its record is stored now
+    (``stored_place``: ``(county_code, town_code)``, None for a new id), read in the write transaction:
+    a key of one area can neither change nor take over a record of another, however it names it."""
+    if kind in ("laborers", "vacancies"):
+        ids = frame[ID_COLUMN[kind]].astype(str).tolist()
+        stored = stored_places(conn, kind, ids)
+        places = np.empty(len(ids), dtype=object)
+        places[:] = [stored.get(i) for i in ids]
+        frame = frame.assign(stored_place=places)
+    return check(frame)
 
 
 #: Seconds a writer waits for the store's write lock before it says so (it goes on waiting: SQLite's

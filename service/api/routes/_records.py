@@ -128,7 +128,7 @@ def _area_check(principal: Principal, kind: str, *, file: bool) -> Callable[[pd.
         return None
     scope = principal.scope_for(kind)
 
-    def check(placed: pd.DataFrame) -> None:
+    def check(placed: pd.DataFrame) -> dict[int, Exception] | None:
         bad = placed["county_code"].astype(str) != principal.county_code
         if scope.town_code is not None:
             bad |= placed["town_code"].astype(str) != scope.town_code
@@ -140,8 +140,31 @@ def _area_check(principal: Principal, kind: str, *, file: bool) -> Callable[[pd.
                 err.message_en += f" (rows {rows}); nothing was imported"
                 err.message_zh += f"（第 {rows} 行），未导入任何记录"
             raise err
+        # A row in the key's area whose id a record of another area holds: refused alone, and the
+        # record of the other area is left as it was.
+        taken = {
+            int(row): _id_taken_error(kind, str(ident), scope)
+            for row, ident, stored in zip(placed["row"], placed[ID_COLUMN[kind]], placed["stored_place"], strict=True)
+            if stored is not None and not scope.admits(*stored)
+        }
+        return taken or None
 
     return check
+
+
+def _id_taken_error(kind: str, record_id: str, scope: Any) -> InputError:
+    where = scope.town_code or scope.county_code
+    what_zh = "劳动力" if kind == "laborers" else "岗位"
+    return InputError(
+        f"the id {record_id} is already used by a record outside the key's area {where}: the row was not "
+        "imported; check the id, or ask the administrator of the area that holds it",
+        f"编号 {record_id} 已被本密钥管辖范围 {where} 以外的{what_zh}记录使用，本行未导入；请核对编号，"
+        "或联系该记录所在地区的管理员",
+        field=ID_COLUMN[kind],
+        value=record_id,
+        allowed=f"ids of records within {where}, or ids not yet used",
+        code="id_outside_scope",
+    )
 
 
 def _scope_error(principal: Principal, kind: str, value: Any) -> InputError:
@@ -169,10 +192,11 @@ def write_one(
     mapping, _ = map_headers(kind, [str(k) for k in body])
     row = {k: _cell(v) for k, v in body.items() if mapping.get(str(k)) != id_col}
     row[id_col] = record_id
-    # a record of another area is invisible: the same 404 as an unknown id
+    # A record of another area is invisible: the same 404 as an unknown id, answered before the body is
+    # validated, and again in the write transaction (see :func:`_row_check`) for a record moved meanwhile.
     if get_record(application.engine, kind, record_id, Scope(None)) is not None:
         fetch(application, principal, kind, record_id)
-    result = application.write_record(kind, row, _row_check(principal, kind))
+    result = application.write_record(kind, row, _row_check(principal, kind, record_id))
     if result.refused is not None:
         raise result.refused
     if result.rejects:
@@ -186,13 +210,18 @@ def write_one(
     }
 
 
-def _row_check(principal: Principal, kind: str) -> Callable[[Any], Exception | None] | None:
-    """One record's place check (see :func:`_area_check`): the error refusing a record outside the key's area."""
+def _row_check(principal: Principal, kind: str, record_id: str) -> Callable[[Any], Exception | None] | None:
+    """One record's place check (see :func:`_area_check`): the error refusing a record outside the key's area.
+
+    A stored record of another area answers as an unknown id does (404): the key neither changes it nor
+    learns more of it than a read would tell."""
     if principal.county_code is None:
         return None
     scope = principal.scope_for(kind)
 
     def check(placed: Any) -> Exception | None:
+        if placed.stored_place is not None and not scope.admits(*placed.stored_place):
+            return not_found(kind, record_id)
         outside = str(placed.county_code) != principal.county_code or (
             scope.town_code is not None and str(placed.town_code) != scope.town_code
         )
@@ -223,6 +252,11 @@ def import_file(
         path.write_bytes(data)
         table = read_table(path)
     summary = application.ingest_table(kind, table, source=name, check_places=_area_check(principal, kind, file=True))
+    refused = [
+        {"row": row, "field": err.field, "value": err.value, "reason_zh": err.message_zh, "reason_en": err.message_en}
+        for row, err in sorted(summary.refused.items())
+        if isinstance(err, InputError)
+    ]
     return {
         "kind": kind,
         "rows": summary.rows,
@@ -230,7 +264,7 @@ def import_file(
         "updated": summary.updated,
         "unchanged": summary.unchanged,
         "stale": summary.stale,
-        "rejected": summary.rejected,
-        "rejects": rejects_json(summary.rejects),
+        "rejected": summary.rejected + len(summary.refused),
+        "rejects": sorted(rejects_json(summary.rejects) + refused, key=lambda r: (r["row"], r["field"] or "")),
         "ignored_columns": list(summary.ignored_columns),
     }

@@ -1,0 +1,114 @@
+"""A key's writes never reach a record of another area, whatever the written row says of its place.
+
+Ids are global: a key of 礼泉县 (610425) that imports or PUTs a row naming an id the store holds for
+永寿县 (610426), with the row placed in 礼泉县, must neither change that record nor move it into its own
+county (and so come to read it). The import refuses that row alone and imports the rest; a PUT answers
+as for an unknown id. The same holds between the towns of one county for a town's caseworker.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+
+from tests.service.api.conftest import COUNTY, OTHER_COUNTY, County
+
+OTHER_COUNTY_NAME = "礼泉县"  # 610425, the "foreign" key's county
+
+
+def _stored(county: County, kind: str, record_id: str) -> dict[str, Any]:
+    response = county.get(f"/{kind}/{record_id}", "admin")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _moved(row: pd.Series, **cells: str) -> pd.Series:
+    """The row placed elsewhere: the finer place names and the coordinates cleared, then ``cells`` set
+    (the new place's names, any other field)."""
+    out = row.copy()
+    for column in ("town", "village", "lat", "lon"):
+        if column in out:
+            out[column] = ""
+    for column, value in cells.items():
+        out[column] = value
+    return out
+
+
+def _import(county: County, kind: str, frame: pd.DataFrame, role: str) -> Any:
+    data = frame.to_csv(index=False).encode("utf-8")
+    return county.client.post(
+        f"/{kind}:import", files={"file": (f"{kind}.csv", io.BytesIO(data), "text/csv")}, headers=county.auth(role)
+    )
+
+
+def test_import_cannot_take_over_a_laborer_of_another_county(county: County) -> None:
+    target = county.in_town
+    before = _stored(county, "laborers", target)
+    row = county.laborers.loc[county.laborers["laborer_id"] == target].iloc[0]
+    takeover = _moved(row, county=OTHER_COUNTY_NAME, name="冒名顶替")
+    newcomer = _moved(row, county=OTHER_COUNTY_NAME, laborer_id="LAREA00001", id_number="", phone="")
+    response = _import(county, "laborers", pd.DataFrame([takeover, newcomer]), "foreign")
+    assert response.status_code == 200, response.text
+    summary = response.json()
+    assert (summary["inserted"], summary["updated"], summary["rejected"]) == (1, 0, 1), summary
+    (reject,) = summary["rejects"]
+    assert reject["row"] == 2 and reject["field"] == "laborer_id" and reject["value"] == target
+    assert "管辖范围" in reject["reason_zh"] and "outside the key's area" in reject["reason_en"]
+    # the record stays where and what it was, and out of the other county's sight
+    assert _stored(county, "laborers", target) == before
+    assert before["county_code"] == COUNTY
+    assert county.get(f"/laborers/{target}", "foreign").status_code == 404
+    assert county.get("/laborers", "foreign", params={"q": target}).json()["total"] == 0
+    # the valid row of the same file was imported, in the importing county
+    assert _stored(county, "laborers", "LAREA00001")["county_code"] == OTHER_COUNTY
+    deleted = county.client.delete("/laborers/LAREA00001", headers=county.auth("foreign"))
+    assert deleted.status_code == 200, deleted.text
+
+
+def test_import_cannot_take_over_a_post_of_another_county(county: County) -> None:
+    posts = pd.read_csv(county.sample_dir / "vacancies.csv", dtype=str, keep_default_na=False)
+    target = county.vacancy
+    before = _stored(county, "vacancies", target)
+    row = posts.loc[posts["vacancy_id"] == target].iloc[0]
+    takeover = _moved(row, county=OTHER_COUNTY_NAME, openings="0", status="closed")
+    response = _import(county, "vacancies", pd.DataFrame([takeover]), "foreign")
+    assert response.status_code == 200, response.text
+    summary = response.json()
+    assert (summary["inserted"], summary["updated"], summary["rejected"]) == (0, 0, 1), summary
+    assert summary["rejects"][0]["field"] == "vacancy_id" and summary["rejects"][0]["value"] == target
+    assert _stored(county, "vacancies", target) == before
+    assert county.get(f"/vacancies/{target}", "foreign").status_code == 404
+
+
+def test_put_cannot_move_a_record_into_the_keys_area(county: County) -> None:
+    target = county.in_town
+    before = _stored(county, "laborers", target)
+    row = county.laborers.loc[county.laborers["laborer_id"] == target].iloc[0]
+    body = {k: v for k, v in _moved(row, county=OTHER_COUNTY_NAME).to_dict().items() if v != ""}
+    response = county.client.put(f"/laborers/{target}", json=body, headers=county.auth("foreign"))
+    assert response.status_code == 404, response.text
+    unknown = county.client.put("/laborers/LNOSUCH999", json=body, headers=county.auth("foreign"))
+    # the answer is an unknown id's, word for word but the id (an unknown id is created: other status)
+    assert response.json()["code"] == "laborer_not_found"
+    assert response.json()["message_en"] == f"no laborer with id {target}"
+    assert unknown.status_code == 200 and unknown.json()["inserted"] == 1, unknown.text
+    county.client.delete("/laborers/LNOSUCH999", headers=county.auth("foreign"))
+    assert _stored(county, "laborers", target) == before
+
+
+def test_a_towns_caseworker_cannot_pull_a_laborer_from_another_town(county: County) -> None:
+    """A caseworker's key covers one town: a PUT naming a laborer of another town of the county, placed in
+    the caseworker's own town, is the unknown-id 404 and changes nothing."""
+    target = county.other_town
+    before = _stored(county, "laborers", target)
+    assert before["town_code"] != county.town
+    own = county.laborers.loc[county.laborers["laborer_id"] == county.in_town].iloc[0]
+    row = county.laborers.loc[county.laborers["laborer_id"] == target].iloc[0]
+    row = _moved(row, county=own["county"], town=own["town"], village=own["village"])
+    body = {k: v for k, v in row.to_dict().items() if v != ""}
+    response = county.client.put(f"/laborers/{target}", json=body, headers=county.auth("caseworker"))
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "laborer_not_found"
+    assert _stored(county, "laborers", target) == before
