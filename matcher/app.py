@@ -793,6 +793,13 @@ class Application:
         self.follow_changes()  # this worker's next answer already reflects its own write
         return summary
 
+    def gathered(self) -> dict[str, tuple[int, int]]:
+        """Per kind of heavy work (``fresh``: lists computed afresh; ``write_laborers``, ``write_vacancies``),
+        the rounds computed since start and the items they held (items per round: how much was computed
+        together, see :mod:`matcher.gather`)."""
+        gatherers = {"fresh": self._gathered, **{f"write_{k}": g for k, g in self._writers.items()}}
+        return {name: (g.rounds, g.items) for name, g in gatherers.items()}
+
     def write_record(self, kind: str, row: dict[str, str | None], check: RowCheck | None = None) -> WriteResult:
         """One record given as text cells (an API PUT): validated and upserted like a ledger file's row,
         together with the records other threads write at the same moment (one ingest for all of them:

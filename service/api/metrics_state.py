@@ -5,7 +5,7 @@ Per process: with several uvicorn workers each worker answers ``/metrics`` for i
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, ProcessCollector
 
 __all__ = ["Metrics"]
 
@@ -16,6 +16,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        ProcessCollector(registry=r)  # the worker's CPU, memory and start time (process_*)
         self.requests = Counter(
             "matcher_http_requests",
             "HTTP requests by route template, method and status",
@@ -37,4 +38,16 @@ class Metrics:
             registry=r,
         )
         self.rebuilds = Gauge("matcher_rebuilds", "Full rebuilds of the posts since start", registry=r)
+        self.gathered_rounds = Gauge(
+            "matcher_gathered_rounds",
+            "Rounds of heavy work since start, by work (fresh lists, writes): each computes what waited together",
+            ["work"],
+            registry=r,
+        )
+        self.gathered_items = Gauge(
+            "matcher_gathered_items",
+            "Items those rounds computed (items / rounds: the batch size)",
+            ["work"],
+            registry=r,
+        )
         self.refreshes = Counter("matcher_refreshes", "Background refreshes by result", ["result"], registry=r)

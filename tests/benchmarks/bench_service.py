@@ -63,6 +63,7 @@ import csv
 import json
 import os
 import random
+import re
 import resource
 import signal
 import socket
@@ -631,16 +632,61 @@ def loadgen_main(path: str) -> None:
     print(json.dumps(result, ensure_ascii=False))
 
 
+GATHERED = re.compile(r'^matcher_gathered_(rounds|items)\{work="([a-z_]+)"\} (\S+)$', re.MULTILINE)
+STARTED = re.compile(r"^process_start_time_seconds (\S+)$", re.MULTILINE)
+
+
+def gathered_by_worker(port: int, workers: int) -> dict[str, dict[str, list[float]]]:
+    """Each worker's heavy-work rounds and items so far (``/metrics`` of whichever worker answers, asked on
+    new connections until every worker answered, told apart by their start time)."""
+    seen: dict[str, dict[str, list[float]]] = {}
+    for _ in range(40):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                data = b"".join(iter(lambda: sock.recv(65536), b"")).decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        started = STARTED.search(data)
+        if started is None:
+            continue
+        counts: dict[str, list[float]] = {}
+        for what, work, value in GATHERED.findall(data):
+            counts.setdefault(work, [0.0, 0.0])[0 if what == "rounds" else 1] = float(value)
+        seen[started.group(1)] = counts
+        if len(seen) >= workers:
+            break
+    return seen
+
+
+def print_gathered(before: dict[str, dict[str, list[float]]], after: dict[str, dict[str, list[float]]]) -> None:
+    """Per worker and kind of heavy work: rounds and items during the phase, items per round."""
+    parts = []
+    for n, (started, counts) in enumerate(sorted(after.items()), start=1):
+        old = before.get(started, {})
+        shown = []
+        for work, (rounds, items) in sorted(counts.items()):
+            r0, i0 = old.get(work, [0.0, 0.0])
+            if rounds - r0 > 0:
+                shown.append(
+                    f"{work} {items - i0:.0f} in {rounds - r0:.0f} rounds ({(items - i0) / (rounds - r0):.2f}/round)"
+                )
+        parts.append(f"worker {n}: " + (", ".join(shown) or "none"))
+    print("   heavy work computed together: " + "; ".join(parts))
+
+
 def run_phase(cfg: dict[str, Any], home: Path, server_pid: int) -> dict[str, Any]:
     """One phase in its own process; prints its figures."""
     path = home / f"bench_loadgen_{cfg['phase'].replace('-', '_')}.json"
     path.write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
     workers = workers_of(server_pid)
     each0 = [cpu_seconds([w]) for w in workers]
+    gathered0 = gathered_by_worker(cfg["port"], len(workers))
     proc = subprocess.run(
         [sys.executable, "-u", __file__, "--loadgen", str(path)], capture_output=True, text=True, check=False
     )
     each = [cpu_seconds([w]) - c for w, c in zip(workers, each0, strict=True)]
+    gathered1 = gathered_by_worker(cfg["port"], len(workers))
     cpu0, cpu1 = 0.0, sum(each)
     load = os.getloadavg()
     if proc.returncode != 0:
@@ -673,6 +719,7 @@ def run_phase(cfg: dict[str, Any], home: Path, server_pid: int) -> dict[str, Any
         f"({100 * (cpu1 - cpu0) / span:.0f} % of a core; each worker {' / '.join(f'{c:.1f}' for c in each)} s); "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores"
     )
+    print_gathered(gathered0, gathered1)
     for sample in r["error_samples"]:
         print(f"   error: {sample}")
     return r

@@ -21,6 +21,9 @@ def metrics(request: Request) -> Response:
         # a list computed live earlier, reused while nothing it rests on changed (matcher.livememo)
         m.answers.labels(source="live_kept").set(application.stats.get("live_kept", 0))
         m.rebuilds.set(application.stats.get("rebuilds", 0))
+        for work, (rounds, items) in application.gathered().items():
+            m.gathered_rounds.labels(work=work).set(rounds)
+            m.gathered_items.labels(work=work).set(items)
         if application.ready:
             try:
                 d = application.serving.describe()

@@ -190,8 +190,14 @@ def test_put_validates_and_updates(county: County) -> None:
     assert [r["vacancy_id"] for r in first.json()["recommendations"]] == [
         r["vacancy_id"] for r in again.json()["recommendations"]
     ]
-    kept = re.search(r'matcher_answers\{source="live_kept"\} (\S+)', county.get("/metrics").text)
+    metrics = county.get("/metrics").text
+    kept = re.search(r'matcher_answers\{source="live_kept"\} (\S+)', metrics)
     assert kept is not None and float(kept.group(1)) >= 1
+    # the write and the fresh list were rounds of heavy work, counted per worker with its start time
+    fresh = re.search(r'matcher_gathered_items\{work="fresh"\} (\S+)', metrics)
+    wrote = re.search(r'matcher_gathered_rounds\{work="write_laborers"\} (\S+)', metrics)
+    assert fresh is not None and float(fresh.group(1)) >= 1 and wrote is not None and float(wrote.group(1)) >= 1
+    assert re.search(r"^process_start_time_seconds \d", metrics, re.MULTILINE)
     # ... and still unknown to another county, from memory as from the store
     error(county.get(url, "foreign", params={"k": 4}), 404)
     # another county's key cannot write into this one, nor see that the id exists
