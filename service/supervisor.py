@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import threading
@@ -157,9 +158,28 @@ class _Supervisor:
         log.info("stopped")
 
 
+#: The math libraries' thread counts in a worker (unless the operator set them).
+ONE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_thread_math() -> None:
+    """BLAS and OpenMP (faiss) on one thread in every thread of the workers to come, by their environment.
+
+    A worker runs its heavy work (fresh lists, writes) in threads of its pool. OpenMP keeps a thread count
+    per thread, and a new thread starts from the environment's, not from what the app set at start-up in
+    its main thread (``omp_set_num_threads``): without this, each fresh list searched the index and
+    multiplied matrices on both cores, spinning at its barriers against the other worker and the event
+    loop. Set before the workers start (and before faiss is loaded here, for a single in-process worker).
+    """
+    for var in ONE_THREAD_ENV:
+        os.environ.setdefault(var, "1")
+
+
 def serve_workers(factory: str, host: str, port: int, workers: int, log_level: str = "info") -> None:
     """Serve ``factory`` (``module:function`` building the ASGI app) on ``host:port`` with ``workers`` processes."""
     import uvicorn
+
+    one_thread_math()
 
     if workers <= 1:
         uvicorn.Server(_config(factory, log_level)).run(sockets=[bind_socket(host, port, reuse_port=False)])

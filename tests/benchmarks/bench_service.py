@@ -637,23 +637,30 @@ STARTED = re.compile(r"^process_start_time_seconds (\S+)$", re.MULTILINE)
 
 
 def gathered_by_worker(port: int, workers: int) -> dict[str, dict[str, list[float]]]:
-    """Each worker's heavy-work rounds and items so far (``/metrics`` of whichever worker answers, asked on
-    new connections until every worker answered, told apart by their start time)."""
+    """Each worker's heavy-work rounds and items so far: ``/metrics`` asked on several connections opened at
+    once (the workers accept them in turn), until every worker answered; told apart by their start time."""
     seen: dict[str, dict[str, list[float]]] = {}
-    for _ in range(40):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-                sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-                data = b"".join(iter(lambda: sock.recv(65536), b"")).decode("utf-8", errors="replace")
-        except OSError:
-            continue
-        started = STARTED.search(data)
-        if started is None:
-            continue
-        counts: dict[str, list[float]] = {}
-        for what, work, value in GATHERED.findall(data):
-            counts.setdefault(work, [0.0, 0.0])[0 if what == "rounds" else 1] = float(value)
-        seen[started.group(1)] = counts
+    for _ in range(20):
+        socks = []
+        for _ in range(4 * workers):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+            except OSError:
+                pass
+        for sock in socks:
+            with sock:
+                try:
+                    sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                    data = b"".join(iter(lambda sock=sock: sock.recv(65536), b"")).decode("utf-8", errors="replace")
+                except OSError:
+                    continue
+            started = STARTED.search(data)
+            if started is None:
+                continue
+            counts: dict[str, list[float]] = {}
+            for what, work, value in GATHERED.findall(data):
+                counts.setdefault(work, [0.0, 0.0])[0 if what == "rounds" else 1] = float(value)
+            seen[started.group(1)] = counts
         if len(seen) >= workers:
             break
     return seen
