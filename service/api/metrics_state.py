@@ -5,6 +5,8 @@ Per process: with several uvicorn workers each worker answers ``/metrics`` for i
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, ProcessCollector
 
 __all__ = ["Metrics"]
@@ -17,6 +19,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         ProcessCollector(registry=r)  # the worker's CPU, memory and start time (process_*)
+        #: Which worker process answered (several start within the same hundredth of a second).
+        Info("matcher_worker", "The worker process that answered /metrics", registry=r).info({"pid": str(os.getpid())})
         self.requests = Counter(
             "matcher_http_requests",
             "HTTP requests by route template, method and status",

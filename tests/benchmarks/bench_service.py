@@ -633,12 +633,12 @@ def loadgen_main(path: str) -> None:
 
 
 GATHERED = re.compile(r'^matcher_gathered_(rounds|items)\{work="([a-z_]+)"\} (\S+)$', re.MULTILINE)
-STARTED = re.compile(r"^process_start_time_seconds (\S+)$", re.MULTILINE)
+STARTED = re.compile(r'^matcher_worker_info\{pid="(\d+)"\} ', re.MULTILINE)
 
 
 def gathered_by_worker(port: int, workers: int) -> dict[str, dict[str, list[float]]]:
     """Each worker's heavy-work rounds and items so far: ``/metrics`` asked on several connections opened at
-    once (the workers accept them in turn), until every worker answered; told apart by their start time."""
+    once (the workers accept them in turn), until every worker answered; told apart by their process id."""
     seen: dict[str, dict[str, list[float]]] = {}
     for _ in range(20):
         socks = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import time
 from typing import Any
@@ -198,6 +199,7 @@ def test_put_validates_and_updates(county: County) -> None:
     wrote = re.search(r'matcher_gathered_rounds\{work="write_laborers"\} (\S+)', metrics)
     assert fresh is not None and float(fresh.group(1)) >= 1 and wrote is not None and float(wrote.group(1)) >= 1
     assert re.search(r"^process_start_time_seconds \d", metrics, re.MULTILINE)
+    assert f'matcher_worker_info{{pid="{os.getpid()}"}} 1.0' in metrics
     # ... and still unknown to another county, from memory as from the store
     error(county.get(url, "foreign", params={"k": 4}), 404)
     # another county's key cannot write into this one, nor see that the id exists
