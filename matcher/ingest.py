@@ -592,7 +592,8 @@ def _check_places(
         ids = frame[ID_COLUMN[kind]].astype(str).tolist()
         stored = stored_places(conn, kind, ids)
         places = np.empty(len(ids), dtype=object)
-        places[:] = [stored.get(i) for i in ids]
+        for n, ident in enumerate(ids):  # one by one: a list of pairs would be read as a 2-D array
+            places[n] = stored.get(ident)
         frame = frame.assign(stored_place=places)
     return check(frame)
 
