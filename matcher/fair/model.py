@@ -189,12 +189,15 @@ def create_fair(
     vacancy_ids: list[str] | None = None,
     county: str | None = None,
     place_code: str | None = None,
+    within: str | None = None,
 ) -> Fair:
     """Store a new fair and return it.
 
     Exactly one of ``vacancy_ids`` and ``county`` selects the posts. With
     ``county`` (6-digit code) the fair offers every open market post of the
-    county active on ``date``.
+    county active on ``date``. ``within``: the county of a caller who may see
+    that county's posts alone (a county's key): the fair is that county's, and
+    a post of another county is as unknown as an id the store does not hold.
 
     Raises
     ------
@@ -229,7 +232,12 @@ def create_fair(
         raise InputError(
             "the vacancy list is empty; give at least one vacancy id", "岗位清单为空，请至少给出一个岗位编号"
         )
-    unknown = [v for v in ids if v not in load_known_ids(engine, "vacancies", ids)]
+    known = load_known_ids(engine, "vacancies", ids)
+    if within is not None and known:
+        known &= set(load_vacancies(engine, ids=sorted(known), county_codes=[within])["vacancy_id"].astype(str))
+    if within is not None:
+        county = county or within
+    unknown = [v for v in ids if v not in known]
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         raise InputError(

@@ -125,7 +125,7 @@ def _create(request: Request, principal: Principal, form: Any) -> Response:
         raise PageError(404, "所选岗位不在您的管辖范围内，或已停止招聘。")
     mark_audit(request, "create_fair")
     try:
-        fair = create_fair(app.engine, name=name, date=day, place=place, vacancy_ids=ids)
+        fair = create_fair(app.engine, name=name, date=day, place=place, vacancy_ids=ids, within=principal.county_code)
     except AppError as exc:
         if exc.category == "input":
             raise PageError(422, exc.message_zh) from None

@@ -120,6 +120,7 @@ def create_fair(body: FairIn, application: AppDep, principal: Manager) -> dict[s
         place=body.place,
         vacancy_ids=body.vacancy_ids,
         county=None if body.vacancy_ids else county,
+        within=principal.county_code,  # a county's key: its own posts, its own county's fair
     )
     return {
         "fair_id": fair.fair_id,

@@ -112,3 +112,43 @@ def test_a_towns_caseworker_cannot_pull_a_laborer_from_another_town(county: Coun
     assert response.status_code == 404, response.text
     assert response.json()["code"] == "laborer_not_found"
     assert _stored(county, "laborers", target) == before
+
+
+def test_a_fair_holds_the_keys_own_posts_and_is_the_keys_county(county: County) -> None:
+    """A county's key names posts for its fair: one of another county is as unknown as an id the store does
+    not hold (same answer), and the fair is never stored in another county."""
+    import datetime as dt
+
+    posts = pd.read_csv(county.sample_dir / "vacancies.csv", dtype=str, keep_default_na=False)
+    row = posts.loc[posts["vacancy_id"] == county.vacancy].iloc[0]
+    theirs = _moved(row, county=OTHER_COUNTY_NAME, vacancy_id="VAREA00001")
+    made = _import(county, "vacancies", pd.DataFrame([theirs]), "foreign")
+    assert made.status_code == 200 and made.json()["inserted"] == 1, made.text
+    day = str(county.app.state.application.today() + dt.timedelta(days=7))
+    fairs_before = {role: len(county.get("/fairs", role).json()) for role in ("organizer", "foreign", "admin")}
+
+    def create(role: str, ids: list[str]) -> Any:
+        body = {"name": "春风行动", "date": day, "place": "县城广场", "vacancy_ids": ids}
+        return county.client.post("/fairs", json=body, headers=county.auth(role))
+
+    # another county's post, and a post nobody holds: the same 422, word for word but the id
+    other = create("organizer", [county.vacancy, "VAREA00001"])
+    unknown = create("organizer", [county.vacancy, "VNOSUCH999"])
+    assert other.status_code == unknown.status_code == 422, other.text
+    assert other.json()["message_en"].replace("VAREA00001", "ID") == unknown.json()["message_en"].replace(
+        "VNOSUCH999", "ID"
+    )
+    # a key of 礼泉县 naming 永寿县's post: refused too (before: a fair stored in 永寿县 by 礼泉县's key)
+    assert create("foreign", [county.vacancy]).status_code == 422
+    # its own post: a fair of its own county
+    mine = create("foreign", ["VAREA00001"])
+    assert mine.status_code == 201 and mine.json()["county_code"] == OTHER_COUNTY, mine.text
+    after = {role: len(county.get("/fairs", role).json()) for role in ("organizer", "foreign", "admin")}
+    assert after == {
+        "organizer": fairs_before["organizer"],
+        "foreign": fairs_before["foreign"] + 1,
+        "admin": fairs_before["admin"] + 1,
+    }
+    # the organiser of 永寿县 still makes fairs of its own posts
+    own = create("organizer", [county.vacancy])
+    assert own.status_code == 201 and own.json()["county_code"] == COUNTY, own.text
