@@ -591,10 +591,7 @@ def _check_places(
     if kind in ("laborers", "vacancies"):
         ids = frame[ID_COLUMN[kind]].astype(str).tolist()
         stored = stored_places(conn, kind, ids)
-        places = np.empty(len(ids), dtype=object)
-        for n, ident in enumerate(ids):  # one by one: a list of pairs would be read as a 2-D array
-            places[n] = stored.get(ident)
-        frame = frame.assign(stored_place=places)
+        frame = frame.assign(stored_place=pd.Series([stored.get(i) for i in ids], index=frame.index, dtype=object))
     return check(frame)
 
 

@@ -232,11 +232,11 @@ def create_fair(
         raise InputError(
             "the vacancy list is empty; give at least one vacancy id", "岗位清单为空，请至少给出一个岗位编号"
         )
-    known = load_known_ids(engine, "vacancies", ids)
-    if within is not None and known:
-        known &= set(load_vacancies(engine, ids=sorted(known), county_codes=[within])["vacancy_id"].astype(str))
-    if within is not None:
-        county = county or within
+    if within is None:
+        known = load_known_ids(engine, "vacancies", ids)
+    else:  # a post of another county is unknown to the caller
+        known = set(load_vacancies(engine, ids=ids, county_codes=[within])["vacancy_id"].astype(str))
+    county = county or within
     unknown = [v for v in ids if v not in known]
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")

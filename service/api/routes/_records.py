@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from fastapi.encoders import jsonable_encoder
 
+from features.contract import Reject
 from matcher.app import Application, _cell
 from service.api.deps import Principal
 from service.api.errors import not_found
@@ -194,8 +195,8 @@ def write_one(
     row[id_col] = record_id
     # A record of another area is invisible: the same 404 as an unknown id, answered before the body is
     # validated, and again in the write transaction (see :func:`_row_check`) for a record moved meanwhile.
-    if get_record(application.engine, kind, record_id, Scope(None)) is not None:
-        fetch(application, principal, kind, record_id)
+    if application.visible(kind, record_id, Scope(None)):
+        ensure_visible(application, principal, kind, record_id)
     result = application.write_record(kind, row, _row_check(principal, kind, record_id))
     if result.refused is not None:
         raise result.refused
@@ -222,10 +223,8 @@ def _row_check(principal: Principal, kind: str, record_id: str) -> Callable[[Any
     def check(placed: Any) -> Exception | None:
         if placed.stored_place is not None and not scope.admits(*placed.stored_place):
             return not_found(kind, record_id)
-        outside = str(placed.county_code) != principal.county_code or (
-            scope.town_code is not None and str(placed.town_code) != scope.town_code
-        )
-        return _scope_error(principal, kind, placed.county_code) if outside else None
+        inside = scope.admits(str(placed.county_code), str(placed.town_code))
+        return None if inside else _scope_error(principal, kind, placed.county_code)
 
     return check
 
@@ -252,9 +251,10 @@ def import_file(
         path.write_bytes(data)
         table = read_table(path)
     summary = application.ingest_table(kind, table, source=name, check_places=_area_check(principal, kind, file=True))
+    # rows refused by the area check (an id of another area's record), listed with the other rejects
     refused = [
-        {"row": row, "field": err.field, "value": err.value, "reason_zh": err.message_zh, "reason_en": err.message_en}
-        for row, err in sorted(summary.refused.items())
+        Reject(row, str(err.field), err.value, err.message_en, err.message_zh)
+        for row, err in summary.refused.items()
         if isinstance(err, InputError)
     ]
     return {
@@ -265,6 +265,6 @@ def import_file(
         "unchanged": summary.unchanged,
         "stale": summary.stale,
         "rejected": summary.rejected + len(summary.refused),
-        "rejects": sorted(rejects_json(summary.rejects) + refused, key=lambda r: (r["row"], r["field"] or "")),
+        "rejects": rejects_json(sorted([*summary.rejects, *refused], key=lambda r: (r.row, r.column))),
         "ignored_columns": list(summary.ignored_columns),
     }
