@@ -98,8 +98,8 @@ class Explanation:
     kind: str  # matcher.prepare.KINDS
     relation: str  # RELATIONS
     place: str  # county/town/village names of the post ("" when unknown)
-    travel_minutes: float | None
-    travel_km: float | None
+    travel_minutes: float | None  # to a tenth of a minute
+    travel_km: float | None  # to ten metres
     home_delivery: bool  # a home-style workshop post of the own county: the work is brought to the house
     transport: bool
     lodging: bool
@@ -332,8 +332,14 @@ def _verdict(monthly: float | None, expected: float | None) -> str:
     return "meets" if monthly < expected * (1 + WAGE_MEETS_BAND) else "above"
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+def _finite(value: float, decimals: int) -> float | None:
+    """``value`` rounded to ``decimals`` places (None when not finite).
+
+    Travel times and distances are shown to a tenth of a minute and to ten metres: finer digits say
+    nothing, and a distance computed for one pair and the same one computed on a grid of many can differ
+    in the last bits, which made one list's answer differ between the ranker's pass and its re-check.
+    """
+    return round(value, decimals) if math.isfinite(value) else None
 
 
 _HISTORY_OCCUPATION = FEATURES.index("history_occupation")
@@ -383,8 +389,8 @@ def describe(
         kind=post.kind,
         relation=relation,
         place=post.place,
-        travel_minutes=0.0 if online else _finite(float(geo.minutes[k])),
-        travel_km=None if online else _finite(float(geo.km[k])),
+        travel_minutes=0.0 if online else _finite(float(geo.minutes[k]), 1),
+        travel_km=None if online else _finite(float(geo.km[k]), 2),
         home_delivery=post.kind == "workshop_home" and bool(geo.same_county[k]),
         transport=post.transport,
         lodging=post.lodging,

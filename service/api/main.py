@@ -30,6 +30,7 @@ from matcher.app import Application
 from matcher.settings import Settings
 from service.api.deps import FailureLimiter, KeyCache
 from service.api.errors import error_body, install_error_handlers, unexpected_error_response
+from service.api.hot import HotReads
 from service.api.metrics_state import Metrics
 from service.api.schemas import ErrorBody
 from store.engine import checkpoint, defer_checkpoints
@@ -359,5 +360,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (recommendations, laborers, vacancies, health, metrics, occupations, runs, fairs, audit):
         app.include_router(module.router)
     __import__("service.web", fromlist=["install_pages"]).install_pages(app)  # the web pages (service/web)
+    app.add_middleware(HotReads, fastapi_app=app)  # inside ServiceMiddleware: limits, metrics, logs, audit
     app.add_middleware(ServiceMiddleware, fastapi_app=app)
     return app

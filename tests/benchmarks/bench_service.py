@@ -391,7 +391,9 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
     # phase b: the records written, fetched whole first (not timed)
     posts: list[dict[str, Any]] = []
     people: list[dict[str, Any]] = []
-    if phase == "mixed":
+    mixed = phase in MIXED
+    readback, recheck_share = float(cfg.get("readback", 1.0)), float(cfg.get("recheck", 0.05))
+    if mixed:
         c = conns[0]
         for vid in cfg["write_posts"]:
             status, data = await c.request("GET", f"/vacancies/{vid}")
@@ -404,6 +406,7 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
     zeroed: dict[str, float] = {}  # post → when the write to 0 openings was acknowledged
     sent: Counter[str] = Counter()  # post → writes of it sent so far
     written_people: list[tuple[str, float]] = []  # (person, acknowledged at)
+    written_at: dict[str, float] = {}  # person → when the last write that changed them was acknowledged
 
     t_start = time.perf_counter()
     t_measure = t_start + warmup
@@ -426,6 +429,7 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
 
     async def read(conn: Conn, laborer_id: str, t0: float | None = None) -> dict[str, Any] | None:
         t0 = time.perf_counter() if t0 is None else t0  # open loop: from the scheduled start
+        sent_at = time.perf_counter()
         try:
             status, data = await conn.request("GET", f"/laborers/{laborer_id}/recommendations?k=5")
         except Exception as exc:  # noqa: BLE001
@@ -442,8 +446,13 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
                 tally.error(f"read {laborer_id}: {status} {data[:200].decode(errors='replace')}")
             else:
                 tally.sources[str(body.get("source"))] += 1
-        if body is not None and phase == "mixed":
+        if body is not None and mixed:
             check_read(body, t0, laborer_id)
+            at = written_at.get(laborer_id)
+            if at is not None and sent_at - at >= 1.0:  # any read of a written person, ≥ 1 s after the write
+                tally.checks["reads of a written person ≥1 s after the write"] += 1
+                if body.get("source") != "live":
+                    tally.checks["… of them not live"] += 1
         return body
 
     async def write(conn: Conn, t0: float | None = None) -> None:
@@ -497,6 +506,9 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
             tally.checks["person writes that changed nothing (not checked)"] += 1
             return
         written_people.append((lid, t1))
+        written_at[lid] = t1
+        if readback < 1.0 and rng.random() >= readback:  # only a sample of the writes is read back at once
+            return
         answer = await read(conn, lid)
         if answer is not None:
             tally.checks["person read right after own write"] += 1
@@ -532,9 +544,9 @@ async def loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
                 tally.statuses[str(status)] += 1
                 if status != 200:
                     tally.error(f"health: {status}")
-        elif phase == "mixed" and rng.random() < 0.10:
+        elif mixed and rng.random() < 0.10:
             await write(conn, t0)
-        elif phase == "mixed" and rng.random() < 0.05 and await recheck(conn):
+        elif mixed and recheck_share and rng.random() < recheck_share and await recheck(conn):
             pass
         elif phase == "live":
             await read(conn, unread.pop(), t0)
@@ -736,12 +748,17 @@ TITLES = {
     "health": "0. GET /health, closed loop (generator and HTTP stack ceiling)",
     "read": "a. GET /laborers/{id}/recommendations?k=5, random job seekers, open loop at the target rate",
     "read-max": "a'. the same reads, closed loop (each connection sends its next request on the answer): capacity",
-    "mixed": "b. 90 % reads, 10 % writes (PUT vacancy openings, PUT laborer expected_wage), open loop",
+    "mixed": "b. 90 % reads, 10 % writes (PUT vacancy openings, PUT laborer expected_wage), open loop; "
+    "every person written is read back at once, and 5 % of the reads go to people written ≥ 1 s before",
+    "mixed-sampled": "b'. 90 % reads of any job seeker (those written too), 10 % writes, open loop; "
+    "1 person write in 10 read back at once; every read of a written person ≥ 1 s after the write checked",
     "live": "c. fresh computation only (touched job seekers, every answer live), closed loop",
 }
 TARGET_P99_MS = 50.0
 #: The phases in the order they run (``--phases`` picks some).
-PHASES = ("health", "read", "read-max", "mixed", "live")
+PHASES = ("health", "read", "read-max", "mixed", "mixed-sampled", "live")
+#: The phases of reads and writes mixed.
+MIXED = ("mixed", "mixed-sampled")
 
 
 def verdict(r: dict[str, Any], args: argparse.Namespace) -> None:
@@ -864,8 +881,12 @@ def main() -> None:
             verdict(run_phase({**base, "phase": "read", "rate": args.rate, "ids": readers}, home, server.pid), args)
         if "read-max" in args.phases:
             run_phase({**base, "phase": "read-max", "ids": readers}, home, server.pid)
-        mixed = {**base, "phase": "mixed", "rate": args.rate, "ids": readers}
-        if "mixed" in args.phases:
+        variants = {
+            "mixed": {"ids": readers},
+            "mixed-sampled": {"ids": write_people + readers, "readback": 0.1, "recheck": 0.0},
+        }
+        for phase in (p for p in MIXED if p in args.phases):
+            mixed = {**base, "phase": phase, "rate": args.rate, **variants[phase]}
             p99s: dict[float, list[float]] = {}
             for turn in range(args.repeat):
                 if args.repeat > 1:

@@ -406,6 +406,28 @@ def _rounded(value: object) -> object:
     return value
 
 
+def test_every_stored_post_matches_its_snapshot_row_field_by_field(app: Application) -> None:
+    """What decides patched or withheld for a written post: each match field as the store holds it against the
+    snapshot's column (``Posts.col``). Unchanged posts must compare the same on every field, as they did cell by
+    cell through the frame (else every write of an opening would withhold its post until the next build)."""
+    from matcher.app import _same_value
+    from matcher.batch.incremental import MATCH_FIELDS
+    from store.readers import load_vacancy_fields
+
+    posts = app.serving.posts
+    cols = [c for c in MATCH_FIELDS if c in posts.frame.columns]
+    stored = load_vacancy_fields(app.engine, [str(v) for v in posts.ids], cols)
+    assert len(stored) == len(posts) > 0
+    differ = [
+        (v, c)
+        for v, record in stored.items()
+        for c in cols
+        if not _same_value(record[c], posts.col(c)[posts.position[v]])
+        or not _same_value(record[c], posts.frame.iat[posts.position[v], posts.frame.columns.get_loc(c)])
+    ]
+    assert differ == []
+
+
 def test_a_post_whose_openings_alone_changed_keeps_its_lists_from_the_run(
     app: Application, monkeypatch: pytest.MonkeyPatch
 ) -> None:

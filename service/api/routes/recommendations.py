@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from matcher.app import Answer, Application
 from service.api.deps import AppDep, Principal, mark_audit, role_dep
 from service.api.errors import not_found
+from service.api.hot import MISSED
 from service.api.routes._records import ensure_visible
 from service.api.schemas import ErrorBody, SuggestionsOut
 
@@ -38,7 +39,8 @@ async def laborer_recommendations(
     known = application.visible_known("laborers", laborer_id, principal.scope_for("laborers"))
     if known is False:
         raise not_found("laborers", laborer_id)  # out of the caller's area: the unknown-id 404
-    answer = application.stored_suggestions(laborer_id, k=k) if known else None
+    tried = request.scope.get("state", {}).get(MISSED) == laborer_id  # memory already could not answer
+    answer = application.stored_suggestions(laborer_id, k=k) if known and not tried else None
     if answer is None:
         answer = await run_in_threadpool(_suggestions, application, principal, laborer_id, k)
     return answer.result.to_json(details=True) | {"source": answer.source, "run_id": answer.run_id}
