@@ -39,13 +39,20 @@ b. open loop at ``--rate`` (and at each of ``--mixed-rates``): 90 % such
    connection right after the write, and again ≥ 1 s later, has ``source``
    "live"; a post written to 0 openings never appears in an answer that
    started after the write (counted separately for answers that started ≥ 1 s
-   after it, the service's freshness promise across workers);
+   after it, the service's freshness promise across workers). The readers here
+   are job seekers never written, and every person written is read back: the
+   mix is heavier than 90/10 (each such read is a fresh computation);
+b'. ``mixed-sampled``, the 90/10 mix as stated, with its reads checked on a
+   sample: reads of random job seekers, those written during the phase
+   included; one person write in ten read back at once on the same
+   connection; every read of a written person that starts ≥ 1 s after the
+   write must be ``live``, and the post checks of phase b;
 c. the fresh-computation path alone, closed loop: a sample of job seekers is touched first
    (their ``expected_wage`` changed through ``matcher ingest``), so every
    answer is ``source: live``; each is read once, in a random order (a second
    read would get the list kept after the first, ``matcher/livememo.py``).
 
-``--repeat N`` runs phase b N times at each rate and prints the median, least and greatest p99: one
+``--repeat N`` runs phases b and b' N times at each rate and prints the median, least and greatest p99: one
 30 s run's p99 varies by a factor of two on a shared machine, so a change is judged on several.
 
 Per phase: requests/s, p50/p95/p99 latency (ms), errors, the answers' source
