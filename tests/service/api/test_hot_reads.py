@@ -25,14 +25,10 @@ PATH = "/laborers/{}/recommendations"
 
 
 @pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> TwoCounties:
-    return build_two_counties(tmp_path_factory.mktemp("hot_reads"))
-
-
-@pytest.fixture(scope="module")
-def client(county: TwoCounties) -> Iterator[TestClient]:
-    with client_for(county.settings) as c:
-        yield c
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TwoCounties, TestClient]]:
+    county = build_two_counties(tmp_path_factory.mktemp("hot_reads"))
+    with client_for(county.settings) as client:
+        yield county, client
 
 
 @pytest.fixture
@@ -74,7 +70,8 @@ def _warm(client: TestClient, key: str) -> None:
     assert client.get("/laborers", headers=bearer(key)).status_code == 200
 
 
-def test_answers_are_the_routes_byte_for_byte(county: TwoCounties, client: TestClient, fast: list[str]) -> None:
+def test_answers_are_the_routes_byte_for_byte(served: tuple[TwoCounties, TestClient], fast: list[str]) -> None:
+    county, client = served
     key = county.key("organizer", OWN)
     _warm(client, key)
     people = _run_people(county, OWN, 8)
@@ -98,8 +95,9 @@ def test_answers_are_the_routes_byte_for_byte(county: TwoCounties, client: TestC
 
 
 def test_what_memory_cannot_answer_gets_the_routes_answer(
-    county: TwoCounties, client: TestClient, fast: list[str]
+    served: tuple[TwoCounties, TestClient], fast: list[str]
 ) -> None:
+    county, client = served
     own = _run_people(county, OWN, 1)[0]
     organizer = county.key("organizer", OWN)
     _warm(client, organizer)
@@ -129,7 +127,8 @@ def test_what_memory_cannot_answer_gets_the_routes_answer(
     assert fast == []
 
 
-def test_a_person_changed_since_the_run_is_computed_afresh(county: TwoCounties, client: TestClient) -> None:
+def test_a_person_changed_since_the_run_is_computed_afresh(served: tuple[TwoCounties, TestClient]) -> None:
+    county, client = served
     key = county.key("organizer", OWN, pii=True)
     _warm(client, key)
     laborer_id = _run_people(county, OWN, 3)[-1]
@@ -144,8 +143,9 @@ def test_a_person_changed_since_the_run_is_computed_afresh(county: TwoCounties, 
 
 
 def test_a_fast_answer_is_audited_and_counted_as_the_route(
-    county: TwoCounties, client: TestClient, fast: list[str]
+    served: tuple[TwoCounties, TestClient], fast: list[str]
 ) -> None:
+    county, client = served
     key = county.key("admin", OWN)
     _warm(client, key)
     laborer_id = _run_people(county, OWN, 5)[-1]
