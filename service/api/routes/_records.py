@@ -18,7 +18,7 @@ from service.api.deps import Principal
 from service.api.errors import not_found
 from service.masking import mask_record
 from store.errors import InputError
-from store.ledger import Scope, delete_record, get_record, list_records, resolve_id
+from store.ledger import delete_record, get_record, list_records, resolve_id
 
 ID_COLUMN = {"laborers": "laborer_id", "vacancies": "vacancy_id"}
 IMPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json", ".jsonl")
@@ -193,10 +193,9 @@ def write_one(
     mapping, _ = map_headers(kind, [str(k) for k in body])
     row = {k: _cell(v) for k, v in body.items() if mapping.get(str(k)) != id_col}
     row[id_col] = record_id
-    # A record of another area is invisible: the same 404 as an unknown id, answered before the body is
-    # validated, and again in the write transaction (see :func:`_row_check`) for a record moved meanwhile.
-    if application.visible(kind, record_id, Scope(None)):
-        ensure_visible(application, principal, kind, record_id)
+    # A record of another area is invisible: the same 404 as an unknown id, decided in the write transaction
+    # from where the record is stored then (see :func:`_row_check`). Not before the body is validated: a
+    # bad body is then a 422 whether or not the id is taken elsewhere, so it cannot probe ids of other areas.
     result = application.write_record(kind, row, _row_check(principal, kind, record_id))
     if result.refused is not None:
         raise result.refused

@@ -98,6 +98,24 @@ def test_put_cannot_move_a_record_into_the_keys_area(county: County) -> None:
     assert _stored(county, "laborers", target) == before
 
 
+def test_a_bad_body_cannot_probe_ids_of_another_area(county: County) -> None:
+    """A PUT with a body that fails validation is the same 422 whether its id is a record of another county
+    or no record at all: the refusal of another area's record comes from the write transaction, after the
+    body is valid, so a bad body learns nothing about ids and changes nothing."""
+    target = county.in_town
+    before = _stored(county, "laborers", target)
+    row = county.laborers.loc[county.laborers["laborer_id"] == target].iloc[0]
+    body = {k: v for k, v in _moved(row, county=OTHER_COUNTY_NAME, age="300", birth_date="").to_dict().items() if v}
+    body.pop("id_number", None)
+    taken = county.client.put(f"/laborers/{target}", json=body, headers=county.auth("foreign"))
+    free = county.client.put("/laborers/LNOSUCH998", json=body, headers=county.auth("foreign"))
+    assert taken.status_code == free.status_code == 422, (taken.text, free.text)
+    strip = [(b.pop("value", None), b) for b in (taken.json(), free.json())]
+    assert strip[0][1] == strip[1][1]
+    assert county.get("/laborers/LNOSUCH998", "admin").status_code == 404
+    assert _stored(county, "laborers", target) == before
+
+
 def test_a_towns_caseworker_cannot_pull_a_laborer_from_another_town(county: County) -> None:
     """A caseworker's key covers one town: a PUT naming a laborer of another town of the county, placed in
     the caseworker's own town, is the unknown-id 404 and changes nothing."""
