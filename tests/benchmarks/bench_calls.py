@@ -45,7 +45,12 @@ def timed(name: str, fn: Callable[[Any], object], items: Sequence[Any]) -> None:
         t0 = time.perf_counter()
         fn(item)
         took.append((time.perf_counter() - t0) * 1000)
-    took.sort()
+    report(name, took)
+
+
+def report(name: str, took: list[float]) -> None:
+    """One line: the median and 95th percentile of ``took`` (ms)."""
+    took = sorted(took)
     p95 = took[min(len(took) - 1, int(0.95 * len(took)))]
     print(f"  {name:<52} median {statistics.median(took):7.2f} ms   p95 {p95:7.2f} ms   ({len(took)} calls)")
 
@@ -83,6 +88,64 @@ def open_copy(source: Path, tmp: str) -> Any:
     return Application(Settings.load(home=home, database_url=f"sqlite:///{home / 'matcher.db'}"))
 
 
+def asgi_reads(settings: Any, laborer_ids: Sequence[str]) -> None:
+    """The same reads through the API app in process (ASGI calls, no HTTP): with the fast path for the hot
+    read (``service/api/hot.py``) and with the framework's route, in turn on the same people."""
+    import asyncio
+
+    from service.api.main import create_app
+    from store.keys import create_key
+
+    async def run() -> None:
+        api = create_app(settings)
+        async with api.router.lifespan_context(api):
+            application = api.state.application
+            application.warm_up()
+            _, key = create_key(application.engine, role="admin", county_code=None, label="bench_calls")
+            auth = (b"authorization", f"Bearer {key}".encode())
+
+            async def get(laborer_id: str, query: bytes) -> int:
+                path = f"/laborers/{laborer_id}/recommendations"
+                scope = {
+                    "type": "http",
+                    "asgi": {"version": "3.0"},
+                    "http_version": "1.1",
+                    "method": "GET",
+                    "scheme": "http",
+                    "path": path,
+                    "raw_path": path.encode(),
+                    "query_string": query,
+                    "root_path": "",
+                    "headers": [(b"host", b"bench"), auth],
+                    "client": ("127.0.0.1", 40000),
+                    "server": ("127.0.0.1", 80),
+                    "state": {},
+                }
+                sent: list[dict[str, Any]] = []
+
+                async def receive() -> dict[str, Any]:
+                    return {"type": "http.request", "body": b"", "more_body": False}
+
+                async def send(message: dict[str, Any]) -> None:
+                    sent.append(message)
+
+                await api(scope, receive, send)
+                return int(sent[0]["status"])
+
+            # "via" is a parameter the route ignores and the fast path leaves to the framework
+            for name, query in (("fast path", b"k=5"), ("framework's route", b"k=5&via=route")):
+                for laborer_id in laborer_ids[:5]:
+                    assert await get(laborer_id, query) == 200
+                took = []
+                for laborer_id in laborer_ids:
+                    t0 = time.perf_counter()
+                    await get(laborer_id, query)
+                    took.append((time.perf_counter() - t0) * 1000)
+                report(f"read through the API app, {name} (ASGI)", took)
+
+    asyncio.run(run())
+
+
 def main() -> None:
     parser = county_parser(__doc__)
     parser.add_argument("--calls", type=int, default=300)
@@ -113,6 +176,7 @@ def main() -> None:
 
         answered = [i for i in rng.sample(seekers, min(len(seekers), 2 * n)) if run_read(i) is not None][:n]
         timed("read from the run (k=5)", run_read, answered)
+        asgi_reads(app.settings, answered)
         fresh = rng.sample(seekers, min(len(seekers), n))
         app._changes.laborers.update(fresh)  # noqa: SLF001 - as if each had been written since the run
         timed("fresh list (k=5)", lambda i: app.suggestions_many([(i, 5)]), fresh)
