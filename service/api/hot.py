@@ -24,13 +24,16 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-__all__ = ["HotReads", "HOT_PATH"]
+from service.api.deps import PERSON_ROLES
+
+__all__ = ["HotReads", "HOT_PATH", "K_DEFAULT", "K_MAX", "MISSED"]
 
 HOT_PATH = "/laborers/{laborer_id}/recommendations"
 _PREFIX, _SUFFIX = "/laborers/", "/recommendations"
-#: Roles that may read a person's suggestions (the route's ``Reader``).
-_READERS = frozenset({"admin", "organizer", "caseworker"})
-_K_DEFAULT, _K_MAX = 5, 50
+#: Roles that may read a person's suggestions (the route's ``Reader`` too).
+_READERS = frozenset(PERSON_ROLES)
+#: The route's ``k``: its default and its greatest value (the route declares them from here).
+K_DEFAULT, K_MAX = 5, 50
 #: Set in the scope's state when the fast path tried a person and memory could not answer: the route then
 #: goes straight to the thread pool instead of trying memory again.
 MISSED = "hot_missed"
@@ -39,14 +42,14 @@ MISSED = "hot_missed"
 def _k(query: bytes) -> int | None:
     """``k`` from a query of nothing or exactly ``k=<1..50>`` (anything else: the route parses it)."""
     if not query:
-        return _K_DEFAULT
+        return K_DEFAULT
     if not query.startswith(b"k=") or b"&" in query:
         return None
     digits = query[2:]
     if not digits.isdigit() or len(digits) > 2:
         return None
     k = int(digits)
-    return k if 1 <= k <= _K_MAX else None
+    return k if 1 <= k <= K_MAX else None
 
 
 class HotReads:

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Body, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from matcher.app import Answer, Application
-from service.api.deps import AppDep, Principal, mark_audit, role_dep
+from service.api.deps import PERSON_ROLES, AppDep, Principal, mark_audit, role_dep
 from service.api.errors import not_found
-from service.api.hot import MISSED
+from service.api.hot import K_DEFAULT, K_MAX, MISSED
 from service.api.routes._records import ensure_visible
 from service.api.schemas import ErrorBody, SuggestionsOut
 
@@ -19,7 +19,7 @@ router = APIRouter(
     responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
 
-Reader = role_dep("admin", "organizer", "caseworker")
+Reader = role_dep(*PERSON_ROLES)
 
 
 @router.get("/laborers/{laborer_id}/recommendations", response_model=SuggestionsOut)
@@ -28,7 +28,7 @@ async def laborer_recommendations(
     request: Request,
     application: AppDep,
     principal: Reader,
-    k: Annotated[int, Query(ge=1, le=50)] = 5,
+    k: Annotated[int, Query(ge=1, le=K_MAX)] = K_DEFAULT,
 ) -> dict[str, Any]:
     """A person's suggestions, flags and shortfall; ``source`` tells ``run`` (last night) from ``live``.
 
