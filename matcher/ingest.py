@@ -420,7 +420,7 @@ def _fill_occupations(frame: pd.DataFrame, rejects: list[Reject]) -> tuple[pd.Da
     else:
         frame = frame.copy(deep=False)  # the columns added below go to this frame only
     missing = np.fromiter((c is None for c in codes), dtype=bool, count=len(codes))
-    source = np.where(missing, None, "input").astype(object)
+    source = np.where(missing, None, "input")  # an object array (None beside text)
     if missing.any():
         titles = frame["title"].to_numpy(dtype=object)[missing].tolist()
         # below the calibrated confidence the title gets no code ("unknown", for a clerk), never a junk one

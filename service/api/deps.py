@@ -33,6 +33,7 @@ __all__ = [
     "PrincipalDep",
     "Principal",
     "KeyCache",
+    "key_digest",
     "FailureLimiter",
     "get_application",
     "get_principal",
@@ -88,6 +89,11 @@ class Principal:
     @classmethod
     def of(cls, record: KeyRecord) -> Principal:
         return cls(record.key_id, record.role, record.county_code, record.town_code, record.pii)
+
+
+def key_digest(text: str) -> str:
+    """What :class:`KeyCache` files a key's text under (its SHA-256, never the text itself)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class KeyCache:
@@ -213,7 +219,7 @@ async def get_principal(
             "missing API key (Authorization: Bearer <key>)",
         )
     text = credentials.credentials
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = key_digest(text)
     principal = state.key_cache.get(digest)
     if principal is None:
         record = await run_in_threadpool(verify_key, application.engine, text)  # a store read: off the loop

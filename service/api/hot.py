@@ -18,13 +18,12 @@ answer, and the fast path never answers anything but 200.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from service.api.deps import PERSON_ROLES
+from service.api.deps import PERSON_ROLES, key_digest
 
 __all__ = ["HotReads", "HOT_PATH", "K_DEFAULT", "K_MAX", "MISSED"]
 
@@ -119,7 +118,8 @@ class HotReads:
         client = scope.get("client")
         if state.limiter.blocked_for(client[0] if client else "unknown") > 0:
             return None
-        principal = state.key_cache.get(hashlib.sha256(token[7:].strip()).hexdigest())
+        # the credentials as the route reads them (Starlette decodes headers as latin-1; HTTPBearer strips)
+        principal = state.key_cache.get(key_digest(token[7:].decode("latin-1").strip()))
         if principal is None or principal.role not in _READERS:
             return None
         known = application.visible_known("laborers", laborer_id, principal.scope_for("laborers"))

@@ -153,8 +153,13 @@ def _area_check(principal: Principal, kind: str, *, file: bool) -> Callable[[pd.
     return check
 
 
+def _where(scope: Any) -> str | None:
+    """The key's area as its messages name it: its town, else its county."""
+    return scope.town_code or scope.county_code
+
+
 def _id_taken_error(kind: str, record_id: str, scope: Any) -> InputError:
-    where = scope.town_code or scope.county_code
+    where = _where(scope)
     what_zh = "劳动力" if kind == "laborers" else "岗位"
     return InputError(
         f"the id {record_id} is already used by a record outside the key's area {where}: the row was not "
@@ -170,7 +175,7 @@ def _id_taken_error(kind: str, record_id: str, scope: Any) -> InputError:
 
 def _scope_error(principal: Principal, kind: str, value: Any) -> InputError:
     scope = principal.scope_for(kind)
-    where = scope.town_code or scope.county_code
+    where = _where(scope)
     return InputError(
         f"the record's place is outside the key's area {where}",
         f"记录所在地不在本密钥的管辖范围 {where} 内",
