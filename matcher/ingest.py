@@ -558,9 +558,11 @@ def ingest_table(
                     row_ids = {row: i for row, i in row_ids.items() if row not in refused}
             counts = upsert(conn, kind, records)
             if kind == "laborers" and records:
-                touched = sorted({str(r["household_id"]) for r in records if r["household_id"]})
-                recompute_households(conn, touched)
-                summary.household_conflicts = _household_place_conflicts(conn, touched)
+                # The households of the records written and of those their people left: an unchanged
+                # record changes no household.
+                recompute_households(conn, sorted(counts.households))
+                listed = sorted({str(r["household_id"]) for r in records if r["household_id"]})
+                summary.household_conflicts = _household_place_conflicts(conn, listed)
             record_ingest_run(
                 conn,
                 kind=kind,

@@ -49,6 +49,9 @@ class UpsertCounts:
         the stored row is kept.
     outcomes : dict of str to str
         Per id, which of the four happened to it (``inserted``, ``updated``, ``unchanged``, ``stale``).
+    households : frozenset of str
+        Laborers only: the households an inserted or updated row belongs to now or belonged to before
+        (a person who moved leaves a household whose members, and so whose flags, changed too).
     """
 
     inserted: int = 0
@@ -56,6 +59,7 @@ class UpsertCounts:
     unchanged: int = 0
     stale: int = 0
     outcomes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    households: frozenset[str] = field(default_factory=frozenset, compare=False, repr=False)
 
     @property
     def total(self) -> int:
@@ -69,6 +73,7 @@ class UpsertCounts:
             self.unchanged + other.unchanged,
             self.stale + other.stale,
             {**self.outcomes, **other.outcomes},
+            self.households | other.households,
         )
 
 
@@ -203,12 +208,16 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
     id_col = table.c[key]
     has_county = "county_code" in table.c
     county_col = table.c.county_code if has_county else sa.null()
-    lookup = select(id_col, table.c.content_hash, table.c.updated_at, county_col).where(
+    has_household = "household_id" in table.c
+    household_col = table.c.household_id if has_household else sa.null()
+    lookup = select(id_col, table.c.content_hash, table.c.updated_at, county_col, household_col).where(
         id_col.in_(bindparam("ids", expanding=True))
     )
+    stored_household: dict[str, str | None] = {}
     for chunk in _chunks([r[key] for r in rows], FETCH_CHUNK):
-        for ident, stored_hash, stored_at, stored_county in conn.execute(lookup, {"ids": list(chunk)}):
+        for ident, stored_hash, stored_at, stored_county, household in conn.execute(lookup, {"ids": list(chunk)}):
             existing[ident] = (stored_hash, stored_at, stored_county)
+            stored_household[ident] = household
 
     to_insert: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []
@@ -258,4 +267,13 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
             {str(r["laborer_id"]) for r in (*to_insert, *to_update) if r.get("outcome") in ANSWERING_OUTCOMES} - {""}
         )
         record_changes(conn, "laborer", [(pid, None) for pid in answered])
-    return UpsertCounts(len(to_insert), len(to_update), unchanged, stale, outcomes)
+    households: set[str] = set()
+    if has_household:
+        households.update(str(r["household_id"]) for r in to_insert if r.get("household_id"))
+        for r in to_update:
+            households.update(
+                str(h)
+                for h in (stored_household.get(r["b_key"]), r.get("household_id", stored_household.get(r["b_key"])))
+                if h
+            )
+    return UpsertCounts(len(to_insert), len(to_update), unchanged, stale, outcomes, frozenset(households))

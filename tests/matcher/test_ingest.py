@@ -97,6 +97,32 @@ def test_newer_updated_at_wins_and_older_is_kept_out(engine: Engine, tmp_path: P
     assert load_laborers(engine)["skills"].iloc[0] == ["叉车"]
 
 
+def test_a_person_who_moves_leaves_the_old_household_recomputed(engine: Engine, tmp_path: Path) -> None:
+    """The household a person leaves loses a member: its counts and its zero-employment flag follow, though
+    the file names only the new household."""
+    path = tmp_path / "l.csv"
+    rows = [
+        {"laborer_id": "L1", "household_id": "H1", "employment_status": "employed_local"},
+        {"laborer_id": "L2", "household_id": "H1", "employment_status": "unemployed"},
+        {"laborer_id": "L3", "household_id": "H2", "employment_status": "unemployed"},
+    ]
+    common = {"county": "永寿县", "age": "40", "updated_at": "2026-05-01"}
+    pd.DataFrame([{**r, **common} for r in rows]).to_csv(path, index=False)
+    assert ingest_file("laborers", path, engine=engine).inserted == 3
+    before = load_households(engine).set_index("household_id")
+    assert (int(before.loc["H1", "members"]), bool(before.loc["H1", "zero_employment"])) == (2, False)
+    pd.DataFrame([{**rows[0], **common, "household_id": "H2", "updated_at": "2026-06-01"}]).to_csv(path, index=False)
+    assert ingest_file("laborers", path, engine=engine).updated == 1
+    after = load_households(engine).set_index("household_id")
+    assert (int(after.loc["H1", "members"]), int(after.loc["H1", "employed"])) == (1, 0)
+    assert bool(after.loc["H1", "zero_employment"])
+    assert (int(after.loc["H2", "members"]), bool(after.loc["H2", "zero_employment"])) == (2, False)
+    # the last member leaves: the household is gone
+    pd.DataFrame([{**rows[1], **common, "household_id": "H2", "updated_at": "2026-07-01"}]).to_csv(path, index=False)
+    assert ingest_file("laborers", path, engine=engine).updated == 1
+    assert sorted(load_households(engine)["household_id"]) == ["H2"]
+
+
 def _bad_file(tmp_path: Path) -> tuple[Path, int]:
     """A GBK file in Chinese headers with Traditional text, four bad rows and three good ones."""
     rows = [
