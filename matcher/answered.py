@@ -37,6 +37,7 @@ __all__ = [
     "answers_by_person",
     "with_answers",
     "attach_answers",
+    "answer_cells",
     "load_answers",
     "blocked_ids",
     "blocked_pairs",
@@ -97,7 +98,19 @@ def attach_answers(people: People, answers: Mapping[str, Answers]) -> People:
     """Put ``answers`` in the :data:`ANSWERS` column of ``people.frame`` (the people's own frame, built by
     :func:`matcher.prepare.prepare_people`; no copy). Returns ``people``."""
     people.frame[ANSWERS] = _cells(people.frame["laborer_id"], answers, people.frame.index)
+    people.answers = people.frame[ANSWERS].to_numpy(dtype=object)
     return people
+
+
+def answer_cells(people: People) -> np.ndarray | None:
+    """The people's :data:`ANSWERS` cells as an object array (None when the frame has no such column), read
+    from the frame once and kept on ``people``."""
+    if people.answers is not None:
+        return people.answers
+    if ANSWERS not in people.frame.columns:
+        return None
+    people.answers = people.frame[ANSWERS].to_numpy(dtype=object)
+    return people.answers
 
 
 def _cells(ids: pd.Series, answers: Mapping[str, Answers], index: pd.Index) -> pd.Series:
@@ -163,9 +176,9 @@ def blocked_pairs(
     """The pairs ``(people[pi], posts[pj])`` not to suggest on ``today``, for the people at ``rows`` (all
     when None); sorted by person. Posts no longer in ``posts`` are left out."""
     empty = np.zeros(0, dtype=np.int64)
-    if ANSWERS not in people.frame.columns:
+    cells = answer_cells(people)
+    if cells is None:
         return empty, empty
-    cells = people.frame[ANSWERS].to_numpy(dtype=object)
     rows = np.arange(len(people), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     rows = rows[np.fromiter((bool(cells[r]) for r in rows.tolist()), dtype=bool, count=len(rows))]
     if not len(rows):

@@ -93,15 +93,16 @@ class Evidence:
     @classmethod
     def from_answers(cls, people: People, posts: Posts) -> Evidence:
         """The history in the people's :data:`matcher.answered.ANSWERS` column (empty without it)."""
-        from matcher.answered import ANSWERS
+        from matcher.answered import answer_cells
 
-        if ANSWERS not in people.frame.columns:
+        cells = answer_cells(people)
+        if cells is None:
             return cls.empty(len(people))
         pis: list[int] = []
         pjs: list[int] = []
         days: list[int] = []
         position = posts.position
-        for i, cell in enumerate(people.frame[ANSWERS].tolist()):
+        for i, cell in enumerate(cells.tolist()):
             if not cell:
                 continue
             for vacancy, outcome, day in cell:

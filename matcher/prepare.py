@@ -244,6 +244,10 @@ class People:
     position: dict[str, int] = field(default_factory=dict)
     #: The columns the flag rules read (:class:`matcher.flags.FlagColumns`), prepared with the person.
     flag_columns: Any = None
+    #: The :data:`matcher.answered.ANSWERS` column of ``frame`` as an object array, once read
+    #: (:func:`matcher.answered.answer_cells`): a column read through pandas costs a tenth of a millisecond,
+    #: as much as the rest of re-checking one person's stored list.
+    answers: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
