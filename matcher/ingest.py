@@ -52,7 +52,7 @@ from store import (
 from store.cells import safe_text
 from store.engine import WRITE_OPTION
 from store.errors import InputError
-from store.ledger import stored_places
+from store.upsert import Stored, read_stored
 
 __all__ = [
     "IngestSummary",
@@ -549,14 +549,15 @@ def ingest_table(
     with engine.connect() as conn:
         trans = _begin_write(conn, on_wait)
         try:
+            stored = None
             if check_places is not None and len(frame):
-                refused = _check_places(conn, kind, frame, check_places)
+                refused, stored = _check_places(conn, kind, frame, check_places)
                 if refused:  # a check of many callers' rows refuses each one on its own
                     summary.refused = dict(refused)
                     keep = [row not in refused for row in row_ids]
                     records = [r for r, kept in zip(records, keep, strict=True) if kept]
                     row_ids = {row: i for row, i in row_ids.items() if row not in refused}
-            counts = upsert(conn, kind, records)
+            counts = upsert(conn, kind, records, stored=stored)
             if kind == "laborers" and records:
                 # The households of the records written and of those their people left: an unchanged
                 # record changes no household.
@@ -595,15 +596,20 @@ def _check_places(
     kind: str,
     frame: pd.DataFrame,
     check: Callable[[pd.DataFrame], dict[int, Exception] | None],
-) -> dict[int, Exception] | None:
+) -> tuple[dict[int, Exception] | None, dict[str, Stored] | None]:
     """``check`` called with the rows about to be written, each with where its record is stored now
     (``stored_place``: ``(county_code, town_code)``, None for a new id), read in the write transaction:
-    a key of one area can neither change nor take over a record of another, however it names it."""
-    if kind in ("laborers", "vacancies"):
-        ids = frame[ID_COLUMN[kind]].astype(str).tolist()
-        stored = stored_places(conn, kind, ids)
-        frame = frame.assign(stored_place=pd.Series([stored.get(i) for i in ids], index=frame.index, dtype=object))
-    return check(frame)
+    a key of one area can neither change nor take over a record of another, however it names it.
+    Returns what ``check`` refused and the stored state read (for :func:`store.upsert.upsert`)."""
+    if kind not in ("laborers", "vacancies"):
+        return check(frame), None
+    ids = [str(i) for i in frame[ID_COLUMN[kind]].to_numpy(dtype=object)]
+    stored = read_stored(conn, kind, ids, for_update=True)
+    places = np.empty(len(ids), dtype=object)
+    for n, ident in enumerate(ids):
+        found = stored.get(ident)
+        places[n] = None if found is None else (found.county_code, found.town_code)
+    return check(frame.assign(stored_place=places)), stored
 
 
 #: Seconds a writer waits for the store's write lock before it says so (it goes on waiting: SQLite's

@@ -28,7 +28,6 @@ __all__ = [
     "list_records",
     "delete_record",
     "resolve_id",
-    "stored_places",
     "visible",
     "KINDS",
     "MAX_PAGE",
@@ -134,32 +133,6 @@ def get_record(engine: Engine, kind: str, record_id: str, scope: Scope) -> dict[
     with engine.connect() as conn:
         row = conn.execute(stmt).first()
     return None if row is None else dict(row._mapping)
-
-
-#: Ids per :func:`stored_places` SELECT (well below SQLite's bound on parameters).
-PLACES_CHUNK = 10_000
-
-
-def stored_places(conn: sa.Connection, kind: str, ids: Collection[str]) -> dict[str, tuple[str | None, str | None]]:
-    """``(county_code, town_code)`` of each of ``ids`` already stored (an id not stored is absent).
-
-    Read in the caller's write transaction, before the rows are written: a writer whose key covers one
-    area may only change records of that area (``matcher.ingest.ingest_table``'s ``check_places``). On
-    PostgreSQL the rows read stay locked until the transaction ends (``FOR UPDATE``), so no other writer
-    moves them meanwhile; SQLite's write transaction already excludes every other writer.
-    """
-    table, id_col, _ = _table(kind)
-    stmt = (
-        sa.select(id_col, table.c.county_code, table.c.town_code)
-        .where(id_col.in_(sa.bindparam("ids", expanding=True)))
-        .with_for_update()
-    )
-    wanted = list(dict.fromkeys(ids))
-    out: dict[str, tuple[str | None, str | None]] = {}
-    for start in range(0, len(wanted), PLACES_CHUNK):
-        for ident, county, town in conn.execute(stmt, {"ids": wanted[start : start + PLACES_CHUNK]}):
-            out[str(ident)] = (county, town)
-    return out
 
 
 def resolve_id(engine: Engine, kind: str, record_id: str, scope: Scope) -> str | None:

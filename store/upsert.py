@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam, insert, select, update
@@ -24,7 +24,7 @@ from store.changes import ANSWERING_OUTCOMES, ENTITY_OF_TABLE, record_changes
 from store.errors import RecordError
 from store.schema import LEDGER_TABLES, TABLES
 
-__all__ = ["UpsertCounts", "upsert", "utcnow"]
+__all__ = ["Stored", "UpsertCounts", "read_stored", "upsert", "utcnow"]
 
 #: Ids per key-lookup SELECT (well below SQLite's 32766 bound parameters).
 FETCH_CHUNK = 10_000
@@ -133,7 +133,57 @@ def _check_batch(table_name: str, records: Sequence[Mapping[str, Any]]) -> tuple
     return key, fields
 
 
-def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any]]) -> UpsertCounts:
+class Stored(NamedTuple):
+    """What :func:`upsert` compares an incoming record with, and where the stored record lies (None for a
+    column the table lacks)."""
+
+    content_hash: str | None
+    updated_at: datetime | None
+    county_code: str | None
+    town_code: str | None
+    household_id: str | None
+
+
+_STORED_STATEMENTS: dict[tuple[str, bool], Any] = {}
+
+
+def read_stored(
+    conn: Connection, table_name: str, ids: Sequence[str], *, for_update: bool = False
+) -> dict[str, Stored]:
+    """The stored state (:class:`Stored`) of each of ``ids`` that is stored (an id not stored is absent).
+
+    ``for_update``: read in a write transaction before its rows are written, to decide whether the writer
+    may change them (``matcher.ingest.ingest_table``'s ``check_places``: a key covering one area may only
+    change records of that area); on PostgreSQL the rows read stay locked until the transaction ends
+    (``FOR UPDATE``), so no other writer moves them meanwhile; SQLite's write transaction already excludes
+    every other writer. Hand the result to :func:`upsert` (``stored=``) so it does not read them again.
+    """
+    stmt = _STORED_STATEMENTS.get((table_name, for_update))
+    if stmt is None:
+        table = TABLES[table_name]
+        id_col = table.c[LEDGER_TABLES[table_name]]
+        optional = [table.c[c] if c in table.c else sa.null() for c in ("county_code", "town_code", "household_id")]
+        stmt = select(id_col, table.c.content_hash, table.c.updated_at, *optional).where(
+            id_col.in_(bindparam("ids", expanding=True))
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        _STORED_STATEMENTS[(table_name, for_update)] = stmt
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, Stored] = {}
+    for chunk in _chunks(wanted, FETCH_CHUNK):
+        for ident, *values in conn.execute(stmt, {"ids": list(chunk)}):
+            out[str(ident)] = Stored(*values)
+    return out
+
+
+def upsert(
+    conn: Connection,
+    table_name: str,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    stored: Mapping[str, Stored] | None = None,
+) -> UpsertCounts:
     """Insert new records and update changed ones, inside the caller's transaction.
 
     Parameters
@@ -153,6 +203,10 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
         change sequence (`store.changes`), in the same transaction; its
         county is the row's ``county_code`` (the stored one when the batch
         does not carry the column; none for placements).
+
+    stored : mapping of str to Stored, optional
+        The stored state of the records' ids as :func:`read_stored` read it in this transaction (an id
+        absent is not stored); read here when not given.
 
     Returns
     -------
@@ -204,20 +258,11 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
             f"in one batch: {shown}; each id may appear once"
         )
 
-    existing: dict[str, tuple[str | None, datetime | None, str | None]] = {}
     id_col = table.c[key]
-    has_county = "county_code" in table.c
-    county_col = table.c.county_code if has_county else sa.null()
-    has_household = "household_id" in table.c
-    household_col = table.c.household_id if has_household else sa.null()
-    lookup = select(id_col, table.c.content_hash, table.c.updated_at, county_col, household_col).where(
-        id_col.in_(bindparam("ids", expanding=True))
-    )
-    stored_household: dict[str, str | None] = {}
-    for chunk in _chunks([r[key] for r in rows], FETCH_CHUNK):
-        for ident, stored_hash, stored_at, stored_county, household in conn.execute(lookup, {"ids": list(chunk)}):
-            existing[ident] = (stored_hash, stored_at, stored_county)
-            stored_household[ident] = household
+    if stored is None:
+        stored = read_stored(conn, table_name, [r[key] for r in rows])
+    existing = {ident: (s.content_hash, s.updated_at, s.county_code) for ident, s in stored.items()}
+    stored_household = {ident: s.household_id for ident, s in stored.items()}
 
     to_insert: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []
@@ -268,7 +313,7 @@ def upsert(conn: Connection, table_name: str, records: Sequence[Mapping[str, Any
         )
         record_changes(conn, "laborer", [(pid, None) for pid in answered])
     households: set[str] = set()
-    if has_household:
+    if "household_id" in table.c:
         households.update(str(r["household_id"]) for r in to_insert if r.get("household_id"))
         for r in to_update:
             households.update(
