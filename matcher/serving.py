@@ -152,8 +152,10 @@ class Serving(NamedTuple):
         rec.posts = posts
         rec._facts = self.recommender._facts.carried(posts)  # noqa: SLF001
         rec._open = open_mask(posts, self.today)  # noqa: SLF001 - the copy is private until returned
-        if not np.array_equal(rec._open, self.recommender._open):  # noqa: SLF001 - else the index selector holds
-            rec._open_ids = rec.open_selection()  # noqa: SLF001 - the index ids of the rows carry over with the copy
+        if np.array_equal(rec._open, self.recommender._open):  # noqa: SLF001
+            # the same flags: the same array, so the index filter built from them (if it was) still holds;
+            # else the filter is built when a list computed afresh first needs it (Recommender.open_filter)
+            rec._open = self.recommender._open  # noqa: SLF001
         return self._replace(posts=posts, recommender=rec, withheld=withheld, seq=seq)
 
     def open_ids(self) -> np.ndarray:
