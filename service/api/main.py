@@ -2,9 +2,9 @@
 
 Nothing is built at import. At start-up the lifespan handler sets up JSON logging under
 ``$MATCHER_HOME/logs/service.jsonl``, builds the application, migrates the store and starts
-one daemon thread that flushes the audit buffer (at least once a second) and calls
+one daemon thread that flushes the audit buffer and the log's (at least once a second) and calls
 ``application.refresh()`` every ``settings.refresh`` seconds; at shutdown the thread stops and
-the audit buffer is flushed once more.
+both buffers are flushed once more.
 
 Run it with ``matcher serve`` (uvicorn, ``factory=True``). Metrics are per process: with
 several workers each one counts its own requests (``/metrics`` answers for the worker that
@@ -33,6 +33,7 @@ from service.api.errors import error_body, install_error_handlers, unexpected_er
 from service.api.hot import HotReads
 from service.api.metrics_state import Metrics
 from service.api.schemas import ErrorBody
+from service.logs import flush_logs
 from store.engine import checkpoint, defer_checkpoints
 
 __all__ = ["create_app", "AuditBuffer", "Worker"]
@@ -78,7 +79,8 @@ class AuditBuffer:
 
 
 class Worker(threading.Thread):
-    """Flushes the audit buffer and refreshes the application until stopped; survives errors."""
+    """Flushes the audit buffer and the log's (:func:`service.logs.flush_logs`: lines written in a quiet spell
+    reach the file within about a second) and refreshes the application until stopped; survives errors."""
 
     def __init__(self, application: Application, audit: AuditBuffer, metrics: Metrics) -> None:
         super().__init__(name="matcher-refresh", daemon=True)
@@ -97,6 +99,7 @@ class Worker(threading.Thread):
         last = 0.0
         while not self.stop_event.wait(tick):
             self.audit.flush(self.application.engine)
+            flush_logs()
             self._checkpoint()
             if time.monotonic() - last < every:
                 continue
@@ -128,6 +131,7 @@ class Worker(threading.Thread):
         self.stop_event.set()
         self.join(timeout=10)
         self.audit.flush(self.application.engine)
+        flush_logs()
 
 
 #: What :meth:`Application.refresh` reports when it swapped in a new run or snapshot.
@@ -181,6 +185,7 @@ def _lifespan(settings: Settings | None):  # type: ignore[no-untyped-def]
             worker.stop()
             app.state.application = None
             log.info("service stopped")
+            flush_logs()
 
     return lifespan
 
