@@ -75,6 +75,8 @@ class WriteResult(NamedTuple):
     rejects: list[Any]
     #: The caller's place check refused the record (its error), else None.
     refused: Exception | None
+    #: What to check in the record taken (``matcher.ingest.Notice``, its ``row`` 1).
+    notices: tuple[Any, ...] = ()
 
 
 #: A place check of one record: its resolved ``county_code`` and ``town_code`` in, an error (the record is
@@ -848,8 +850,13 @@ class Application:
             by_row: dict[int, list[Any]] = {}
             for reject in summary.rejects:
                 by_row.setdefault(int(reject.row), []).append(reject)
+            noticed: dict[int, list[Any]] = {}
+            for notice in summary.notices():
+                noticed.setdefault(notice.row, []).append(notice._replace(row=1))
             for n, i in enumerate(this, start=1):
-                out[i] = WriteResult(summary.outcomes.get(n), by_row.get(n, []), summary.refused.get(n))
+                out[i] = WriteResult(
+                    summary.outcomes.get(n), by_row.get(n, []), summary.refused.get(n), tuple(noticed.get(n, ()))
+                )
         return [r if r is not None else RuntimeError("a write was not computed") for r in out]
 
     def ingest_file(

@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,24 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_UNUSABLE, EXIT_REJECTS = 0, 2, 3
 
 
+class Notice(NamedTuple):
+    """Something to check in a row that was taken (stored as it came): not an error, so the row is not
+    refused, but a caseworker should look at it (an unknown place name, a post title that tells no
+    occupation, the same ID number under two laborer ids, a household whose members live apart)."""
+
+    #: ``place_unresolved``, ``occupation_unknown``, ``same_person_two_ids`` or ``household_places_differ``.
+    code: str
+    #: The row number as the person sees it (1 for the one record of an API write).
+    row: int
+    #: The contract field concerned.
+    field: str
+    message_zh: str
+    message_en: str
+    #: The other record a notice names (the laborer id holding the same ID number), for a caller that may
+    #: only name records of its own area.
+    other_id: str | None = None
+
+
 @dataclass
 class IngestSummary:
     """What one ingest did; ``line()`` is the summary line the CLI prints."""
@@ -131,6 +149,10 @@ class IngestSummary:
     outcomes: dict[int, str] = field(default_factory=dict)
     #: Rows the caller's place check refused one by one (row number → the error), not written.
     refused: dict[int, Exception] = field(default_factory=dict)
+    #: Per row number, the place names that could not be resolved (``[field, name]`` pairs).
+    unresolved_rows: dict[int, list[list[str]]] = field(default_factory=dict)
+    #: Per laborer row number taken, its household id (for :meth:`notices` of household conflicts).
+    household_rows: dict[int, str] = field(default_factory=dict)
     masked_file: Path | None = None
     #: What the masked copy is made from: the table read, its header map, the input's path.
     _source: tuple[RawTable, dict[str, str], Path] | None = field(default=None, repr=False)
@@ -162,6 +184,65 @@ class IngestSummary:
             f"{self.inserted}, updated {self.updated}, unchanged {self.unchanged + self.stale}{older_en}, "
             f"rejected {self.rejected}"
         )
+
+    def notices(self) -> list[Notice]:
+        """What a person should check in the rows taken, one notice per row and matter (the rows were
+        stored; see :class:`Notice`), in row order."""
+        out: list[Notice] = []
+        for row, pairs in self.unresolved_rows.items():
+            for place_field, name in pairs:
+                out.append(
+                    Notice(
+                        "place_unresolved",
+                        row,
+                        place_field,
+                        f"地名「{_short(name)}」无法识别，已按上级区划定位；请核对名称",
+                        f"the place name {_short(name)!r} ({place_field}) could not be resolved; the record is placed "
+                        "at its nearest known parent: check the name",
+                    )
+                )
+        for row, vacancy_id, title in self.occupation_unknown:
+            out.append(
+                Notice(
+                    "occupation_unknown",
+                    row,
+                    "occupation_code",
+                    f"岗位 {vacancy_id} 的名称「{_short(title)}」看不出职业，已留空待人工填写职业代码",
+                    f"the title of post {vacancy_id} does not tell the occupation; stored without an occupation code "
+                    "for a clerk to fill in",
+                )
+            )
+        for row, laborer_id, other, where in self.same_person:
+            in_zh = "库中已有的" if where == "store" else f"本文件第 {where.removeprefix('row ')} 行的"
+            in_en = "a stored record" if where == "store" else where
+            out.append(
+                Notice(
+                    "same_person_two_ids",
+                    row,
+                    "id_number",
+                    f"{laborer_id} 的身份证号已属于{in_zh}劳动力编号 {other}（同一人两个编号？请只保留一个）",
+                    f"the ID number of {laborer_id} belongs to another laborer id, {other} ({in_en}): the same "
+                    "person under two ids? keep one",
+                    str(other),
+                )
+            )
+        if self.household_conflicts:
+            places = dict(self.household_conflicts)
+            for row, household in self.household_rows.items():
+                if household in places:
+                    shown = " / ".join(places[household])
+                    out.append(
+                        Notice(
+                            "household_places_differ",
+                            row,
+                            "household_id",
+                            f"户 {household} 的成员所在地不一致（{shown}），以第一位成员为准，请更正其他成员",
+                            f"the members of household {household} are in different places ({shown}); the first "
+                            "member's place is the household's: correct the others",
+                        )
+                    )
+        taken = self.outcomes  # rows refused after these checks ran get no notice
+        return sorted((n for n in out if n.row in taken), key=lambda n: n.row)
 
     def details(self) -> list[str]:
         lines = []
@@ -522,6 +603,10 @@ def ingest_table(
         check_schema(engine)
     if kind in ("laborers", "vacancies"):
         frame, summary.unresolved_places = attach_places(frame)
+        if summary.unresolved_places:
+            summary.unresolved_rows = {
+                int(r): list(u) for r, u in zip(frame["row"], frame["geo_unresolved"], strict=True) if u
+            }
     if kind == "vacancies":
         frame, summary.occupation_filled = _fill_occupations(frame, rejects)
         unknown = frame["occupation_source"].eq("unknown").to_numpy()
@@ -559,6 +644,9 @@ def ingest_table(
                     row_ids = {row: i for row, i in row_ids.items() if row not in refused}
             counts = upsert(conn, kind, records, stored=stored)
             if kind == "laborers" and records:
+                summary.household_rows = {
+                    row: str(r["household_id"]) for row, r in zip(row_ids, records, strict=True) if r["household_id"]
+                }
                 # The households of the records written and of those their people left: an unchanged
                 # record changes no household.
                 recompute_households(conn, sorted(counts.households))

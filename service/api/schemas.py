@@ -6,6 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: Notices an import answers with at most (``notices_total`` counts them all).
+MAX_NOTICES = 1000
+
 __all__ = [
     "ErrorBody",
     "Health",
@@ -98,6 +101,16 @@ class RejectOut(BaseModel):
     reason_en: str
 
 
+class NoticeOut(BaseModel):
+    """Something to check in a row that was stored (``matcher.ingest.Notice``): not an error."""
+
+    row: int
+    field: str
+    code: str = Field(description="place_unresolved, occupation_unknown, same_person_two_ids, household_places_differ")
+    message_zh: str
+    message_en: str
+
+
 class IngestOut(BaseModel):
     kind: str
     rows: int
@@ -108,6 +121,8 @@ class IngestOut(BaseModel):
     rejected: int
     rejects: list[RejectOut]
     ignored_columns: list[str] = []
+    notices: list[NoticeOut] = Field(default=[], description=f"the first {MAX_NOTICES} notices, in row order")
+    notices_total: int = 0
 
 
 class FlagOut(BaseModel):

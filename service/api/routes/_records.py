@@ -16,6 +16,7 @@ from features.contract import Reject
 from matcher.app import Application, _cell
 from service.api.deps import Principal
 from service.api.errors import not_found
+from service.api.schemas import MAX_NOTICES
 from service.masking import mask_record
 from store.errors import InputError
 from store.ledger import delete_record, get_record, list_records, resolve_id
@@ -107,6 +108,23 @@ def rejects_error(rejects: list[Any]) -> InputError:
         allowed=first.reason_en,
         code="record_rejected",
     )
+
+
+def notices_json(application: Application, principal: Principal, kind: str, notices: Any) -> list[dict[str, Any]]:
+    """The notices (``matcher.ingest.Notice``) the caller may read: one naming another record only when
+    that record is in the caller's area (else the notice would tell which ids hold an ID number in other
+    counties), and the places of a household's members only to a key without an area."""
+    scope = principal.scope_for(kind)
+    out = []
+    for n in notices:
+        if n.code == "household_places_differ" and principal.county_code is not None:
+            continue
+        if n.other_id is not None and not application.visible(kind, n.other_id, scope):
+            continue
+        out.append(
+            {"row": n.row, "field": n.field, "code": n.code, "message_zh": n.message_zh, "message_en": n.message_en}
+        )
+    return out
 
 
 def rejects_json(rejects: list[Any]) -> list[dict[str, Any]]:
@@ -212,6 +230,7 @@ def write_one(
         "updated": int(result.outcome == "updated"),
         "unchanged": int(result.outcome in ("unchanged", "stale")),
         "record": public(stored, principal),
+        "notices": notices_json(application, principal, kind, result.notices),
     }
 
 
@@ -255,6 +274,7 @@ def import_file(
         path.write_bytes(data)
         table = read_table(path)
     summary = application.ingest_table(kind, table, source=name, check_places=_area_check(principal, kind, file=True))
+    notices = notices_json(application, principal, kind, summary.notices())
     # rows refused by the area check (an id of another area's record), listed with the other rejects
     refused = [
         Reject(row, str(err.field), err.value, err.message_en, err.message_zh)
@@ -271,4 +291,6 @@ def import_file(
         "rejected": summary.rejected + len(summary.refused),
         "rejects": rejects_json(sorted([*summary.rejects, *refused], key=lambda r: (r.row, r.column))),
         "ignored_columns": list(summary.ignored_columns),
+        "notices": notices[:MAX_NOTICES],
+        "notices_total": len(notices),
     }

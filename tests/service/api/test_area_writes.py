@@ -170,3 +170,65 @@ def test_a_fair_holds_the_keys_own_posts_and_is_the_keys_county(county: County) 
     # the organiser of 永寿县 still makes fairs of its own posts
     own = create("organizer", [county.vacancy])
     assert own.status_code == 201 and own.json()["county_code"] == COUNTY, own.text
+
+
+def test_notices_tell_what_to_check_and_name_no_record_of_another_area(county: County) -> None:
+    """A record stored as it came can still need a look: a place name the gazetteer lacks, an ID number
+    another laborer id holds, a household whose members live apart. A PUT and an import say so, row by
+    row; a key of one area never learns through them which ids or places another area holds."""
+    target = county.in_town
+    row = county.laborers.loc[county.laborers["laborer_id"] == target].iloc[0]
+    assert row["id_number"], "the sample's job seeker has an ID number"
+
+    def put(record_id: str, role: str, cells: pd.Series) -> dict[str, Any]:
+        body = {k: v for k, v in cells.to_dict().items() if v != "" and k != "laborer_id"}
+        response = county.client.put(f"/laborers/{record_id}", json=body, headers=county.auth(role))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def codes(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {n["code"]: n for n in answer["notices"]}
+
+    created: list[tuple[str, str]] = []
+    try:
+        # the county's own key: the same ID number as its own job seeker's, and a village the gazetteer lacks
+        mine = row.copy()
+        mine["village"] = "无此名村"
+        answer = put("LNOTICE01", "organizer", mine)
+        created.append(("LNOTICE01", "organizer"))
+        found = codes(answer)
+        assert found["same_person_two_ids"]["row"] == 1 and found["same_person_two_ids"]["field"] == "id_number"
+        assert (
+            target in found["same_person_two_ids"]["message_zh"]
+            and target in found["same_person_two_ids"]["message_en"]
+        )
+        assert found["place_unresolved"]["field"] == "village" and "无此名村" in found["place_unresolved"]["message_zh"]
+        assert "household_places_differ" not in found  # the same village's household
+        # another county's key, the same ID number and household, placed in its own county: told nothing of them
+        theirs = _moved(row, county=OTHER_COUNTY_NAME, name="", phone="")
+        answer = put("LNOTICE02", "foreign", theirs)
+        created.append(("LNOTICE02", "foreign"))
+        assert answer["inserted"] == 1
+        assert not {"same_person_two_ids", "household_places_differ"} & set(codes(answer)), answer["notices"]
+        assert target not in str(answer["notices"]) and "LNOTICE01" not in str(answer["notices"])
+        # a key without an area is told both
+        answer = put("LNOTICE03", "admin", theirs)
+        created.append(("LNOTICE03", "admin"))
+        found = codes(answer)
+        assert {"same_person_two_ids", "household_places_differ"} <= set(found), answer["notices"]
+        assert found["household_places_differ"]["field"] == "household_id"
+        # an import: the notices of the rows stored, by their row in the file, and how many in all
+        clean = _moved(row, laborer_id="LNOTICE04", id_number="", phone="", town=row["town"], village=row["village"])
+        odd = _moved(row, laborer_id="LNOTICE05", id_number="", phone="", town=row["town"], village="另一无此名村")
+        bad = _moved(row, laborer_id="LNOTICE06", id_number="", phone="", age="300", village="第三无此名村")
+        response = _import(county, "laborers", pd.DataFrame([clean, odd, bad]), "organizer")
+        assert response.status_code == 200, response.text
+        summary = response.json()
+        created += [("LNOTICE04", "organizer"), ("LNOTICE05", "organizer")]
+        assert (summary["inserted"], summary["rejected"]) == (2, 1), summary
+        # row 4 was refused: its unknown village is a reject's matter, not a notice
+        assert [(n["row"], n["code"]) for n in summary["notices"]] == [(3, "place_unresolved")]
+        assert summary["notices_total"] == 1 and "另一无此名村" in summary["notices"][0]["message_zh"]
+    finally:
+        for record_id, role in created:
+            county.client.delete(f"/laborers/{record_id}", headers=county.auth(role))
