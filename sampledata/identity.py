@@ -176,7 +176,22 @@ def id_numbers(rng: np.random.Generator, county6: np.ndarray, births: np.ndarray
     months = births.astype("datetime64[M]").astype(np.int64) % 12 + 1
     days = (births - births.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
     ymd = years * 10_000 + months * 100 + days
-    seq = 2 * rng.integers(0, 500, n) + np.where(female, 0, 1)
+    # The sequence code: odd for men, even for women; one of 500 per county, birth date and gender, drawn at
+    # random for the first person of each such group and counted on from there for the others, so no two
+    # people share a number (a real one is a person's own; a repeated one reads as one person under two ids).
+    group = (county6.astype(np.int64) * 10**8 + ymd) * 2 + female.astype(np.int64)
+    order = np.argsort(group, kind="stable")
+    ranked = group[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    if sizes.size and sizes.max() > 500:
+        raise ValueError("more than 500 people of one county, birth date and gender: ID numbers would repeat")
+    drawn = rng.integers(0, 500, n)
+    first = np.repeat(drawn[order][starts], sizes)
+    rank = np.arange(n) - np.repeat(starts, sizes)
+    index = np.empty(n, dtype=np.int64)
+    index[order] = (first + rank) % 500
+    seq = 2 * index + np.where(female, 0, 1)
     number = county6.astype(np.int64) * 10**11 + ymd * 10**3 + seq
     digits = (number[:, None] // (10 ** np.arange(16, -1, -1, dtype=np.int64))) % 10
     check = check_characters(digits)

@@ -25,6 +25,7 @@ def test_every_id_number_is_valid_and_consistent(sample: SampleCounty) -> None:
     assert ids.str.fullmatch(r"\d{17}[\dX]").all()
     assert all(_check(v[:17]) == v[17] for v in ids)
     assert parse_id_numbers(ids)["error"].isna().all()
+    assert ids.is_unique  # a number is one person's: the same number under two laborer ids reads as a duplicate
     adcode = dict(zip(sample.geography.counties["county"], sample.geography.counties["adcode"], strict=True))
     assert (ids.str[:6] == people["county"].map(adcode).astype(str)).all()
     assert (ids.str[6:14] == people["birth_date"].str.replace("-", "")).all()
