@@ -12,9 +12,10 @@ source lines::
     setup_json_logging(Path("var/logs/service.jsonl"))
     log.info("imported %s rows", 20, extra={"county_code": "360322"})
 
-A log file is written in batches (:class:`BatchedFileHandler`): info lines reach it at most about a
-second late (the service's refresh thread calls :func:`flush_logs` once a second), warnings and errors
-at once, and everything still buffered is written when the process exits normally.
+The service's log file is written in batches (:class:`BatchedFileHandler`, ``batched=True``): info lines
+reach it at most about a second late (the service's refresh thread calls :func:`flush_logs` once a second),
+warnings and errors at once, and everything still buffered is written when the process exits normally. A
+command's log (``matcher.log``) is written a line at a time.
 """
 
 from __future__ import annotations
@@ -286,16 +287,13 @@ def flush_logs() -> None:
                 pass
 
 
-def setup_json_logging(path: Path | None, level: str | int = "INFO") -> logging.Handler:
+def setup_json_logging(path: Path | None, level: str | int = "INFO", *, batched: bool = False) -> logging.Handler:
     """Send every log record, scrubbed, as JSON lines to ``path`` (``None``: standard error).
 
     Replaces the handler a previous call installed (closing it writes what it
     had buffered), so calling it twice does not write lines twice. Other
     handlers (uvicorn's, the CLI's log file) see unscrubbed records unless
-    they get a :class:`ScrubFilter` as well. A file is written in batches
-    (:class:`BatchedFileHandler`): a long-running process calls
-    :func:`flush_logs` about once a second so that a quiet spell's lines
-    reach it within that second.
+    they get a :class:`ScrubFilter` as well.
 
     Parameters
     ----------
@@ -303,6 +301,11 @@ def setup_json_logging(path: Path | None, level: str | int = "INFO") -> logging.
         File to append to (its directory is created); ``None`` for stderr.
     level : str or int
         Lowest level written, e.g. ``"INFO"``.
+    batched : bool
+        Write the file in batches (:class:`BatchedFileHandler`; the service, a line per request): the
+        process then calls :func:`flush_logs` about once a second, so that a quiet spell's lines reach the
+        file within that second. Otherwise each line is written at once (a command's few lines, which an
+        operator may follow while a long batch runs).
 
     Returns
     -------
@@ -316,8 +319,10 @@ def setup_json_logging(path: Path | None, level: str | int = "INFO") -> logging.
         path.parent.mkdir(parents=True, exist_ok=True)
         # Reopened when the file is moved away (logrotate, or an operator's mv): every worker process
         # then writes to the new file, which a size-rotating handler in each process could not promise.
-        # Written in batches (see BatchedFileHandler): info lines up to about a second late.
-        handler = BatchedFileHandler(path, encoding="utf-8")
+        if batched:  # info lines up to about a second late (see BatchedFileHandler)
+            handler = BatchedFileHandler(path, encoding="utf-8")
+        else:
+            handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
     handler.setLevel(level)
     handler.addFilter(ScrubFilter())
     handler.setFormatter(JsonFormatter())

@@ -169,7 +169,7 @@ def _lifespan(settings: Settings | None):  # type: ignore[no-untyped-def]
         from service.logs import setup_json_logging
 
         current = settings or Settings.load()
-        setup_json_logging(current.home / "logs" / "service.jsonl")
+        setup_json_logging(current.home / "logs" / "service.jsonl", batched=True)
         _one_thread_per_request()
         application = Application(current)
         application.migrate()

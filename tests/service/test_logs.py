@@ -53,7 +53,7 @@ def log_file(tmp_path: Path, clock: Clock) -> Iterator[Path]:
     path = tmp_path / "logs" / "service.jsonl"
     root = logging.getLogger()
     level = root.level
-    handler = setup_json_logging(path, level="DEBUG")
+    handler = setup_json_logging(path, level="DEBUG", batched=True)
     yield path
     root.removeHandler(handler)
     handler.close()
@@ -115,7 +115,7 @@ def test_exceptions_keep_type_frames_and_a_scrubbed_message_only(log_file: Path)
 
 def test_a_second_setup_replaces_the_first_handler(tmp_path: Path, log_file: Path) -> None:
     other = tmp_path / "other.jsonl"
-    handler = setup_json_logging(other, level="INFO")
+    handler = setup_json_logging(other, level="INFO", batched=True)
     try:
         logging.getLogger("matcher.test").info("once %s", PHONE)
         flush_logs()
@@ -281,7 +281,7 @@ def test_a_process_that_exits_normally_leaves_nothing_buffered(tmp_path: Path) -
         "import logging, sys; from pathlib import Path\n"
         "sys.path.insert(0, sys.argv[1])\n"
         "from service.logs import setup_json_logging\n"
-        "setup_json_logging(Path(sys.argv[2]))\n"
+        "setup_json_logging(Path(sys.argv[2]), batched=True)\n"
         "for i in range(3): logging.getLogger('matcher.test').info('line %d of %s', i, sys.argv[3])\n"
     )
     subprocess.run([sys.executable, "-c", script, str(ROOT), str(path), PHONE], check=True, timeout=60)
@@ -428,3 +428,16 @@ def test_a_log_directory_moved_away_is_reported_and_the_file_started_again_once_
     handler.close()
     assert _msgs(log_file) == ["back"]
     assert _msgs(moved / log_file.name) == ["first"]
+
+
+def test_a_commands_log_is_written_a_line_at_a_time(tmp_path: Path, clock: Clock) -> None:
+    """``matcher.log`` (not batched): an operator following a long batch sees each line as it is logged."""
+    path = tmp_path / "logs" / "matcher.log"
+    handler = setup_json_logging(path, level="INFO")
+    try:
+        assert not isinstance(handler, logs.BatchedFileHandler)
+        logging.getLogger("matcher.test").info("scoring county %s", "610426")
+        assert _msgs(path) == ["scoring county 610426"]  # no flush, no time passed
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
