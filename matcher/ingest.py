@@ -644,14 +644,15 @@ def ingest_table(
                     row_ids = {row: i for row, i in row_ids.items() if row not in refused}
             counts = upsert(conn, kind, records, stored=stored)
             if kind == "laborers" and records:
-                summary.household_rows = {
-                    row: str(r["household_id"]) for row, r in zip(row_ids, records, strict=True) if r["household_id"]
-                }
                 # The households of the records written and of those their people left: an unchanged
                 # record changes no household.
                 recompute_households(conn, sorted(counts.households))
-                listed = sorted({str(r["household_id"]) for r in records if r["household_id"]})
-                summary.household_conflicts = _household_place_conflicts(conn, listed)
+                by_row = {
+                    row: str(r["household_id"]) for row, r in zip(row_ids, records, strict=True) if r["household_id"]
+                }
+                summary.household_conflicts = _household_place_conflicts(conn, sorted(set(by_row.values())))
+                if summary.household_conflicts:  # what notices() names the rows of
+                    summary.household_rows = by_row
             record_ingest_run(
                 conn,
                 kind=kind,

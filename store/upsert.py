@@ -261,8 +261,6 @@ def upsert(
     id_col = table.c[key]
     if stored is None:
         stored = read_stored(conn, table_name, [r[key] for r in rows])
-    existing = {ident: (s.content_hash, s.updated_at, s.county_code) for ident, s in stored.items()}
-    stored_household = {ident: s.household_id for ident, s in stored.items()}
 
     to_insert: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []
@@ -271,13 +269,13 @@ def upsert(
     unchanged = stale = 0
     outcomes: dict[str, str] = {}
     for row in rows:
-        found = existing.get(row[key])
+        found = stored.get(row[key])
         if found is None:
             to_insert.append(row)
             changed.append((str(row[key]), row.get("county_code")))
             outcomes[str(row[key])] = "inserted"
             continue
-        stored_hash, stored_at, stored_county = found
+        stored_hash, stored_at, stored_county = found.content_hash, found.updated_at, found.county_code
         incoming_at = row.get("updated_at")
         if stored_hash == row["content_hash"]:
             unchanged += 1
@@ -314,11 +312,10 @@ def upsert(
         record_changes(conn, "laborer", [(pid, None) for pid in answered])
     households: set[str] = set()
     if "household_id" in table.c:
-        households.update(str(r["household_id"]) for r in to_insert if r.get("household_id"))
+        for r in to_insert:
+            households.add(r.get("household_id"))
         for r in to_update:
-            households.update(
-                str(h)
-                for h in (stored_household.get(r["b_key"]), r.get("household_id", stored_household.get(r["b_key"])))
-                if h
-            )
+            before = stored[r["b_key"]].household_id
+            households.update((before, r.get("household_id", before)))  # a batch without the column keeps it
+        households = {str(h) for h in households if h}
     return UpsertCounts(len(to_insert), len(to_update), unchanged, stale, outcomes, frozenset(households))
