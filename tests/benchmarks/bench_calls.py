@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import random
 import shutil
 import statistics
@@ -157,6 +158,7 @@ def main() -> None:
 
     from features.contract import validate_frame
     from features.places import attach_places
+    from service.logs import HANDLER_NAME
 
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -206,6 +208,11 @@ def main() -> None:
             timed(f"validating one record ({kind})", lambda f, kind=kind: validate_frame(kind, f), frames)
             valid = [validate_frame(kind, f).frame for f in frames]
             timed(f"resolving one record's place ({kind})", attach_places, [v for v in valid if len(v)])
+        # the API app logs in batches to the copy's logs/: written out and closed before the copy is removed
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+            root.removeHandler(handler)
+            handler.close()
 
 
 if __name__ == "__main__":
