@@ -39,6 +39,7 @@ from service.masking import mask_id_number, mask_name, mask_phone, scrub_text
 __all__ = [
     "setup_json_logging",
     "flush_logs",
+    "close_json_logging",
     "BatchedFileHandler",
     "JsonFormatter",
     "ScrubFilter",
@@ -287,6 +288,15 @@ def flush_logs() -> None:
                 pass
 
 
+def close_json_logging() -> None:
+    """Remove the handler :func:`setup_json_logging` installed, if there is one, writing out what it had
+    buffered and closing its file (before that file's folder is removed, say)."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(old)
+        old.close()
+
+
 def setup_json_logging(path: Path | None, level: str | int = "INFO", *, batched: bool = False) -> logging.Handler:
     """Send every log record, scrubbed, as JSON lines to ``path`` (``None``: standard error).
 
@@ -327,10 +337,8 @@ def setup_json_logging(path: Path | None, level: str | int = "INFO", *, batched:
     handler.addFilter(ScrubFilter())
     handler.setFormatter(JsonFormatter())
     handler.set_name(HANDLER_NAME)
+    close_json_logging()
     root = logging.getLogger()
-    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
-        root.removeHandler(old)
-        old.close()
     root.addHandler(handler)
     if root.level > handler.level:
         root.setLevel(handler.level)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import logging
 import random
 import shutil
 import statistics
@@ -158,7 +157,7 @@ def main() -> None:
 
     from features.contract import validate_frame
     from features.places import attach_places
-    from service.logs import HANDLER_NAME
+    from service.logs import close_json_logging
 
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -208,11 +207,7 @@ def main() -> None:
             timed(f"validating one record ({kind})", lambda f, kind=kind: validate_frame(kind, f), frames)
             valid = [validate_frame(kind, f).frame for f in frames]
             timed(f"resolving one record's place ({kind})", attach_places, [v for v in valid if len(v)])
-        # the API app logs in batches to the copy's logs/: written out and closed before the copy is removed
-        root = logging.getLogger()
-        for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
-            root.removeHandler(handler)
-            handler.close()
+        close_json_logging()  # the API app's log, batched into the copy's logs/: written out before it is removed
 
 
 if __name__ == "__main__":
